@@ -1,0 +1,99 @@
+// The renderer's only door to the core: `window.emma` under Electron, the loopback HTTP API in a browser.
+// Both speak the same EmmaApi contract; nothing here touches Node.
+import type {
+  EmmaApi,
+  EmmaBridge,
+  EmmaEvent,
+  EmmaMethod,
+  Envelope,
+  MediaKind,
+} from '../../../main/core/contract.js';
+import { EMMA_METHODS } from '../../../main/core/contract.js';
+import { decodeJson, encodeJson } from './codec.js';
+
+declare global {
+  interface Window {
+    emma?: EmmaBridge;
+  }
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const CALL_TIMEOUT_MS = 120_000;
+
+function unwrap<T>(envelope: Envelope<unknown>): T {
+  if (envelope.ok) return envelope.value as T;
+  throw new ApiError(envelope.error.code, envelope.error.message);
+}
+
+async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope<unknown>> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), CALL_TIMEOUT_MS);
+  try {
+    const response = await fetch(`/api/call/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: encodeJson(args),
+      credentials: 'same-origin',
+      signal: controller.signal,
+    });
+    const text = await response.text();
+    try {
+      return decodeJson(text) as Envelope<unknown>;
+    } catch {
+      return { ok: false, error: { code: `http_${response.status}`, message: text.slice(0, 300) } };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const bridge: EmmaBridge | undefined = typeof window !== 'undefined' ? window.emma : undefined;
+export const transport: 'electron' | 'http' = bridge ? 'electron' : 'http';
+
+function makeApi(invoke: (method: EmmaMethod, args: unknown[]) => Promise<Envelope<unknown>>): EmmaApi {
+  const api: Partial<Record<EmmaMethod, (...args: unknown[]) => Promise<unknown>>> = {};
+  for (const method of EMMA_METHODS) {
+    api[method] = async (...args: unknown[]) => unwrap(await invoke(method, args));
+  }
+  return api as EmmaApi;
+}
+
+export const api: EmmaApi = makeApi(bridge ? (m, a) => bridge.invoke(m, a) : httpInvoke);
+
+/** URL of an image rendering: a thumbnail, or the display preview (8-bit, full size up to a limit). */
+export function mediaUrl(imageId: number, kind: MediaKind): string {
+  return bridge ? `emma-media://image/${imageId}/${kind}` : `/media/image/${imageId}/${kind}`;
+}
+
+/** Subscribe to core events (job progress, library changes). Returns an unsubscribe function. */
+export function onEvent(listener: (event: EmmaEvent) => void): () => void {
+  if (bridge) return bridge.onEvent(listener);
+  const source = new EventSource('/api/events', { withCredentials: true });
+  source.onmessage = (message) => {
+    try {
+      listener(JSON.parse(message.data as string) as EmmaEvent);
+    } catch {
+      // A malformed event is dropped; the UI re-reads state on the next one.
+    }
+  };
+  return () => source.close();
+}
+
+/** The filesystem path of a dropped file, where the platform knows it (Electron); null in a browser. */
+export function pathForFile(file: File): string | null {
+  if (!bridge) return null;
+  try {
+    return bridge.pathForFile(file) || null;
+  } catch {
+    return null;
+  }
+}

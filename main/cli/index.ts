@@ -1,0 +1,156 @@
+// `emma` on the command line: the same core as the app, for batch and headless work.
+// --json prints one machine-readable object on stdout; human text otherwise; non-zero exit on failure.
+import { parseArgs } from 'node:util';
+import { createCore } from '../core/api.js';
+import { inspectImage } from '../core/library/inspect.js';
+import { serveCommand } from './serve.js';
+
+const USAGE = `emma — electron-micrograph workstation
+
+usage:
+  emma import <paths...> [--labels-from-folders] [--db FILE] [--json]
+  emma info <image> [--json]
+  emma list [--db FILE] [--json] [--limit N]
+  emma serve [--db FILE] [--host 127.0.0.1] [--port N]     browser / lab-server mode
+
+--db FILE overrides EMMA_DB and the per-user data folder.`;
+
+class UsageError extends Error {}
+
+function out(json: boolean, value: unknown, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+}
+
+function fmt(n: number | null, unit: string): string {
+  return n === null ? '—' : `${n} ${unit}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'labels-from-folders': { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
+  });
+  const json = values.json ?? false;
+
+  switch (command) {
+    case 'import': {
+      if (positionals.length === 0) throw new UsageError('emma import needs at least one file or folder');
+      const core = createCore({ dbPath: values.db, mode: 'cli' });
+      try {
+        let lastShown = 0;
+        const report = await core.importNow(
+          { paths: positionals, labelsFromFolders: values['labels-from-folders'] },
+          (done, total) => {
+            // Progress goes to stderr so stdout stays machine-readable.
+            if (process.stderr.isTTY && Date.now() - lastShown > 250) {
+              lastShown = Date.now();
+              process.stderr.write(`\rimporting ${done}/${total}`);
+            }
+          },
+        );
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const { imported, duplicates, failed } = report;
+        out(
+          json,
+          { imported, duplicates, failed },
+          [
+            `imported ${imported}, duplicates ${duplicates}, failed ${failed.length}`,
+            ...failed.map((f) => `  failed: ${f.path}: ${f.error}`),
+            ...report.notes.filter((n) => !n.note.startsWith('skipped')).map((n) => `  note: ${n.path}: ${n.note}`),
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        await core.close();
+      }
+    }
+    case 'info': {
+      if (positionals.length !== 1) throw new UsageError('emma info takes exactly one image');
+      const i = await inspectImage(positionals[0]);
+      const value = {
+        width: i.width,
+        height: i.height,
+        bitDepth: i.bitDepth,
+        pixelSizeNm: i.pixelSizeNm,
+        magnification: i.magnification,
+        kV: i.kV,
+        workingDistanceMm: i.workingDistanceMm,
+        detector: i.detector,
+        instrument: i.instrument,
+        dataBar: i.dataBar,
+      };
+      out(
+        json,
+        value,
+        [
+          `${positionals[0]}`,
+          `  size        ${i.width} x ${i.height}, ${i.bitDepth}-bit ${i.format}${i.pages > 1 ? `, ${i.pages} pages` : ''}`,
+          `  pixel size  ${fmt(i.pixelSizeNm, 'nm/px')}`,
+          `  mag         ${fmt(i.magnification, 'X')}`,
+          `  voltage     ${fmt(i.kV, 'kV')}`,
+          `  WD          ${fmt(i.workingDistanceMm, 'mm')}`,
+          `  detector    ${i.detector ?? '—'}`,
+          `  instrument  ${i.instrument ?? '—'}`,
+          `  data bar    ${i.dataBar ? `rows ${i.dataBar.y}–${i.dataBar.y + i.dataBar.height - 1}` : 'none found'}`,
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'list': {
+      const core = createCore({ dbPath: values.db, mode: 'cli' });
+      try {
+        const limit = values.limit ? Number(values.limit) : 1000;
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+        const page = await core.api.listImages({ offset: 0, limit: Math.min(limit, 1000) });
+        const images = page.items.map((x) => ({
+          id: x.id,
+          fileName: x.fileName,
+          width: x.width,
+          height: x.height,
+          pixelSizeNm: x.pixelSizeNm,
+          label: x.label?.className ?? null,
+          labelSource: x.label?.source ?? null,
+        }));
+        out(
+          json,
+          { total: page.total, images },
+          [
+            `${page.total} images in ${core.location.dbPath}`,
+            ...images.map((x) => `${String(x.id).padStart(6)}  ${x.fileName}  ${x.width}x${x.height}  ${x.label ?? ''}`),
+          ].join('\n'),
+        );
+        return 0;
+      } finally {
+        await core.close();
+      }
+    }
+    case 'serve':
+      return serveCommand({ db: values.db, host: values.host, port: values.port ? Number(values.port) : undefined });
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`emma: ${message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

@@ -1,0 +1,123 @@
+import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppStatus, EmmaApi, ImportReport, ImportRequest, JobInfo, UploadedFile } from './contract.js';
+import { openDatabase, type Db } from './db/database.js';
+import { JobManager } from './jobs/job-manager.js';
+import { importPaths, writeFileAtomic } from './library/importer.js';
+import { getImage, listClasses, listImages } from './library/queries.js';
+import { EventHub } from './util/events.js';
+import { resolveDataLocation, type DataLocation } from './paths.js';
+import { MediaStore } from './library/media-store.js';
+
+export interface CoreOptions {
+  /** Database file; defaults to EMMA_DB or the per-user data folder. */
+  dbPath?: string;
+  mode: string;
+}
+
+/** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
+export interface EmmaCore {
+  readonly api: EmmaApi;
+  readonly db: Db;
+  readonly events: EventHub;
+  readonly jobs: JobManager;
+  readonly media: MediaStore;
+  readonly location: DataLocation;
+  /** Runs an import in this process and returns its report (the CLI's path). */
+  importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
+  close(): Promise<void>;
+}
+
+export function appVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    // Compiled layout (dist/main/core) sits one folder deeper.
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  }
+}
+
+export function createCore(options: CoreOptions): EmmaCore {
+  const location = resolveDataLocation(options.dbPath);
+  const db = openDatabase(location.dbPath);
+  const events = new EventHub();
+  const jobs = new JobManager(db, events);
+  const media = new MediaStore(db, location.dataDir);
+  const version = appVersion();
+
+  const runImport = (request: ImportRequest): JobInfo =>
+    jobs.start('import', request, async (ctx) => {
+      const report = await importPaths(db, {
+        paths: request.paths,
+        labelsFromFolders: request.labelsFromFolders,
+        dataDir: location.dataDir,
+        jobId: ctx.id,
+        signal: ctx.signal,
+        onProgress: (done, total, message) => ctx.progress(done, total, message),
+      });
+      events.emit({ type: 'library-changed' });
+      return report;
+    });
+
+  const api: EmmaApi = {
+    async getStatus(): Promise<AppStatus> {
+      const imageCount = (db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n;
+      return { version, dbPath: location.dbPath, dataDir: location.dataDir, imageCount, mode: options.mode };
+    },
+    async listImages(query) {
+      return listImages(db, query);
+    },
+    async getImage(id) {
+      return getImage(db, id);
+    },
+    async listClasses() {
+      return listClasses(db);
+    },
+    async startImport(request) {
+      return runImport(request);
+    },
+    async startUpload(files: UploadedFile[]) {
+      // Browser drops carry bytes, not paths: keep a copy in the data folder, then import it like any file.
+      const dir = join(location.dataDir, 'uploads', new Date().toISOString().replace(/[:.]/g, '-'));
+      await mkdir(dir, { recursive: true });
+      const paths: string[] = [];
+      for (const [i, file] of files.entries()) {
+        const safe = file.name.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '_') || `file-${i}`;
+        const path = join(dir, `${String(i).padStart(5, '0')}-${safe}`);
+        await writeFileAtomic(path, Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
+        paths.push(path);
+      }
+      return runImport({ paths });
+    },
+    async getJob(id) {
+      return jobs.get(id);
+    },
+    async listJobs(limit) {
+      return jobs.list(limit);
+    },
+    async cancelJob(id) {
+      return jobs.cancel(id);
+    },
+  };
+
+  return {
+    api,
+    db,
+    events,
+    jobs,
+    media,
+    location,
+    async importNow(request, onProgress) {
+      const report = await importPaths(db, { ...request, dataDir: location.dataDir, onProgress });
+      events.emit({ type: 'library-changed' });
+      return report;
+    },
+    async close() {
+      await jobs.shutdown();
+      db.close();
+    },
+  };
+}

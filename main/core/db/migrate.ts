@@ -1,0 +1,42 @@
+import type Database from 'better-sqlite3';
+import { migration001 } from './migrations/001-initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL run inside the migration's transaction. */
+  up: string;
+}
+
+/** Every migration, in order. Append only: a shipped migration is never edited. */
+export const MIGRATIONS: readonly Migration[] = [migration001];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export class DatabaseFromFutureError extends Error {
+  constructor(
+    readonly fileVersion: number,
+    readonly appVersion: number,
+  ) {
+    super(
+      `This database was written by a newer Emma (schema ${fileVersion}; this Emma knows up to ${appVersion}). ` +
+        'Open it with that version, or restore a backup made by this one. Nothing was changed.',
+    );
+    this.name = 'DatabaseFromFutureError';
+  }
+}
+
+/** Applies pending migrations, each in its own transaction, tracking progress in PRAGMA user_version. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, target?: number): number {
+  const latest = target ?? migrations[migrations.length - 1]?.version ?? 0;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) throw new DatabaseFromFutureError(current, latest);
+  for (const m of migrations) {
+    if (m.version <= current || m.version > latest) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

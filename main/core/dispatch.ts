@@ -1,0 +1,27 @@
+import type { EmmaApi, EmmaMethod, Envelope } from './contract.js';
+import { EMMA_METHODS } from './contract.js';
+import { validateArguments } from './validation.js';
+
+export function isEmmaMethod(name: unknown): name is EmmaMethod {
+  return typeof name === 'string' && (EMMA_METHODS as readonly string[]).includes(name);
+}
+
+/** Calls one API method with untrusted arguments and returns an envelope; never throws. */
+export async function dispatch(api: EmmaApi, method: unknown, args: unknown): Promise<Envelope<unknown>> {
+  try {
+    if (!isEmmaMethod(method)) return { ok: false, error: { code: 'unknown_method', message: `Unknown method: ${String(method)}` } };
+    const valid = validateArguments(method, args);
+    const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
+    const value = await fn.apply(api, valid);
+    return { ok: true, value };
+  } catch (e) {
+    const err = e as { code?: unknown; message?: unknown };
+    return {
+      ok: false,
+      error: {
+        code: typeof err.code === 'string' ? err.code : 'error',
+        message: typeof err.message === 'string' ? err.message : String(e),
+      },
+    };
+  }
+}

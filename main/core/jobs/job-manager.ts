@@ -1,0 +1,148 @@
+import type { JobInfo, JobKind, JobProgress, JobState } from '../contract.js';
+import type { Db } from '../db/database.js';
+import { nowIso } from '../db/database.js';
+import type { EventHub } from '../util/events.js';
+
+export interface JobContext {
+  readonly id: number;
+  readonly signal: AbortSignal;
+  /** Reports progress; cheap to call often (persisted and broadcast at most every PROGRESS_INTERVAL_MS). */
+  progress(done: number, total: number | null, message: string): void;
+}
+
+interface JobRow {
+  id: number;
+  kind: JobKind;
+  state: JobState;
+  progress_json: string;
+  result_json: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const PROGRESS_INTERVAL_MS = 200;
+
+export class JobNotFoundError extends Error {
+  readonly code = 'not_found';
+  constructor(id: number) {
+    super(`No job with id ${id}.`);
+  }
+}
+
+/** Long work (import, teacher batches, training) as persisted jobs with progress, events and cancel. */
+export class JobManager {
+  private readonly running = new Map<number, { controller: AbortController; promise: Promise<void> }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventHub,
+  ) {
+    // Jobs that were running when the process died cannot be running now: say so instead of showing them stuck.
+    const now = nowIso();
+    db.prepare(
+      `UPDATE jobs SET state = 'failed', error = 'interrupted: Emma stopped while this job ran; start it again to resume', updated_at = ?
+       WHERE state IN ('queued', 'running')`,
+    ).run(now);
+  }
+
+  start<T>(kind: JobKind, params: unknown, run: (ctx: JobContext) => Promise<T>): JobInfo {
+    const now = nowIso();
+    const id = Number(
+      this.db
+        .prepare(`INSERT INTO jobs (kind, state, params_json, created_at, updated_at) VALUES (?, 'running', ?, ?, ?)`)
+        .run(kind, JSON.stringify(params ?? {}), now, now).lastInsertRowid,
+    );
+    const controller = new AbortController();
+    let last = 0;
+    let pending: JobProgress | null = null;
+    const flush = () => {
+      if (!pending) return;
+      this.db
+        .prepare(`UPDATE jobs SET progress_json = ?, updated_at = ? WHERE id = ?`)
+        .run(JSON.stringify(pending), nowIso(), id);
+      pending = null;
+      this.emit(id);
+    };
+    const ctx: JobContext = {
+      id,
+      signal: controller.signal,
+      progress: (done, total, message) => {
+        pending = { done, total, message };
+        const t = Date.now();
+        if (t - last >= PROGRESS_INTERVAL_MS) {
+          last = t;
+          flush();
+        }
+      },
+    };
+    const promise = (async () => {
+      // Let the caller receive the job before work starts.
+      await Promise.resolve();
+      let state: JobState = 'done';
+      let result: T | undefined;
+      let error: string | null = null;
+      try {
+        result = await run(ctx);
+        if (controller.signal.aborted) state = 'cancelled';
+      } catch (e) {
+        state = controller.signal.aborted ? 'cancelled' : 'failed';
+        error = e instanceof Error ? e.message : String(e);
+      }
+      flush();
+      this.db
+        .prepare(`UPDATE jobs SET state = ?, result_json = ?, error = ?, updated_at = ? WHERE id = ?`)
+        .run(state, result === undefined ? null : JSON.stringify(result), error, nowIso(), id);
+      this.running.delete(id);
+      this.emit(id);
+    })();
+    this.running.set(id, { controller, promise });
+    this.emit(id);
+    return this.get(id);
+  }
+
+  get(id: number): JobInfo {
+    const row = this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    if (!row) throw new JobNotFoundError(id);
+    return toJobInfo(row);
+  }
+
+  list(limit: number): JobInfo[] {
+    const rows = this.db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
+    return rows.map(toJobInfo);
+  }
+
+  cancel(id: number): JobInfo {
+    this.running.get(id)?.controller.abort();
+    return this.get(id);
+  }
+
+  /** Resolves when the job has finished (any final state). */
+  async wait(id: number): Promise<JobInfo> {
+    await this.running.get(id)?.promise;
+    return this.get(id);
+  }
+
+  /** Cancels everything and waits, so a shutdown never leaves half-done writes behind. */
+  async shutdown(): Promise<void> {
+    for (const { controller } of this.running.values()) controller.abort();
+    await Promise.all([...this.running.values()].map((r) => r.promise));
+  }
+
+  private emit(id: number): void {
+    this.events.emit({ type: 'job', job: this.get(id) });
+  }
+}
+
+function toJobInfo(row: JobRow): JobInfo {
+  return {
+    id: row.id,
+    kind: row.kind,
+    state: row.state,
+    progress: JSON.parse(row.progress_json) as JobProgress,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    result: row.result_json === null ? null : (JSON.parse(row.result_json) as unknown),
+    error: row.error,
+  };
+}

@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import type { ImportFailure, ImportReport } from '../contract.js';
+import type { Db } from '../db/database.js';
+import { nowIso } from '../db/database.js';
+import { inspectImage, type ImageInspection } from './inspect.js';
+import { makeThumbnail } from './thumbnail.js';
+import { thumbnailPath } from './media-cache.js';
+
+export interface ImportOptions {
+  paths: string[];
+  labelsFromFolders?: boolean;
+  dataDir: string;
+  jobId?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, message: string) => void;
+  /** Files decoded at once; sharp runs on libuv's pool, so a small number keeps the process responsive. */
+  concurrency?: number;
+}
+
+interface Candidate {
+  path: string;
+  /** Class name from `<root>/<class>/...` when importing ImageFolder trees. */
+  folderLabel: string | null;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp']);
+
+/** Collects the files to import; unreadable roots become failures, not exceptions. */
+async function collect(
+  paths: string[],
+  labelsFromFolders: boolean,
+  failed: ImportFailure[],
+  notes: ImportReport['notes'],
+): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  const walk = async (root: string, dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      failed.push({ path: dir, error: `cannot read folder: ${(e as Error).message}` });
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await walk(root, full);
+      } else if (entry.isFile()) {
+        if (!IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+          notes.push({ path: full, note: 'skipped: not an image file' });
+          continue;
+        }
+        const rel = relative(root, full).split(sep);
+        const folderLabel = labelsFromFolders && rel.length >= 2 ? rel[0] : null;
+        out.push({ path: full, folderLabel });
+      }
+    }
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    let s;
+    try {
+      s = await stat(abs);
+    } catch (e) {
+      failed.push({ path: abs, error: `not found or unreadable: ${(e as Error).message}` });
+      continue;
+    }
+    if (s.isDirectory()) await walk(abs, abs);
+    else out.push({ path: abs, folderLabel: labelsFromFolders ? basename(dirname(abs)) : null });
+  }
+  return out;
+}
+
+async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Writes a file so that it is either complete or absent: temp file, fsync, rename. */
+export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, data);
+  const handle = await open(tmp, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+/** Ensures a class exists in the taxonomy and returns its id. */
+export function ensureClass(db: Db, name: string): number {
+  const found = db.prepare(`SELECT id FROM classes WHERE name = ?`).get(name) as { id: number } | undefined;
+  if (found) return found.id;
+  return Number(db.prepare(`INSERT INTO classes (name, created_at) VALUES (?, ?)`).run(name, nowIso()).lastInsertRowid);
+}
+
+function addFolderLabel(db: Db, imageId: number, className: string): boolean {
+  const classId = ensureClass(db, className);
+  const exists = db
+    .prepare(`SELECT 1 FROM labels WHERE image_id = ? AND class_id = ? AND source = 'human' AND status != 'rejected'`)
+    .get(imageId, classId);
+  if (exists) return false;
+  db.prepare(
+    `INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at)
+     VALUES (?, ?, 'human', 'folder import', 'accepted', NULL, ?)`,
+  ).run(imageId, classId, nowIso());
+  return true;
+}
+
+function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string, size: number, jobId: number | null): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, pages,
+           pixel_size_nm, magnification, kv, wd_mm, detector, instrument, vendor, acquired_at,
+           databar_y, databar_height, metadata_json, imported_at, import_job_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        sha256,
+        c.path,
+        basename(c.path),
+        size,
+        info.format,
+        info.width,
+        info.height,
+        info.bitDepth,
+        info.pages,
+        info.pixelSizeNm,
+        info.magnification,
+        info.kV,
+        info.workingDistanceMm,
+        info.detector,
+        info.instrument,
+        info.vendor,
+        info.acquiredAt,
+        info.dataBar?.y ?? null,
+        info.dataBar?.height ?? null,
+        JSON.stringify(info.metadataRaw ?? {}),
+        nowIso(),
+        jobId,
+      ).lastInsertRowid,
+  );
+}
+
+/**
+ * Imports files and folders: hash (dedupe by content), read metadata and data bar, write the thumbnail,
+ * then insert the row in one transaction. A bad file is reported with its reason and skipped; the rest import.
+ */
+export async function importPaths(db: Db, options: ImportOptions): Promise<ImportReport> {
+  const failed: ImportFailure[] = [];
+  const notes: ImportReport['notes'] = [];
+  const report: ImportReport = { imported: 0, duplicates: 0, failed, notes, cancelled: false };
+  options.onProgress?.(0, 0, 'looking for images');
+  const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes);
+  const total = candidates.length;
+  let done = 0;
+  let next = 0;
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+
+  const one = async (c: Candidate): Promise<void> => {
+    const { sha256, size } = await sha256File(c.path);
+    const existing = db.prepare(`SELECT id FROM images WHERE sha256 = ?`).get(sha256) as { id: number } | undefined;
+    if (existing) {
+      report.duplicates++;
+      // Re-importing a labelled tree labels images that were first imported unlabelled.
+      if (existing && c.folderLabel) db.transaction(() => addFolderLabel(db, existing.id, c.folderLabel!))();
+      return;
+    }
+    const info = await inspectImage(c.path);
+    if (info.pages > 1) notes.push({ path: c.path, note: `multi-page TIFF: ${info.pages} pages, first page imported` });
+    const thumb = await makeThumbnail(c.path, { dataBar: info.dataBar, maxSide: 256 });
+    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumb);
+    try {
+      db.transaction(() => {
+        const id = insertImage(db, c, info, sha256, size, options.jobId ?? null);
+        if (c.folderLabel) addFolderLabel(db, id, c.folderLabel);
+      })();
+    } catch (e) {
+      // The same content twice in one batch: the other copy won the race to insert.
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        report.duplicates++;
+        return;
+      }
+      throw e;
+    }
+    report.imported++;
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < candidates.length) {
+      if (options.signal?.aborted) {
+        report.cancelled = true;
+        return;
+      }
+      const c = candidates[next++];
+      try {
+        await one(c);
+      } catch (e) {
+        failed.push({ path: c.path, error: e instanceof Error ? e.message : String(e) });
+      }
+      done++;
+      options.onProgress?.(done, total, basename(c.path));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, worker));
+  if (options.signal?.aborted && done < total) report.cancelled = true;
+  options.onProgress?.(done, total, report.cancelled ? 'cancelled' : 'done');
+  return report;
+}

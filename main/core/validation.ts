@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { EmmaMethod } from './contract.js';
+
+// Every argument that crosses a process boundary is checked here, once, for every binding.
+const id = z.number().int().positive();
+const labelSource = z.enum(['human', 'teacher', 'student']);
+const labelStatus = z.enum(['proposed', 'accepted', 'edited', 'rejected']);
+const labelFilter = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('any') }),
+  z.object({ kind: z.literal('unlabelled') }),
+  z.object({ kind: z.literal('labelled') }),
+  z.object({ kind: z.literal('class'), className: z.string().min(1).max(200) }),
+]);
+
+export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
+  getStatus: z.tuple([]),
+  listImages: z.tuple([
+    z.object({
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+      filter: labelFilter.optional(),
+      source: labelSource.optional(),
+      status: labelStatus.optional(),
+      search: z.string().max(500).optional(),
+    }),
+  ]),
+  getImage: z.tuple([id]),
+  listClasses: z.tuple([]),
+  startImport: z.tuple([
+    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), labelsFromFolders: z.boolean().optional() }),
+  ]),
+  startUpload: z.tuple([
+    z
+      .array(z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }))
+      .min(1)
+      .max(10_000),
+  ]),
+  getJob: z.tuple([id]),
+  listJobs: z.tuple([z.number().int().min(1).max(1000)]),
+  cancelJob: z.tuple([id]),
+};
+
+export class InvalidArgumentsError extends Error {
+  readonly code = 'invalid_arguments';
+}
+
+export function validateArguments(method: EmmaMethod, args: unknown): unknown[] {
+  const schema = ARGUMENT_SCHEMAS[method];
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidArgumentsError(`${method}: invalid arguments at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,24 @@
+import { ipcMain, type BrowserWindow } from 'electron';
+import type { EmmaCore } from '../core/api.js';
+import { dispatch } from '../core/dispatch.js';
+import { isTrustedUrl } from './security.js';
+
+export const INVOKE_CHANNEL = 'emma:invoke';
+export const EVENT_CHANNEL = 'emma:event';
+
+/** Binds the API to IPC: the sender must be our own page; arguments are validated by dispatch(). */
+export function bindIpc(core: EmmaCore, getWindows: () => BrowserWindow[]): () => void {
+  ipcMain.handle(INVOKE_CHANNEL, async (event, method: unknown, args: unknown) => {
+    if (!isTrustedUrl(event.senderFrame?.url)) {
+      return { ok: false, error: { code: 'forbidden', message: 'IPC from an untrusted frame' } };
+    }
+    return dispatch(core.api, method, args);
+  });
+  const off = core.events.on((e) => {
+    for (const win of getWindows()) if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, e);
+  });
+  return () => {
+    off();
+    ipcMain.removeHandler(INVOKE_CHANNEL);
+  };
+}

@@ -1,0 +1,27 @@
+// `npm test`: type-check, unit and integration tests, build, then end-to-end tests in a real browser.
+import { spawnSync } from 'node:child_process';
+import { findChromium, INSTALL_HINT } from './find-chromium.mjs';
+
+const steps = [
+  ['type-check', ['npx', 'tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['unit and integration tests', ['npx', 'vitest', 'run']],
+  ['build', ['npm', 'run', 'build']],
+  ['end-to-end tests', ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts']],
+];
+
+const started = Date.now();
+if (!findChromium()) {
+  console.error(`\n${INSTALL_HINT}\n`);
+  process.exit(1);
+}
+for (const [name, cmd] of steps) {
+  console.log(`\n=== ${name}: ${cmd.join(' ')}`);
+  const t = Date.now();
+  const result = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\n${name} failed (exit ${result.status ?? result.signal}).`);
+    process.exit(result.status || 1);
+  }
+  console.log(`=== ${name}: ok in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+console.log(`\nAll test steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s.`);

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { startServer, type RunningServer } from '../../main/server/http-server.js';
+import { tempDir } from '../support/paths.js';
+
+let core: EmmaCore;
+let server: RunningServer;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  const t = tempDir();
+  cleanup = t.cleanup;
+  const rendererDir = join(t.dir, 'renderer');
+  mkdirSync(rendererDir);
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Emma</title>');
+  writeFileSync(join(t.dir, 'secret.txt'), 'do not serve');
+  core = createCore({ dbPath: join(t.dir, 'db', 'emma.sqlite'), mode: 'browser' });
+  server = await startServer({ core, rendererDir });
+});
+
+afterAll(async () => {
+  await server.close();
+  await core.close();
+  cleanup();
+});
+
+/** Raw HTTP, so the Host header and paths are exactly what we say (fetch would normalise them). */
+function raw(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((ok, fail) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, method: options.method ?? 'GET', headers: { host: `127.0.0.1:${server.port}`, ...options.headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', fail);
+    if (options.body) req.write(options.body);
+    req.end();
+  });
+}
+
+const auth = () => ({ authorization: `Bearer ${server.token}` });
+
+describe('HTTP binding', () => {
+  it('listens on loopback only by default', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  });
+
+  it('refuses requests without the token', async () => {
+    expect((await raw('/')).status).toBe(401);
+    expect((await raw('/api/call/getStatus', { method: 'POST', body: '[]' })).status).toBe(401);
+    expect((await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('trades the URL token for an HttpOnly cookie and drops it from the address', async () => {
+    const res = await raw(`/?token=${server.token}`);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const page = await raw('/', { headers: { cookie: cookie.split(';')[0] } });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
+  });
+
+  it('rejects a foreign Host header (DNS rebinding)', async () => {
+    expect((await raw('/', { headers: { ...auth(), host: 'evil.example:80' } })).status).toBe(421);
+  });
+
+  it('answers API calls in envelopes and validates arguments', async () => {
+    const ok = await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: auth() });
+    const status = JSON.parse(ok.body);
+    expect(status.ok).toBe(true);
+    expect(status.value.imageCount).toBe(0);
+    const bad = JSON.parse((await raw('/api/call/getImage', { method: 'POST', body: '["7"]', headers: auth() })).body);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });
+    const missing = JSON.parse((await raw('/api/call/getImage', { method: 'POST', body: '[7]', headers: auth() })).body);
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const unknown = JSON.parse((await raw('/api/call/dropTables', { method: 'POST', body: '[]', headers: auth() })).body);
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_method' } });
+    expect((await raw('/api/call/getStatus', { method: 'GET', headers: auth() })).status).toBe(405);
+  });
+
+  it('never serves files outside the renderer folder', async () => {
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2fsecret.txt']) {
+      const res = await raw(path, { headers: auth() });
+      expect(res.body).not.toContain('do not serve');
+    }
+  });
+
+  it('refuses non-GET requests for media and pages', async () => {
+    expect((await raw('/media/image/1/thumb', { method: 'POST', headers: auth() })).status).toBe(405);
+    expect((await raw('/media/image/999/thumb', { headers: auth() })).status).toBe(404);
+  });
+});

@@ -1,0 +1,76 @@
+// Keeps the layers honest: the folder a file lives in decides what it may import.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/paths.js';
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(repoRoot, dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(repoRoot, rel)).isDirectory()) out.push(...sources(rel));
+    else if (/\.(c|m)?tsx?$/.test(name)) out.push(rel);
+  }
+  return out;
+}
+
+/** Module specifiers of static imports, re-exports and dynamic imports. */
+export function importsOf(code: string): string[] {
+  const specs: string[] = [];
+  const re = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (const m of code.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
+  return specs;
+}
+
+const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+function violations(dir: string, forbidden: (spec: string, file: string) => string | null): string[] {
+  const found: string[] = [];
+  for (const file of sources(dir)) {
+    for (const spec of importsOf(readFileSync(join(repoRoot, file), 'utf8'))) {
+      const why = forbidden(spec, file);
+      if (why) found.push(`${file}: ${spec} (${why})`);
+    }
+  }
+  return found;
+}
+
+describe('layers', () => {
+  it('the import scanner sees every import form (negative control)', () => {
+    const code = `import x from 'electron';\nimport type { A } from "react";\nconst y = await import('fs');\nexport * from 'react-dom';\nimport 'sharp';`;
+    expect(importsOf(code).sort()).toEqual(['electron', 'fs', 'react', 'react-dom', 'sharp']);
+  });
+
+  it('main/core imports neither electron nor React', () => {
+    expect(violations('main/core', (s) => (/^(electron|react|react-dom)(\/|$)/.test(s) ? 'core must run without Electron or React' : null))).toEqual([]);
+  });
+
+  it('main/server and main/cli import no electron', () => {
+    const rule = (s: string) => (/^electron(\/|$)/.test(s) ? 'must run in plain Node' : null);
+    expect([...violations('main/server', rule), ...violations('main/cli', rule)]).toEqual([]);
+  });
+
+  it('native-models imports no electron, React or app code', () => {
+    expect(
+      violations('native-models', (s) => (/^(electron|react)(\/|$)/.test(s) || s.includes('/main/') ? 'engine stands alone' : null)),
+    ).toEqual([]);
+  });
+
+  it('the renderer never touches Node, and takes only the contract from main/', () => {
+    expect(
+      violations('renderer/src', (s, file) => {
+        if (nodeBuiltins.has(s)) return 'renderer cannot use Node';
+        if (/^(electron|better-sqlite3|sharp|onnxruntime-node|openai)(\/|$)/.test(s)) return 'renderer cannot use native or main-process modules';
+        if (s.includes('/main/') && !/\/main\/core\/contract(\.js)?$/.test(s)) return `only the contract may be imported from main/ (${relative('renderer', file)})`;
+        return null;
+      }),
+    ).toEqual([]);
+  });
+
+  it('the preload imports only electron and the contract', () => {
+    expect(
+      violations('preload', (s) => (s === 'electron' || /\/main\/core\/contract(\.js)?$/.test(s) ? null : 'preload exposes the bridge only')),
+    ).toEqual([]);
+  });
+});

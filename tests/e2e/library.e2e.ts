@@ -1,0 +1,104 @@
+// The foundation's end-to-end path in a real browser: import real micrographs through the UI, see the grid,
+// open an SEM image and read its calibration and scale bar.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { startServer, type RunningServer } from '../../main/server/http-server.js';
+import { launchChromium } from '../support/browser.js';
+import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
+
+const rendererDir = join(repoRoot, 'dist', 'renderer');
+const artifacts = join(repoRoot, 'test-results');
+
+describe.skipIf(!hasSharedData)('library in browser mode', () => {
+  let core: EmmaCore;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let cleanup: () => void;
+
+  beforeAll(async () => {
+    if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first');
+    const t = tempDir();
+    cleanup = t.cleanup;
+    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });
+    server = await startServer({ core, rendererDir });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.openUrl);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await core?.close();
+    cleanup?.();
+  });
+
+  async function importFolder(path: string, labels: boolean): Promise<string> {
+    await page.getByTestId('import-path-input').fill(path);
+    const box = page.getByTestId('import-labels-checkbox');
+    if ((await box.isChecked()) !== labels) await box.click();
+    await page.getByTestId('import-start').click();
+    const report = page.getByTestId('import-report');
+    await report.waitFor({ state: 'visible', timeout: 90_000 });
+    const text = (await report.innerText()).replace(/\s+/g, ' ');
+    return text;
+  }
+
+  it('imports real folders through the UI and shows thumbnails', async () => {
+    const sem = await importFolder(join(sharedData, 'sem-tiff', 'sem'), false);
+    expect(sem).toMatch(/imported 10\b/i);
+    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click();
+    const nffa = await importFolder(join(sharedData, 'nffa'), true);
+    expect(nffa).toMatch(/imported 9\b/i);
+    await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 20_000 }).toMatch(/19/);
+    const thumbs = page.getByTestId('thumb');
+    await expect.poll(() => thumbs.count(), { timeout: 20_000 }).toBeGreaterThan(5);
+    // Thumbnails really decode (not broken images).
+    await expect
+      .poll(
+        () =>
+          page.evaluate(
+            () => [...document.querySelectorAll('[data-testid="thumb"] img')].filter((i) => (i as HTMLImageElement).naturalWidth > 0).length,
+          ),
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(5);
+    mkdirSync(artifacts, { recursive: true });
+    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
+    await page.screenshot({ path: join(artifacts, 'library.png') });
+    if (process.env.EMMA_UPDATE_DOCS) copyFileSync(join(artifacts, 'library.png'), join(repoRoot, 'docs', 'library.png'));
+  });
+
+  it('filters by folder label', async () => {
+    await page.getByTestId('filter-label').selectOption({ label: /Nanowires/ as unknown as string }).catch(async () => {
+      const options = await page.getByTestId('filter-label').locator('option').allInnerTexts();
+      const wanted = options.find((o) => o.includes('Nanowires'));
+      if (!wanted) throw new Error(`no Nanowires option in ${options.join(', ')}`);
+      await page.getByTestId('filter-label').selectOption({ label: wanted });
+    });
+    await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 10_000 }).toMatch(/\b[1-8]\b/);
+    await page.getByTestId('filter-label').selectOption({ index: 0 });
+    await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 10_000 }).toMatch(/19/);
+  });
+
+  it('opens an SEM image with its pixel size and a calibrated scale bar', async () => {
+    await page.getByTestId('search-input').fill('1908248');
+    const thumb = page.getByTestId('thumb').first();
+    await expect.poll(() => page.getByTestId('thumb').count(), { timeout: 10_000 }).toBe(1);
+    await thumb.click();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('image-view').waitFor({ state: 'visible' });
+    await expect.poll(() => page.getByTestId('meta-pixel-size').innerText(), { timeout: 10_000 }).toMatch(/7\.344\s*nm\/px/);
+    await expect.poll(() => page.getByTestId('meta-magnification').innerText()).toMatch(/50\s*k?X|50[ ,.]?000/i);
+    const bar = await page.getByTestId('scale-bar').innerText();
+    expect(bar).toMatch(/^\s*\d+(\.\d+)?\s*(nm|µm)\s*$/);
+    await page.screenshot({ path: join(artifacts, 'image-view.png') });
+    if (process.env.EMMA_UPDATE_DOCS) copyFileSync(join(artifacts, 'image-view.png'), join(repoRoot, 'docs', 'image-view.png'));
+  });
+});
+
+if (!hasSharedData) console.warn(SHARED_DATA_MISSING);

@@ -1,0 +1,136 @@
+// The shell: sidebar (only views that work), header with the library status, the jobs area (progress,
+// cancel, import reports) and the Library view.
+import { useCallback, useEffect, useState } from 'react';
+import type { AppStatus } from '../../main/core/contract.js';
+import { api, transport } from './api/index.js';
+import { useJobs } from './app/useJobs.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { JobsArea } from './components/JobsArea.js';
+import { formatCount } from './lib/format.js';
+import { LibraryView } from './library/LibraryView.js';
+
+function isEditable(el: EventTarget | null): boolean {
+  const e = el as HTMLElement | null;
+  return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA' || e.tagName === 'SELECT' || e.isContentEditable);
+}
+
+export function App() {
+  const jobs = useJobs();
+  const [status, setStatus] = useState<AppStatus | null>(null);
+  const [statusError, setStatusError] = useState<string | null>(null);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.getStatus().then(
+      (s) => {
+        if (!live) return;
+        setStatus(s);
+        setStatusError(null);
+      },
+      (e: unknown) => live && setStatusError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [jobs.libraryVersion]);
+
+  // A file dropped outside the library must not make the window navigate to it.
+  useEffect(() => {
+    const block = (e: globalThis.DragEvent) => {
+      if (e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', block);
+    window.addEventListener('drop', block);
+    return () => {
+      window.removeEventListener('dragover', block);
+      window.removeEventListener('drop', block);
+    };
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === '?' && !isEditable(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        setHelpOpen((open) => !open);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const closeHelp = useCallback(() => setHelpOpen(false), []);
+  const error = notice ?? jobs.lastError;
+  const dismissError = useCallback(() => {
+    setNotice(null);
+    jobs.clearError();
+  }, [jobs]);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Views">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          Emma
+        </div>
+        <ul className="nav-list">
+          <li>
+            <a className="nav-item active" aria-current="page" href="#library">
+              <span>Library</span>
+              {status && <span className="nav-count">{formatCount(status.imageCount)}</span>}
+            </a>
+          </li>
+        </ul>
+        <div className="sidebar-footer">
+          <button type="button" className="link" onClick={() => setHelpOpen(true)} title="Keyboard shortcuts (?)">
+            Keyboard shortcuts <kbd>?</kbd>
+          </button>
+          {status && <div className="muted small">Emma {status.version}</div>}
+        </div>
+      </nav>
+      <div className="main">
+        <header className="header">
+          <div className="status" data-testid="app-status">
+            {status ? (
+              <>
+                <span className="status-item">
+                  <strong>{formatCount(status.imageCount)}</strong> images in library
+                </span>
+                <span className="status-item mono" title={`Database: ${status.dbPath}\nData folder: ${status.dataDir}`}>
+                  {status.dbPath}
+                </span>
+                <span className="status-item muted">
+                  {status.mode}
+                  {transport === 'http' && status.mode !== 'browser' ? ' · browser' : ''}
+                </span>
+              </>
+            ) : statusError ? (
+              <span className="error-text">Emma core not reachable: {statusError}</span>
+            ) : (
+              <span className="muted">Connecting…</span>
+            )}
+          </div>
+        </header>
+        <JobsArea jobs={jobs} />
+        {error && (
+          <div className="banner banner-error" role="alert">
+            <span>{error}</span>
+            <button type="button" className="icon" onClick={dismissError} aria-label="Dismiss">
+              ×
+            </button>
+          </div>
+        )}
+        <LibraryView
+          libraryVersion={jobs.libraryVersion}
+          libraryTotal={status?.imageCount ?? null}
+          overlayOpen={helpOpen}
+          onImportPaths={(paths, labels) => void jobs.startImport(paths, labels)}
+          onUploadFiles={(files, skipped) => void jobs.uploadFiles(files, skipped)}
+          onError={setNotice}
+        />
+      </div>
+      {helpOpen && <HelpOverlay onClose={closeHelp} />}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { useEffect, useRef } from 'react';
+
+const SECTIONS: { title: string; keys: [string, string][] }[] = [
+  {
+    title: 'Library',
+    keys: [
+      ['← → ↑ ↓', 'Move the selection'],
+      ['Home / End', 'First / last image'],
+      ['Page Up / Page Down', 'One screen up / down'],
+      ['Enter', 'Open the selected image'],
+      ['/', 'Search file names'],
+    ],
+  },
+  {
+    title: 'Image',
+    keys: [
+      ['← / →', 'Previous / next image'],
+      ['+ / −  or wheel', 'Zoom in / out'],
+      ['0', 'Fit to window'],
+      ['1', 'Actual size (1 image px = 1 screen px)'],
+      ['Drag', 'Pan'],
+      ['Esc', 'Back to the library'],
+    ],
+  },
+  { title: 'Anywhere', keys: [['?', 'This help']] },
+];
+
+export function HelpOverlay({ onClose }: { onClose(): void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    ref.current?.focus();
+    // Capture phase: while the help is open, its keys do not reach the views underneath.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' || e.key === '?') {
+        e.preventDefault();
+        e.stopPropagation();
+        onClose();
+      } else if (e.key !== 'Tab') {
+        e.stopPropagation();
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      previous?.focus?.({ preventScroll: true });
+    };
+  }, [onClose]);
+  return (
+    <div className="modal-backdrop" onClick={onClose}>
+      <div
+        ref={ref}
+        className="modal help"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Keyboard shortcuts"
+        tabIndex={-1}
+        data-testid="help-overlay"
+        onClick={(e) => e.stopPropagation()}
+      >
+        <div className="modal-header">
+          <h2>Keyboard shortcuts</h2>
+          <button type="button" className="icon" onClick={onClose} aria-label="Close">
+            ×
+          </button>
+        </div>
+        {SECTIONS.map((section) => (
+          <section key={section.title}>
+            <h3>{section.title}</h3>
+            <dl className="keys">
+              {section.keys.map(([k, what]) => (
+                <div key={k} className="key-row">
+                  <dt>
+                    <kbd>{k}</kbd>
+                  </dt>
+                  <dd>{what}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+// Running jobs with progress and Cancel, and the reports of finished imports (dismissible, failures listed).
+import type { JobInfo } from '../../../main/core/contract.js';
+import type { JobsState, ReportEntry, UploadBatch } from '../app/useJobs.js';
+import { formatBytes, formatCount } from '../lib/format.js';
+import { isActive, progressFraction } from '../lib/jobs.js';
+
+function ProgressBar({ fraction, label }: { fraction: number | null; label: string }) {
+  return (
+    <div
+      className={`progress${fraction == null ? ' indeterminate' : ''}`}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={fraction == null ? undefined : Math.round(fraction * 100)}
+    >
+      <div className="progress-fill" style={fraction == null ? undefined : { width: `${(fraction * 100).toFixed(1)}%` }} />
+    </div>
+  );
+}
+
+function JobRow({ job, onCancel }: { job: JobInfo; onCancel(): void }) {
+  const { done, total, message } = job.progress;
+  return (
+    <div className="job-row" data-testid="job-progress" data-job-id={job.id} data-state={job.state}>
+      <span className="job-kind">{job.state === 'queued' ? 'Import queued' : 'Importing'}</span>
+      <ProgressBar fraction={progressFraction(job.progress)} label={`Import #${job.id}`} />
+      <span className="job-count">
+        {formatCount(done)}
+        {total != null ? ` / ${formatCount(total)}` : ''}
+      </span>
+      <span className="job-message" title={message}>
+        {message}
+      </span>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+function BatchRow({ batch, jobsById, onCancel }: { batch: UploadBatch; jobsById: ReadonlyMap<number, JobInfo>; onCancel(): void }) {
+  // One bar for the whole drop: files the core has finished, out of all files dropped.
+  let processed = 0;
+  let message = '';
+  for (const [jobId, files] of batch.jobFiles) {
+    const job = jobsById.get(jobId);
+    if (!job) continue;
+    if (!isActive(job)) processed += files;
+    else {
+      processed += Math.min(files, job.progress.done);
+      if (job.state === 'running') message = job.progress.message;
+    }
+  }
+  if (batch.sending) {
+    message = `Uploading ${formatCount(batch.sentFiles)} / ${formatCount(batch.totalFiles)} files (${formatBytes(batch.sentBytes)} of ${formatBytes(batch.totalBytes)})${message ? ` · ${message}` : ''}`;
+  }
+  const fraction = batch.totalFiles ? processed / batch.totalFiles : null;
+  return (
+    <div className="job-row" data-testid="job-progress" data-batch-id={batch.id}>
+      <span className="job-kind">{batch.cancelled ? 'Cancelling' : 'Importing'}</span>
+      <ProgressBar fraction={fraction} label="Upload" />
+      <span className="job-count">
+        {formatCount(processed)} / {formatCount(batch.totalFiles)}
+      </span>
+      <span className="job-message" title={message}>
+        {message}
+      </span>
+      <button type="button" onClick={onCancel} disabled={batch.cancelled}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+const MAX_LISTED = 500;
+
+function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): void }) {
+  const { report } = entry;
+  const failed = report.failed.length;
+  const verb = entry.state === 'cancelled' ? 'cancelled' : entry.state === 'failed' ? 'failed' : 'finished';
+  return (
+    <section
+      className={`report report-${failed || entry.state !== 'done' ? 'warn' : 'ok'}`}
+      data-testid="import-report"
+      aria-label={`${entry.title} report`}
+    >
+      <div className="report-header">
+        <strong>
+          {entry.title} {verb}:
+        </strong>
+        <span className="report-summary">
+          imported {report.imported} · {report.duplicates} duplicate{report.duplicates === 1 ? '' : 's'} ·{' '}
+          <span className={failed ? 'error-text' : undefined}>{failed} failed</span>
+          {report.notes.length ? ` · ${report.notes.length} note${report.notes.length === 1 ? '' : 's'}` : ''}
+        </span>
+        <button type="button" className="icon" onClick={onDismiss} aria-label="Dismiss report" title="Dismiss">
+          ×
+        </button>
+      </div>
+      {entry.error && <p className="error-text">{entry.error}</p>}
+      {failed > 0 && (
+        <div className="report-section">
+          <div className="report-section-title">Not imported</div>
+          <ul className="report-list" data-testid="import-failures">
+            {report.failed.slice(0, MAX_LISTED).map((f, i) => (
+              <li key={i}>
+                <span className="mono break">{f.path}</span>
+                <span className="report-reason">{f.error}</span>
+              </li>
+            ))}
+            {failed > MAX_LISTED && <li className="muted">… and {formatCount(failed - MAX_LISTED)} more</li>}
+          </ul>
+        </div>
+      )}
+      {report.notes.length > 0 && (
+        <details className="report-section">
+          <summary className="report-section-title">Notes ({report.notes.length})</summary>
+          <ul className="report-list">
+            {report.notes.slice(0, MAX_LISTED).map((n, i) => (
+              <li key={i}>
+                <span className="mono break">{n.path}</span>
+                <span className="report-reason muted">{n.note}</span>
+              </li>
+            ))}
+            {report.notes.length > MAX_LISTED && (
+              <li className="muted">… and {formatCount(report.notes.length - MAX_LISTED)} more</li>
+            )}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}
+
+export function JobsArea({ jobs }: { jobs: JobsState }) {
+  if (!jobs.activeJobs.length && !jobs.batches.length && !jobs.reports.length) return null;
+  return (
+    <div className="jobs-area" aria-label="Jobs">
+      {jobs.batches.map((batch) => (
+        <BatchRow key={`b${batch.id}`} batch={batch} jobsById={jobs.jobsById} onCancel={() => jobs.cancelBatch(batch.id)} />
+      ))}
+      {jobs.activeJobs.map((job) => (
+        <JobRow key={job.id} job={job} onCancel={() => jobs.cancelJob(job.id)} />
+      ))}
+      {jobs.reports.map((entry) => (
+        <ReportPanel key={entry.key} entry={entry} onDismiss={() => jobs.dismissReport(entry.key)} />
+      ))}
+    </div>
+  );
+}

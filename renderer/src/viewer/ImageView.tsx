@@ -1,0 +1,266 @@
+// Full view of one image: the preview with zoom (wheel, + / -, 0 fit, 1 actual size) and pan (drag), the
+// calibrated scale bar, and the metadata panel. Left / Right step through the current filtered order.
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import type { ImageDetail } from '../../../main/core/contract.js';
+import { api, mediaUrl } from '../api/index.js';
+import { formatCount } from '../lib/format.js';
+import { clampPan, fitView, wheelFactor, zoomAt, type Size, type View } from '../lib/viewport.js';
+import type { ImageList } from '../library/useImageList.js';
+import { MetadataPanel } from './MetadataPanel.js';
+import { ScaleBarOverlay } from './ScaleBarOverlay.js';
+
+interface ImageViewProps {
+  list: ImageList;
+  index: number;
+  onNavigate(index: number): void;
+  onClose(): void;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
+export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) {
+  const total = list.total ?? 0;
+  const item = list.get(index);
+  const { ensureRange } = list;
+
+  // The neighbours are fetched too, so Left/Right never wait on a block boundary.
+  useEffect(() => {
+    ensureRange(Math.max(0, index - 1), index + 1);
+  }, [index, ensureRange, list.revision]);
+
+  const [detail, setDetail] = useState<ImageDetail | null>(null);
+  const [detailError, setDetailError] = useState<string | null>(null);
+  const id = item?.id;
+  useEffect(() => {
+    if (id == null) return;
+    let live = true;
+    setDetail(null);
+    setDetailError(null);
+    api.getImage(id).then(
+      (d) => live && setDetail(d),
+      (e: unknown) => live && setDetailError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  const viewportRef = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState<Size>({ width: 0, height: 0 });
+  // Size of the loaded preview, tagged with its image so a late load event cannot mix two images.
+  const [loaded, setLoaded] = useState<{ id: number; size: Size } | null>(null);
+  const natural = loaded && loaded.id === id ? loaded.size : null;
+  const [errorId, setErrorId] = useState<number | null>(null);
+  const previewError = id != null && errorId === id;
+  const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
+  const [fit, setFit] = useState(true);
+
+  useLayoutEffect(() => {
+    const el = viewportRef.current;
+    if (!el) return;
+    const measure = () => setViewport({ width: el.clientWidth, height: el.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  // A new image opens fitted.
+  useEffect(() => {
+    setFit(true);
+  }, [id]);
+
+  useEffect(() => {
+    if (fit && natural) setView(fitView(natural, viewport));
+  }, [fit, natural, viewport]);
+
+  useEffect(() => {
+    viewportRef.current?.focus({ preventScroll: true });
+  }, []);
+
+  const zoomBy = useCallback(
+    (factor: number, cx?: number, cy?: number) => {
+      if (!natural) return;
+      setFit(false);
+      setView((v) =>
+        clampPan(zoomAt(v, factor, cx ?? viewport.width / 2, cy ?? viewport.height / 2), natural, viewport),
+      );
+    },
+    [natural, viewport],
+  );
+
+  const previewScale = natural && item && item.width > 0 ? natural.width / item.width : 0;
+
+  const actualSize = useCallback(() => {
+    if (!natural || !previewScale) return;
+    setFit(false);
+    setView((v) => clampPan(zoomAt(v, 1 / previewScale / v.scale, viewport.width / 2, viewport.height / 2), natural, viewport));
+  }, [natural, previewScale, viewport]);
+
+  // Wheel zoom needs a non-passive listener to keep the page from scrolling.
+  useEffect(() => {
+    const el = viewportRef.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const rect = el.getBoundingClientRect();
+      zoomBy(wheelFactor(e.deltaY, e.deltaMode), e.clientX - rect.left, e.clientY - rect.top);
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, [zoomBy]);
+
+  const drag = useRef<{ pointerId: number; x: number; y: number; vx: number; vy: number } | null>(null);
+  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0 || !natural) return;
+    e.currentTarget.setPointerCapture(e.pointerId);
+    drag.current = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
+  };
+  const onPointerMove = (e: ReactPointerEvent<HTMLDivElement>) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId || !natural) return;
+    setFit(false);
+    setView((v) => clampPan({ scale: v.scale, x: d.vx + e.clientX - d.x, y: d.vy + e.clientY - d.y }, natural, viewport));
+  };
+  const onPointerUp = (e: ReactPointerEvent<HTMLDivElement>) => {
+    if (drag.current?.pointerId === e.pointerId) drag.current = null;
+  };
+
+  const prev = useCallback(() => index > 0 && onNavigate(index - 1), [index, onNavigate]);
+  const next = useCallback(() => index < total - 1 && onNavigate(index + 1), [index, total, onNavigate]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      let handled = true;
+      switch (e.key) {
+        case 'Escape':
+          onClose();
+          break;
+        case 'ArrowLeft':
+          prev();
+          break;
+        case 'ArrowRight':
+          next();
+          break;
+        case '+':
+        case '=':
+          zoomBy(1.25);
+          break;
+        case '-':
+        case '_':
+          zoomBy(1 / 1.25);
+          break;
+        case '0':
+          setFit(true);
+          break;
+        case '1':
+          actualSize();
+          break;
+        default:
+          handled = false;
+      }
+      if (handled) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose, prev, next, zoomBy, actualSize]);
+
+  // Zoom as the operator thinks of it: screen pixels per image pixel.
+  const zoomPercent = previewScale ? Math.round(view.scale * previewScale * 100) : null;
+
+  return (
+    <div className="image-view" data-testid="image-view" role="dialog" aria-modal="true" aria-label={item?.fileName ?? 'Image'}>
+      <div className="image-toolbar">
+        <button type="button" onClick={onClose} title="Back to the library (Esc)">
+          ← Library
+        </button>
+        <div className="toolbar-group">
+          <button type="button" onClick={prev} disabled={index <= 0} title="Previous image (←)" aria-label="Previous image">
+            ‹
+          </button>
+          <span className="position" aria-live="polite">
+            {formatCount(index + 1)} / {formatCount(total)}
+          </span>
+          <button type="button" onClick={next} disabled={index >= total - 1} title="Next image (→)" aria-label="Next image">
+            ›
+          </button>
+        </div>
+        <span className="image-title" title={item?.fileName}>
+          {item?.fileName ?? 'Loading…'}
+        </span>
+        <div className="toolbar-group">
+          <button type="button" onClick={() => zoomBy(1 / 1.25)} title="Zoom out (−)" aria-label="Zoom out" disabled={!natural}>
+            −
+          </button>
+          <span className="zoom-readout" title="Screen pixels per image pixel">
+            {zoomPercent != null ? `${zoomPercent}%` : '—'}
+          </span>
+          <button type="button" onClick={() => zoomBy(1.25)} title="Zoom in (+)" aria-label="Zoom in" disabled={!natural}>
+            +
+          </button>
+          <button type="button" onClick={() => setFit(true)} title="Fit (0)" className={fit ? 'active' : undefined} disabled={!natural}>
+            Fit
+          </button>
+          <button type="button" onClick={actualSize} title="Actual size: one image pixel per screen pixel (1)" disabled={!natural}>
+            1:1
+          </button>
+        </div>
+      </div>
+      <div className="image-body">
+        <div
+          ref={viewportRef}
+          className={`viewport${drag.current ? ' dragging' : ''}`}
+          tabIndex={-1}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+          onPointerCancel={onPointerUp}
+          onDoubleClick={(e) => {
+            const rect = e.currentTarget.getBoundingClientRect();
+            zoomBy(2, e.clientX - rect.left, e.clientY - rect.top);
+          }}
+        >
+          {item && !previewError && (
+            <img
+              key={item.id}
+              className="preview"
+              src={mediaUrl(item.id, 'preview')}
+              alt={item.fileName}
+              draggable={false}
+              decoding="async"
+              onLoad={(e) =>
+                setLoaded({ id: item.id, size: { width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight } })
+              }
+              onError={() => setErrorId(item.id)}
+              style={
+                natural
+                  ? {
+                      width: natural.width,
+                      height: natural.height,
+                      transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})`,
+                    }
+                  : { visibility: 'hidden' }
+              }
+            />
+          )}
+          {item && !natural && !previewError && <div className="viewport-status">Loading preview…</div>}
+          {previewError && <div className="viewport-status error-text">The preview could not be loaded.</div>}
+          {!item && <div className="viewport-status">Loading…</div>}
+          {item && natural && (
+            <ScaleBarOverlay
+              pixelSizeNm={item.pixelSizeNm}
+              previewScale={previewScale}
+              zoom={view.scale}
+              viewportWidth={viewport.width}
+            />
+          )}
+        </div>
+        {item && <MetadataPanel summary={item} detail={detail?.id === item.id ? detail : null} detailError={detailError} />}
+      </div>
+    </div>
+  );
+}

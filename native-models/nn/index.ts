@@ -1,0 +1,3 @@
+export * from './layers.js';
+export * from './attention.js';
+export * from './losses.js';

@@ -96,7 +96,13 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
   try {
     meta = await sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
   } catch (e) {
-    throw mapSharpError(path, e, head, tiffProblem);
+    const mapped = mapSharpError(path, e, head, tiffProblem);
+    if (mapped.code === 'too-large') {
+      // Name the claimed size: reading the header alone (no pixel buffer) is safe without the limit.
+      const claimed = await sharp(path, { limitInputPixels: false }).metadata().catch(() => null);
+      if (claimed?.width && claimed.height) throw tooLarge(path, claimed.width, claimed.height, maxPixels);
+    }
+    throw mapped;
   }
   const width = tiff?.width ?? meta.width ?? 0;
   const height = tiff?.height ?? meta.height ?? 0;

@@ -98,7 +98,8 @@ export function App() {
                   <strong>{formatCount(status.imageCount)}</strong> images in library
                 </span>
                 <span className="status-item mono" title={`Database: ${status.dbPath}\nData folder: ${status.dataDir}`}>
-                  {status.dbPath}
+                  {/* LRM marks keep the path's own direction inside the right-to-left (start-ellipsis) box */}
+                  {`\u200e${status.dbPath}\u200e`}
                 </span>
                 <span className="status-item muted">
                   {status.mode}

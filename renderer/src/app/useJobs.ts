@@ -92,11 +92,8 @@ export function useJobs(): JobsState {
     batchesRef.current.delete(batch.id);
     const merged = mergeReports([...batch.reports.values()]);
     merged.failed.push(...batch.clientFailures);
-    if (batch.skipped.length) {
-      merged.notes.push(
-        ...batch.skipped.map((name) => ({ path: name, note: 'not sent: not a JPEG, PNG or TIFF file name' })),
-      );
-    }
+    // Files left out on this side are failures too: the operator dropped them and they are not in the library.
+    merged.failed.push(...batch.skipped.map((name) => ({ path: name, error: 'not uploaded: not a JPEG, PNG or TIFF file' })));
     merged.cancelled ||= batch.cancelled;
     const failedJobs = batch.errors.length > 0;
     setReports((list) => [

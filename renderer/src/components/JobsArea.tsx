@@ -3,6 +3,7 @@ import type { JobInfo } from '../../../main/core/contract.js';
 import type { JobsState, ReportEntry, UploadBatch } from '../app/useJobs.js';
 import { formatBytes, formatCount } from '../lib/format.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
+import { PathText } from './PathText.js';
 
 function ProgressBar({ fraction, label }: { fraction: number | null; label: string }) {
   return (
@@ -105,7 +106,7 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
           <ul className="report-list" data-testid="import-failures">
             {report.failed.slice(0, MAX_LISTED).map((f, i) => (
               <li key={i}>
-                <span className="mono break">{f.path}</span>
+                <PathText className="mono wrap" path={f.path} />
                 <span className="report-reason">{f.error}</span>
               </li>
             ))}
@@ -119,7 +120,7 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
           <ul className="report-list">
             {report.notes.slice(0, MAX_LISTED).map((n, i) => (
               <li key={i}>
-                <span className="mono break">{n.path}</span>
+                <PathText className="mono wrap" path={n.path} />
                 <span className="report-reason muted">{n.note}</span>
               </li>
             ))}

@@ -241,8 +241,8 @@ export function LibraryView({
             </div>
           </div>
         )}
-        {openIndex != null && <ImageView list={list} index={openIndex} onNavigate={navigate} onClose={close} />}
       </div>
+      {openIndex != null && <ImageView list={list} index={openIndex} onNavigate={navigate} onClose={close} />}
     </section>
   );
 }

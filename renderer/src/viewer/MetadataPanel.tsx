@@ -9,6 +9,7 @@ import {
   formatPixelSize,
   shortHash,
 } from '../lib/format.js';
+import { PathText } from '../components/PathText.js';
 import { LabelChip } from '../library/Tile.js';
 
 function Row({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
@@ -40,7 +41,7 @@ export function MetadataPanel({ summary, detail, detailError }: MetadataPanelPro
       {detailError && <p className="error-text">Metadata could not be loaded: {detailError}</p>}
       <dl className="meta-list">
         <Row label="Path" title={d?.path}>
-          {d && <span className="mono break">{d.path}</span>}
+          {d && <PathText className="mono wrap" path={d.path} />}
         </Row>
         <Row label="Size">
           {`${summary.width} × ${summary.height} px`}

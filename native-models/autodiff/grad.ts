@@ -2,13 +2,19 @@
 // the backward pass as ONNX ops into the same graph (so forward activations are reused, not recomputed).
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
-import { gradRule } from './rules.js';
+import { gradRule, type GradRule } from './rules.js';
 
 /**
  * Gradients of `loss` (any shape; seeded with ones, or `seed` when given) with respect to `wrt`.
  * A value in `wrt` that does not influence the loss gets a zero gradient.
  */
-export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[], seed?: Value): Value[] {
+export function gradients(
+  g: GraphBuilder,
+  loss: Value,
+  wrt: readonly Value[],
+  seed?: Value,
+  overrides: Readonly<Record<string, GradRule>> = {},
+): Value[] {
   const forward = g.nodes.slice();
   // Values depending on some `wrt` (forward sweep) ...
   const dependsOnWrt = new Set(wrt.map((v) => v.id));
@@ -49,7 +55,7 @@ export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[], s
     if (!need.some(Boolean)) continue;
     const dy = n.outputs.map(take);
     if (!dy.some(Boolean)) continue;
-    const rule = gradRule(n.op);
+    const rule = overrides[n.op] ?? gradRule(n.op);
     if (!rule) throw new Error(`no gradient rule for ${n.op} (on the path from parameters to the loss)`);
     const dx = rule(g, n, dy, need);
     n.inputs.forEach((v, k) => {

@@ -252,6 +252,8 @@ export function useJobs(): JobsState {
             jobToBatch.current.set(job.id, batch.id);
             batch.jobFiles.set(job.id, payload.length);
             track(job);
+            // Cancelled while this chunk was on its way: stop its job too.
+            if (batch.cancelled && isActive(job)) api.cancelJob(job.id).then(upsert, () => undefined);
           } catch (error) {
             for (const path of payloadPaths) {
               batch.clientFailures.push({ path, error: `upload failed: ${messageOf(error)}` });
@@ -274,7 +276,7 @@ export function useJobs(): JobsState {
       finishBatchIfDone(batch);
       rerender();
     },
-    [finishBatchIfDone, rerender, settle, track],
+    [finishBatchIfDone, rerender, settle, track, upsert],
   );
 
   const cancelJob = useCallback(

@@ -17,7 +17,7 @@ import type { ImageList } from './useImageList.js';
 
 const MIN_TILE = 176;
 const GAP = 10;
-const CAPTION = 46;
+const CAPTION = 48; // .tile-caption height + the tile border
 const PADDING = 14;
 
 export interface ThumbGridHandle {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { probeImage, readGray } from '../../../main/core/library/decode.js';
 import { ImageReadError } from '../../../main/core/library/errors.js';
 import { hasSharedData, sharedData, SHARED_DATA_MISSING, tempDir } from '../../support/paths.js';
-import { prng } from './tiff-builder.js';
+import { buildTiff, greyPage, prng } from './tiff-builder.js';
 
 const maxOf = (a: Uint8Array) => a.reduce((m, v) => (v > m ? v : m), 0);
 const minOf = (a: Uint8Array) => a.reduce((m, v) => (v < m ? v : m), 255);
@@ -74,6 +74,12 @@ describe('decoding failures are typed ImageReadErrors with a reason', () => {
     writeFileSync(p, pngClaiming(100_000, 100_000));
     await expectReadError(probeImage(p), 'too-large', /decompression bomb/);
     await expectReadError(readGray(p), 'too-large');
+  });
+
+  it('a TIFF whose IFD claims 100000 x 100000 is refused from the header alone', async () => {
+    const p = join(tmp.dir, 'bomb.tif');
+    writeFileSync(p, buildTiff([greyPage(100_000, 100_000)]));
+    await expectReadError(readGray(p), 'too-large', /100000x100000/);
   });
 
   it('the pixel limit is configurable', async () => {

@@ -149,7 +149,10 @@ main(process.argv.slice(2)).then(
     if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
+    let message = error instanceof Error ? error.message : String(error);
+    // Name the file when the error knows it and does not say it already.
+    const path = (error as { path?: unknown }).path;
+    if (typeof path === 'string' && !message.includes(path)) message = `${path}: ${message}`;
     process.stderr.write(`emma: ${message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },

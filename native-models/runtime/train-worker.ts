@@ -1,11 +1,12 @@
 // Worker entry: runs one training job and reports over the port. Cancellation is a shared flag read
 // between steps, so it does not depend on this thread's event loop getting a turn.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
+import { workerPayload } from './spawn.js';
 import { runTraining, type TrainSpec } from './train-loop.js';
 import type { WorkerMessage } from './trainer.js';
 
 interface Init { spec: TrainSpec; cancel: SharedArrayBuffer }
-const { spec, cancel } = workerData as Init;
+const { spec, cancel } = workerPayload<Init>();
 const flag = new Int32Array(cancel);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);
 

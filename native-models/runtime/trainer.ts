@@ -40,5 +40,8 @@ export function startTraining(spec: TrainSpec, h: TrainingHandlers = {}): Traini
     worker.on('error', (e) => { if (!settled) { settled = true; reject(e); } });
     worker.on('exit', (code) => { if (!settled) { settled = true; reject(new Error(`training worker exited with code ${code}`)); } });
   });
-  return { cancel: () => Atomics.store(new Int32Array(cancel), 0, 1), result };
+  return {
+    cancel: () => Atomics.store(new Int32Array(cancel), 0, 1),
+    result,
+  };
 }

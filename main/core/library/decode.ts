@@ -159,7 +159,9 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
       outH = r.info.height;
     } else if (kind === 'u16') {
       const r = await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
-      const all = new Uint16Array(r.data.buffer, r.data.byteOffset, r.data.byteLength >> 1);
+      // A typed-array view needs 2-byte alignment; copy in the (unusual) unaligned case.
+      const aligned = r.data.byteOffset % 2 === 0 ? r.data : Buffer.from(r.data);
+      const all = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
       data = stretchToUint8(pickChannel(all, r.info.channels), opts.stretch);
       outW = r.info.width;
       outH = r.info.height;
@@ -172,8 +174,7 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
     }
   } catch (e) {
     if (e instanceof ImageReadError) throw e;
-    const extra =
-      kind === 'f32' ? `${probe.bitDepth}-bit ${probe.sampleFormat} samples` : null;
+    const extra = kind === 'f32' ? `libvips could not decode its ${probe.bitDepth}-bit ${probe.sampleFormat} samples` : null;
     throw mapSharpError(path, e, await readHead(path).catch(() => Buffer.alloc(0)), extra);
   }
   if (data.length !== outW * outH) {

@@ -32,7 +32,7 @@ function decodeTensor(t: PTensor): ReadTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array | BigInt64Array | Uint8Array;
   if (t.raw_data && t.raw_data.length > 0) {
-    const raw = t.raw_data.slice(); // copy: aligns the buffer for typed-array views
+    const raw = new Uint8Array(t.raw_data); // a real copy (Buffer.slice would alias) at offset 0: aligned views
     data = dtype === 'float32' ? new Float32Array(raw.buffer, 0, n) : dtype === 'int64' ? new BigInt64Array(raw.buffer, 0, n) : raw;
   } else if (dtype === 'float32') data = Float32Array.from(t.float_data ?? []);
   else if (dtype === 'int64') data = BigInt64Array.from((t.int64_data ?? []).map((x) => BigInt(x)));

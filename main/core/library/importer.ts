@@ -5,8 +5,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import type { ImportFailure, ImportReport } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
-import { inspectImage, type ImageInspection } from './inspect.js';
-import { makeThumbnail } from './thumbnail.js';
+import { inspectWithThumbnail, type ImageInspection } from './inspect.js';
 import { thumbnailPath } from './media-cache.js';
 
 export interface ImportOptions {
@@ -180,10 +179,10 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
       if (existing && c.folderLabel) db.transaction(() => addFolderLabel(db, existing.id, c.folderLabel!))();
       return;
     }
-    const info = await inspectImage(c.path);
+    // One decode gives the metadata, the data bar and the thumbnail.
+    const { info, thumbnail } = await inspectWithThumbnail(c.path, { thumbnail: { maxSide: 256 } });
     if (info.pages > 1) notes.push({ path: c.path, note: `multi-page TIFF: ${info.pages} pages, first page imported` });
-    const thumb = await makeThumbnail(c.path, { dataBar: info.dataBar, maxSide: 256 });
-    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumb);
+    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumbnail);
     try {
       db.transaction(() => {
         const id = insertImage(db, c, info, sha256, size, options.jobId ?? null);

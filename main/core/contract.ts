@@ -60,6 +60,11 @@ export type LabelFilter =
   | { kind: 'labelled' }
   | { kind: 'class'; className: string };
 
+/**
+ * Images in import order (id ascending), so offset paging is stable while new images are appended.
+ * `source` and `status` match the image's shown label (ImageSummary.label); `search` is a case-insensitive
+ * substring of the file name.
+ */
 export interface ListImagesQuery {
   offset: number;
   limit: number;

@@ -164,7 +164,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
     if (url.pathname === '/api/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-      res.write(': connected\n\n');
+      // A (re)connected client may have missed events: tell it to re-read what it shows.
+      res.write(`data: ${JSON.stringify({ type: 'library-changed' } satisfies EmmaEvent)}\n\n`);
       sseClients.add(res);
       req.on('close', () => sseClients.delete(res));
       return;

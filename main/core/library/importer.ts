@@ -85,16 +85,23 @@ async function sha256File(path: string): Promise<{ sha256: string; size: number 
   return { sha256: hash.digest('hex'), size };
 }
 
-/** Writes a file so that it is either complete or absent: temp file, fsync, rename. */
-export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
+let tmpCounter = 0;
+
+/**
+ * Writes a file so that it is either complete or absent: temp file, (fsync), rename.
+ * `durable: false` skips the fsync for caches that can be rebuilt (thumbnails, previews).
+ */
+export async function writeFileAtomic(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
   await writeFile(tmp, data);
-  const handle = await open(tmp, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+  if (options.durable ?? true) {
+    const handle = await open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
   await rename(tmp, path);
 }
@@ -182,7 +189,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     // One decode gives the metadata, the data bar and the thumbnail.
     const { info, thumbnail } = await inspectWithThumbnail(c.path, { thumbnail: { maxSide: 256 } });
     if (info.pages > 1) notes.push({ path: c.path, note: `multi-page TIFF: ${info.pages} pages, first page imported` });
-    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumbnail);
+    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumbnail, { durable: false });
     try {
       db.transaction(() => {
         const id = insertImage(db, c, info, sha256, size, options.jobId ?? null);

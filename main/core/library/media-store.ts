@@ -27,7 +27,7 @@ export class MediaStore {
     if (!job) {
       const dataBar = row.databar_y === null || row.databar_height === null ? null : { y: row.databar_y, height: row.databar_height };
       job = makeThumbnail(row.path, { dataBar, maxSide: kind === 'thumb' ? 256 : PREVIEW_MAX_SIDE })
-        .then((bytes) => writeFileAtomic(target, bytes))
+        .then((bytes) => writeFileAtomic(target, bytes, { durable: false }))
         .then(() => target)
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, job);

@@ -107,18 +107,21 @@ export function listImages(db: Db, q: ListImagesQuery): ListImagesResult {
     where.push(`i.file_name LIKE ? ESCAPE '\\'`);
     params.push(`%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
   }
-  const from = `FROM images i
-    LEFT JOIN labels cur ON cur.id = ${CURRENT_LABEL_ID}
-    LEFT JOIN classes cur_class ON cur_class.id = cur.class_id
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-  const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
-  const rows = db
-    .prepare(
-      `SELECT i.*, cur.id AS l_id, cur_class.name AS l_class_name, cur.source AS l_source, cur.source_ref AS l_source_ref,
-              cur.status AS l_status, cur.confidence AS l_confidence, cur.created_at AS l_created_at
-       ${from} ORDER BY i.id LIMIT ? OFFSET ?`,
-    )
-    .all(...params, q.limit, q.offset) as (ImageRow & Record<string, unknown>)[];
+  // Without a label condition, page the images table alone and look up labels for that page only:
+  // at 100,000 images this keeps a page well under the cost of evaluating every image's label.
+  const byLabel = filter.kind !== 'any' || q.source !== undefined || q.status !== undefined;
+  const labelJoin = `LEFT JOIN labels cur ON cur.id = ${CURRENT_LABEL_ID}
+    LEFT JOIN classes cur_class ON cur_class.id = cur.class_id`;
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM images i ${byLabel ? labelJoin : ''} ${whereSql}`).get(...params) as { n: number }
+  ).n;
+  const columns = `i.*, cur.id AS l_id, cur_class.name AS l_class_name, cur.source AS l_source, cur.source_ref AS l_source_ref,
+              cur.status AS l_status, cur.confidence AS l_confidence, cur.created_at AS l_created_at`;
+  const sql = byLabel
+    ? `SELECT ${columns} FROM images i ${labelJoin} ${whereSql} ORDER BY i.id LIMIT ? OFFSET ?`
+    : `SELECT ${columns} FROM (SELECT * FROM images i ${whereSql} ORDER BY i.id LIMIT ? OFFSET ?) i ${labelJoin} ORDER BY i.id`;
+  const rows = db.prepare(sql).all(...params, q.limit, q.offset) as (ImageRow & Record<string, unknown>)[];
   return {
     total,
     offset: q.offset,

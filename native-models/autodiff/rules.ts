@@ -7,10 +7,25 @@ import { broadcastAxes, sameShape } from '../graph/shape.js';
 /** `dy[i]` is the gradient of output i (null: no gradient flows there); `need[i]`: input i wants one. */
 export type GradRule = (g: GraphBuilder, n: Node, dy: readonly (Value | null)[], need: readonly boolean[]) => (Value | null)[];
 
+/**
+ * Sum over the leading `k` axes as a Gemm with a ones row: bias and norm-parameter gradients reduce a
+ * tall [N, D] matrix over N, and MLAS does that ~2-3x faster than ReduceSum over axis 0 (measured).
+ */
+export function sumLeading(g: GraphBuilder, x: Value, k: number): Value {
+  const lead = x.shape.slice(0, k).reduce((a, b) => a * b, 1);
+  const rest = x.shape.slice(k);
+  const ones = g.constant({ dtype: 'float32', shape: [1, lead], data: new Float32Array(lead).fill(1) }, 'ones');
+  return g.reshape(g.gemm(ones, g.reshape(x, [lead, rest.reduce((a, b) => a * b, 1)])), rest);
+}
+
 /** Sums a broadcast gradient back down to `shape`. */
 export function unbroadcast(g: GraphBuilder, grad: Value, shape: readonly number[]): Value {
   if (sameShape(grad.shape, shape)) return grad;
   const axes = broadcastAxes(shape, grad.shape);
+  const k = axes.length;
+  if (k > 0 && axes.every((a, i) => a === i) && k < grad.shape.length && grad.shape.slice(k).join() === shape.slice(shape.length - (grad.shape.length - k)).join()) {
+    return g.reshape(sumLeading(g, grad, k), shape);
+  }
   return g.reshape(g.reduceSum(grad, axes, true), shape);
 }
 
@@ -160,8 +175,8 @@ const rules: Record<string, GradRule> = {
     const normAxes = [...Array(r).keys()].slice(axis);
     const leadAxes = [...Array(r).keys()].slice(0, axis);
     const xhat = g.mul(g.sub(x, mean), invStd);
-    const dscale = need[1] ? g.reshape(g.reduceSum(g.mul(d, xhat), leadAxes, false), scale.shape) : null;
-    const dbias = n.inputs[2] && need[2] ? g.reshape(g.reduceSum(d, leadAxes, false), scale.shape) : null;
+    const dscale = need[1] ? g.reshape(sumLeading(g, g.mul(d, xhat), leadAxes.length), scale.shape) : null;
+    const dbias = n.inputs[2] && need[2] ? g.reshape(sumLeading(g, d, leadAxes.length), scale.shape) : null;
     let dx: Value | null = null;
     if (need[0]) {
       const dxhat = g.mul(d, scale);

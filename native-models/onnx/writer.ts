@@ -1,6 +1,6 @@
 // Encodes a graph as ONNX ModelProto bytes (protobufjs over the subset in proto.ts).
 import type { Attr, DType, Node, TensorData, Value } from '../graph/ir.js';
-import { lowerNodes } from './lower.js';
+import { lowerNodes, type WireNode } from './lower.js';
 import { ATTR_TYPE, ModelProto, ONNX_DTYPE } from './proto.js';
 
 export interface GraphDef {
@@ -45,10 +45,29 @@ function valueInfo(name: string, shape: readonly number[], dtype: DType): Record
   };
 }
 
+/**
+ * Drops `Identity(x) -> output` nodes by renaming x to the output name: ORT copies through an Identity,
+ * and on the train step those copies (params/moments out) cost as much as a big elementwise op each.
+ */
+function elideOutputIdentities(g: GraphDef, nodes: WireNode[]): WireNode[] {
+  const fixed = new Set<string>([...g.inputs.map((v) => v.name), ...[...g.initializers.keys()].map((v) => v.name)]);
+  const outputs = new Set(g.outputs.map((v) => v.name));
+  const rename = new Map<string, string>();
+  const kept = nodes.filter((n) => {
+    const src = n.inputs[0];
+    if (n.op !== 'Identity' || !outputs.has(n.outputs[0]) || fixed.has(src) || outputs.has(src) || rename.has(src)) return true;
+    rename.set(src, n.outputs[0]);
+    return false;
+  });
+  const r = (x: string) => rename.get(x) ?? x;
+  return kept.map((n) => ({ ...n, inputs: n.inputs.map(r), outputs: n.outputs.map(r) }));
+}
+
 export function writeModel(g: GraphDef, o: WriteOptions = {}): Uint8Array {
   const opset = o.opset ?? DEFAULT_OPSET;
   const contrib = o.contrib ?? false;
   const lowered = lowerNodes(g.nodes, { opset, contrib });
+  lowered.nodes = elideOutputIdentities(g, lowered.nodes);
   const usesContrib = lowered.nodes.some((n) => n.domain === 'com.microsoft');
   const initializers = [
     ...[...g.initializers].map(([v, t]) => tensorProto(v.name, t)),

@@ -9,11 +9,15 @@ import { getImage, listClasses, listImages } from './library/queries.js';
 import { EventHub } from './util/events.js';
 import { resolveDataLocation, type DataLocation } from './paths.js';
 import { MediaStore } from './library/media-store.js';
+import { defaultKeyProvider, type TeacherKeyProvider } from './teacher/keys.js';
+import { TeacherService } from './teacher/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
   dbPath?: string;
   mode: string;
+  /** Where the teacher's API key comes from (Electron: safeStorage); default: memory, OPENAI_API_KEY, EMMA_TEACHER_API_KEY_FILE. */
+  teacherKeyProvider?: TeacherKeyProvider;
 }
 
 /** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
@@ -23,6 +27,7 @@ export interface EmmaCore {
   readonly events: EventHub;
   readonly jobs: JobManager;
   readonly media: MediaStore;
+  readonly teacher: TeacherService;
   readonly location: DataLocation;
   /** Runs an import in this process and returns its report (the CLI's path). */
   importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
@@ -47,6 +52,13 @@ export function createCore(options: CoreOptions): EmmaCore {
   const jobs = new JobManager(db, events);
   const media = new MediaStore(db, location.dataDir);
   const version = appVersion();
+  const teacher = new TeacherService({
+    db,
+    jobs,
+    events,
+    keyProvider: options.teacherKeyProvider ?? defaultKeyProvider(),
+    actor: options.mode,
+  });
 
   const runImport = (request: ImportRequest): JobInfo =>
     jobs.start('import', request, async (ctx) => {
@@ -101,6 +113,23 @@ export function createCore(options: CoreOptions): EmmaCore {
     async cancelJob(id) {
       return jobs.cancel(id);
     },
+    getTeacherSettings: () => teacher.getSettings(),
+    updateTeacherConfig: (patch) => teacher.updateConfig(patch),
+    setTeacherEgress: (enabled) => teacher.setEgress(enabled),
+    setTeacherApiKey: (key) => teacher.setApiKey(key),
+    testTeacherConnection: () => teacher.testConnection(),
+    listTaxonomySets: async () => teacher.listTaxonomySets(),
+    applyTaxonomySet: (setId) => teacher.applyTaxonomySet(setId),
+    listTaxonomy: async () => teacher.listTaxonomy(),
+    saveTaxonomyClass: async (cls) => teacher.upsertClass(cls),
+    listTeacherTemplates: async () => teacher.listTemplates(),
+    saveTeacherTemplate: async (draft) => teacher.saveTemplate(draft),
+    startTeacherRun: (request) => teacher.startRun(request),
+    listTeacherRuns: async (limit) => teacher.listRuns(limit),
+    getTeacherRun: async (id) => teacher.getRun(id),
+    listTeacherOutputs: async (query) => teacher.listOutputs(query),
+    teacherAsk: (request) => teacher.ask(request),
+    listTeacherAudit: async (limit) => teacher.listAudit(limit),
   };
 
   return {
@@ -109,6 +138,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     events,
     jobs,
     media,
+    teacher,
     location,
     async importNow(request, onProgress) {
       const report = await importPaths(db, { ...request, dataDir: location.dataDir, onProgress });

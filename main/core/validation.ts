@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EmmaMethod } from './contract.js';
+import { configPatchSchema } from './teacher/settings.js';
 
 // Every argument that crosses a process boundary is checked here, once, for every binding.
 const id = z.number().int().positive();
@@ -38,6 +39,45 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getJob: z.tuple([id]),
   listJobs: z.tuple([z.number().int().min(1).max(1000)]),
   cancelJob: z.tuple([id]),
+  getTeacherSettings: z.tuple([]),
+  updateTeacherConfig: z.tuple([configPatchSchema]),
+  setTeacherEgress: z.tuple([z.boolean()]),
+  setTeacherApiKey: z.tuple([z.string().trim().min(1).max(1000).nullable()]),
+  testTeacherConnection: z.tuple([]),
+  listTaxonomySets: z.tuple([]),
+  applyTaxonomySet: z.tuple([z.string().min(1).max(100)]),
+  listTaxonomy: z.tuple([]),
+  saveTaxonomyClass: z.tuple([z.object({ name: z.string().min(1).max(80), description: z.string().max(1000) })]),
+  listTeacherTemplates: z.tuple([]),
+  saveTeacherTemplate: z.tuple([
+    z.object({ name: z.string().min(1).max(80), system: z.string().max(20_000), user: z.string().min(1).max(20_000), notes: z.string().max(2000).optional() }),
+  ]),
+  startTeacherRun: z.tuple([
+    z.object({
+      imageIds: z.array(id).min(1).max(100_000).optional(),
+      limit: z.number().int().min(1).optional(),
+      concurrency: z.number().int().min(1).max(64).optional(),
+      budgetUsd: z.number().positive().max(1_000_000).optional(),
+      budgetTokens: z.number().int().positive().optional(),
+      resumeRunId: id.optional(),
+      retryInvalid: z.boolean().optional(),
+    }),
+  ]),
+  listTeacherRuns: z.tuple([z.number().int().min(1).max(1000)]),
+  getTeacherRun: z.tuple([id]),
+  listTeacherOutputs: z.tuple([
+    z.object({
+      imageId: id.optional(),
+      runId: id.optional(),
+      status: z.enum(['valid', 'invalid', 'failed']).optional(),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+    }),
+  ]),
+  teacherAsk: z.tuple([
+    z.object({ imageId: id, question: z.string().trim().min(1).max(4000), streamId: z.string().regex(/^[\w.:-]{1,100}$/).optional() }),
+  ]),
+  listTeacherAudit: z.tuple([z.number().int().min(1).max(10_000)]),
 };
 
 export class InvalidArgumentsError extends Error {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { inspectImage } from '../core/library/inspect.js';
 import { serveCommand } from './serve.js';
+import { teacherCommand } from './teacher.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -12,6 +13,7 @@ usage:
   emma info <image> [--json]
   emma list [--db FILE] [--json] [--limit N]
   emma serve [--db FILE] [--host 127.0.0.1] [--port N]     browser / lab-server mode
+  emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  if (command === 'teacher') return teacherCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -4,6 +4,7 @@
 // peak RSS is per model and per framework. Both sides use 2 threads. Rounds alternate ORT and PyTorch
 // and the best median per side is kept, which damps noise from other load on the machine.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -15,7 +16,8 @@ import { buildForward, buildTrainStep, TRAIN_IO } from '../native-models/train/g
 import { Rng } from '../native-models/util/rng.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3 by default (python3-torch); EMMA_BENCH_PYTHON points elsewhere (e.g. a GPU box's python). */
+const PYTHON = process.env.EMMA_BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = 2;
 
 interface BenchModel { name: string; config: VitConfig; batch: number; steps: number }
@@ -24,7 +26,7 @@ const MODELS: BenchModel[] = [
   { name: 'student-standin (conv stem + ViT)', config: VIT_STUDENT_STANDIN, batch: 16, steps: 12 },
 ];
 
-interface SideResult { params: number; stepMs: number; forwardMs: number; peakMiB: number; provider?: string; nodes?: number }
+interface SideResult { params: number; stepMs: number; forwardMs: number; peakMiB: number; provider?: string; fallback?: string; nodes?: number }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -67,7 +69,7 @@ async function ortChild(m: BenchModel, spin: boolean): Promise<void> {
   await fwd.session.release();
   const out: SideResult = {
     params: P, stepMs: median(times), forwardMs: median(ftimes),
-    peakMiB: process.resourceUsage().maxRSS / 1024, provider: describeProvider(train), nodes: g.nodes.length,
+    peakMiB: process.resourceUsage().maxRSS / 1024, provider: train.provider, fallback: describeProvider(train), nodes: g.nodes.length,
   };
   console.log(`RESULT ${JSON.stringify(out)}`);
 }
@@ -94,6 +96,7 @@ function hasTorch(): boolean {
 /** The benchmark's own set-up: install Debian's PyTorch when running as root and it is missing. */
 function ensureTorch(log: (s: string) => void): string | null {
   if (hasTorch()) return null;
+  if (process.env.EMMA_BENCH_NO_INSTALL) return `PyTorch is not importable by ${PYTHON} and EMMA_BENCH_NO_INSTALL is set; skipping the PyTorch half`;
   if (process.getuid?.() !== 0) return `PyTorch is not installed for ${PYTHON} and this is not root; skipping the PyTorch half (apt-get install -y python3-torch libopenblas0-pthread)`;
   log('PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread ...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -106,7 +109,7 @@ function ensureTorch(log: (s: string) => void): string | null {
   return hasTorch() ? null : 'PyTorch could not be installed (no network or no apt?); skipping the PyTorch half';
 }
 
-interface Row { name: string; params: number; batch: number; ortStepMs: number; torchStepMs: number | null; ratio: number | null; ortForwardMs: number; torchForwardMs: number | null; ortImagesPerS: number; torchImagesPerS: number | null; ortPeakMiB: number; torchPeakMiB: number | null; provider: string; nodes: number | null }
+interface Row { name: string; params: number; batch: number; ortStepMs: number; torchStepMs: number | null; ratio: number | null; ortForwardMs: number; torchForwardMs: number | null; ortImagesPerS: number; torchImagesPerS: number | null; ortPeakMiB: number; torchPeakMiB: number | null; provider: string; providerNote: string; nodes: number | null; loadAvg: number }
 
 export async function run(argv: string[]): Promise<void> {
   const spin = argv.includes('--spin');
@@ -140,7 +143,7 @@ export async function run(argv: string[]): Promise<void> {
       ortForwardMs: round(o.forwardMs), torchForwardMs: t ? round(t.forwardMs) : null,
       ortImagesPerS: round((1000 * m.batch) / o.stepMs, 1), torchImagesPerS: t ? round((1000 * m.batch) / t.stepMs, 1) : null,
       ortPeakMiB: round(o.peakMiB, 1), torchPeakMiB: t ? round(t.peakMiB, 1) : null,
-      provider: o.provider ?? 'cpu', nodes: o.nodes ?? null,
+      provider: o.provider ?? 'cpu', providerNote: o.fallback ?? '', nodes: o.nodes ?? null, loadAvg: round(loadavg()[0]),
     };
     rows.push(row);
     log(
@@ -148,12 +151,13 @@ export async function run(argv: string[]): Promise<void> {
       `  train step  ORT ${row.ortStepMs} ms (${row.ortImagesPerS} img/s)  PyTorch ${row.torchStepMs ?? '-'} ms (${row.torchImagesPerS ?? '-'} img/s)  ratio ORT/PyTorch ${row.ratio ?? '-'} (target <= 0.7)\n` +
       `  forward     ORT ${row.ortForwardMs} ms  PyTorch ${row.torchForwardMs ?? '-'} ms  (train step = ${round(row.ortStepMs / row.ortForwardMs, 1)}x forward in ORT)\n` +
       `  peak RSS    ORT ${row.ortPeakMiB} MiB  PyTorch ${row.torchPeakMiB ?? '-'} MiB\n` +
-      `  provider    ${row.provider}`,
+      `  provider    ${row.providerNote}\n` +
+      `  load avg    ${row.loadAvg} (other processes on the ${cpus().length} cores skew both sides; PyTorch's OpenMP suffers most)`,
     );
   }
   if (json) {
     console.log(JSON.stringify({
-      models: rows.map((r) => ({ name: r.name, params: r.params, batch: r.batch, ortStepMs: r.ortStepMs, torchStepMs: r.torchStepMs, ratio: r.ratio, ortPeakMiB: r.ortPeakMiB, torchPeakMiB: r.torchPeakMiB, provider: r.provider, ortForwardMs: r.ortForwardMs, torchForwardMs: r.torchForwardMs, ortImagesPerS: r.ortImagesPerS, torchImagesPerS: r.torchImagesPerS })),
+      models: rows.map((r) => ({ name: r.name, params: r.params, batch: r.batch, ortStepMs: r.ortStepMs, torchStepMs: r.torchStepMs, ratio: r.ratio, ortPeakMiB: r.ortPeakMiB, torchPeakMiB: r.torchPeakMiB, provider: r.provider, providerNote: r.providerNote, loadAvg: r.loadAvg, ortForwardMs: r.ortForwardMs, torchForwardMs: r.torchForwardMs, ortImagesPerS: r.ortImagesPerS, torchImagesPerS: r.torchImagesPerS })),
       threads: THREADS,
       torch: skip ? null : 'debian python3-torch',
     }));

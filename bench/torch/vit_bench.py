@@ -61,17 +61,20 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (GPU reference numbers in the device check)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     c = json.loads(a.config)
-    model = Vit(c)
+    dev = torch.device(a.device)
+    model = Vit(c).to(dev)
     decay = [p for p in model.parameters() if p.ndim >= 2 and p is not model.pos]
     no_decay = [p for p in model.parameters() if not (p.ndim >= 2 and p is not model.pos)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    x = torch.randn(a.batch, c["channels"], c["imageSize"], c["imageSize"])
-    y = torch.arange(a.batch) % c["classes"]
+    x = torch.randn(a.batch, c["channels"], c["imageSize"], c["imageSize"]).to(dev)
+    y = (torch.arange(a.batch) % c["classes"]).to(dev)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -85,6 +88,7 @@ def main():
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()
         loss = step()
+        sync()
         if i >= a.warmup:
             times.append((time.perf_counter() - t0) * 1000)
     fwd = []
@@ -93,6 +97,7 @@ def main():
         for i in range(a.warmup + a.steps):
             t0 = time.perf_counter()
             model(x).sum().item()
+            sync()
             if i >= a.warmup:
                 fwd.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({
@@ -103,6 +108,8 @@ def main():
         "lastLoss": loss,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "device": a.device,
+        "gpuPeakMiB": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
     }))
 
 

@@ -7,7 +7,7 @@ import { nowIso } from '../db/database.js';
 import { TeacherCallError, TeacherClient, endpointHost, type ChatCall, type ChatResult } from './client.js';
 import { redactSecrets } from './keys.js';
 import { costUsd, priceFor } from './pricing.js';
-import { audit, markFormatUnsupported, readCapabilities } from './settings.js';
+import { audit, markFormatUnsupported, readCapabilities, readEgress } from './settings.js';
 import type { TeacherConfig, TeacherPrice, TeacherResponseFormat } from './types.js';
 import { backoffMs, sleep, SleepAborted } from './util.js';
 
@@ -97,6 +97,10 @@ export class TeacherSession {
       attempt++;
       await this.waitForGate(ctx.softSignal);
       if (ctx.hardSignal?.aborted) throw new RunStopError('cancelled', 'cancelled');
+      // The switch is read before every request, so turning it off stops a run in progress at once.
+      if (!readEgress(this.db).enabled) {
+        throw new RunStopError('teacher egress was switched off during the run; nothing more was sent', 'failed');
+      }
       const format: TeacherResponseFormat = opts.structured ? this.format : 'text';
       const started = Date.now();
       const startedAt = nowIso();

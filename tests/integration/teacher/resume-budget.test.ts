@@ -58,6 +58,20 @@ describe.skipIf(!hasSharedData)('teacher cancel, resume and budgets', () => {
     expect(hh.double.requests.filter((r) => r.purpose === 'answer')).toHaveLength(40);
   });
 
+  it('switching egress off during a run stops it before the next request', async () => {
+    h = await makeHarness({ files: await pickDistinct('semi-defects', 20), double: { latencyMs: 50 }, config: { concurrency: 2 } });
+    const hh = h;
+    const job = await hh.teacher.startRun({});
+    await waitFor(() => hh.double.requests.length >= 3);
+    await hh.teacher.setEgress(false, 'lead');
+    const sentAtSwitch = hh.double.requests.length;
+    const done = await hh.jobs.wait(job.id);
+    expect(done.state).toBe('failed');
+    expect(done.error).toMatch(/egress was switched off/);
+    expect(hh.double.requests.length).toBe(sentAtSwitch);
+    expect(hh.teacher.getRun((done.result as TeacherRunResult | null)?.runId ?? 1).state).toBe('failed');
+  });
+
   it('the cost budget stops the run before it is exceeded; a larger budget resumes it', async () => {
     h = await makeHarness({ files: await pickDistinct('semi-defects', 30), config: { concurrency: 3 } });
     const hh = h;

@@ -57,17 +57,17 @@ fi
 if command -v node >/dev/null && [ -d "$ROOT/node_modules/onnxruntime-node" ]; then
   export EMMA_EP=cuda,cpu
   step "Provider probe (EMMA_EP=$EMMA_EP)"
-  timeout 120 node --import tsx native-models/gpu/probe.ts 2>&1 | grep -v 'onnxruntime_src' | tee "$OUT/probe.log" | tee -a "$SUMMARY"
+  timeout 120 node --import tsx native-models/gpu/probe.ts 2>&1 | tee "$OUT/probe.log" | tee -a "$SUMMARY"
 
   step "Gradient checks (EMMA_EP=$EMMA_EP)"
   timeout 180 npx vitest run tests/native-models/gradients.test.ts tests/native-models/optimizer.test.ts > "$OUT/gradcheck.log" 2>&1
   say "vitest exit code: $?"
-  grep -E 'Tests |Test Files|FAIL' "$OUT/gradcheck.log" | sed 's/\x1b\[[0-9;]*m//g' | tee -a "$SUMMARY"
+  sed 's/\x1b\[[0-9;]*m//g' "$OUT/gradcheck.log" | grep -E '^ *(Tests|Test Files) |gradient checks ran on|FAIL +tests/' | tee -a "$SUMMARY"
 
   step "Engine benchmark (EMMA_EP=$EMMA_EP, 1 round, PyTorch CPU twin via $PY)"
   EMMA_BENCH_PYTHON="$PY" EMMA_BENCH_NO_INSTALL=1 timeout 240 npm run --silent bench -- engine --json --rounds 1 > "$OUT/bench.json.log" 2> "$OUT/bench.txt"
   say "bench exit code: $?"
-  grep -v 'onnxruntime_src' "$OUT/bench.txt" | tee -a "$SUMMARY"
+  tee -a "$SUMMARY" < "$OUT/bench.txt"
   tail -1 "$OUT/bench.json.log" | tee "$OUT/bench.json" | tee -a "$SUMMARY"
 else
   say "node or node_modules/onnxruntime-node missing: the ORT engine checks cannot run here (carry node_modules or install Node 20)"

@@ -3,6 +3,12 @@
 // session wins, every failure is kept with its reason, and CPU is the last resort.
 import * as ort from 'onnxruntime-node';
 
+// ORT logs a multi-line native error for every absent provider it is asked to probe (once per session);
+// the reason is kept from the exception instead, so the process-wide log level defaults to fatal.
+// EMMA_ORT_LOG=warning (or verbose/info/error) restores ORT's own logging. Applies before ORT's first use.
+const ORT_LOG = process.env.EMMA_ORT_LOG;
+ort.env.logLevel = ORT_LOG === 'verbose' || ORT_LOG === 'info' || ORT_LOG === 'warning' || ORT_LOG === 'error' ? ORT_LOG : 'fatal';
+
 export type Provider = 'cuda' | 'dml' | 'webgpu' | 'coreml' | 'cpu';
 const KNOWN: readonly Provider[] = ['cuda', 'dml', 'webgpu', 'coreml', 'cpu'];
 export const DEFAULT_PROVIDERS: readonly Provider[] = ['cuda', 'dml', 'cpu'];

@@ -142,6 +142,14 @@ describe('composite blocks and losses match finite differences', () => {
   });
 });
 
+describe('execution provider', () => {
+  it('reports which provider ran the checks (EMMA_EP selects; default cpu)', async () => {
+    const r = await gradCheck((g, [a]) => g.tanh(a), [f(3)]);
+    console.log(`gradient checks ran on: ${r.provider}${r.fallbacks.length ? ` (fell back from ${r.fallbacks.join('; ')})` : ''}`);
+    expect(r.provider).toBeTruthy();
+  });
+});
+
 describe('the checker can fail (negative controls)', () => {
   it('detects a wrong gradient rule (Tanh rule missing the square)', async () => {
     const wrongTanh: GradRule = (g, n, dy) => [g.mul(dy[0] as Value, g.sub(1, n.outputs[0]))];

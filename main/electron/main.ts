@@ -3,6 +3,7 @@ import { app, BrowserWindow, dialog } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { createCore, type EmmaCore } from '../core/api.js';
 import { bindIpc } from './ipc.js';
+import { desktopKeyProvider } from './key-store.js';
 import { handleProtocols, registerSchemes } from './protocols.js';
 import { APP_ORIGIN, hardenApp } from './security.js';
 
@@ -42,7 +43,7 @@ function createWindow(): BrowserWindow {
 app.whenReady().then(
   () => {
     try {
-      core = createCore({ dbPath: dbOption(), mode: 'electron' });
+      core = createCore({ dbPath: dbOption(), mode: 'electron', teacherKeyProvider: desktopKeyProvider() });
     } catch (e) {
       dialog.showErrorBox('Emma cannot open its database', (e as Error).message);
       app.exit(1);

@@ -59,7 +59,8 @@ describe.skipIf(!hasSharedData)('teacher cancel, resume and budgets', () => {
   });
 
   it('switching egress off during a run stops it before the next request', async () => {
-    h = await makeHarness({ files: await pickDistinct('semi-defects', 20), double: { latencyMs: 50 }, config: { concurrency: 2 } });
+    // Slow answers leave the switch time to land mid-run even on a loaded machine.
+    h = await makeHarness({ files: await pickDistinct('semi-defects', 20), double: { latencyMs: 400 }, config: { concurrency: 2 } });
     const hh = h;
     const job = await hh.teacher.startRun({});
     await waitFor(() => hh.double.requests.length >= 3);

@@ -8,6 +8,8 @@ import { HelpOverlay } from './components/HelpOverlay.js';
 import { JobsArea } from './components/JobsArea.js';
 import { formatCount } from './lib/format.js';
 import { LibraryView } from './library/LibraryView.js';
+import { useRoute, VIEWS, type ViewId } from './app/route.js';
+import { TeacherView } from './teacher/TeacherView.js';
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
@@ -16,6 +18,7 @@ function isEditable(el: EventTarget | null): boolean {
 
 export function App() {
   const jobs = useJobs();
+  const route: ViewId = useRoute();
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [statusError, setStatusError] = useState<string | null>(null);
   const [helpOpen, setHelpOpen] = useState(false);
@@ -75,12 +78,19 @@ export function App() {
           Emma
         </div>
         <ul className="nav-list">
-          <li>
-            <a className="nav-item active" aria-current="page" href="#library">
-              <span>Library</span>
-              {status && <span className="nav-count">{formatCount(status.imageCount)}</span>}
-            </a>
-          </li>
+          {VIEWS.map((v) => (
+            <li key={v.id}>
+              <a
+                className={`nav-item${route === v.id ? ' active' : ''}`}
+                aria-current={route === v.id ? 'page' : undefined}
+                href={`#${v.id}`}
+                data-testid={`nav-${v.id}`}
+              >
+                <span>{v.title}</span>
+                {v.id === 'library' && status && <span className="nav-count">{formatCount(status.imageCount)}</span>}
+              </a>
+            </li>
+          ))}
         </ul>
         <div className="sidebar-footer">
           <button type="button" className="link" onClick={() => setHelpOpen(true)} title="Keyboard shortcuts (?)">
@@ -122,14 +132,17 @@ export function App() {
             </button>
           </div>
         )}
-        <LibraryView
-          libraryVersion={jobs.libraryVersion}
-          libraryTotal={status?.imageCount ?? null}
-          overlayOpen={helpOpen}
-          onImportPaths={(paths, labels) => void jobs.startImport(paths, labels)}
-          onUploadFiles={(files, skipped) => void jobs.uploadFiles(files, skipped)}
-          onError={setNotice}
-        />
+        {route === 'library' && (
+          <LibraryView
+            libraryVersion={jobs.libraryVersion}
+            libraryTotal={status?.imageCount ?? null}
+            overlayOpen={helpOpen}
+            onImportPaths={(paths, labels) => void jobs.startImport(paths, labels)}
+            onUploadFiles={(files, skipped) => void jobs.uploadFiles(files, skipped)}
+            onError={setNotice}
+          />
+        )}
+        {route === 'teacher' && <TeacherView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
       </div>
       {helpOpen && <HelpOverlay onClose={closeHelp} />}
     </div>

@@ -41,6 +41,10 @@ export interface JobsState {
   reports: ReportEntry[];
   libraryVersion: number;
   lastError: string | null;
+  /** Bumps whenever any job changes (views that show job results re-read on it). */
+  jobsVersion: number;
+  /** Follow a job started elsewhere (e.g. a teacher run) in the jobs area. */
+  track(job: JobInfo): void;
   startImport(paths: string[], labelsFromFolders: boolean): Promise<void>;
   uploadFiles(files: DroppedFile[], skipped: string[]): Promise<void>;
   cancelJob(id: number): void;
@@ -64,7 +68,7 @@ export function useJobs(): JobsState {
   const watchedRef = useRef(new Set<number>());
   const uploadCallsInFlight = useRef(0);
   const nextBatchId = useRef(1);
-  const [, setTick] = useState(0);
+  const [jobsVersion, setTick] = useState(0);
   const [reports, setReports] = useState<ReportEntry[]>([]);
   const [libraryVersion, setLibraryVersion] = useState(0);
   const [lastError, setLastError] = useState<string | null>(null);
@@ -119,6 +123,11 @@ export function useJobs(): JobsState {
       // A job finishing while a startUpload call is still on its way may belong to that upload: wait for it.
       if (batchId == null && uploadCallsInFlight.current > 0) return;
       reportedRef.current.add(id);
+      // Only imports have import reports; other kinds show their results in their own views.
+      if (job.kind !== 'import') {
+        if (job.state === 'failed') setLastError(`${job.kind} job #${id} failed: ${job.error ?? 'unknown error'}`);
+        return;
+      }
       if (batchId != null) {
         const batch = batchesRef.current.get(batchId);
         if (!batch) return;
@@ -314,6 +323,8 @@ export function useJobs(): JobsState {
     jobsById: jobsRef.current,
     reports,
     libraryVersion,
+    jobsVersion,
+    track,
     lastError,
     startImport,
     uploadFiles,

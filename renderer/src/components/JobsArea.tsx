@@ -20,12 +20,19 @@ function ProgressBar({ fraction, label }: { fraction: number | null; label: stri
   );
 }
 
+const JOB_TITLES: Record<string, string> = { import: 'Importing', teacher: 'Teacher run' };
+
+function jobTitle(job: JobInfo): string {
+  const title = JOB_TITLES[job.kind] ?? job.kind;
+  return job.state === 'queued' ? `${title} (queued)` : title;
+}
+
 function JobRow({ job, onCancel }: { job: JobInfo; onCancel(): void }) {
   const { done, total, message } = job.progress;
   return (
     <div className="job-row" data-testid="job-progress" data-job-id={job.id} data-state={job.state}>
-      <span className="job-kind">{job.state === 'queued' ? 'Import queued' : 'Importing'}</span>
-      <ProgressBar fraction={progressFraction(job.progress)} label={`Import #${job.id}`} />
+      <span className="job-kind">{jobTitle(job)}</span>
+      <ProgressBar fraction={progressFraction(job.progress)} label={`${jobTitle(job)} #${job.id}`} />
       <span className="job-count">
         {formatCount(done)}
         {total != null ? ` / ${formatCount(total)}` : ''}

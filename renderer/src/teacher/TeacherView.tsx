@@ -1,0 +1,377 @@
+// The teacher: where the lab lead connects a vision-language model, decides whether images may leave the PC,
+// picks the taxonomy, and starts batch runs with a budget; runs show their cost so far.
+import { useCallback, useEffect, useState } from 'react';
+import type {
+  JobInfo,
+  TaxonomyClass,
+  TaxonomySet,
+  TeacherCapabilities,
+  TeacherProvider,
+  TeacherRunSummary,
+  TeacherSettings,
+} from '../../../main/core/contract.js';
+import { api } from '../api/index.js';
+import { formatCount } from '../lib/format.js';
+import { formatUsd, parseOptionalNumber } from './format.js';
+
+interface TeacherViewProps {
+  /** Changes whenever a job changes, so run totals stay current. */
+  jobsVersion: number;
+  onJob(job: JobInfo): void;
+  onError(message: string): void;
+}
+
+const PROVIDERS: { id: TeacherProvider; label: string; hint: string }[] = [
+  { id: 'openai', label: 'OpenAI', hint: 'https://api.openai.com/v1' },
+  { id: 'azure', label: 'Azure OpenAI', hint: 'https://<resource>.openai.azure.com' },
+  { id: 'compatible', label: 'OpenAI-compatible server', hint: 'e.g. http://localhost:11434/v1 (Ollama), vLLM, LM Studio' },
+];
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
+  const [settings, setSettings] = useState<TeacherSettings | null>(null);
+  const [sets, setSets] = useState<TaxonomySet[]>([]);
+  const [taxonomy, setTaxonomy] = useState<TaxonomyClass[]>([]);
+  const [runs, setRuns] = useState<TeacherRunSummary[]>([]);
+  const [probe, setProbe] = useState<TeacherCapabilities | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [draft, setDraft] = useState({ provider: 'openai' as TeacherProvider, baseUrl: '', model: '', azureApiVersion: '' });
+  const [key, setKey] = useState('');
+  const [setId, setSetId] = useState('');
+  const [run, setRun] = useState({ limit: '', concurrency: '4', budgetUsd: '' });
+
+  const guard = useCallback(
+    async (what: string, fn: () => Promise<void>) => {
+      setBusy(what);
+      try {
+        await fn();
+      } catch (e) {
+        onError(`${what}: ${messageOf(e)}`);
+      } finally {
+        setBusy(null);
+      }
+    },
+    [onError],
+  );
+
+  const adopt = useCallback((s: TeacherSettings) => {
+    setSettings(s);
+    setDraft({
+      provider: s.config.provider,
+      baseUrl: s.config.baseUrl,
+      model: s.config.model,
+      azureApiVersion: s.config.azureApiVersion ?? '',
+    });
+    setProbe(s.capabilities);
+  }, []);
+
+  useEffect(() => {
+    void guard('Loading teacher settings', async () => {
+      const [s, allSets, classes] = await Promise.all([api.getTeacherSettings(), api.listTaxonomySets(), api.listTaxonomy()]);
+      adopt(s);
+      setSets(allSets);
+      setSetId(allSets[0]?.id ?? '');
+      setTaxonomy(classes);
+    });
+  }, [adopt, guard]);
+
+  useEffect(() => {
+    api.listTeacherRuns(20).then(setRuns, (e: unknown) => onError(`Loading runs: ${messageOf(e)}`));
+  }, [jobsVersion, onError]);
+
+  if (!settings) return <section className="view teacher-view muted">Loading…</section>;
+  const egress = settings.egress;
+  const dirty =
+    draft.provider !== settings.config.provider ||
+    draft.baseUrl !== settings.config.baseUrl ||
+    draft.model !== settings.config.model ||
+    draft.azureApiVersion !== (settings.config.azureApiVersion ?? '');
+
+  return (
+    <section className="view teacher-view" data-testid="teacher-view">
+      <h1>Teacher</h1>
+      <p className="muted">
+        A large vision-language model proposes a class, a caption and question–answer pairs for each image. Proposals go
+        to review; nothing becomes a label until an operator accepts it.
+      </p>
+
+      <div className={`card egress ${egress.enabled ? 'egress-on' : 'egress-off'}`} data-testid="teacher-egress">
+        <div>
+          <h2>Egress</h2>
+          {egress.enabled ? (
+            <p>
+              <strong>On</strong>: images (data bar cropped, downscaled) are sent to the endpoint below.
+              {egress.changedAt && (
+                <span className="muted">
+                  {' '}
+                  Switched on {new Date(egress.changedAt).toLocaleString()}
+                  {egress.changedBy ? ` by ${egress.changedBy}` : ''}.
+                </span>
+              )}
+            </p>
+          ) : (
+            <p>
+              <strong>Off</strong>: nothing leaves this PC. Teacher runs and connection tests are refused.
+            </p>
+          )}
+        </div>
+        <button
+          type="button"
+          data-testid="teacher-egress-toggle"
+          className={egress.enabled ? '' : 'primary'}
+          disabled={busy !== null}
+          onClick={() => void guard('Switching egress', async () => adopt(await api.setTeacherEgress(!egress.enabled)))}
+        >
+          {egress.enabled ? 'Switch off' : 'Allow images to leave this PC'}
+        </button>
+      </div>
+
+      <div className="card">
+        <h2>Endpoint</h2>
+        <div className="form-grid">
+          <label>
+            Provider
+            <select
+              value={draft.provider}
+              onChange={(e) => setDraft({ ...draft, provider: e.target.value as TeacherProvider })}
+              data-testid="teacher-provider"
+            >
+              {PROVIDERS.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Base URL
+            <input
+              value={draft.baseUrl}
+              placeholder={PROVIDERS.find((p) => p.id === draft.provider)?.hint}
+              onChange={(e) => setDraft({ ...draft, baseUrl: e.target.value })}
+              data-testid="teacher-base-url"
+              spellCheck={false}
+            />
+          </label>
+          <label>
+            {draft.provider === 'azure' ? 'Deployment' : 'Model'}
+            <input value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} data-testid="teacher-model" spellCheck={false} />
+          </label>
+          {draft.provider === 'azure' && (
+            <label>
+              API version
+              <input value={draft.azureApiVersion} onChange={(e) => setDraft({ ...draft, azureApiVersion: e.target.value })} spellCheck={false} />
+            </label>
+          )}
+        </div>
+        <div className="row">
+          <button
+            type="button"
+            disabled={!dirty || busy !== null}
+            data-testid="teacher-save-config"
+            onClick={() =>
+              void guard('Saving endpoint', async () =>
+                adopt(
+                  await api.updateTeacherConfig({
+                    provider: draft.provider,
+                    baseUrl: draft.baseUrl.trim(),
+                    model: draft.model.trim(),
+                    azureApiVersion: draft.azureApiVersion.trim() || null,
+                  }),
+                ),
+              )
+            }
+          >
+            Save endpoint
+          </button>
+          <button
+            type="button"
+            disabled={dirty || busy !== null || !egress.enabled}
+            title={egress.enabled ? 'Probe vision input and structured output support' : 'Egress is off'}
+            data-testid="teacher-test"
+            onClick={() => void guard('Testing the connection', async () => setProbe(await api.testTeacherConnection()))}
+          >
+            {busy === 'Testing the connection' ? 'Testing…' : 'Test connection'}
+          </button>
+        </div>
+        {probe && (
+          <div className="probe" data-testid="teacher-probe">
+            <span className={probe.reachable ? 'ok-text' : 'error-text'}>{probe.reachable ? 'reachable' : 'not reachable'}</span>
+            <span>vision: {tri(probe.vision)}</span>
+            <span>json_schema: {tri(probe.jsonSchema)}</span>
+            <span>json_object: {tri(probe.jsonObject)}</span>
+            <span>streaming: {tri(probe.streaming)}</span>
+            <span className="muted">probed {new Date(probe.probedAt).toLocaleString()}</span>
+            {probe.notes.length > 0 && (
+              <ul className="muted small">
+                {probe.notes.map((n) => (
+                  <li key={n}>{n}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        <h3>API key</h3>
+        <p className="muted small" data-testid="teacher-key-status">
+          {settings.keyConfigured ? `A key is set (${settings.keySource}).` : 'No key is set.'} The key is never shown again,
+          logged or sent anywhere but the endpoint.
+        </p>
+        <div className="row">
+          <input
+            type="password"
+            autoComplete="off"
+            value={key}
+            placeholder="paste a key to replace the current one"
+            onChange={(e) => setKey(e.target.value)}
+            data-testid="teacher-key-input"
+          />
+          <button
+            type="button"
+            disabled={!key.trim() || busy !== null}
+            onClick={() =>
+              void guard('Saving the key', async () => {
+                adopt(await api.setTeacherApiKey(key.trim()));
+                setKey('');
+              })
+            }
+          >
+            Save key
+          </button>
+          {settings.keyConfigured && (
+            <button type="button" disabled={busy !== null} onClick={() => void guard('Forgetting the key', async () => adopt(await api.setTeacherApiKey(null)))}>
+              Forget key
+            </button>
+          )}
+        </div>
+      </div>
+
+      <div className="card">
+        <h2>Taxonomy</h2>
+        <p className="muted small">The classes the teacher may answer with, each with a short definition it is shown.</p>
+        <div className="row">
+          <select value={setId} onChange={(e) => setSetId(e.target.value)} data-testid="teacher-taxonomy-set">
+            {sets.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.title} ({s.classes.length} classes)
+              </option>
+            ))}
+          </select>
+          <button
+            type="button"
+            disabled={!setId || busy !== null}
+            data-testid="teacher-taxonomy-apply"
+            onClick={() =>
+              void guard('Applying the taxonomy', async () => {
+                adopt(await api.applyTaxonomySet(setId));
+                setTaxonomy(await api.listTaxonomy());
+              })
+            }
+          >
+            Use this set
+          </button>
+        </div>
+        {taxonomy.length > 0 ? (
+          <dl className="taxonomy" data-testid="teacher-taxonomy">
+            {taxonomy.map((c) => (
+              <div key={c.name}>
+                <dt>{c.name}</dt>
+                <dd className="muted">{c.description || '—'}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : (
+          <p className="muted">No classes yet: pick a built-in set, or import labelled folders.</p>
+        )}
+      </div>
+
+      <div className="card">
+        <h2>Run</h2>
+        <div className="form-grid">
+          <label>
+            Images (empty = all that still need an answer)
+            <input inputMode="numeric" value={run.limit} onChange={(e) => setRun({ ...run, limit: e.target.value })} data-testid="teacher-run-limit" />
+          </label>
+          <label>
+            Requests at once
+            <input inputMode="numeric" value={run.concurrency} onChange={(e) => setRun({ ...run, concurrency: e.target.value })} />
+          </label>
+          <label>
+            Budget, US$ (stops the run when reached)
+            <input inputMode="decimal" value={run.budgetUsd} onChange={(e) => setRun({ ...run, budgetUsd: e.target.value })} data-testid="teacher-run-budget" />
+          </label>
+        </div>
+        <button
+          type="button"
+          className="primary"
+          disabled={!egress.enabled || busy !== null}
+          title={egress.enabled ? undefined : 'Egress is off: switch it on first'}
+          data-testid="teacher-run-start"
+          onClick={() =>
+            void guard('Starting the run', async () => {
+              const job = await api.startTeacherRun({
+                limit: parseOptionalNumber(run.limit, 'Images', true),
+                concurrency: parseOptionalNumber(run.concurrency, 'Requests at once', true),
+                budgetUsd: parseOptionalNumber(run.budgetUsd, 'Budget', false),
+              });
+              onJob(job);
+            })
+          }
+        >
+          Start teacher run
+        </button>
+        <RunsTable runs={runs} />
+      </div>
+    </section>
+  );
+}
+
+function tri(v: boolean | null): string {
+  return v === null ? 'unknown' : v ? 'yes' : 'no';
+}
+
+function RunsTable({ runs }: { runs: TeacherRunSummary[] }) {
+  if (runs.length === 0) return <p className="muted">No runs yet.</p>;
+  return (
+    <table className="runs" data-testid="teacher-runs">
+      <thead>
+        <tr>
+          <th>Run</th>
+          <th>State</th>
+          <th>Model</th>
+          <th className="num">Images</th>
+          <th className="num">Proposals</th>
+          <th className="num">Flagged</th>
+          <th className="num">Requests</th>
+          <th className="num">Tokens in / out</th>
+          <th className="num" title="Cost from the token counts the endpoint reported and the configured price of the model">
+            Cost
+          </th>
+          <th className="num">Budget</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((r) => (
+          <tr key={r.id} data-testid="teacher-run-row" data-run-id={r.id} data-state={r.state}>
+            <td>#{r.id}</td>
+            <td title={r.stopDetail ?? undefined}>{r.state}</td>
+            <td title={`${r.endpointHost} · template ${r.template}`}>{r.model}</td>
+            <td className="num">{formatCount(r.images)}</td>
+            <td className="num">{formatCount(r.valid)}</td>
+            <td className="num">{formatCount(r.invalid + r.failed)}</td>
+            <td className="num">{formatCount(r.requests)}</td>
+            <td className="num">
+              {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)}
+            </td>
+            <td className="num" data-testid="teacher-run-cost">
+              {formatUsd(r.costUsd)}
+            </td>
+            <td className="num">{r.budgetUsd === null ? '—' : formatUsd(r.budgetUsd)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

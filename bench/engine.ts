@@ -4,6 +4,7 @@
 // peak RSS is per model and per framework. Both sides use 2 threads. Rounds alternate ORT and PyTorch
 // and the best median per side is kept, which damps noise from other load on the machine.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,14 @@ import { openSession, providersFromEnv, describeProvider } from '../native-model
 import { buildForward, buildTrainStep, TRAIN_IO } from '../native-models/train/graphs.js';
 import { Rng } from '../native-models/util/rng.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const self = fileURLToPath(import.meta.url);
+/** The repository root (this file also runs compiled, from dist/gpu-check/bench/). */
+function repoRoot(): string {
+  let d = dirname(self);
+  while (!existsSync(join(d, 'bench', 'torch', 'vit_bench.py')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+const TORCH_SCRIPT = join(repoRoot(), 'bench', 'torch', 'vit_bench.py');
 /** Debian's python3 by default (python3-torch); EMMA_BENCH_PYTHON points elsewhere (e.g. a GPU box's python). */
 const PYTHON = process.env.EMMA_BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = 2;
@@ -75,7 +83,8 @@ async function ortChild(m: BenchModel, spin: boolean): Promise<void> {
 }
 
 function runOrt(idx: number, spin: boolean): SideResult {
-  const args = ['--import', 'tsx', join(here, 'index.ts'), 'engine', '--child', String(idx), ...(spin ? ['--spin'] : [])];
+  // Same node flags as this process (--import tsx from source, none compiled), this file as entry.
+  const args = [...process.execArgv, self, '--child', String(idx), ...(spin ? ['--spin'] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`ORT child failed (${r.status}): ${r.stderr.slice(-2000)}`);
@@ -83,7 +92,7 @@ function runOrt(idx: number, spin: boolean): SideResult {
 }
 
 function runTorch(m: BenchModel): SideResult {
-  const r = spawnSync(PYTHON, [join(here, 'torch', 'vit_bench.py'), '--config', JSON.stringify(m.config), '--batch', String(m.batch), '--steps', String(m.steps), '--threads', String(THREADS)], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--config', JSON.stringify(m.config), '--batch', String(m.batch), '--steps', String(m.steps), '--threads', String(THREADS)], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`PyTorch child failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(line) as SideResult;
@@ -175,3 +184,6 @@ function round(x: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+// Run directly (child measurements, or the compiled device-check bundle): `node engine.js [--json] ...`.
+if (process.argv[1] === self) await run(process.argv.slice(2));

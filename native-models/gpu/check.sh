@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Device check for the student engine (issue 3). Run from the repository root on a GPU machine:
+# Device check for the student engine (issue 3). Build the bundle here first (bash native-models/gpu/build.sh),
+# carry ["dist/gpu-check"], then run from the repository root on the GPU machine:
 #   OUT=/some/dir bash native-models/gpu/check.sh
 # It records the GPU, looks for onnxruntime's CUDA provider libraries and installs them next to
 # onnxruntime-node's binding if found, then runs the gradient checks and the engine benchmark with
@@ -36,16 +37,33 @@ except Exception as e:
     print("python onnxruntime: not importable:", e)
 PYEOF
 
-BIND="$ROOT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
+# Prefer the self-contained bundle from native-models/gpu/build.sh (carry ["dist/gpu-check"]); from a full
+# checkout with node_modules, run the TypeScript sources through tsx instead.
+BUNDLE="$ROOT/dist/gpu-check"
+if [ -d "$BUNDLE/node_modules/onnxruntime-node" ]; then
+  MODE=bundle; ORTDIR="$BUNDLE/node_modules/onnxruntime-node"
+  PROBE=(node "$BUNDLE/native-models/gpu/probe.js")
+  GRAD=(node "$BUNDLE/tests/native-models/run-gradchecks.js")
+  BENCH=(node "$BUNDLE/bench/engine.js")
+elif [ -d "$ROOT/node_modules/tsx" ] && [ -d "$ROOT/node_modules/onnxruntime-node" ]; then
+  MODE=source; ORTDIR="$ROOT/node_modules/onnxruntime-node"
+  PROBE=(node --import tsx native-models/gpu/probe.ts)
+  GRAD=(node --import tsx tests/native-models/run-gradchecks.ts)
+  BENCH=(node --import tsx bench/engine.ts)
+else
+  MODE=none; ORTDIR="$ROOT/node_modules/onnxruntime-node"
+fi
+BIND="$ORTDIR/bin/napi-v6/linux/x64"
+say "engine mode: $MODE"
+
 step "onnxruntime CUDA provider libraries"
 if [ -d "$BIND" ]; then ls -la "$BIND" | tee -a "$SUMMARY"; else say "no onnxruntime-node binding at $BIND"; fi
 # onnxruntime-node's install script would fetch these from NuGet (Microsoft.ML.OnnxRuntime.Gpu.Linux);
 # without network, take them from anywhere on the machine (e.g. a pip onnxruntime-gpu's capi folder).
 FOUND="$(timeout 60 find / -xdev \( -path /proc -o -path /sys -o -path "$BIND" \) -prune -o -name 'libonnxruntime_providers_cuda.so*' -print 2>/dev/null | head -5)"
-if [ -n "$FOUND" ]; then
+if [ -n "$FOUND" ] && [ -d "$BIND" ]; then
   say "found: $FOUND"
-  LIB="$(echo "$FOUND" | head -1)"
-  DIR="$(dirname "$LIB")"
+  DIR="$(dirname "$(echo "$FOUND" | head -1)")"
   for f in "$DIR"/libonnxruntime_providers_cuda.so* "$DIR"/libonnxruntime_providers_shared.so*; do
     [ -e "$f" ] && cp -v "$f" "$BIND/" 2>&1 | tee -a "$SUMMARY"
   done
@@ -54,25 +72,24 @@ else
   say "no libonnxruntime_providers_cuda.so on this machine (expected: NuGet is unreachable); CUDA will fall back to CPU"
 fi
 
-if command -v node >/dev/null && [ -d "$ROOT/node_modules/onnxruntime-node" ]; then
+if [ "$MODE" != none ] && command -v node >/dev/null; then
   export EMMA_EP=cuda,cpu
   step "Provider probe (EMMA_EP=$EMMA_EP)"
-  timeout 120 node --import tsx native-models/gpu/probe.ts 2>&1 | tee "$OUT/probe.log" | tee -a "$SUMMARY"
+  timeout 120 "${PROBE[@]}" 2>&1 | tee "$OUT/probe.log" | tee -a "$SUMMARY"
 
-  step "Gradient checks (EMMA_EP=$EMMA_EP)"
-  timeout 180 npx vitest run tests/native-models/gradients.test.ts tests/native-models/optimizer.test.ts > "$OUT/gradcheck.log" 2>&1
-  say "vitest exit code: $?"
-  sed 's/\x1b\[[0-9;]*m//g' "$OUT/gradcheck.log" | grep -E '^ *(Tests|Test Files) |gradient checks ran on|FAIL +tests/' | tee -a "$SUMMARY"
+  step "Gradient checks, every op + composites + negative controls (EMMA_EP=$EMMA_EP)"
+  timeout 180 "${GRAD[@]}" > "$OUT/gradcheck.log" 2>&1
+  say "gradient-check exit code: $?"
+  grep -E '^FAIL|gradient checks ran on|all passed|FAILED' "$OUT/gradcheck.log" | tee -a "$SUMMARY"
 
   step "Engine benchmark (EMMA_EP=$EMMA_EP, 1 round, PyTorch CPU twin via $PY)"
-  EMMA_BENCH_PYTHON="$PY" EMMA_BENCH_NO_INSTALL=1 timeout 240 npm run --silent bench -- engine --json --rounds 1 > "$OUT/bench.json.log" 2> "$OUT/bench.txt"
+  EMMA_BENCH_PYTHON="$PY" EMMA_BENCH_NO_INSTALL=1 timeout 240 "${BENCH[@]}" --json --rounds 1 > "$OUT/bench.json.log" 2> "$OUT/bench.txt"
   say "bench exit code: $?"
   tee -a "$SUMMARY" < "$OUT/bench.txt"
   tail -1 "$OUT/bench.json.log" | tee "$OUT/bench.json" | tee -a "$SUMMARY"
 else
-  say "node or node_modules/onnxruntime-node missing: the ORT engine checks cannot run here (carry node_modules or install Node 20)"
+  say "no runnable engine: build the bundle first (bash native-models/gpu/build.sh, then carry dist/gpu-check) or provide node_modules"
 fi
-
 step "PyTorch twins on CUDA (reference)"
 if "$PY" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   for spec in '{"imageSize":32,"channels":1,"patch":4,"dim":64,"depth":3,"heads":4,"mlpRatio":2,"classes":10,"stem":[]} 32' \

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-teacher.js';
+import { migration003 } from './migrations/003-review.js';
 
 export interface Migration {
   version: number;
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

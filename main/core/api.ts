@@ -11,6 +11,7 @@ import { resolveDataLocation, type DataLocation } from './paths.js';
 import { MediaStore } from './library/media-store.js';
 import { defaultKeyProvider, type TeacherKeyProvider } from './teacher/keys.js';
 import { TeacherService } from './teacher/service.js';
+import { ReviewService } from './review/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -28,6 +29,7 @@ export interface EmmaCore {
   readonly jobs: JobManager;
   readonly media: MediaStore;
   readonly teacher: TeacherService;
+  readonly review: ReviewService;
   readonly location: DataLocation;
   /** Runs an import in this process and returns its report (the CLI's path). */
   importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
@@ -59,6 +61,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     keyProvider: options.teacherKeyProvider ?? defaultKeyProvider(),
     actor: options.mode,
   });
+  const review = new ReviewService(db, events, options.mode);
 
   const runImport = (request: ImportRequest): JobInfo =>
     jobs.start('import', request, async (ctx) => {
@@ -130,6 +133,16 @@ export function createCore(options: CoreOptions): EmmaCore {
     listTeacherOutputs: async (query) => teacher.listOutputs(query),
     teacherAsk: (request) => teacher.ask(request),
     listTeacherAudit: async (limit) => teacher.listAudit(limit),
+    getReviewQueue: async (query) => review.queue(query),
+    getReviewItem: async (imageId) => review.item(imageId),
+    decideReview: async (request) => review.decide(request),
+    undoReview: async (request) => review.undo(request),
+    listReviewHistory: async (query) => review.history(query),
+    assignLabels: async (request) => review.assign(request),
+    addAnnotation: async (request) => review.annotate(request),
+    getReviewStats: async () => review.stats(),
+    exportReview: (request) => review.export(request),
+    listReviewExports: async (limit) => review.exports(limit),
   };
 
   return {
@@ -139,6 +152,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     jobs,
     media,
     teacher,
+    review,
     location,
     async importNow(request, onProgress) {
       const report = await importPaths(db, { ...request, dataDir: location.dataDir, onProgress });

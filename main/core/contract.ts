@@ -665,6 +665,24 @@ export interface EmmaApi {
   teacherAsk(request: TeacherAskRequest): Promise<TeacherAskResult>;
   /** Teacher entries of the audit log, newest first (requests, egress and configuration changes). */
   listTeacherAudit(limit: number): Promise<TeacherAuditEntry[]>;
+  // Review (main/core/review). Every decision is an append-only history row; an undo is one too.
+  /** The next images of a queue, each with its proposal, caption and Q&A pairs, student prediction and last decision. */
+  getReviewQueue(query: ReviewQueueQuery): Promise<ReviewQueuePage>;
+  getReviewItem(imageId: number): Promise<ReviewItem>;
+  /** Accept (with an edited class or texts: an edit), reject, skip or flag for an expert. */
+  decideReview(request: ReviewDecisionRequest): Promise<ReviewDecision>;
+  /** Reverts a decision (default: the reviewer's newest in effect); on one image, newest first. */
+  undoReview(request: ReviewUndoRequest): Promise<ReviewUndoResult>;
+  /** Decisions, newest first. */
+  listReviewHistory(query: ReviewHistoryQuery): Promise<ReviewDecision[]>;
+  /** One class for many images (manual labeling); one decision per image. */
+  assignLabels(request: AssignLabelsRequest): Promise<AssignLabelsResult>;
+  /** A caption or question–answer pair written by hand. */
+  addAnnotation(request: AddAnnotationRequest): Promise<ReviewDecision>;
+  getReviewStats(): Promise<ReviewStats>;
+  /** Writes the reviewed set (llava, jsonl, csv, imagefolder) on the core's machine and records it. */
+  exportReview(request: ReviewExportRequest): Promise<ReviewExportInfo>;
+  listReviewExports(limit: number): Promise<ReviewExportInfo[]>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -697,6 +715,16 @@ export const EMMA_METHODS = [
   'listTeacherOutputs',
   'teacherAsk',
   'listTeacherAudit',
+  'getReviewQueue',
+  'getReviewItem',
+  'decideReview',
+  'undoReview',
+  'listReviewHistory',
+  'assignLabels',
+  'addAnnotation',
+  'getReviewStats',
+  'exportReview',
+  'listReviewExports',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

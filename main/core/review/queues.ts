@@ -154,21 +154,23 @@ export function diversify<T extends { cls: string | null; series: string }>(orde
     b.push(c);
   }
   const out: T[] = [];
+  // The series last shown overall and per class: the next pick avoids both where it can.
   let lastSeries: string | null = null;
+  const lastOfClass = new Map<string, string>();
   const keys = [...buckets.keys()];
   while (out.length < limit && keys.length) {
     for (let k = 0; k < keys.length && out.length < limit; ) {
       const b = buckets.get(keys[k])!;
-      let pick = 0;
-      for (let j = 0; j < Math.min(b.length, lookahead); j++) {
-        if (b[j].series !== lastSeries) {
-          pick = j;
-          break;
-        }
-      }
+      const mine = lastOfClass.get(keys[k]) ?? null;
+      const span = Math.min(b.length, lookahead);
+      let pick = -1;
+      for (let j = 0; j < span && pick < 0; j++) if (b[j].series !== lastSeries && b[j].series !== mine) pick = j;
+      for (let j = 0; j < span && pick < 0; j++) if (b[j].series !== mine) pick = j;
+      if (pick < 0) pick = 0;
       const [c] = b.splice(pick, 1);
       out.push(c);
       lastSeries = c.series;
+      lastOfClass.set(keys[k], c.series);
       if (b.length === 0) keys.splice(k, 1);
       else k++;
     }

@@ -5,6 +5,7 @@ import { createCore } from '../core/api.js';
 import { inspectImage } from '../core/library/inspect.js';
 import { serveCommand } from './serve.js';
 import { teacherCommand } from './teacher.js';
+import { reviewCommand } from './review.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -14,6 +15,7 @@ usage:
   emma list [--db FILE] [--json] [--limit N]
   emma serve [--db FILE] [--host 127.0.0.1] [--port N]     browser / lab-server mode
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
+  emma review export|stats ...                             the reviewed data set (emma review --help)
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'teacher') return teacherCommand(rest);
+  if (command === 'review') return reviewCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

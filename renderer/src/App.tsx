@@ -10,6 +10,7 @@ import { formatCount } from './lib/format.js';
 import { LibraryView } from './library/LibraryView.js';
 import { useRoute, VIEWS, type ViewId } from './app/route.js';
 import { TeacherView } from './teacher/TeacherView.js';
+import { ReviewView } from './review/ReviewView.js';
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
@@ -143,6 +144,7 @@ export function App() {
           />
         )}
         {route === 'teacher' && <TeacherView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
+        {route === 'review' && <ReviewView onError={setNotice} />}
       </div>
       {helpOpen && <HelpOverlay onClose={closeHelp} />}
     </div>

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 export const VIEWS = [
   { id: 'library', title: 'Library' },
   { id: 'teacher', title: 'Teacher' },
+  { id: 'review', title: 'Review' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];

@@ -1,0 +1,142 @@
+// The image under review, large: the data-bar-free preview with zoom (wheel, + / −, 0 fit), pan (drag) and the
+// calibrated scale bar. Shows the decoded element from the preview cache, so the next image paints at once.
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import type { ReviewItem } from '../../../main/core/contract.js';
+import { clampPan, fitView, wheelFactor, zoomAt, type Size, type View } from '../lib/viewport.js';
+import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
+import { preview } from './imageCache.js';
+
+export interface ReviewStageHandle {
+  zoomBy(factor: number): void;
+  fit(): void;
+}
+
+interface Shown {
+  id: number;
+  size: Size;
+}
+
+export const ReviewStage = forwardRef<ReviewStageHandle, { item: ReviewItem | null }>(function ReviewStage({ item }, ref) {
+  const viewportRef = useRef<HTMLDivElement>(null);
+  const hostRef = useRef<HTMLDivElement>(null);
+  const imgRef = useRef<HTMLImageElement | null>(null);
+  const [viewport, setViewport] = useState<Size>({ width: 0, height: 0 });
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [failed, setFailed] = useState<number | null>(null);
+  const [manual, setManual] = useState<{ id: number; view: View } | null>(null);
+  const id = item?.image.id ?? null;
+
+  useLayoutEffect(() => {
+    const el = viewportRef.current;
+    if (!el) return;
+    const measure = () => setViewport({ width: el.clientWidth, height: el.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  // Swap in the decoded preview before the browser paints (same frame as the key press when it is cached).
+  useLayoutEffect(() => {
+    if (id == null) {
+      hostRef.current?.replaceChildren();
+      imgRef.current = null;
+      setShown(null);
+      return;
+    }
+    let live = true;
+    const entry = preview(id);
+    const show = (img: HTMLImageElement) => {
+      if (!live || !hostRef.current) return;
+      img.className = 'preview';
+      img.draggable = false;
+      img.alt = item?.image.fileName ?? '';
+      img.style.width = `${img.naturalWidth}px`;
+      img.style.height = `${img.naturalHeight}px`;
+      hostRef.current.replaceChildren(img);
+      imgRef.current = img;
+      setShown({ id, size: { width: img.naturalWidth, height: img.naturalHeight } });
+    };
+    if (entry.img.complete && entry.img.naturalWidth > 0) show(entry.img);
+    else {
+      hostRef.current?.replaceChildren();
+      imgRef.current = null;
+      entry.ready.then(show, () => live && setFailed(id));
+    }
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only the image id decides what is shown
+  }, [id]);
+
+  const natural = shown && shown.id === id ? shown.size : null;
+  const view: View | null = natural ? (manual && manual.id === id ? manual.view : fitView(natural, viewport)) : null;
+
+  useLayoutEffect(() => {
+    const img = imgRef.current;
+    if (img && view) img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
+  }, [view]);
+
+  const zoomBy = useCallback(
+    (factor: number, cx?: number, cy?: number) => {
+      if (!natural || !view || id == null) return;
+      setManual({ id, view: clampPan(zoomAt(view, factor, cx ?? viewport.width / 2, cy ?? viewport.height / 2), natural, viewport) });
+    },
+    [natural, view, viewport, id],
+  );
+
+  useImperativeHandle(ref, () => ({ zoomBy: (f) => zoomBy(f), fit: () => setManual(null) }), [zoomBy]);
+
+  useEffect(() => {
+    const el = viewportRef.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const rect = el.getBoundingClientRect();
+      zoomBy(wheelFactor(e.deltaY, e.deltaMode), e.clientX - rect.left, e.clientY - rect.top);
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, [zoomBy]);
+
+  const drag = useRef<{ pointerId: number; x: number; y: number; vx: number; vy: number } | null>(null);
+  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0 || !view) return;
+    e.currentTarget.setPointerCapture(e.pointerId);
+    drag.current = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
+  };
+  const onPointerMove = (e: ReactPointerEvent<HTMLDivElement>) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId || !natural || !view || id == null) return;
+    setManual({ id, view: clampPan({ scale: view.scale, x: d.vx + e.clientX - d.x, y: d.vy + e.clientY - d.y }, natural, viewport) });
+  };
+  const onPointerUp = (e: ReactPointerEvent<HTMLDivElement>) => {
+    if (drag.current?.pointerId === e.pointerId) drag.current = null;
+  };
+
+  const previewScale = natural && item && item.image.width > 0 ? natural.width / item.image.width : 0;
+  return (
+    <div
+      ref={viewportRef}
+      className="viewport review-stage"
+      data-testid="review-stage"
+      data-image-id={natural ? id ?? '' : ''}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={onPointerUp}
+      onDoubleClick={(e) => {
+        const rect = e.currentTarget.getBoundingClientRect();
+        zoomBy(2, e.clientX - rect.left, e.clientY - rect.top);
+      }}
+    >
+      <div ref={hostRef} className="review-stage-host" />
+      {item && !natural && failed !== id && <div className="viewport-status">Loading preview…</div>}
+      {item && failed === id && <div className="viewport-status error-text">The preview could not be loaded.</div>}
+      {!item && <div className="viewport-status">Nothing to show.</div>}
+      {item && natural && view && (
+        <ScaleBarOverlay pixelSizeNm={item.image.pixelSizeNm} previewScale={previewScale} zoom={view.scale} viewportWidth={viewport.width} />
+      )}
+    </div>
+  );
+});

@@ -96,7 +96,13 @@ export const ProposalPanel = memo(function ProposalPanel(props: ProposalPanelPro
         {item.image.fileName}
       </div>
       <div className="muted small">
-        {formatMagnification(item.image.magnification)} · {formatPixelSize(item.image.pixelSizeNm)} · {item.image.width}×{item.image.height}
+        {[
+          item.image.magnification != null ? formatMagnification(item.image.magnification) : null,
+          item.image.pixelSizeNm != null ? formatPixelSize(item.image.pixelSizeNm) : 'no calibration',
+          `${item.image.width}×${item.image.height}`,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
       </div>
       {item.lastDecision && (
         <div className="review-decided" data-testid="review-decided">

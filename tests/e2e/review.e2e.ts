@@ -1,0 +1,205 @@
+// A real review session in browser mode, by keyboard only, on real micrographs with proposals from the local test
+// double of the remote teacher: accept, reject, edit (class and an answer), undo; then the core restarts on the
+// same database file, the history strip comes back from the database, undo still works, and the database holds
+// exactly the history of what was pressed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { memoryKeyProvider } from '../../main/core/teacher/keys.js';
+import { startServer, type RunningServer } from '../../main/server/http-server.js';
+import { launchChromium } from '../support/browser.js';
+import { hasSharedData, repoRoot, SHARED_DATA_MISSING, tempDir } from '../support/paths.js';
+import { startTeacherDouble, type TeacherDouble } from '../support/teacher-double-server.js';
+import { pickDistinct } from '../integration/teacher/harness.js';
+
+const rendererDir = join(repoRoot, 'dist', 'renderer');
+const artifacts = join(repoRoot, 'test-results');
+const MODEL = 'double-vision-1';
+
+interface DecisionRow {
+  id: number;
+  image_id: number;
+  action: string;
+  reviewer: string;
+  proposed_class: string | null;
+  final_class: string | null;
+  undoes_id: number | null;
+  teacher_run_id: number | null;
+  template_ref: string | null;
+  before_json: string;
+  after_json: string;
+}
+
+describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
+  let dbPath: string;
+  let core: EmmaCore;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let double: TeacherDouble;
+  let cleanup: () => void;
+
+  async function open(): Promise<void> {
+    server = await startServer({ core, rendererDir });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.openUrl);
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-view').waitFor();
+  }
+
+  async function shownId(): Promise<number> {
+    await page.waitForFunction(() => !!document.querySelector('[data-testid="review-stage"]')?.getAttribute('data-image-id'));
+    return Number(await page.getByTestId('review-stage').getAttribute('data-image-id'));
+  }
+
+  /** Presses a key and waits until another image is painted; returns its id. */
+  async function pressAndNext(key: string, from: number): Promise<number> {
+    await page.keyboard.press(key);
+    await page.waitForFunction(
+      (prev) => {
+        const v = document.querySelector('[data-testid="review-stage"]')?.getAttribute('data-image-id');
+        return !!v && Number(v) !== prev;
+      },
+      from,
+      { timeout: 10_000 },
+    );
+    return shownId();
+  }
+
+  async function allSaved(n: number): Promise<void> {
+    await expect
+      .poll(() => page.locator('[data-testid="review-history-item"][data-state="saved"], [data-testid="review-history-item"][data-state="undone"]').count(), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThanOrEqual(n);
+    await expect.poll(() => page.locator('[data-testid="review-history-item"][data-state="saving"]').count()).toBe(0);
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first');
+    const t = tempDir('emma-review-e2e-');
+    cleanup = t.cleanup;
+    dbPath = join(t.dir, 'emma.sqlite');
+    double = await startTeacherDouble({ latencyMs: 0 });
+    core = createCore({ dbPath, mode: 'browser', teacherKeyProvider: memoryKeyProvider('sk-emma-e2e-key') });
+    const report = await core.importNow({ paths: await pickDistinct('semi-defects', 8) });
+    expect(report.failed).toEqual([]);
+    await core.api.applyTaxonomySet('semi-defects');
+    await core.api.updateTeacherConfig({ provider: 'compatible', baseUrl: double.baseUrl, model: MODEL, requestTimeoutMs: 10_000 });
+    await core.api.setTeacherEgress(true);
+    const job = await core.api.startTeacherRun({});
+    const done = await core.jobs.wait(job.id);
+    expect(done.state).toBe('done');
+    browser = await launchChromium();
+    await open();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await core?.close();
+    await double?.close();
+    cleanup?.();
+  });
+
+  let A: number, B: number, C: number, D: number;
+  let editedClass: string;
+  let proposedC: string;
+
+  it('reviews by keyboard: accept, reject, edit class and an answer, accept, undo', async () => {
+    await page.getByTestId('review-reviewer').fill('mei');
+    await page.getByTestId('review-reviewer').press('Enter');
+    A = await shownId();
+    // The proposal is beside the image, with the calibrated scale bar on the image.
+    await expect.poll(() => page.getByTestId('review-proposed-class').innerText()).not.toBe('');
+    expect(await page.getByTestId('scale-bar').count()).toBe(1);
+    // The help overlay lists every key.
+    await page.keyboard.press('?');
+    const help = await page.getByTestId('review-help').innerText();
+    for (const k of ['a', 'x', 'Space', 'Backspace', '1 – 9', 'e', 'f', '← / →', '?']) expect(help).toContain(k);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('review-help').count()).toBe(0);
+
+    B = await pressAndNext('a', A);
+    C = await pressAndNext('x', B);
+
+    // C: another class by number key, then an answer edited inline, then accept.
+    proposedC = await page.getByTestId('review-proposed-class').innerText();
+    const classes = (await page.getByTestId('review-classes').locator('button').allInnerTexts()).map((t) => t.replace(/^\d\s*/, '').trim());
+    const k = classes.findIndex((c) => c !== proposedC);
+    editedClass = classes[k];
+    await page.keyboard.press(String(k + 1));
+    await expect.poll(() => page.getByTestId('review-picked').innerText()).toContain(editedClass);
+    await page.keyboard.press('e');
+    await page.getByTestId('review-edit').waitFor();
+    await page.keyboard.press('Tab'); // from the caption to the first answer
+    await page.getByTestId('review-edit').fill('About 35 nm wide, from the 7 nm/px calibration.');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('review-edit').count()).toBe(0);
+    D = await pressAndNext('a', C);
+    const E = await pressAndNext('a', D);
+    expect(new Set([A, B, C, D, E]).size).toBe(5);
+    // Backspace undoes the accept of D and shows D again.
+    await page.keyboard.press('Backspace');
+    await expect.poll(() => shownId()).toBe(D);
+    await allSaved(4);
+    await expect.poll(() => page.locator('[data-testid="review-history-item"][data-state="undone"]').count()).toBe(1);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'review.png') });
+  });
+
+  it('after a restart on the same database file, history and undo come from the database', async () => {
+    await page.close();
+    await server.close();
+    await core.close();
+    core = createCore({ dbPath, mode: 'browser', teacherKeyProvider: memoryKeyProvider('sk-emma-e2e-key') });
+    await open();
+    await page.getByTestId('review-reviewer').fill('mei');
+    await page.getByTestId('review-reviewer').press('Enter');
+    await expect.poll(() => page.getByTestId('review-history-item').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    const first = await shownId();
+    expect([A, B, C]).not.toContain(first);
+    // Undo the newest decision in effect: the edit of C.
+    await page.keyboard.press('Backspace');
+    await expect.poll(() => shownId(), { timeout: 10_000 }).toBe(C);
+    await expect.poll(() => page.getByTestId('review-proposed-class').innerText()).toBe(proposedC);
+    await expect.poll(() => page.getByTestId('review-decided').count()).toBe(0);
+  });
+
+  it('the database shows the exact history', async () => {
+    const rows = core.db.prepare(`SELECT * FROM review_decisions ORDER BY id`).all() as DecisionRow[];
+    expect(rows).toHaveLength(6);
+    expect(rows.slice(0, 4).map((r) => [r.image_id, r.action, r.reviewer, r.undoes_id])).toEqual([
+      [A, 'accept', 'mei', null],
+      [B, 'reject', 'mei', null],
+      [C, 'edit', 'mei', null],
+      [D, 'accept', 'mei', null],
+    ]);
+    // Then the two undos, as pressed: D's accept before the restart, C's edit after it.
+    expect(rows[4]).toMatchObject({ action: 'undo', image_id: D, undoes_id: rows[3].id, reviewer: 'mei' });
+    expect(rows[5]).toMatchObject({ action: 'undo', image_id: C, undoes_id: rows[2].id, reviewer: 'mei' });
+    for (const r of rows) {
+      expect(r.teacher_run_id).toBeGreaterThan(0);
+      expect(r.template_ref).toMatch(/@\d+$/);
+    }
+    expect(rows[2]).toMatchObject({ proposed_class: proposedC, final_class: editedClass });
+    const editAfter = JSON.parse(rows[2].after_json) as { table: string; status: string | null; answer?: string; className?: string }[];
+    expect(editAfter).toContainEqual(expect.objectContaining({ table: 'labels', status: 'accepted', className: editedClass }));
+    expect(editAfter).toContainEqual(expect.objectContaining({ table: 'annotations', status: 'accepted', answer: 'About 35 nm wide, from the 7 nm/px calibration.' }));
+    expect(JSON.parse(rows[5].after_json)).toEqual(JSON.parse(rows[2].before_json));
+    expect(JSON.parse(rows[5].before_json)).toEqual(editAfter);
+    // The rows as they stand: A accepted, B rejected, C and D back to proposed; no operator rows left.
+    const status = (id: number) =>
+      core.db.prepare(`SELECT source, status FROM labels WHERE image_id = ? ORDER BY id`).all(id) as { source: string; status: string }[];
+    expect(status(A)).toEqual([{ source: 'teacher', status: 'accepted' }]);
+    expect(status(B)).toEqual([{ source: 'teacher', status: 'rejected' }]);
+    expect(status(C)).toEqual([{ source: 'teacher', status: 'proposed' }]);
+    expect(status(D)).toEqual([{ source: 'teacher', status: 'proposed' }]);
+    expect(core.db.prepare(`SELECT count(*) FROM annotations WHERE source = 'human'`).pluck().get()).toBe(0);
+    expect(core.db.prepare(`SELECT DISTINCT status FROM annotations WHERE image_id = ?`).pluck().all(C)).toEqual(['proposed']);
+  });
+});
+
+if (!hasSharedData) console.warn(SHARED_DATA_MISSING);

@@ -1,6 +1,7 @@
 // {arch, config} -> model, so workers and importers rebuild the exact graph from JSON.
 import type { TaskModel } from './model.js';
 import { VitClassifier, type VitConfig } from './vit-tiny.js';
+import { FeatureHead, type HeadConfig } from '../student/head.js';
 
 export interface ModelRef {
   readonly arch: string;
@@ -9,6 +10,7 @@ export interface ModelRef {
 
 const factories: Record<string, (config: unknown) => TaskModel> = {
   'vit-classifier': (c) => new VitClassifier(c as VitConfig),
+  'student-head': (c) => new FeatureHead(c as HeadConfig),
 };
 
 export function registerArch(arch: string, make: (config: unknown) => TaskModel): void {

@@ -1,0 +1,290 @@
+// The student's image classifier = texture stem (fixed, learned without labels) + a trained MLP head
+// + a nearest-neighbour memory over the same features, averaged. The head learns what separates the
+// classes; the memory recognises images close to reviewed ones (the "similar images" of the UI too).
+// Flips and 90-degree rotations are handled exactly: they permute stem channels (texture.ts d4Views),
+// so training sees all 8 views of each image and prediction averages over them.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildInference } from '../train/graphs.js';
+import { writeModel } from '../onnx/writer.js';
+import { openSession, type Provider, type SessionConfig } from '../runtime/session.js';
+import { runTraining, type StepReport, type TrainResult, type TrainSpec } from '../runtime/train-loop.js';
+import { startTraining } from '../runtime/trainer.js';
+import { FeatureHead, type HeadConfig } from './head.js';
+import { d4Views, featureSize, type Stem, type StemConfig } from './texture.js';
+
+export interface HeadOptions {
+  hidden: number;
+  steps: number;
+  batch: number;
+  lr: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  seed: number;
+  /** Nearest-neighbour memory: neighbours, softmax temperature on cosine similarity, weight in the average. */
+  knnK: number;
+  knnTemperature: number;
+  knnWeight: number;
+}
+
+export const DEFAULT_HEAD: HeadOptions = {
+  hidden: 512, steps: 1200, batch: 64, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, seed: 1,
+  knnK: 5, knnTemperature: 0.05, knnWeight: 0.5,
+};
+
+export interface TrainedClassifier {
+  readonly head: HeadConfig;
+  readonly params: Float32Array;
+  /** Standardised sqrt-features of the memory images (identity view), [count, D]. */
+  readonly memory: Float32Array;
+  readonly memoryLabels: Int32Array;
+  readonly options: HeadOptions;
+  readonly provider: Provider;
+  readonly status: 'completed' | 'cancelled';
+  readonly steps: number;
+}
+
+export interface HeadTrainHooks {
+  onStep?(r: StepReport): void;
+  isCancelled?(): boolean;
+  /** Run session.run() in a worker thread (the app); in-thread is fine for CLIs and benchmarks. */
+  worker?: boolean;
+  /** Cancels a worker run; set by trainHead when worker is true. */
+  registerCancel?(cancel: () => void): void;
+  session?: SessionConfig;
+}
+
+function sqrtStats(views: Float32Array, rows: number, D: number): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float64Array(D);
+  const sq = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < D; j++) {
+      const v = Math.sqrt(Math.max(views[r * D + j], 0) + 1e-8);
+      mean[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  const m = new Float32Array(D);
+  const s = new Float32Array(D);
+  for (let j = 0; j < D; j++) {
+    m[j] = mean[j] / rows;
+    s[j] = Math.sqrt(Math.max(sq[j] / rows - m[j] * m[j], 0)) + 1e-3;
+  }
+  return { mean: m, std: s };
+}
+
+function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<number>, std: ArrayLike<number>): Float32Array {
+  const D = mean.length;
+  const out = new Float32Array(rows * D);
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let j = 0; j < D; j++) {
+      const v = (Math.sqrt(Math.max(feats[r * D + j], 0) + 1e-8) - mean[j]) / std[j];
+      out[r * D + j] = v;
+      n += v * v;
+    }
+    const inv = 1 / Math.sqrt(n + 1e-12);
+    for (let j = 0; j < D; j++) out[r * D + j] *= inv;
+  }
+  return out;
+}
+
+export async function trainClassifier(
+  feats: Float32Array, labels: Int32Array, classNames: readonly string[], stem: StemConfig,
+  o: HeadOptions = DEFAULT_HEAD, hooks: HeadTrainHooks = {},
+): Promise<TrainedClassifier> {
+  const D = featureSize(stem);
+  const n = labels.length;
+  if (feats.length !== n * D) throw new Error(`features: expected ${n}x${D}`);
+  const views = d4Views(feats, n, stem);
+  const { mean, std } = sqrtStats(views, n * 8, D);
+  const viewLabels = new Int32Array(n * 8);
+  for (let i = 0; i < n; i++) viewLabels.fill(labels[i], i * 8, i * 8 + 8);
+  const head: HeadConfig = {
+    features: D, hidden: o.hidden, classes: classNames.length, labelSmoothing: o.labelSmoothing,
+    mean: Array.from(mean), std: Array.from(std), labels: [...classNames],
+  };
+  const spec: TrainSpec = {
+    model: { arch: 'student-head', config: head },
+    data: { images: views, labels: viewLabels, channels: 1, height: 1, width: D },
+    batch: o.batch, steps: o.steps, seed: o.seed,
+    schedule: { kind: 'cosine', lr: o.lr, warmupSteps: Math.min(50, Math.floor(o.steps / 10)) },
+    optimizer: { weightDecay: o.weightDecay },
+    session: hooks.session,
+  };
+  let result: TrainResult;
+  if (hooks.worker) {
+    const job = startTraining(spec, { onProgress: (r) => hooks.onStep?.(r) });
+    hooks.registerCancel?.(() => job.cancel());
+    result = await job.result;
+  } else {
+    result = await runTraining(spec, { onStep: hooks.onStep, isCancelled: hooks.isCancelled });
+  }
+  return {
+    head, params: result.params, memory: standardizeRows(feats, n, mean, std), memoryLabels: labels.slice(),
+    options: o, provider: result.provider, status: result.status, steps: result.step,
+  };
+}
+
+/** Batch size of the exported head graph (the last chunk is padded). */
+const HEAD_BATCH = 8;
+
+export interface Probabilities {
+  /** [count, classes] row-major. */
+  readonly probs: Float32Array;
+  readonly classes: number;
+  readonly provider: Provider;
+}
+
+/** Class probabilities for stem features [count, D]: mean over the 8 D4 views of the head, mixed with the memory vote. */
+export async function classifyFeatures(
+  c: TrainedClassifier, stem: StemConfig, feats: Float32Array, count: number, headOnnx?: Uint8Array | string, session?: SessionConfig,
+): Promise<Probabilities> {
+  const D = featureSize(stem);
+  const C = c.head.classes;
+  const views = d4Views(feats, count, stem);
+  const model = headOnnx ?? headModelBytes(c);
+  const open = await openSession(model, session);
+  const headP = new Float32Array(count * C);
+  try {
+    const buf = new Float32Array(HEAD_BATCH * D);
+    for (let r = 0; r < count * 8; r += HEAD_BATCH) {
+      const k = Math.min(HEAD_BATCH, count * 8 - r);
+      buf.fill(0);
+      buf.set(views.subarray(r * D, (r + k) * D));
+      const out = await open.session.run({ image: new ort.Tensor('float32', buf, [HEAD_BATCH, 1, 1, D]) });
+      const logits = out.logits.data as Float32Array;
+      for (let i = 0; i < k; i++) {
+        const row = logits.subarray(i * C, (i + 1) * C);
+        const p = softmax(row);
+        const img = Math.floor((r + i) / 8);
+        for (let j = 0; j < C; j++) headP[img * C + j] += p[j] / 8;
+      }
+    }
+  } finally {
+    await open.session.release();
+  }
+  const w = c.options.knnWeight;
+  if (w <= 0 || c.memoryLabels.length === 0) return { probs: headP, classes: C, provider: open.provider };
+  const q = standardizeRows(views, count * 8, c.head.mean!, c.head.std!);
+  const probs = new Float32Array(count * C);
+  const M = c.memoryLabels.length;
+  for (let i = 0; i < count; i++) {
+    const sims = new Float32Array(M).fill(-Infinity);
+    for (let v = 0; v < 8; v++) {
+      const qv = q.subarray((i * 8 + v) * D, (i * 8 + v + 1) * D);
+      for (let m = 0; m < M; m++) {
+        let s = 0;
+        const mv = c.memory.subarray(m * D, (m + 1) * D);
+        for (let j = 0; j < D; j++) s += qv[j] * mv[j];
+        if (s > sims[m]) sims[m] = s;
+      }
+    }
+    const knn = knnVote(sims, c.memoryLabels, C, c.options.knnK, c.options.knnTemperature);
+    for (let j = 0; j < C; j++) probs[i * C + j] = (1 - w) * headP[i * C + j] + w * knn[j];
+  }
+  return { probs, classes: C, provider: open.provider };
+}
+
+function softmax(x: ArrayLike<number>): Float32Array {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]);
+  const out = new Float32Array(x.length);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += out[i] = Math.exp(x[i] - m);
+  for (let i = 0; i < x.length; i++) out[i] /= s;
+  return out;
+}
+
+export function knnVote(sims: Float32Array, labels: Int32Array, classes: number, k: number, temperature: number): Float32Array {
+  const idx = Array.from(sims.keys()).sort((a, b) => sims[b] - sims[a]).slice(0, Math.min(k, sims.length));
+  const out = new Float32Array(classes);
+  if (idx.length === 0) return out.fill(1 / classes);
+  const top = sims[idx[0]];
+  for (const i of idx) out[labels[i]] += Math.exp((sims[i] - top) / temperature);
+  const s = out.reduce((a, b) => a + b, 0);
+  for (let j = 0; j < classes; j++) out[j] /= s;
+  return out;
+}
+
+/** Nearest memory images for features [D] (identity view), best first: for "similar images". */
+export function nearest(c: TrainedClassifier, feat: Float32Array, k: number): { index: number; similarity: number }[] {
+  const D = c.head.features;
+  const q = standardizeRows(feat, 1, c.head.mean!, c.head.std!);
+  const M = c.memoryLabels.length;
+  const sims = Array.from({ length: M }, (_, m) => {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += q[j] * c.memory[m * D + j];
+    return { index: m, similarity: s };
+  });
+  return sims.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+}
+
+export function headModelBytes(c: TrainedClassifier): Uint8Array {
+  const { g } = buildInference(new FeatureHead(c.head), HEAD_BATCH, c.params);
+  return writeModel(g, { opset: 17, graphName: 'student-head', metadata: { 'emma.arch': 'student-head' } });
+}
+
+// ---- files ------------------------------------------------------------------------------------------
+
+export interface StudentManifest {
+  readonly format: 'emma-student';
+  readonly version: 1;
+  readonly labels: readonly string[];
+  readonly stem: StemConfig;
+  readonly head: Omit<HeadConfig, 'mean' | 'std'>;
+  readonly options: HeadOptions;
+  readonly files: { readonly bank: string; readonly head: string; readonly headParams: string; readonly norm: string; readonly memory: string; readonly memoryLabels: string };
+  readonly memoryRefs: readonly string[];
+  readonly training?: Readonly<Record<string, unknown>>;
+}
+
+const f32 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const i32 = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+function readF32(path: string): Float32Array {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** Writes the student as files: student.json (manifest), head.onnx (self-contained), bank/params/memory as raw float32. */
+export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memoryRefs: readonly string[], training?: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const files = { bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32' };
+  writeFileSync(join(dir, files.bank), f32(stem.bank));
+  writeFileSync(join(dir, files.head), headModelBytes(c));
+  writeFileSync(join(dir, files.headParams), f32(c.params));
+  writeFileSync(join(dir, files.norm), f32(Float32Array.from([...c.head.mean!, ...c.head.std!])));
+  writeFileSync(join(dir, files.memory), f32(c.memory));
+  writeFileSync(join(dir, files.memoryLabels), i32(c.memoryLabels));
+  const { mean: _m, std: _s, ...head } = c.head;
+  const manifest: StudentManifest = {
+    format: 'emma-student', version: 1, labels: c.head.labels ?? [], stem: stem.config, head, options: c.options, files, memoryRefs, training,
+  };
+  const path = join(dir, 'student.json');
+  writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  return path;
+}
+
+export interface LoadedStudent {
+  readonly manifest: StudentManifest;
+  readonly stem: Stem;
+  readonly classifier: TrainedClassifier;
+  readonly headOnnx: string;
+}
+
+export function loadStudent(dir: string): LoadedStudent {
+  const manifest = JSON.parse(readFileSync(join(dir, 'student.json'), 'utf8')) as StudentManifest;
+  if (manifest.format !== 'emma-student') throw new Error(`${dir}: not an Emma student model`);
+  const D = manifest.head.features;
+  const norm = readF32(join(dir, manifest.files.norm));
+  const lb = readFileSync(join(dir, manifest.files.memoryLabels));
+  const classifier: TrainedClassifier = {
+    head: { ...manifest.head, mean: Array.from(norm.subarray(0, D)), std: Array.from(norm.subarray(D)) },
+    params: readF32(join(dir, manifest.files.headParams)),
+    memory: readF32(join(dir, manifest.files.memory)),
+    memoryLabels: new Int32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength)),
+    options: manifest.options, provider: 'cpu', status: 'completed', steps: 0,
+  };
+  return { manifest, stem: { config: manifest.stem, bank: readF32(join(dir, manifest.files.bank)) }, classifier, headOnnx: join(dir, manifest.files.head) };
+}

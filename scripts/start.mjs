@@ -11,11 +11,11 @@ function electronBinary() {
     // The electron package exports the binary's path, and throws when the binary was never downloaded.
     const path = require('electron');
     return typeof path === 'string' && existsSync(path) ? { path } : { why: `the Electron binary is missing at ${path}` };
-  } catch (e) {
+  } catch {
     return {
       why:
         'no Electron binary is installed (its download is skipped on install; run `node node_modules/electron/install.js` ' +
-        `on a machine with internet to fetch it) — ${String(e.message ?? e).split('\n')[0]}`,
+        'on a machine with internet to fetch it)',
     };
   }
 }

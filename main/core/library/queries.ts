@@ -27,7 +27,7 @@ interface LabelRow {
   created_at: string;
 }
 
-interface ImageRow {
+export interface ImageRow {
   id: number;
   sha256: string;
   path: string;

@@ -3,23 +3,26 @@
 // acquisition metadata only where the operator allows it. Nothing else (no path, no file name).
 import sharp from 'sharp';
 import { readGray } from '../library/decode.js';
+import type { ImageRow } from '../library/queries.js';
 import type { Calibration } from './answer.js';
 
-export interface ImageForTeacher {
-  id: number;
-  sha256: string;
-  path: string;
-  file_name: string;
-  width: number;
-  height: number;
-  pixel_size_nm: number | null;
-  magnification: number | null;
-  kv: number | null;
-  wd_mm: number | null;
-  detector: string | null;
-  instrument: string | null;
-  databar_y: number | null;
-}
+/** The image columns the teacher reads (one row of the images table). */
+export type ImageForTeacher = Pick<
+  ImageRow,
+  | 'id'
+  | 'sha256'
+  | 'path'
+  | 'file_name'
+  | 'width'
+  | 'height'
+  | 'pixel_size_nm'
+  | 'magnification'
+  | 'kv'
+  | 'wd_mm'
+  | 'detector'
+  | 'instrument'
+  | 'databar_y'
+>;
 
 export interface PreparedImage {
   dataUrl: string;

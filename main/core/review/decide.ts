@@ -285,8 +285,8 @@ function applyLabelDecision(db: Db, req: LabelDecision): ReviewDecision {
 
 export function decide(db: Db, req: ReviewDecisionRequest): ReviewDecision {
   return db.transaction(() => {
+    requireImage(db, req.imageId);
     if (req.action === 'skip' || req.action === 'flag') {
-      requireImage(db, req.imageId);
       const p = proposalOf(db, req.imageId);
       const student = studentOf(db, req.imageId);
       return insertDecision(db, {

@@ -50,6 +50,8 @@ export const migration003: Migration = {
     CREATE INDEX labels_source_status ON labels(source, status, image_id);
     CREATE INDEX labels_decision ON labels(decision_id) WHERE decision_id IS NOT NULL;
     CREATE INDEX annotations_decision ON annotations(decision_id) WHERE decision_id IS NOT NULL;
+    CREATE INDEX annotations_output ON annotations(teacher_output_id);
+    CREATE INDEX teacher_outputs_label ON teacher_outputs(label_id);
 
     CREATE TABLE exports (
       id             INTEGER PRIMARY KEY,

@@ -166,11 +166,20 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     await expect.poll(() => shownId(), { timeout: 10_000 }).toBe(C);
     await expect.poll(() => page.getByTestId('review-proposed-class').innerText()).toBe(proposedC);
     await expect.poll(() => page.getByTestId('review-decided').count()).toBe(0);
+    // A question–answer pair written by hand on C.
+    await page.keyboard.press('q');
+    await page.getByTestId('review-qa-question').fill('Are there bridges between the lines?');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('No, the lines are separated.');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.locator('[data-testid="review-ann-qa"]').allInnerTexts(), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining('No, the lines are separated.'));
   });
 
   it('the database shows the exact history', async () => {
     const rows = core.db.prepare(`SELECT * FROM review_decisions ORDER BY id`).all() as DecisionRow[];
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
     expect(rows.slice(0, 4).map((r) => [r.image_id, r.action, r.reviewer, r.undoes_id])).toEqual([
       [A, 'accept', 'mei', null],
       [B, 'reject', 'mei', null],
@@ -180,7 +189,11 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     // Then the two undos, as pressed: D's accept before the restart, C's edit after it.
     expect(rows[4]).toMatchObject({ action: 'undo', image_id: D, undoes_id: rows[3].id, reviewer: 'mei' });
     expect(rows[5]).toMatchObject({ action: 'undo', image_id: C, undoes_id: rows[2].id, reviewer: 'mei' });
-    for (const r of rows) {
+    expect(rows[6]).toMatchObject({ action: 'annotate', image_id: C, reviewer: 'mei' });
+    expect(JSON.parse(rows[6].after_json)).toEqual([
+      expect.objectContaining({ table: 'annotations', status: 'accepted', question: 'Are there bridges between the lines?', answer: 'No, the lines are separated.' }),
+    ]);
+    for (const r of rows.slice(0, 6)) {
       expect(r.teacher_run_id).toBeGreaterThan(0);
       expect(r.template_ref).toMatch(/@\d+$/);
     }
@@ -197,8 +210,11 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     expect(status(B)).toEqual([{ source: 'teacher', status: 'rejected' }]);
     expect(status(C)).toEqual([{ source: 'teacher', status: 'proposed' }]);
     expect(status(D)).toEqual([{ source: 'teacher', status: 'proposed' }]);
-    expect(core.db.prepare(`SELECT count(*) FROM annotations WHERE source = 'human'`).pluck().get()).toBe(0);
-    expect(core.db.prepare(`SELECT DISTINCT status FROM annotations WHERE image_id = ?`).pluck().all(C)).toEqual(['proposed']);
+    // The only operator row left is the hand-written pair; C's teacher texts are open proposals again.
+    expect(core.db.prepare(`SELECT image_id, status, decision_id FROM annotations WHERE source = 'human'`).all()).toEqual([
+      { image_id: C, status: 'accepted', decision_id: rows[6].id },
+    ]);
+    expect(core.db.prepare(`SELECT DISTINCT status FROM annotations WHERE image_id = ? AND source = 'teacher'`).pluck().all(C)).toEqual(['proposed']);
   });
 });
 

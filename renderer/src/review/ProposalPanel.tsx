@@ -1,6 +1,6 @@
 // The proposal beside the image: class with confidence and rationale (with who proposed it), the student's view,
 // the classes under number keys, and the caption and Q&A pairs, editable inline.
-import { memo, useEffect, useRef } from 'react';
+import { memo, useEffect, useRef, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { ReviewAnnotation, ReviewItem } from '../../../main/core/contract.js';
 import { formatMagnification, formatPixelSize } from '../lib/format.js';
 import { decisionText, formatConfidence, typeAhead } from '../lib/review.js';
@@ -17,6 +17,46 @@ interface ProposalPanelProps {
   onStartEdit(id: number): void;
   onPick(cls: string): void;
   onTypeAhead(text: string | null): void;
+  /** The hand-written Q&A form is open (key q). */
+  writing: boolean;
+  onWrite(qa: { question: string; answer: string } | null): void;
+}
+
+/** A question–answer pair written by hand: Enter in the answer saves, Esc closes. */
+function QaForm({ onDone }: { onDone(qa: { question: string; answer: string } | null): void }) {
+  const q = useRef<HTMLInputElement>(null);
+  const a = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => q.current?.focus(), []);
+  const save = () => {
+    const question = q.current?.value.trim() ?? '';
+    const answer = a.current?.value.trim() ?? '';
+    if (question && answer) onDone({ question, answer });
+  };
+  const keys = (e: ReactKeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      onDone(null);
+    }
+  };
+  return (
+    <div className="review-qa-form" data-testid="review-qa-form">
+      <input ref={q} type="text" placeholder="Question" data-testid="review-qa-question" onKeyDown={(e) => {
+        keys(e);
+        if (e.key === 'Enter') {
+          e.preventDefault();
+          a.current?.focus();
+        }
+      }} />
+      <textarea ref={a} rows={2} placeholder="Answer (Enter saves, Esc cancels)" data-testid="review-qa-answer" onKeyDown={(e) => {
+        keys(e);
+        if (e.key === 'Enter' && !e.shiftKey) {
+          e.preventDefault();
+          save();
+        }
+      }} />
+    </div>
+  );
 }
 
 function AnnotationRow({
@@ -184,6 +224,7 @@ export const ProposalPanel = memo(function ProposalPanel(props: ProposalPanelPro
           })}
         </ol>
       </section>
+      {props.writing && <QaForm onDone={props.onWrite} />}
       {item.annotations.length > 0 && (
         <ul className="review-anns">
           {item.annotations.map((a) => (

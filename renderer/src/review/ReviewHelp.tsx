@@ -8,6 +8,7 @@ export const REVIEW_KEYS: [string, string][] = [
   ['1 – 9', 'Pick a class (then a accepts it as an edit)'],
   ['/ or c', 'Type a class name (type-ahead); Enter picks it'],
   ['e', 'Edit the caption and answers inline (Tab: next field, Enter: done, Esc: cancel)'],
+  ['q', 'Write a question–answer pair by hand (Enter saves)'],
   ['f', 'Flag for an expert'],
   ['← / →', 'Previous / next image without deciding'],
   ['+ / −  or wheel', 'Zoom in / out; drag to pan'],

@@ -108,6 +108,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
   const [typeAheadText, setTypeAheadText] = useState<string | null>(null);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [writing, setWriting] = useState(false);
   const [decidedCount, setDecidedCount] = useState(0);
   const stageRef = useRef<ReviewStageHandle>(null);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
@@ -184,6 +185,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
     setEdits(new Map());
     setEditing(null);
     setTypeAheadText(null);
+    setWriting(false);
   }, []);
 
   const refreshItem = useCallback((imageId: number) => {
@@ -303,6 +305,24 @@ export function ReviewView({ onError }: ReviewViewProps) {
 
   const onPick = useCallback((c: string) => setPicked(c), []);
 
+  const onWrite = useCallback(
+    (qa: { question: string; answer: string } | null) => {
+      setWriting(false);
+      if (!qa || !item) return;
+      const imageId = item.image.id;
+      chain.current = chain.current.then(() =>
+        api.addAnnotation({ imageId, kind: 'qa', question: qa.question, answer: qa.answer, reviewer }).then(
+          (d) => {
+            setHistory((h) => [fromDecision(d, ++keyCounter.current), ...h].slice(0, 30));
+            refreshItem(imageId);
+          },
+          (e: unknown) => onError(`The question–answer pair was not saved: ${messageOf(e)}`),
+        ),
+      );
+    },
+    [item, reviewer, refreshItem, onError],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -338,6 +358,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
           break;
         case 'e':
           startEdit();
+          break;
+        case 'q':
+          if (item) setWriting(true);
           break;
         case '/':
         case 'c':
@@ -383,7 +406,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
     // Capture phase: the review's keys (and its own ?) are handled before the shell's.
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
-  }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen]);
+  }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, item]);
 
   const left = total == null ? null : Math.max(0, total - decidedCount);
   const strip = useMemo(() => history.slice(0, 12), [history]);
@@ -425,6 +448,8 @@ export function ReviewView({ onError }: ReviewViewProps) {
             onStartEdit={startEdit}
             onPick={onPick}
             onTypeAhead={setTypeAheadText}
+            writing={writing}
+            onWrite={onWrite}
           />
         ) : (
           <aside className="review-panel review-empty" data-testid="review-empty">

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { inspectImage } from '../core/library/inspect.js';
 import { serveCommand } from './serve.js';
+import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
 
@@ -15,6 +16,7 @@ usage:
   emma list [--db FILE] [--json] [--limit N]
   emma serve [--db FILE] [--host 127.0.0.1] [--port N]     browser / lab-server mode
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
+${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'teacher') return teacherCommand(rest);
+  if ((STUDENT_COMMANDS as readonly string[]).includes(command)) return studentCommand(command, rest);
   if (command === 'review') return reviewCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,

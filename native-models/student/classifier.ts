@@ -12,7 +12,7 @@ import { openSession, type Provider, type SessionConfig } from '../runtime/sessi
 import { runTraining, type StepReport, type TrainResult, type TrainSpec } from '../runtime/train-loop.js';
 import { startTraining } from '../runtime/trainer.js';
 import { FeatureHead, type HeadConfig } from './head.js';
-import { d4Views, featureSize, type Stem, type StemConfig } from './texture.js';
+import { d4Views, featureSize, shiftLevels, type Stem, type StemConfig } from './texture.js';
 
 export interface HeadOptions {
   hidden: number;
@@ -26,11 +26,13 @@ export interface HeadOptions {
   knnK: number;
   knnTemperature: number;
   knnWeight: number;
+  /** Scale augmentation: pyramid-level shifts (half octaves) added to the training views. */
+  levelShifts: number[];
 }
 
 export const DEFAULT_HEAD: HeadOptions = {
   hidden: 512, steps: 1200, batch: 64, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, seed: 1,
-  knnK: 5, knnTemperature: 0.05, knnWeight: 0.5,
+  knnK: 5, knnTemperature: 0.05, knnWeight: 0.5, levelShifts: [0],
 };
 
 export interface TrainedClassifier {
@@ -97,10 +99,13 @@ export async function trainClassifier(
   const D = featureSize(stem);
   const n = labels.length;
   if (feats.length !== n * D) throw new Error(`features: expected ${n}x${D}`);
-  const views = d4Views(feats, n, stem);
-  const { mean, std } = sqrtStats(views, n * 8, D);
-  const viewLabels = new Int32Array(n * 8);
-  for (let i = 0; i < n; i++) viewLabels.fill(labels[i], i * 8, i * 8 + 8);
+  const shifts = o.levelShifts.length ? o.levelShifts : [0];
+  const views0 = d4Views(feats, n, stem);
+  const { mean, std } = sqrtStats(views0, n * 8, D);
+  const views = new Float32Array(views0.length * shifts.length);
+  shifts.forEach((s, k) => views.set(s === 0 ? views0 : shiftLevels(views0, n * 8, stem, s), k * views0.length));
+  const viewLabels = new Int32Array(n * 8 * shifts.length);
+  for (let k = 0; k < shifts.length; k++) for (let i = 0; i < n; i++) viewLabels.fill(labels[i], (k * n + i) * 8, (k * n + i) * 8 + 8);
   const head: HeadConfig = {
     features: D, hidden: o.hidden, classes: classNames.length, labelSmoothing: o.labelSmoothing,
     mean: Array.from(mean), std: Array.from(std), labels: [...classNames],

@@ -99,6 +99,24 @@ export function d4Views(feats: Float32Array, count: number, c: StemConfig): Floa
   return out;
 }
 
+/**
+ * Feature vectors as if the images were zoomed by 2^(shift/2): level l takes level l + shift's statistics
+ * (levels that fall off the pyramid are zero). Approximate scale augmentation at no extraction cost.
+ */
+export function shiftLevels(feats: Float32Array, count: number, c: StemConfig, shift: number): Float32Array {
+  const D = featureSize(c);
+  const L = D / c.levels;
+  const out = new Float32Array(feats.length);
+  for (let i = 0; i < count; i++) {
+    for (let l = 0; l < c.levels; l++) {
+      const src = l + shift;
+      if (src < 0 || src >= c.levels) continue;
+      out.set(feats.subarray(i * D + src * L, i * D + (src + 1) * L), i * D + l * L);
+    }
+  }
+  return out;
+}
+
 // ---- images: standardisation and pyramid ------------------------------------------------------------
 
 export function standardize(img: GreyImage): Float32Array {

@@ -1,0 +1,117 @@
+// `emma train | eval | classify | ask | models`: the local student over the same core as the app.
+import { parseArgs } from 'node:util';
+import { createCore } from '../core/api.js';
+import { classifyPaths, evaluateFolder, PRESETS, trainStudent, TrainingCancelled } from '../core/student/service.js';
+import { activateVersion, listVersions } from '../core/student/versions.js';
+
+export const STUDENT_COMMANDS = ['train', 'eval', 'classify', 'ask', 'models'] as const;
+
+export const STUDENT_USAGE = `  emma train [--db FILE] [--minutes M] [--preset default|fast|large] [--json]
+  emma eval <dir-with-class-folders> [--db FILE] [--json]
+  emma classify <images...> [--db FILE] [--json]
+  emma ask <image> "<question>" [--db FILE] [--json]
+  emma models [--activate ID] [--db FILE] [--json]`;
+
+function out(json: boolean, value: unknown, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+export async function studentCommand(command: string, rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      preset: { type: 'string' },
+      activate: { type: 'string' },
+    },
+  });
+  const json = values.json ?? false;
+  const core = createCore({ dbPath: values.db, mode: 'cli' });
+  try {
+    switch (command) {
+      case 'train': {
+        const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+        if (minutes !== undefined && !(minutes > 0)) throw new Error('--minutes must be a positive number');
+        if (values.preset && !PRESETS[values.preset]) throw new Error(`unknown preset '${values.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+        const ac = new AbortController();
+        const onSigint = () => ac.abort();
+        process.once('SIGINT', onSigint);
+        let last = 0;
+        try {
+          const r = await trainStudent(core.db, {
+            dataDir: core.location.dataDir, preset: values.preset, minutes, signal: ac.signal,
+            onProgress: (p) => {
+              if (!process.stderr.isTTY || Date.now() - last < 250) return;
+              last = Date.now();
+              process.stderr.write(`\r${p.phase} ${p.done}/${p.total}${p.loss !== undefined ? ` loss ${p.loss.toFixed(3)}` : ''}      `);
+            },
+          });
+          if (process.stderr.isTTY) process.stderr.write('\n');
+          out(
+            json,
+            { modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated, activeVersion: r.activeVersion, images: r.images, classes: r.classes },
+            `model version ${r.modelVersion}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
+              `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
+              (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`),
+          );
+          return 0;
+        } catch (e) {
+          if (e instanceof TrainingCancelled) {
+            out(json, { cancelled: true }, 'training cancelled; the active version is unchanged');
+            return 130;
+          }
+          throw e;
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      }
+      case 'eval': {
+        if (positionals.length !== 1) throw new Error('emma eval takes one folder of class folders');
+        const r = await evaluateFolder(core.db, positionals[0]);
+        const { labels, skippedFolders, modelVersion, ...scores } = r;
+        out(
+          json,
+          { ...scores, labels, modelVersion, skippedFolders },
+          [
+            `model version ${modelVersion}: ${r.n} images, accuracy ${pct(r.accuracy)}, macro-F1 ${pct(r.macroF1)}`,
+            ...labels.map((l) => `  ${l.padEnd(20)} n=${String(r.perClass[l].n).padStart(4)}  P ${pct(r.perClass[l].precision)}  R ${pct(r.perClass[l].recall)}  F1 ${pct(r.perClass[l].f1)}`),
+            ...(skippedFolders.length ? [`  skipped folders (not classes of the model): ${skippedFolders.join(', ')}`] : []),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'classify': {
+        if (positionals.length === 0) throw new Error('emma classify needs at least one image');
+        const r = await classifyPaths(core.db, positionals);
+        out(json, r, r.results.map((x) => `${x.path}\t${x.label}\t${x.confidence.toFixed(3)}`).join('\n'));
+        return 0;
+      }
+      case 'ask': {
+        if (positionals.length !== 2) throw new Error('emma ask takes an image and a question');
+        // The vision-language part of the student (text encoder, image-grounded decoder) is not built yet.
+        // Say so plainly instead of inventing an answer.
+        const message = 'the student cannot answer questions yet: only its image classifier is implemented (see `emma classify`)';
+        out(json, { answer: null, confidence: null, supported: false, message }, `emma: ${message}`);
+        return 3;
+      }
+      case 'models': {
+        if (values.activate) activateVersion(core.db, Number(values.activate));
+        const versions = listVersions(core.db).map((v) => ({
+          id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, provider: v.provider,
+          durationS: v.durationS, valAccuracy: (v.metrics.valAccuracy as number | undefined) ?? null, labels: v.labels, createdAt: v.createdAt, error: v.error,
+        }));
+        out(json, { versions }, versions.map((v) => `${v.active ? '*' : ' '} v${v.id}  ${v.status.padEnd(9)} ${v.preset.padEnd(7)} val ${pct(v.valAccuracy)}  ${v.createdAt}${v.error ? `  ${v.error}` : ''}`).join('\n') || 'no model versions yet');
+        return 0;
+      }
+      default:
+        throw new Error(`unknown student command ${command}`);
+    }
+  } finally {
+    await core.close();
+  }
+}

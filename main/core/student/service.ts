@@ -1,0 +1,322 @@
+// The student, as the app uses it: train on what the database holds (a new model version), classify images
+// with the active version, evaluate it on an ImageFolder tree. Plain Node; the CLI, the API and the benchmark
+// call these functions.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/student/classifier.js';
+import { DEFAULT_STEM, learnStem, StemExtractor, type GreyImage, type StemConfig } from '../../../native-models/student/texture.js';
+import type { Db } from '../db/database.js';
+import { readGray } from '../library/decode.js';
+import { inspectImage } from '../library/inspect.js';
+import { labeledImages, libraryImages, splitByHash, type LabeledImage } from './data.js';
+import { activeVersion, completeVersion, endVersion, getVersion, startVersion } from './versions.js';
+
+export interface Preset {
+  readonly stem: StemConfig;
+  readonly head: HeadOptions;
+  /** Library images the stem's dictionary learns from (unlabelled included). */
+  readonly stemImages: number;
+}
+
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  /** Trains in well under a minute on 2 CPU cores for a few hundred images. */
+  default: { stem: DEFAULT_STEM, head: DEFAULT_HEAD, stemImages: 400 },
+  /** Seconds: tests and quick checks. */
+  fast: { stem: { ...DEFAULT_STEM, atoms: 8, levels: 4 }, head: { ...DEFAULT_HEAD, hidden: 0, steps: 60, batch: 16 }, stemImages: 40 },
+  /** More atoms and a wider head: for a GPU or a long CPU run. */
+  large: { stem: { ...DEFAULT_STEM, atoms: 48 }, head: { ...DEFAULT_HEAD, hidden: 1024, steps: 2400 }, stemImages: 1000 },
+};
+
+export interface TrainProgress {
+  readonly phase: 'reading' | 'stem' | 'features' | 'head' | 'final' | 'saving';
+  readonly done: number;
+  readonly total: number;
+  readonly loss?: number;
+}
+
+export interface TrainOptions {
+  readonly dataDir: string;
+  readonly preset?: string;
+  /** Wall-clock budget; the head stops early (keeping what it learned) when it runs out. */
+  readonly minutes?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: TrainProgress) => void;
+  /** Run the head's training in a worker thread (default true). */
+  readonly worker?: boolean;
+  readonly jobId?: number | null;
+}
+
+export interface TrainOutcome {
+  readonly modelVersion: number;
+  readonly status: 'completed' | 'cancelled' | 'failed';
+  readonly trainSeconds: number;
+  readonly valAccuracy: number | null;
+  readonly valMacroF1: number | null;
+  readonly provider: string;
+  readonly activated: boolean;
+  readonly activeVersion: number | null;
+  readonly images: number;
+  readonly classes: readonly string[];
+  readonly error?: string;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training cancelled');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+/**
+ * Reads an image as the student sees it: grey, data bar cropped, longer side at most `maxSide`.
+ * `bar`: the library's data bar row and the image width; undefined = detect it now (files outside the library).
+ */
+export async function readForStudent(path: string, bar: { y: number | null; width: number } | undefined, maxSide: number): Promise<GreyImage> {
+  let b = bar;
+  if (b === undefined) {
+    const info = await inspectImage(path);
+    b = { y: info.dataBar?.y ?? null, width: info.width };
+  }
+  const crop = b.y !== null && b.y > 0 ? { top: 0, left: 0, width: b.width, height: b.y } : undefined;
+  const g = await readGray(path, { crop, resizeMaxSide: maxSide });
+  return { data: g.data, width: g.width, height: g.height };
+}
+
+export interface Scores {
+  readonly n: number;
+  readonly accuracy: number;
+  readonly macroF1: number;
+  readonly perClass: Record<string, { n: number; precision: number; recall: number; f1: number }>;
+  /** confusion[true][predicted] in `labels` order. */
+  readonly confusion: number[][];
+  readonly labels: readonly string[];
+}
+
+export function score(truth: readonly number[], pred: readonly number[], labels: readonly string[]): Scores {
+  const C = labels.length;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  truth.forEach((t, i) => confusion[t][pred[i]]++);
+  const perClass: Scores['perClass'] = {};
+  let f1sum = 0;
+  let present = 0;
+  labels.forEach((name, c) => {
+    const tp = confusion[c][c];
+    const n = confusion[c].reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + row[c], 0);
+    const precision = predicted ? tp / predicted : 0;
+    const recall = n ? tp / n : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    perClass[name] = { n, precision, recall, f1 };
+    if (n > 0) { f1sum += f1; present++; }
+  });
+  const correct = truth.filter((t, i) => t === pred[i]).length;
+  return { n: truth.length, accuracy: truth.length ? correct / truth.length : 0, macroF1: present ? f1sum / present : 0, perClass, confusion, labels };
+}
+
+function argmaxRows(probs: Float32Array, C: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let j = 1; j < C; j++) if (probs[i * C + j] > probs[i * C + best]) best = j;
+    return best;
+  });
+}
+
+function gather(feats: Float32Array, D: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * D);
+  idx.forEach((i, k) => out.set(feats.subarray(i * D, (i + 1) * D), k * D));
+  return out;
+}
+
+export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcome> {
+  const t0 = performance.now();
+  const presetName = o.preset ?? 'default';
+  const preset = PRESETS[presetName];
+  if (!preset) throw new Error(`unknown preset '${presetName}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  const items = labeledImages(db);
+  const labels = [...new Set(items.map((i) => i.className))].sort();
+  if (labels.length < 2) throw new Error(`the student needs reviewed labels of at least 2 classes (found ${labels.length}; ${items.length} labelled images)`);
+  const { train, val } = splitByHash(items);
+  const classOf = new Map(labels.map((l, i) => [l, i]));
+  const deadline = o.minutes !== undefined ? t0 + o.minutes * 60_000 : Infinity;
+  const snapshot = {
+    images: items.length,
+    classes: Object.fromEntries(labels.map((l) => [l, items.filter((i) => i.className === l).length])),
+    split: 'sha256 stratified, every 3rd to validation',
+    train: train.map((i) => [i.imageId, i.labelId]),
+    val: val.map((i) => [i.imageId, i.labelId]),
+  };
+  const hyper = { preset: presetName, stem: preset.stem, head: preset.head, stemImages: preset.stemImages, minutes: o.minutes ?? null };
+  const id = startVersion(db, { preset: presetName, dataSnapshot: snapshot, hyperparams: hyper, jobId: o.jobId });
+  const seconds = () => (performance.now() - t0) / 1000;
+  const checkCancel = () => { if (o.signal?.aborted) throw new TrainingCancelled(); };
+  const progress = (p: TrainProgress) => o.onProgress?.(p);
+  let extractor: StemExtractor | null = null;
+  try {
+    // 1. Images, as the student sees them.
+    const all = [...train, ...val];
+    const images = new Map<number, GreyImage>();
+    for (const [k, it] of all.entries()) {
+      checkCancel();
+      images.set(it.imageId, await readForStudent(it.path, { y: it.databarY, width: it.width }, preset.stem.maxSide));
+      progress({ phase: 'reading', done: k + 1, total: all.length });
+    }
+    // 2. The stem learns its dictionary from the library (labelled or not).
+    const lib = libraryImages(db, preset.stemImages);
+    const stemSource: GreyImage[] = [];
+    for (const r of lib) {
+      checkCancel();
+      stemSource.push(images.get(r.imageId) ?? (await readForStudent(r.path, { y: r.databarY, width: r.width }, preset.stem.maxSide)));
+    }
+    progress({ phase: 'stem', done: 0, total: 1 });
+    const stem = learnStem(stemSource, preset.stem);
+    progress({ phase: 'stem', done: 1, total: 1 });
+    // 3. Features, once per image.
+    extractor = new StemExtractor(stem);
+    const D = stem.config.levels * 4 * stem.config.atoms * 8;
+    const feats = new Float32Array(all.length * D);
+    for (const [k, it] of all.entries()) {
+      checkCancel();
+      feats.set(await extractor.extract(images.get(it.imageId)!), k * D);
+      progress({ phase: 'features', done: k + 1, total: all.length });
+    }
+    const trainIdx = train.map((_, k) => k);
+    const valIdx = val.map((_, k) => train.length + k);
+    const y = Int32Array.from(all.map((it) => classOf.get(it.className)!));
+    const hooks = (phase: 'head' | 'final') => ({
+      worker: o.worker ?? true,
+      onStep: (r: { step: number; steps: number; loss: number }) => progress({ phase, done: r.step, total: r.steps, loss: r.loss }),
+      isCancelled: () => o.signal?.aborted === true || performance.now() > deadline,
+      registerCancel: (cancel: () => void) => {
+        o.signal?.addEventListener('abort', cancel, { once: true });
+        const left = deadline - performance.now();
+        if (Number.isFinite(left)) setTimeout(cancel, Math.max(0, left)).unref();
+      },
+    });
+    // 4. Head on the training split, measured on the validation split.
+    let valScores: Scores | null = null;
+    let provider = 'cpu';
+    if (val.length > 0) {
+      const c = await trainClassifier(gather(feats, D, trainIdx), Int32Array.from(trainIdx.map((i) => y[i])), labels, stem.config, preset.head, hooks('head'));
+      checkCancel();
+      provider = c.provider;
+      const p = await classifyFeatures(c, stem.config, gather(feats, D, valIdx), val.length);
+      valScores = score(valIdx.map((i) => y[i]), argmaxRows(p.probs, labels.length, val.length), labels);
+    }
+    // 5. The version that ships learns from every reviewed image.
+    const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
+    checkCancel();
+    provider = final.provider;
+    progress({ phase: 'saving', done: 0, total: 1 });
+    const dir = resolve(o.dataDir, 'models', `v${id}`);
+    const manifestPath = saveStudent(dir, stem, final, all.map((it) => it.sha256), { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null });
+    // 6. Becomes active only if it is no worse than the active version on images that version never saw.
+    const prev = activeVersion(db);
+    const activate = prev === null || (await noWorseThan(prev.id, db, valScores, val, labels, images));
+    const trainSeconds = seconds();
+    completeVersion(db, id, {
+      metrics: valScores ? { valAccuracy: valScores.accuracy, valMacroF1: valScores.macroF1, val: valScores, headSteps: final.steps } : { headSteps: final.steps },
+      labels, provider, durationS: trainSeconds, dir, manifestPath, onnxPath: join(dir, 'head.onnx'), activate,
+    });
+    progress({ phase: 'saving', done: 1, total: 1 });
+    return {
+      modelVersion: id, status: 'completed', trainSeconds, valAccuracy: valScores?.accuracy ?? null, valMacroF1: valScores?.macroF1 ?? null,
+      provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels,
+    };
+  } catch (e) {
+    const cancelled = e instanceof TrainingCancelled;
+    endVersion(db, id, cancelled ? 'cancelled' : 'failed', cancelled ? null : e instanceof Error ? e.message : String(e), seconds());
+    throw e;
+  } finally {
+    await extractor?.close();
+  }
+}
+
+/** Compares on validation images that the previous version did not train on; with none, on recorded validation accuracy. */
+async function noWorseThan(prevId: number, db: Db, mine: Scores | null, val: readonly LabeledImage[], labels: readonly string[], images: Map<number, GreyImage>): Promise<boolean> {
+  const prev = getVersion(db, prevId);
+  if (!prev || !prev.dir || !mine) return true;
+  const prevAcc = typeof prev.metrics.valAccuracy === 'number' ? prev.metrics.valAccuracy : null;
+  const seen = new Set<number>([...((prev.dataSnapshot.train as [number, number][]) ?? []), ...((prev.dataSnapshot.val as [number, number][]) ?? [])].map(([img]) => img));
+  const fresh = val.filter((v) => !seen.has(v.imageId) && prev.labels.includes(v.className));
+  if (fresh.length < 10 || prev.labels.join('\n') !== labels.join('\n')) return prevAcc === null || mine.accuracy >= prevAcc;
+  try {
+    const loaded = loadStudent(prev.dir);
+    const preds = await classifyImages(loaded, fresh.map((f) => images.get(f.imageId)!));
+    const prevFresh = fresh.filter((f, i) => loaded.manifest.labels[preds[i]] === f.className).length / fresh.length;
+    return mine.accuracy >= prevFresh;
+  } catch {
+    return true; // the previous version's files are unreadable: it cannot be better
+  }
+}
+
+async function classifyImages(s: LoadedStudent, imgs: readonly GreyImage[]): Promise<number[]> {
+  const probs = await probabilities(s, imgs);
+  return argmaxRows(probs, s.manifest.labels.length, imgs.length);
+}
+
+export async function probabilities(s: LoadedStudent, imgs: readonly GreyImage[]): Promise<Float32Array> {
+  const ex = new StemExtractor(s.stem);
+  try {
+    const feats = await ex.extractAll(imgs);
+    return (await classifyFeatures(s.classifier, s.stem.config, feats, imgs.length, s.headOnnx)).probs;
+  } finally {
+    await ex.close();
+  }
+}
+
+export function loadActiveStudent(db: Db): { version: number; student: LoadedStudent } {
+  const v = activeVersion(db);
+  if (!v || !v.dir) throw new Error('no active student model: run `emma train` first');
+  return { version: v.id, student: loadStudent(v.dir) };
+}
+
+export interface Classification {
+  readonly path: string;
+  readonly label: string;
+  readonly confidence: number;
+  readonly probabilities: Record<string, number>;
+}
+
+export async function classifyPaths(db: Db, paths: readonly string[]): Promise<{ modelVersion: number; results: Classification[] }> {
+  const { version, student } = loadActiveStudent(db);
+  const imgs: GreyImage[] = [];
+  for (const p of paths) imgs.push(await readForStudent(p, undefined, student.stem.config.maxSide));
+  const probs = await probabilities(student, imgs);
+  const L = student.manifest.labels;
+  const results = paths.map((path, i) => {
+    const row = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));
+    const best = row.indexOf(Math.max(...row));
+    return { path, label: L[best], confidence: row[best], probabilities: Object.fromEntries(L.map((l, j) => [l, row[j]])) };
+  });
+  return { modelVersion: version, results };
+}
+
+const IMAGE_EXT = /\.(png|jpe?g|tiff?|bmp|webp|gif)$/i;
+
+/** Evaluates the active version on `<dir>/<class>/<image>`; folders whose names are not classes of the model are reported, not scored. */
+export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
+  const { version, student } = loadActiveStudent(db);
+  const L = student.manifest.labels;
+  const truth: number[] = [];
+  const imgs: GreyImage[] = [];
+  const skippedFolders: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const sub = join(dir, name);
+    if (!statSync(sub).isDirectory()) continue;
+    const c = L.indexOf(name);
+    if (c < 0) { skippedFolders.push(name); continue; }
+    for (const f of readdirSync(sub).sort()) {
+      if (!IMAGE_EXT.test(f)) continue;
+      imgs.push(await readForStudent(join(sub, f), undefined, student.stem.config.maxSide));
+      truth.push(c);
+    }
+  }
+  if (imgs.length === 0) throw new Error(`${dir}: no images in folders named after the model's classes (${L.join(', ')})`);
+  const probs = await probabilities(student, imgs);
+  return { modelVersion: version, skippedFolders, ...score(truth, argmaxRows(probs, L.length, imgs.length), L) };
+}
+
+export function contentHash(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}

@@ -216,6 +216,38 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     ]);
     expect(core.db.prepare(`SELECT DISTINCT status FROM annotations WHERE image_id = ? AND source = 'teacher'`).pluck().all(C)).toEqual(['proposed']);
   });
+
+  it('bulk labels images multi-selected in the library grid (ctrl- and shift-click)', async () => {
+    await page.getByTestId('nav-library').click();
+    const thumbs = page.getByTestId('thumb');
+    await expect.poll(() => thumbs.count(), { timeout: 10_000 }).toBe(8);
+    await thumbs.nth(0).click({ modifiers: ['Control'] });
+    await thumbs.nth(2).click({ modifiers: ['Shift'] });
+    await thumbs.nth(5).click({ modifiers: ['Control'] });
+    await expect.poll(() => page.getByTestId('bulk-count').innerText()).toBe('4 selected');
+    const ids = (await page.locator('[data-testid="thumb"][data-marked="true"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))).sort(
+      (a, b) => a - b,
+    );
+    expect(ids).toHaveLength(4);
+    expect(await page.getByTestId('image-view').count()).toBe(0); // modified clicks select, they do not open
+    await page.getByTestId('bulk-class').selectOption('scratches');
+    await page.getByTestId('bulk-assign').click();
+    await expect.poll(() => page.getByTestId('bulk-done').innerText(), { timeout: 10_000 }).toMatch(/4 labelled scratches by mei/);
+    const rows = core.db
+      .prepare(`SELECT image_id, reviewer, final_class FROM review_decisions WHERE action = 'assign' ORDER BY image_id`)
+      .all() as { image_id: number; reviewer: string; final_class: string }[];
+    expect(rows).toEqual(ids.map((id) => ({ image_id: id, reviewer: 'mei', final_class: 'scratches' })));
+    // The grid shows the new labels.
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid="thumb"]')
+            .evaluateAll((els, want) => els.filter((e) => want.includes(Number(e.getAttribute('data-image-id'))) && e.textContent?.includes('scratches')).length, ids),
+        { timeout: 10_000 },
+      )
+      .toBe(4);
+  });
 });
 
 if (!hasSharedData) console.warn(SHARED_DATA_MISSING);

@@ -10,6 +10,7 @@ import { Filters } from './Filters.js';
 import { ImportBar } from './ImportBar.js';
 import { ThumbGrid, type ThumbGridHandle } from './ThumbGrid.js';
 import { useImageList, type LibraryQuery } from './useImageList.js';
+import { BulkLabelBar } from '../review/BulkLabelBar.js';
 
 interface LibraryViewProps {
   libraryVersion: number;
@@ -55,6 +56,35 @@ export function LibraryView({
     setResetKey((k) => k + 1);
   }, []);
   const gridRef = useRef<ThumbGridHandle>(null);
+  // Multi-selection for bulk labeling (image ids), and where a shift-click range starts.
+  const [marked, setMarked] = useState<Set<number>>(() => new Set());
+  const anchor = useRef<number | null>(null);
+  const listRef = useRef(list);
+  listRef.current = list;
+  const onMark = useCallback((index: number, mode: 'toggle' | 'range') => {
+    const l = listRef.current;
+    const item = l.get(index);
+    if (!item) return;
+    setMarked((prev) => {
+      const next = new Set(prev);
+      if (mode === 'range' && anchor.current != null) {
+        for (let i = Math.min(anchor.current, index); i <= Math.max(anchor.current, index); i++) {
+          const it = l.get(i);
+          if (it) next.add(it.id);
+        }
+      } else {
+        if (next.has(item.id)) next.delete(item.id);
+        else next.add(item.id);
+        anchor.current = index;
+      }
+      return next;
+    });
+  }, []);
+  const markedCount = marked.size;
+  const clearMarked = useCallback(() => {
+    setMarked(new Set());
+    anchor.current = null;
+  }, []);
   const searchRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -70,10 +100,11 @@ export function LibraryView({
 
   // A new filter starts at the top.
   useEffect(() => {
+    clearMarked();
     setSelected(0);
     setOpenIndex(null);
     gridRef.current?.scrollToIndex(0);
-  }, [list.queryKey]);
+  }, [list.queryKey, clearMarked]);
 
   const total = list.total;
   useEffect(() => {
@@ -112,6 +143,10 @@ export function LibraryView({
         gridRef.current?.focus();
         return;
       }
+      if (e.key === 'Escape' && markedCount > 0 && !isEditable(active)) {
+        clearMarked();
+        return;
+      }
       if (active && active !== document.body) return;
       if (NAV_KEYS.has(e.key) || e.key === 'Enter') {
         gridRef.current?.focus();
@@ -120,7 +155,7 @@ export function LibraryView({
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [openIndex, overlayOpen]);
+  }, [openIndex, overlayOpen, markedCount, clearMarked]);
 
   const onDragEnter = (e: DragEvent) => {
     if (!hasFiles(e.dataTransfer)) return;
@@ -185,6 +220,7 @@ export function LibraryView({
           )}
         </div>
         <Filters query={query} classes={classes} onChange={setQuery} searchRef={searchRef} resetKey={resetKey} />
+        <BulkLabelBar imageIds={[...marked]} classes={classes} onClear={clearMarked} onError={onError} />
         <ImportBar
           labelsFromFolders={labelsFromFolders}
           onLabelsFromFoldersChange={setLabelsFromFolders}
@@ -197,7 +233,7 @@ export function LibraryView({
         </div>
       )}
       <div className="library-body">
-        <ThumbGrid ref={gridRef} list={list} selected={selected} onSelect={setSelected} onOpen={open} />
+        <ThumbGrid ref={gridRef} list={list} selected={selected} onSelect={setSelected} onOpen={open} marked={marked} onMark={onMark} />
         {total === 0 && (
           <div className="empty-state">
             {filtered ? (

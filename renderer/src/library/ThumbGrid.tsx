@@ -32,10 +32,13 @@ interface ThumbGridProps {
   selected: number;
   onSelect(index: number): void;
   onOpen(index: number): void;
+  /** Image ids in the multi-selection, and what ctrl/shift clicks do to it. */
+  marked?: ReadonlySet<number>;
+  onMark?(index: number, mode: 'toggle' | 'range'): void;
 }
 
 export const ThumbGrid = forwardRef<ThumbGridHandle, ThumbGridProps>(function ThumbGrid(
-  { list, selected, onSelect, onOpen },
+  { list, selected, onSelect, onOpen, marked, onMark },
   ref,
 ) {
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -97,11 +100,12 @@ export const ThumbGrid = forwardRef<ThumbGridHandle, ThumbGridProps>(function Th
   );
 
   const activate = useCallback(
-    (index: number) => {
+    (index: number, mark?: 'toggle' | 'range') => {
       onSelect(index);
-      onOpen(index);
+      if (mark && onMark) onMark(index, mark);
+      else onOpen(index);
     },
-    [onSelect, onOpen],
+    [onSelect, onOpen, onMark],
   );
 
   useImperativeHandle(
@@ -164,6 +168,7 @@ export const ThumbGrid = forwardRef<ThumbGridHandle, ThumbGridProps>(function Th
                   index={i}
                   item={item}
                   selected={i === selected}
+                  marked={!!item && !!marked?.has(item.id)}
                   width={tileWidth}
                   onOpen={activate}
                 />,

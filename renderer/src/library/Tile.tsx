@@ -24,11 +24,14 @@ interface TileProps {
   index: number;
   item: ImageSummary | undefined;
   selected: boolean;
+  /** Part of the multi-selection (ctrl/shift click) for bulk labeling. */
+  marked?: boolean;
   width: number;
-  onOpen(index: number): void;
+  /** A plain click opens; ctrl/cmd-click toggles the image in the multi-selection, shift-click extends it. */
+  onOpen(index: number, mark?: 'toggle' | 'range'): void;
 }
 
-function TileImpl({ index, item, selected, width, onOpen }: TileProps) {
+function TileImpl({ index, item, selected, marked = false, width, onOpen }: TileProps) {
   const [broken, setBroken] = useState(false);
   if (!item) {
     return (
@@ -43,7 +46,7 @@ function TileImpl({ index, item, selected, width, onOpen }: TileProps) {
   const mag = formatMagnification(item.magnification);
   return (
     <div
-      className={`tile${selected ? ' selected' : ''}`}
+      className={`tile${selected ? ' selected' : ''}${marked ? ' marked' : ''}`}
       id={`thumb-${index}`}
       role="option"
       aria-selected={selected}
@@ -51,8 +54,9 @@ function TileImpl({ index, item, selected, width, onOpen }: TileProps) {
       data-testid="thumb"
       data-image-id={item.id}
       data-index={index}
+      data-marked={marked || undefined}
       style={{ width }}
-      onClick={() => onOpen(index)}
+      onClick={(e) => onOpen(index, e.shiftKey ? 'range' : e.ctrlKey || e.metaKey ? 'toggle' : undefined)}
     >
       <div className="tile-image" style={{ height: width }}>
         {broken ? (

@@ -3,7 +3,7 @@
 // same database file, the history strip comes back from the database, undo still works, and the database holds
 // exactly the history of what was pressed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
@@ -247,6 +247,23 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
         { timeout: 10_000 },
       )
       .toBe(4);
+  });
+
+  it('shows agreement and exports the reviewed set from the Review view', async () => {
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-stats-open').click();
+    const table = await page.getByTestId('review-agreement').innerText();
+    expect(table).toMatch(/Teacher kept/);
+    expect(table).toMatch(/All\s+\d+\/\d+/);
+    const out = join(dbPath, '..', 'ui-export.jsonl');
+    await page.getByTestId('review-stats').locator('select').selectOption('jsonl');
+    await page.getByTestId('review-stats').locator('input[type="text"]').fill(out);
+    await page.getByTestId('review-stats').getByRole('button', { name: 'Export' }).click();
+    await expect.poll(() => page.getByTestId('review-export-result').innerText(), { timeout: 10_000 }).toMatch(/Export #1: \d+ images/);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { image_id: number; class: string });
+    expect(lines.map((l) => l.image_id)).toContain(A);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('review-stats').count()).toBe(0);
   });
 });
 

@@ -10,6 +10,7 @@ import { preview } from './imageCache.js';
 import { ProposalPanel } from './ProposalPanel.js';
 import { ReviewHelp } from './ReviewHelp.js';
 import { ReviewStage, type ReviewStageHandle } from './ReviewStage.js';
+import { ReviewStats } from './ReviewStats.js';
 import './review.css';
 
 interface ReviewViewProps {
@@ -109,6 +110,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [helpOpen, setHelpOpen] = useState(false);
   const [writing, setWriting] = useState(false);
+  const [statsOpen, setStatsOpen] = useState(false);
   const [decidedCount, setDecidedCount] = useState(0);
   const stageRef = useRef<ReviewStageHandle>(null);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
@@ -326,7 +328,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (document.querySelector('[data-testid="help-overlay"]')) return; // the app's help is open
+      if (statsOpen || document.querySelector('[data-testid="help-overlay"]')) return; // a dialog has the keys
       if (e.key === '?' && !isEditable(e.target)) {
         e.preventDefault();
         e.stopImmediatePropagation();
@@ -406,7 +408,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
     // Capture phase: the review's keys (and its own ?) are handled before the shell's.
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
-  }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, item]);
+  }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, statsOpen, item]);
 
   const left = total == null ? null : Math.max(0, total - decidedCount);
   const strip = useMemo(() => history.slice(0, 12), [history]);
@@ -429,6 +431,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
         <span className="review-left muted" data-testid="review-left" aria-live="polite">
           {left == null ? 'Loading…' : `${formatCount(left)} left`}
         </span>
+        <button type="button" className="link" onClick={() => setStatsOpen(true)} data-testid="review-stats-open">
+          Agreement &amp; export
+        </button>
         <button type="button" className="link" onClick={() => setHelpOpen(true)}>
           Keys <kbd>?</kbd>
         </button>
@@ -502,6 +507,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
         </ol>
       </div>
       {helpOpen && <ReviewHelp onClose={() => setHelpOpen(false)} />}
+      {statsOpen && <ReviewStats onClose={() => setStatsOpen(false)} onError={onError} />}
     </section>
   );
 }

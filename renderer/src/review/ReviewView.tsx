@@ -111,7 +111,11 @@ export function ReviewView({ onError }: ReviewViewProps) {
   const [helpOpen, setHelpOpen] = useState(false);
   const [writing, setWriting] = useState(false);
   const [statsOpen, setStatsOpen] = useState(false);
+  // Decisions stored in this session that take an image out of the queue, and how many of them the last
+  // queue page already counted: "left" is that page's total minus the decisions stored since.
   const [decidedCount, setDecidedCount] = useState(0);
+  const [countedAtPage, setCountedAtPage] = useState(0);
+  const decidedRef = useRef(0);
   const stageRef = useRef<ReviewStageHandle>(null);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const keyCounter = useRef(0);
@@ -153,7 +157,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
     setPos(0);
     setTotal(null);
     setExhausted(false);
+    decidedRef.current = 0;
     setDecidedCount(0);
+    setCountedAtPage(0);
   }, [queue, diversity, reviewer]);
 
   const loadMore = useCallback(
@@ -166,6 +172,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
           (page) => {
             if (s !== session.current) return;
             setTotal(page.total);
+            setCountedAtPage(decidedRef.current);
             if (page.items.length === 0) setExhausted(true);
             setItems((cur) => mergeItems(cur, page.items));
           },
@@ -236,11 +243,11 @@ export function ReviewView({ onError }: ReviewViewProps) {
       setHistory((h) => [entry, ...h].slice(0, 30));
       resetScreen();
       setPos((p) => p + 1);
-      if (action !== 'skip') setDecidedCount((n) => n + 1);
       const update = (patch: Partial<HistoryEntry>) => setHistory((h) => h.map((e) => (e.key === key ? { ...e, ...patch } : e)));
       chain.current = chain.current.then(() =>
         api.decideReview(req).then(
           (d) => {
+            if (d.action !== 'skip') setDecidedCount((decidedRef.current += 1));
             update({ state: 'saved', decisionId: d.id, text: decisionText(d), action: d.action });
             refreshItem(d.imageId);
           },
@@ -266,7 +273,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
       api.undoReview({ reviewer }).then(
         (r) => {
           setHistory((h) => h.map((e) => (e.decisionId === r.undone.id ? { ...e, state: 'undone' } : e)));
-          setDecidedCount((n) => Math.max(0, n - (r.undone.action === 'skip' ? 0 : 1)));
+          if (r.undone.action !== 'skip' && r.undone.action !== 'annotate') setDecidedCount((decidedRef.current -= 1));
           goTo(r.undone.imageId);
         },
         (e: unknown) => onError(messageOf(e)),
@@ -410,7 +417,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
     return () => window.removeEventListener('keydown', onKey, true);
   }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, statsOpen, item]);
 
-  const left = total == null ? null : Math.max(0, total - decidedCount);
+  const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage));
   const strip = useMemo(() => history.slice(0, 12), [history]);
 
   return (
@@ -469,7 +476,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
           </aside>
         )}
       </div>
-      <div className="review-actions">
+      <div className="review-actions" onMouseDown={(e) => e.target instanceof HTMLElement && e.target.closest('button') && e.preventDefault()}>
         <button type="button" onClick={() => decide('accept')} disabled={!item}>
           <kbd>a</kbd> accept
         </button>

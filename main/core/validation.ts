@@ -107,7 +107,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   listReviewHistory: z.tuple([
     z.object({ imageId: id.optional(), reviewer: reviewer.optional(), beforeId: id.optional(), limit: z.number().int().min(1).max(1000) }),
   ]),
-  assignLabels: z.tuple([z.object({ imageIds: z.array(id).min(1).max(100_000), className: z.string().min(1).max(200), reviewer })]),
+  assignLabels: z.tuple([z.object({ imageIds: z.array(id).min(1).max(5000), className: z.string().min(1).max(200), reviewer })]),
   addAnnotation: z.tuple([
     z.object({
       imageId: id,

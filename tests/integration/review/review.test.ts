@@ -146,7 +146,16 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     const again = review.decide({ imageId: it2.image.id, action: 'accept', className: other, reviewer: MEI });
     expect(again.action).toBe('edit');
     expect(review.item(it2.image.id).annotations.find((a) => a.supersedesId === qa.id)!.answer).toMatch(/120 nm/);
+    // An edit may name the operator's earlier edit row: it replaces the same proposal text.
+    const editRow = review.item(it2.image.id).annotations.find((a) => a.supersedesId === qa.id)!;
+    review.decide({ imageId: it2.image.id, action: 'accept', className: other, edits: [{ annotationId: editRow.id, answer: 'About 125 nm.' }], reviewer: MEI });
+    const after = review.item(it2.image.id).annotations;
+    expect(after.filter((a) => a.supersedesId === qa.id).map((a) => a.answer)).toEqual(['About 125 nm.']);
+    expect(after).toHaveLength(it2.annotations.length);
     expect(() => review.decide({ imageId: it2.image.id, action: 'accept', className: 'no such class', reviewer: MEI })).toThrow(/No class/);
+    expect(() =>
+      review.decide({ imageId: it2.image.id, action: 'accept', edits: [{ annotationId: items[3].annotations[0].id, answer: 'x' }], reviewer: MEI }),
+    ).toThrow(/not part of this image's proposal/);
   });
 
   it('skip goes to the end of the reviewer’s queue; flag moves the image to the expert queue until someone decides', () => {

@@ -61,7 +61,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     keyProvider: options.teacherKeyProvider ?? defaultKeyProvider(),
     actor: options.mode,
   });
-  const review = new ReviewService(db, events, options.mode);
+  const review = new ReviewService(db, events, options.mode, location.dataDir);
 
   const runImport = (request: ImportRequest): JobInfo =>
     jobs.start('import', request, async (ctx) => {
@@ -133,7 +133,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     listTeacherOutputs: async (query) => teacher.listOutputs(query),
     teacherAsk: (request) => teacher.ask(request),
     listTeacherAudit: async (limit) => teacher.listAudit(limit),
-    getReviewQueue: async (query) => review.queue(query),
+    getReviewQueue: (query) => review.queue(query),
     getReviewItem: async (imageId) => review.item(imageId),
     decideReview: async (request) => review.decide(request),
     undoReview: async (request) => review.undo(request),

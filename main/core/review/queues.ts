@@ -5,6 +5,7 @@
 // restart, a second window or the CLI see the same queue.
 import type { ReviewQueueKind, ReviewQueuePage, ReviewQueueQuery, StudentPrediction } from '../contract.js';
 import type { Db } from '../db/database.js';
+import { hamming, NEAR_BITS } from './signature.js';
 import { NOT_UNDONE, reviewItem, studentFromRows, studentUncertainty } from './state.js';
 
 export interface Candidate {
@@ -145,7 +146,19 @@ export function seriesKey(d: Pick<Detail, 'mag' | 'px' | 'name'>): string {
  * Round-robin over classes (in order of each class's first, i.e. most urgent, image); within a class the next
  * image from another series than the one just shown where one is near (lookahead), else the next in order.
  */
-export function diversify<T extends { cls: string | null; series: string }>(ordered: T[], limit: number, lookahead = 8): T[] {
+/** Two queue items look alike: the same acquisition series, or thumbnails within NEAR_BITS of each other. */
+function alike(a: { series: string; sig?: bigint | null }, b: { series: string; sig?: bigint | null } | null): boolean {
+  if (!b) return false;
+  if (a.series === b.series) return true;
+  return a.sig != null && b.sig != null && hamming(a.sig, b.sig) <= NEAR_BITS;
+}
+
+/**
+ * Round-robin over classes (in order of each class's first, i.e. most urgent, image); within a class the next
+ * image that does not look like the one just shown (overall, and in its class) where one is near (lookahead),
+ * else the next in order.
+ */
+export function diversify<T extends { cls: string | null; series: string; sig?: bigint | null }>(ordered: T[], limit: number, lookahead = 8): T[] {
   const buckets = new Map<string, T[]>();
   for (const c of ordered) {
     const key = c.cls ?? '';
@@ -154,9 +167,8 @@ export function diversify<T extends { cls: string | null; series: string }>(orde
     b.push(c);
   }
   const out: T[] = [];
-  // The series last shown overall and per class: the next pick avoids both where it can.
-  let lastSeries: string | null = null;
-  const lastOfClass = new Map<string, string>();
+  let last: T | null = null;
+  const lastOfClass = new Map<string, T>();
   const keys = [...buckets.keys()];
   while (out.length < limit && keys.length) {
     for (let k = 0; k < keys.length && out.length < limit; ) {
@@ -164,13 +176,13 @@ export function diversify<T extends { cls: string | null; series: string }>(orde
       const mine = lastOfClass.get(keys[k]) ?? null;
       const span = Math.min(b.length, lookahead);
       let pick = -1;
-      for (let j = 0; j < span && pick < 0; j++) if (b[j].series !== lastSeries && b[j].series !== mine) pick = j;
-      for (let j = 0; j < span && pick < 0; j++) if (b[j].series !== mine) pick = j;
+      for (let j = 0; j < span && pick < 0; j++) if (!alike(b[j], last) && !alike(b[j], mine)) pick = j;
+      for (let j = 0; j < span && pick < 0; j++) if (!alike(b[j], mine)) pick = j;
       if (pick < 0) pick = 0;
       const [c] = b.splice(pick, 1);
       out.push(c);
-      lastSeries = c.series;
-      lastOfClass.set(keys[k], c.series);
+      last = c;
+      lastOfClass.set(keys[k], c);
       if (b.length === 0) keys.splice(k, 1);
       else k++;
     }
@@ -222,19 +234,21 @@ export function queueCounts(db: Db): Record<ReviewQueueKind, number> {
   return { proposals, unlabelled: unlabelled.length, active, flagged: flagged.size };
 }
 
-export function getQueue(db: Db, q: ReviewQueueQuery): ReviewQueuePage {
+/** Signatures of images by id (see signature.ts); absent ones are compared by series only. */
+export type Signer = (imageIds: number[]) => Promise<Map<number, bigint>>;
+
+export async function getQueue(db: Db, q: ReviewQueueQuery, sign?: Signer): Promise<ReviewQueuePage> {
   const order = queueOrder(db, q.queue, q.reviewer);
   const exclude = new Set(q.exclude ?? []);
   let chosen = order.filter((c) => !exclude.has(c.id));
   if (q.diversity && chosen.length > 1) {
-    const window = chosen.slice(0, Math.max(q.limit * 20, 200));
-    const info = details(
-      db,
-      window.map((c) => c.id),
-    );
+    const window = chosen.slice(0, Math.max(q.limit * 10, 100));
+    const ids = window.map((c) => c.id);
+    const info = details(db, ids);
+    const sigs = sign ? await sign(ids) : new Map<number, bigint>();
     const tagged = window.map((c) => {
       const d = info.get(c.id);
-      return { ...c, cls: d?.cls ?? null, series: d ? seriesKey(d) : String(c.id) };
+      return { ...c, cls: d?.cls ?? null, series: d ? seriesKey(d) : String(c.id), sig: sigs.get(c.id) ?? null };
     });
     chosen = diversify(tagged, q.limit);
   } else chosen = chosen.slice(0, q.limit);

@@ -22,24 +22,32 @@ import { reviewStats } from './agreement.js';
 import { addAnnotation, assignLabels, decide, listHistory, undo } from './decide.js';
 import { exportReviewed, listExports } from './export.js';
 import { getQueue } from './queues.js';
+import { SignatureCache } from './signature.js';
 import { reviewItem } from './state.js';
 
 export { ReviewError } from './state.js';
 
 export class ReviewService {
+  private readonly signatures: SignatureCache | null;
+
   constructor(
     private readonly db: Db,
     private readonly events: EventHub | null,
     /** Who exports when the request does not say ('app', 'cli'). */
     private readonly actor: string,
-  ) {}
+    /** The data folder (thumbnail cache) for image signatures in the diversity order; without it, series only. */
+    dataDir?: string,
+  ) {
+    this.signatures = dataDir ? new SignatureCache(db, dataDir) : null;
+  }
 
   private changed(): void {
     this.events?.emit({ type: 'library-changed' });
   }
 
-  queue(q: ReviewQueueQuery): ReviewQueuePage {
-    return getQueue(this.db, q);
+  queue(q: ReviewQueueQuery): Promise<ReviewQueuePage> {
+    const sigs = this.signatures;
+    return getQueue(this.db, q, sigs ? (ids) => sigs.forIds(ids) : undefined);
   }
 
   item(imageId: number): ReviewItem {

@@ -58,7 +58,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     if (done.state !== 'done') throw new Error(`teacher run ${done.state}: ${done.error}`);
     db = h.db;
     review = new ReviewService(db, h.events, 'test');
-    items = review.queue({ queue: 'proposals', limit: 100 }).items;
+    items = (await review.queue({ queue: 'proposals', limit: 100 })).items;
   }, 120_000);
 
   afterAll(async () => h?.close());
@@ -71,7 +71,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
       )
       .all(imageId) as { id: number; cls: string; source: string; status: string; decision_id: number | null; supersedes_id: number | null }[];
 
-  it('the proposals queue shows every teacher proposal with its provenance, rationale, caption and Q&A pairs', () => {
+  it('the proposals queue shows every teacher proposal with its provenance, rationale, caption and Q&A pairs', async () => {
     expect(items).toHaveLength(14);
     for (const it of items) {
       expect(it.proposal?.source).toBe('teacher');
@@ -86,7 +86,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(items.map((i) => i.image.id)).toEqual([...items.map((i) => i.image.id)].sort((a, b) => a - b));
   });
 
-  it('accept: the proposal and its texts become accepted; the history row holds before/after and who proposed it', () => {
+  it('accept: the proposal and its texts become accepted; the history row holds before/after and who proposed it', async () => {
     const it0 = items[0];
     const d = review.decide({ imageId: it0.image.id, action: 'accept', reviewer: MEI });
     expect(d.action).toBe('accept');
@@ -101,12 +101,12 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(d.after.filter((r) => r.table === 'annotations').map((r) => r.status)).toEqual(it0.annotations.map(() => 'accepted'));
     expect(labelsOf(it0.image.id).map((l) => l.status)).toEqual(['accepted']);
     // It left the queue, and the library shows the accepted class.
-    expect(review.queue({ queue: 'proposals', limit: 100 }).items.map((i) => i.image.id)).not.toContain(it0.image.id);
+    expect((await review.queue({ queue: 'proposals', limit: 100 })).items.map((i) => i.image.id)).not.toContain(it0.image.id);
     const page = listImages(db, { offset: 0, limit: 100, status: 'accepted' });
     expect(page.items.map((i) => i.id)).toContain(it0.image.id);
   });
 
-  it('reject: proposal and texts rejected; the image then has no label', () => {
+  it('reject: proposal and texts rejected; the image then has no label', async () => {
     const it1 = items[1];
     const d = review.decide({ imageId: it1.image.id, action: 'reject', reviewer: MEI });
     expect(d.action).toBe('reject');
@@ -114,10 +114,10 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(labelsOf(it1.image.id).map((l) => l.status)).toEqual(['rejected']);
     const anns = db.prepare(`SELECT DISTINCT status FROM annotations WHERE image_id = ?`).pluck().all(it1.image.id);
     expect(anns).toEqual(['rejected']);
-    expect(review.queue({ queue: 'unlabelled', limit: 100 }).items.map((i) => i.image.id)).toContain(it1.image.id);
+    expect((await review.queue({ queue: 'unlabelled', limit: 100 })).items.map((i) => i.image.id)).toContain(it1.image.id);
   });
 
-  it('edit: another class and a corrected answer are new operator rows that point at the proposal they replace', () => {
+  it('edit: another class and a corrected answer are new operator rows that point at the proposal they replace', async () => {
     const it2 = items[2];
     const other = ['bridges', 'clean', 'cracks', 'short'].find((c) => c !== it2.proposal!.className)!;
     const qa = it2.annotations.find((a) => a.kind === 'qa')!;
@@ -158,19 +158,19 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     ).toThrow(/not part of this image's proposal/);
   });
 
-  it('skip goes to the end of the reviewer’s queue; flag moves the image to the expert queue until someone decides', () => {
+  it('skip goes to the end of the reviewer’s queue; flag moves the image to the expert queue until someone decides', async () => {
     const [a, b] = [items[3], items[4]];
     review.decide({ imageId: a.image.id, action: 'skip', reviewer: MEI });
-    const q = review.queue({ queue: 'proposals', limit: 100, reviewer: MEI }).items.map((i) => i.image.id);
+    const q = (await review.queue({ queue: 'proposals', limit: 100, reviewer: MEI })).items.map((i) => i.image.id);
     expect(q[q.length - 1]).toBe(a.image.id);
     expect(q[0]).not.toBe(a.image.id);
     review.decide({ imageId: b.image.id, action: 'flag', reviewer: MEI, note: 'is this a bridge or a short?' });
-    expect(review.queue({ queue: 'proposals', limit: 100 }).items.map((i) => i.image.id)).not.toContain(b.image.id);
-    const flagged = review.queue({ queue: 'flagged', limit: 100 });
+    expect((await review.queue({ queue: 'proposals', limit: 100 })).items.map((i) => i.image.id)).not.toContain(b.image.id);
+    const flagged = (await review.queue({ queue: 'flagged', limit: 100 }));
     expect(flagged.items.map((i) => i.image.id)).toEqual([b.image.id]);
     expect(flagged.items[0].lastDecision?.note).toMatch(/bridge or a short/);
     review.decide({ imageId: b.image.id, action: 'accept', reviewer: 'expert' });
-    expect(review.queue({ queue: 'flagged', limit: 100 }).total).toBe(0);
+    expect((await review.queue({ queue: 'flagged', limit: 100 })).total).toBe(0);
   });
 
   it('undo reverts the newest decision exactly, survives a restart, and keeps order on one image', async () => {
@@ -217,7 +217,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(() => db.prepare(`UPDATE review_decisions SET reviewer = 'x' WHERE id = ?`).run(first.id)).toThrow(/append-only/);
   });
 
-  it('manual labeling: one class for many images, then a hand-written Q&A pair', () => {
+  it('manual labeling: one class for many images, then a hand-written Q&A pair', async () => {
     const ids = [items[6].image.id, items[7].image.id, items[8].image.id];
     const r = review.assign({ imageIds: ids, className: 'cracks', reviewer: MEI });
     expect(r).toEqual({ decisions: 3, unchanged: 0 });
@@ -231,11 +231,11 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(qa).toMatchObject({ source: 'human', status: 'accepted', answer: 'About 40 nm.' });
   });
 
-  it('active learning: disagreement and student uncertainty first; the reason says why', () => {
-    const pending = review.queue({ queue: 'proposals', limit: 100 }).items;
+  it('active learning: disagreement and student uncertainty first; the reason says why', async () => {
+    const pending = (await review.queue({ queue: 'proposals', limit: 100 })).items;
     expect(pending.length).toBeGreaterThanOrEqual(4);
     // Without a student the order falls back to teacher confidence.
-    const fallback = review.queue({ queue: 'active', limit: 100 });
+    const fallback = (await review.queue({ queue: 'active', limit: 100 }));
     expect(fallback.items[0].reason).toMatch(/no student prediction/);
     const cid = (name: string) => (db.prepare(`SELECT id FROM classes WHERE name = ?`).get(name) as { id: number }).id;
     const addStudent = (imageId: number, probs: [string, number][]) => {
@@ -250,7 +250,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     addStudent(p0.image.id, [[p0.proposal!.className, 0.97], [other(p0.proposal!.className), 0.02]]); // sure, agrees
     addStudent(p1.image.id, [[p1.proposal!.className, 0.5], [other(p1.proposal!.className), 0.45]]); // unsure, agrees
     addStudent(p2.image.id, [[other(p2.proposal!.className), 0.9], [p2.proposal!.className, 0.05]]); // disagrees
-    const q = review.queue({ queue: 'active', limit: 100 }).items;
+    const q = (await review.queue({ queue: 'active', limit: 100 })).items;
     const rank = (id: number) => q.findIndex((i) => i.image.id === id);
     expect(rank(p2.image.id)).toBe(0);
     expect(rank(p1.image.id)).toBe(1);
@@ -258,13 +258,20 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(q[0].reason).toMatch(/teacher says .*, student says/);
     expect(q[1].student?.margin).toBeCloseTo(0.05, 6);
     // Diversity returns the same images, spread over classes.
-    const div = review.queue({ queue: 'proposals', limit: 100, diversity: true }).items;
+    const div = (await review.queue({ queue: 'proposals', limit: 100, diversity: true })).items;
     expect(div.map((i) => i.image.id).sort()).toEqual(pending.map((i) => i.image.id).sort());
-    const exclude = review.queue({ queue: 'proposals', limit: 100, exclude: [pending[0].image.id] });
+    // With the thumbnail cache, every image gets a signature for the diversity order.
+    const withSigs = new ReviewService(db, null, 'test', h.dir);
+    const divSig = (await withSigs.queue({ queue: 'proposals', limit: 100, diversity: true })).items;
+    expect(divSig.map((i) => i.image.id).sort()).toEqual(pending.map((i) => i.image.id).sort());
+    const { SignatureCache } = await import('../../../main/core/review/signature.js');
+    const sigs = await new SignatureCache(db, h.dir).forIds(pending.map((i) => i.image.id));
+    expect(sigs.size).toBe(pending.length);
+    const exclude = (await review.queue({ queue: 'proposals', limit: 100, exclude: [pending[0].image.id] }));
     expect(exclude.items.map((i) => i.image.id)).not.toContain(pending[0].image.id);
   });
 
-  it('agreement per class, student agreement and kappa between operators', () => {
+  it('agreement per class, student agreement and kappa between operators', async () => {
     // A second operator reviews two images Mei decided: agrees on one, not on the other.
     const agreeId = items[0].image.id; // Mei accepted
     const disagreeId = items[2].image.id; // Mei edited the class

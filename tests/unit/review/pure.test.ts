@@ -3,6 +3,7 @@ import { cohensKappa } from '../../../main/core/review/agreement.js';
 import { csvField, folderName } from '../../../main/core/review/export.js';
 import { activePriority, diversify, seriesKey } from '../../../main/core/review/queues.js';
 import { studentFromRows, studentUncertainty } from '../../../main/core/review/state.js';
+import { dHash, hamming } from '../../../main/core/review/signature.js';
 
 describe('review helpers', () => {
   it("Cohen's kappa matches the textbook example and its edge cases", () => {
@@ -62,6 +63,26 @@ describe('review helpers', () => {
     expect(diversify(items, 3)).toHaveLength(3);
     expect(seriesKey({ mag: 5000, px: 12.5, name: 'wafer_0012.tif' })).toBe(seriesKey({ mag: 5000, px: 12.5, name: 'wafer_0013.tif' }));
     expect(seriesKey({ mag: 5000, px: 12.5, name: 'wafer_0012.tif' })).not.toBe(seriesKey({ mag: 10000, px: 6.25, name: 'wafer_0012.tif' }));
+  });
+
+  it('dHash and Hamming distance; diversity keeps near-identical thumbnails apart within a class', () => {
+    const ramp = Uint8Array.from({ length: 72 }, (_, i) => 255 - (i % 9) * 20); // falls left to right: all bits set
+    expect(dHash(ramp)).toBe((1n << 64n) - 1n);
+    expect(dHash(new Uint8Array(72))).toBe(0n);
+    expect(hamming(0b1011n, 0b0001n)).toBe(2);
+    expect(hamming((1n << 64n) - 1n, 0n)).toBe(64);
+    const a = 0n;
+    const near = 0b111n; // 3 bits from a
+    const far = (1n << 40n) - 1n;
+    const items = [
+      { id: 1, cls: 'x', series: 's1', sig: a },
+      { id: 2, cls: 'x', series: 's2', sig: near },
+      { id: 3, cls: 'x', series: 's3', sig: near },
+      { id: 4, cls: 'x', series: 's4', sig: far },
+    ];
+    // Without signatures every series differs, so the order stays; with them the far image comes second.
+    expect(diversify(items.map((i) => ({ ...i, sig: null })), 4).map((i) => i.id)).toEqual([1, 2, 3, 4]);
+    expect(diversify(items, 4).map((i) => i.id)).toEqual([1, 4, 2, 3]);
   });
 
   it('CSV fields and class folder names are safe', () => {

@@ -41,6 +41,8 @@ export interface TrainOptions {
   /** Wall-clock budget; the head stops early (keeping what it learned) when it runs out. */
   readonly minutes?: number;
   readonly signal?: AbortSignal;
+  /** Polled between images and steps (e.g. a shared flag set by another thread). */
+  readonly isCancelled?: () => boolean;
   readonly onProgress?: (p: TrainProgress) => void;
   /** Run the head's training in a worker thread (default true). */
   readonly worker?: boolean;
@@ -149,7 +151,8 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
   const hyper = { preset: presetName, stem: preset.stem, head: preset.head, stemImages: preset.stemImages, minutes: o.minutes ?? null };
   const id = startVersion(db, { preset: presetName, dataSnapshot: snapshot, hyperparams: hyper, jobId: o.jobId });
   const seconds = () => (performance.now() - t0) / 1000;
-  const checkCancel = () => { if (o.signal?.aborted) throw new TrainingCancelled(); };
+  const cancelled = () => o.signal?.aborted === true || o.isCancelled?.() === true;
+  const checkCancel = () => { if (cancelled()) throw new TrainingCancelled(); };
   const progress = (p: TrainProgress) => o.onProgress?.(p);
   let extractor: StemExtractor | null = null;
   try {
@@ -186,7 +189,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     const hooks = (phase: 'head' | 'final') => ({
       worker: o.worker ?? true,
       onStep: (r: { step: number; steps: number; loss: number }) => progress({ phase, done: r.step, total: r.steps, loss: r.loss }),
-      isCancelled: () => o.signal?.aborted === true || performance.now() > deadline,
+      isCancelled: () => cancelled() || performance.now() > deadline,
       registerCancel: (cancel: () => void) => {
         o.signal?.addEventListener('abort', cancel, { once: true });
         const left = deadline - performance.now();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type EmmaCore } from '../../../main/core/api.js';
 import { classifyPaths, evaluateFolder, trainStudent, TrainingCancelled } from '../../../main/core/student/service.js';
+import { startStudentTraining } from '../../../main/core/student/job.js';
 import { activeVersion, listVersions } from '../../../main/core/student/versions.js';
 import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
 
@@ -71,6 +72,18 @@ describe.skipIf(!hasSharedData)('student end to end', () => {
     await expect(run).rejects.toBeInstanceOf(TrainingCancelled);
     expect(activeVersion(core.db)!.id).toBe(before);
     expect(listVersions(core.db).at(-1)).toMatchObject({ status: 'cancelled', active: false });
+  });
+
+  it('trains in a worker thread with progress; a cancelled worker run keeps the active version', async () => {
+    const phases = new Set<string>();
+    const job = startStudentTraining(dbPath, { dataDir: tmp.dir, preset: 'fast' }, (p) => phases.add(p.phase));
+    const r = await job.result;
+    expect(r.status).toBe('completed');
+    expect(phases.has('final')).toBe(true);
+    const active = activeVersion(core.db)!.id;
+    const cancelled = startStudentTraining(dbPath, { dataDir: tmp.dir, preset: 'fast' }, (p) => { if (p.phase === 'reading') cancelled.cancel(); });
+    await expect(cancelled.result).rejects.toBeInstanceOf(TrainingCancelled);
+    expect(activeVersion(core.db)!.id).toBe(active);
   });
 
   it('CLI: train, eval, classify and ask print the documented JSON', () => {

@@ -94,25 +94,32 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
     await page.getByTestId('image-view').waitFor({ state: 'visible' });
     await expect.poll(() => page.getByTestId('meta-pixel-size').innerText(), { timeout: 10_000 }).toMatch(/7\.344\s*nm\/px/);
     await expect.poll(() => page.getByTestId('meta-magnification').innerText()).toMatch(/50\s*k?X|50[ ,.]?000/i);
-    const bar = await page.getByTestId('scale-bar').innerText();
-    expect(bar).toMatch(/^\s*\d+(\.\d+)?\s*(nm|µm)\s*$/);
-    // The bar's drawn length must equal its label at the calibration: 7.344 nm per image pixel, and the
-    // 1024-px-wide image area drawn at whatever width the view gives it.
+    // Read the label and the drawn lengths in one snapshot, once the preview has loaded (the fit zoom, and with
+    // it the bar, changes when the preview's size becomes known).
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid="image-view"] img.preview') as HTMLImageElement | null;
+      return !!img && img.complete && img.naturalWidth > 0;
+    });
+    await page.waitForTimeout(200);
     const drawn = await page.evaluate(() => {
       const img = document.querySelector('[data-testid="image-view"] img.preview') as HTMLImageElement;
       const line = document.querySelector('[data-testid="scale-bar"] .scale-bar-line') as HTMLElement;
       const label = document.querySelector('[data-testid="scale-bar"]') as HTMLElement;
       return {
+        text: label.innerText,
         imageCssWidth: img.getBoundingClientRect().width,
         barCssWidth: line.getBoundingClientRect().width,
         lengthNm: Number(label.dataset.lengthNm),
       };
     });
+    expect(drawn.text).toMatch(/^\s*\d+(\.\d+)?\s*(nm|µm)\s*$/);
+    // The bar's drawn length must equal its label at the calibration: 7.344 nm per image pixel, and the
+    // 1024-px-wide image area drawn at whatever width the view gives it.
     const nmPerCssPx = (7.344 * 1024) / drawn.imageCssWidth;
     expect(drawn.barCssWidth * nmPerCssPx).toBeGreaterThan(drawn.lengthNm * 0.98);
     expect(drawn.barCssWidth * nmPerCssPx).toBeLessThan(drawn.lengthNm * 1.02);
-    const unit = bar.includes('µm') ? 1000 : 1;
-    expect(parseFloat(bar) * unit).toBeCloseTo(drawn.lengthNm, 6);
+    const unit = drawn.text.includes('µm') ? 1000 : 1;
+    expect(parseFloat(drawn.text) * unit).toBeCloseTo(drawn.lengthNm, 6);
     await page.screenshot({ path: join(artifacts, 'image-view.png') });
     if (process.env.EMMA_UPDATE_DOCS) copyFileSync(join(artifacts, 'image-view.png'), join(repoRoot, 'docs', 'image-view.png'));
   });

@@ -1,7 +1,7 @@
 // The foundation's end-to-end path in a real browser: import real micrographs through the UI, see the grid,
 // open an SEM image and read its calibration and scale bar.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
@@ -70,7 +70,6 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
     mkdirSync(artifacts, { recursive: true });
     await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
     await page.screenshot({ path: join(artifacts, 'library.png') });
-    if (process.env.EMMA_UPDATE_DOCS) copyFileSync(join(artifacts, 'library.png'), join(repoRoot, 'docs', 'library.png'));
   });
 
   it('filters by folder label', async () => {
@@ -121,7 +120,6 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
     const unit = drawn.text.includes('µm') ? 1000 : 1;
     expect(parseFloat(drawn.text) * unit).toBeCloseTo(drawn.lengthNm, 6);
     await page.screenshot({ path: join(artifacts, 'image-view.png') });
-    if (process.env.EMMA_UPDATE_DOCS) copyFileSync(join(artifacts, 'image-view.png'), join(repoRoot, 'docs', 'image-view.png'));
   });
 });
 

@@ -1,7 +1,6 @@
 // The teacher screen in a real browser, against the test double of the remote teacher service on 127.0.0.1:
 // egress off refuses, switching it on lets a budgeted run propose labels, and the runs table shows the cost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
@@ -86,8 +85,5 @@ describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
     // The key typed in the UI is what authorised the requests (it went to the endpoint, and only there).
     expect(answered[0].headers.authorization).toBe(`Bearer ${KEY}`);
     await page.screenshot({ path: join(repoRoot, 'test-results', 'teacher.png'), fullPage: true });
-    if (process.env.EMMA_UPDATE_DOCS && existsSync(join(repoRoot, 'docs'))) {
-      copyFileSync(join(repoRoot, 'test-results', 'teacher.png'), join(repoRoot, 'docs', 'teacher.png'));
-    }
   });
 });

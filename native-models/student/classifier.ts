@@ -12,7 +12,7 @@ import { openSession, type Provider, type SessionConfig } from '../runtime/sessi
 import { runTraining, type StepReport, type TrainResult, type TrainSpec } from '../runtime/train-loop.js';
 import { startTraining } from '../runtime/trainer.js';
 import { FeatureHead, type HeadConfig } from './head.js';
-import { d4Views, featureSize, shiftLevels, type Stem, type StemConfig } from './texture.js';
+import { d4Views, featureSize, patchSizes, shiftLevels, type Stem, type StemConfig } from './texture.js';
 
 export interface HeadOptions {
   hidden: number;
@@ -256,7 +256,10 @@ function readF32(path: string): Float32Array {
 export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memoryRefs: readonly string[], training?: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const files = { bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32' };
-  writeFileSync(join(dir, files.bank), f32(stem.bank));
+  const banks = [stem.bank, ...(stem.extraBanks ?? [])];
+  const all = new Float32Array(banks.reduce((a, b) => a + b.length, 0));
+  banks.reduce((o, b) => (all.set(b, o), o + b.length), 0);
+  writeFileSync(join(dir, files.bank), f32(all));
   writeFileSync(join(dir, files.head), headModelBytes(c));
   writeFileSync(join(dir, files.headParams), f32(c.params));
   writeFileSync(join(dir, files.norm), f32(Float32Array.from([...c.head.mean!, ...c.head.std!])));
@@ -291,5 +294,14 @@ export function loadStudent(dir: string): LoadedStudent {
     memoryLabels: new Int32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength)),
     options: manifest.options, provider: 'cpu', status: 'completed', steps: 0,
   };
-  return { manifest, stem: { config: manifest.stem, bank: readF32(join(dir, manifest.files.bank)) }, classifier, headOnnx: join(dir, manifest.files.head) };
+  const all = readF32(join(dir, manifest.files.bank));
+  const K = manifest.stem.atoms * 8;
+  const banks: Float32Array[] = [];
+  let o = 0;
+  for (const p of patchSizes(manifest.stem)) {
+    banks.push(all.slice(o, o + K * p * p));
+    o += K * p * p;
+  }
+  const stem: Stem = { config: manifest.stem, bank: banks[0], ...(banks.length > 1 ? { extraBanks: banks.slice(1) } : {}) };
+  return { manifest, stem, classifier, headOnnx: join(dir, manifest.files.head) };
 }

@@ -26,6 +26,8 @@ export interface StemConfig {
   alpha: number;
   /** Images are read with their longer side at most this (pixels). */
   maxSide: number;
+  /** Further atom sizes, each with its own dictionary; their feature blocks follow the main patch's. */
+  extraPatches?: number[];
 }
 
 export const DEFAULT_STEM: StemConfig = { patch: 7, atoms: 24, levels: 6, alpha: 0.5, maxSide: 320 };
@@ -34,6 +36,13 @@ export interface Stem {
   readonly config: StemConfig;
   /** [atoms*8, patch, patch] filters in pixel space, index = atom*8 + d4 transform. */
   readonly bank: Float32Array;
+  /** One bank per `extraPatches` size, same layout. */
+  readonly extraBanks?: readonly Float32Array[];
+}
+
+/** Patch sizes of the stem's banks, main first. */
+export function patchSizes(c: StemConfig): number[] {
+  return [c.patch, ...(c.extraPatches ?? [])];
 }
 
 export interface GreyImage {
@@ -42,8 +51,13 @@ export interface GreyImage {
   readonly height: number;
 }
 
-export function featureSize(c: StemConfig): number {
+/** Features of one bank: [level][polarity][stat][atom*8+g]. */
+export function blockSize(c: StemConfig): number {
   return c.levels * 4 * c.atoms * 8;
+}
+
+export function featureSize(c: StemConfig): number {
+  return patchSizes(c).length * blockSize(c);
 }
 
 // ---- D4 on square arrays --------------------------------------------------------------------------
@@ -105,13 +119,17 @@ export function d4Views(feats: Float32Array, count: number, c: StemConfig): Floa
  */
 export function shiftLevels(feats: Float32Array, count: number, c: StemConfig, shift: number): Float32Array {
   const D = featureSize(c);
-  const L = D / c.levels;
+  const B = blockSize(c);
+  const L = B / c.levels;
   const out = new Float32Array(feats.length);
   for (let i = 0; i < count; i++) {
-    for (let l = 0; l < c.levels; l++) {
-      const src = l + shift;
-      if (src < 0 || src >= c.levels) continue;
-      out.set(feats.subarray(i * D + src * L, i * D + (src + 1) * L), i * D + l * L);
+    for (let b = 0; b < D / B; b++) {
+      const o = i * D + b * B;
+      for (let l = 0; l < c.levels; l++) {
+        const src = l + shift;
+        if (src < 0 || src >= c.levels) continue;
+        out.set(feats.subarray(o + src * L, o + (src + 1) * L), o + l * L);
+      }
     }
   }
   return out;
@@ -170,7 +188,7 @@ export function levelSizes(width: number, height: number, c: StemConfig): [numbe
     const f = 2 ** (-s / 2);
     const w = Math.round(width * f);
     const h = Math.round(height * f);
-    if (Math.min(w, h) < 2 * c.patch) break;
+    if (Math.min(w, h) < 2 * c.patch || Math.min(w, h) < Math.max(...patchSizes(c))) break;
     out.push([w, h]);
   }
   return out;
@@ -232,9 +250,14 @@ export function symEig(a: Float64Array, n: number): { values: Float64Array; vect
   return { values, vectors: v };
 }
 
-/** Learns the D4-closed atom bank from unlabeled images (their pyramids), deterministically from `seed`. */
+/** Learns the D4-closed atom banks from unlabeled images (their pyramids), deterministically from `seed`. */
 export function learnStem(images: readonly GreyImage[], c: StemConfig = DEFAULT_STEM, seed = 1, patches = 12000): Stem {
-  const P = c.patch;
+  const bank = learnBank(images, c, c.patch, seed, patches);
+  const extraBanks = (c.extraPatches ?? []).map((p, i) => learnBank(images, c, p, seed + 1 + i, patches));
+  return { config: { ...c }, bank, ...(extraBanks.length ? { extraBanks } : {}) };
+}
+
+function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed: number, patches: number): Float32Array {
   const d = P * P;
   const rng = new Rng(seed);
   const per = Math.max(1, Math.ceil(patches / Math.max(1, images.length * c.levels)));
@@ -306,7 +329,7 @@ export function learnStem(images: readonly GreyImage[], c: StemConfig = DEFAULT_
     for (let i = 0; i < d; i++) { let a = 0; for (let j = 0; j < d; j++) a += wz[i * d + j] * dict[k][j]; f[i] = a; }
     for (let g = 0; g < 8; g++) bank.set(d4(f, P, g), (k * 8 + g) * d);
   }
-  return { config: { ...c }, bank };
+  return bank;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -325,31 +348,35 @@ function unit(a: Float32Array): Float32Array {
 
 // ---- the encoding graph ---------------------------------------------------------------------------
 
-/** ONNX graph for one image shape: inputs level_i [1,1,h_i,w_i]; output `features` [1, levels_present*4*K]. */
+/** ONNX graph for one image shape: inputs level_i [1,1,h_i,w_i]; outputs `features_b` [1, levels_present*4*K] per bank. */
 export function buildStemGraph(stem: Stem, sizes: readonly [number, number][]): GraphBuilder {
   const c = stem.config;
-  const P = c.patch;
   const K = c.atoms * 8;
   const g = new GraphBuilder();
-  const bank = g.constant({ dtype: 'float32', shape: [K, 1, P, P], data: stem.bank }, 'bank');
-  const box = g.constant({ dtype: 'float32', shape: [1, 1, P, P], data: new Float32Array(P * P).fill(1 / (P * P)) }, 'box');
-  const wsumData = new Float32Array(K);
-  for (let k = 0; k < K; k++) for (let i = 0; i < P * P; i++) wsumData[k] += stem.bank[k * P * P + i];
-  const wsum = g.constant({ dtype: 'float32', shape: [1, K, 1, 1], data: wsumData }, 'wsum');
-  const parts = sizes.map(([w, h], s) => {
-    const x = g.input(`level_${s}`, [1, 1, h, w]);
-    const st = strideOf(s, w, h);
-    const o = { strides: [st, st] };
-    const m = g.conv(x, box, null, o);
-    const ex2 = g.conv(g.mul(x, x), box, null, o);
-    const sd = g.sqrt(g.add(g.relu(g.sub(ex2, g.mul(m, m))), 0.01));
-    const r = g.div(g.sub(g.conv(x, bank, null, o), g.mul(m, wsum)), sd);
-    const pos = g.relu(g.sub(r, c.alpha));
-    const neg = g.relu(g.sub(g.neg(r), c.alpha));
-    const stats = [pos, neg].flatMap((f) => [g.reshape(g.reduceMean(f, [2, 3], false), [1, K]), g.reshape(g.reduceMax(f, [2, 3], false), [1, K])]);
-    return g.concat(stats, 1);
+  const inputs = sizes.map(([w, h], s) => g.input(`level_${s}`, [1, 1, h, w]));
+  const banks = [stem.bank, ...(stem.extraBanks ?? [])];
+  patchSizes(c).forEach((P, b) => {
+    const data = banks[b];
+    const bank = g.constant({ dtype: 'float32', shape: [K, 1, P, P], data }, 'bank');
+    const box = g.constant({ dtype: 'float32', shape: [1, 1, P, P], data: new Float32Array(P * P).fill(1 / (P * P)) }, 'box');
+    const wsumData = new Float32Array(K);
+    for (let k = 0; k < K; k++) for (let i = 0; i < P * P; i++) wsumData[k] += data[k * P * P + i];
+    const wsum = g.constant({ dtype: 'float32', shape: [1, K, 1, 1], data: wsumData }, 'wsum');
+    const parts = sizes.map(([w, h], s) => {
+      const x = inputs[s];
+      const st = strideOf(s, w, h);
+      const o = { strides: [st, st] };
+      const m = g.conv(x, box, null, o);
+      const ex2 = g.conv(g.mul(x, x), box, null, o);
+      const sd = g.sqrt(g.add(g.relu(g.sub(ex2, g.mul(m, m))), 0.01));
+      const r = g.div(g.sub(g.conv(x, bank, null, o), g.mul(m, wsum)), sd);
+      const pos = g.relu(g.sub(r, c.alpha));
+      const neg = g.relu(g.sub(g.neg(r), c.alpha));
+      const stats = [pos, neg].flatMap((f) => [g.reshape(g.reduceMean(f, [2, 3], false), [1, K]), g.reshape(g.reduceMax(f, [2, 3], false), [1, K])]);
+      return g.concat(stats, 1);
+    });
+    g.output(g.concat(parts, 1), `features_${b}`);
   });
-  g.output(g.concat(parts, 1), 'features');
   return g;
 }
 
@@ -379,9 +406,8 @@ export class StemExtractor {
     const feeds: Record<string, ort.Tensor> = {};
     levels.forEach((l, s) => { feeds[`level_${s}`] = new ort.Tensor('float32', l.data, [1, 1, l.height, l.width]); });
     const r = await open.session.run(feeds);
-    const got = r.features.data as Float32Array;
     const out = new Float32Array(featureSize(c));
-    out.set(got);
+    patchSizes(c).forEach((_, b) => out.set(r[`features_${b}`].data as Float32Array, b * blockSize(c)));
     return out;
   }
 

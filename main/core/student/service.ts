@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/student/classifier.js';
-import { DEFAULT_STEM, learnStem, StemExtractor, type GreyImage, type StemConfig } from '../../../native-models/student/texture.js';
+import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type StemConfig } from '../../../native-models/student/texture.js';
 import type { Db } from '../db/database.js';
 import { readGray } from '../library/decode.js';
 import { inspectImage } from '../library/inspect.js';
@@ -25,6 +25,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   /** Seconds: tests and quick checks. */
   fast: { stem: { ...DEFAULT_STEM, atoms: 8, levels: 4 }, head: { ...DEFAULT_HEAD, hidden: 0, steps: 60, batch: 16 }, stemImages: 40 },
   /** More atoms and a wider head: for a GPU or a long CPU run. */
+  /** Three atom sizes (5, 7, 11 px) in one stem. */
+  multi: { stem: { ...DEFAULT_STEM, extraPatches: [5, 11] }, head: DEFAULT_HEAD, stemImages: 400 },
   large: { stem: { ...DEFAULT_STEM, atoms: 48 }, head: { ...DEFAULT_HEAD, hidden: 1024, steps: 2400 }, stemImages: 1000 },
 };
 
@@ -176,7 +178,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     progress({ phase: 'stem', done: 1, total: 1 });
     // 3. Features, once per image.
     extractor = new StemExtractor(stem);
-    const D = stem.config.levels * 4 * stem.config.atoms * 8;
+    const D = featureSize(stem.config);
     const feats = new Float32Array(all.length * D);
     for (const [k, it] of all.entries()) {
       checkCancel();

@@ -34,7 +34,7 @@ const MODELS: BenchModel[] = [
   { name: 'student-standin (conv stem + ViT)', config: VIT_STUDENT_STANDIN, batch: 16, steps: 12 },
 ];
 
-interface SideResult { params: number; stepMs: number; forwardMs: number; peakMiB: number; provider?: string; fallback?: string; nodes?: number }
+interface SideResult { params: number; stepMs: number; forwardMs: number; peakMiB: number; provider?: string; fallback?: string; nodes?: number; torch?: string }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -134,6 +134,7 @@ export async function run(argv: string[]): Promise<void> {
   if (skip) log(skip);
   log(`engine bench: ${THREADS} threads each side, ${rounds} alternating rounds, best median kept; ORT spinning ${spin ? 'on' : 'off (app default)'}`);
   const rows: Row[] = [];
+  let torchVersion: string | null = null;
   for (const [i, m] of MODELS.entries()) {
     let o: SideResult | null = null;
     let t: SideResult | null = null;
@@ -143,6 +144,7 @@ export async function run(argv: string[]): Promise<void> {
         const tt = runTorch(m);
         if (tt.params !== o.params) throw new Error(`${m.name}: PyTorch twin has ${tt.params} params, ORT model ${o.params}`);
         t = best(t, tt);
+        torchVersion = tt.torch ?? torchVersion;
       }
     }
     if (!o) continue;
@@ -168,7 +170,8 @@ export async function run(argv: string[]): Promise<void> {
     console.log(JSON.stringify({
       models: rows.map((r) => ({ name: r.name, params: r.params, batch: r.batch, ortStepMs: r.ortStepMs, torchStepMs: r.torchStepMs, ratio: r.ratio, ortPeakMiB: r.ortPeakMiB, torchPeakMiB: r.torchPeakMiB, provider: r.provider, providerNote: r.providerNote, loadAvg: r.loadAvg, ortForwardMs: r.ortForwardMs, torchForwardMs: r.torchForwardMs, ortImagesPerS: r.ortImagesPerS, torchImagesPerS: r.torchImagesPerS })),
       threads: THREADS,
-      torch: skip ? null : 'debian python3-torch',
+      // The PyTorch that actually ran (Debian's 1.13 here; another python may bring another version).
+      torch: skip ? null : `${torchVersion ?? 'unknown'} via ${PYTHON}`,
     }));
   }
 }

@@ -3,6 +3,7 @@ import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-teacher.js';
 import { migration003 } from './migrations/003-review.js';
 import { migration004 } from './migrations/004-student.js';
+import { migration005 } from './migrations/005-chat.js';
 
 export interface Migration {
   version: number;
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -12,6 +12,7 @@ import { MediaStore } from './library/media-store.js';
 import { defaultKeyProvider, type TeacherKeyProvider } from './teacher/keys.js';
 import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
+import { StudentApi } from './models/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -30,6 +31,7 @@ export interface EmmaCore {
   readonly media: MediaStore;
   readonly teacher: TeacherService;
   readonly review: ReviewService;
+  readonly student: StudentApi;
   readonly location: DataLocation;
   /** Runs an import in this process and returns its report (the CLI's path). */
   importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
@@ -62,6 +64,9 @@ export function createCore(options: CoreOptions): EmmaCore {
     actor: options.mode,
   });
   const review = new ReviewService(db, events, options.mode, location.dataDir);
+  const student = new StudentApi({
+    db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, teacherAsk: (request) => teacher.ask(request),
+  });
 
   const runImport = (request: ImportRequest): JobInfo =>
     jobs.start('import', request, async (ctx) => {
@@ -143,6 +148,21 @@ export function createCore(options: CoreOptions): EmmaCore {
     getReviewStats: async () => review.stats(),
     exportReview: (request) => review.export(request),
     listReviewExports: async (limit) => review.exports(limit),
+    getTrainingPlan: async (request) => student.plan(request),
+    startTraining: async (request) => student.startTraining(request),
+    getTrainingProgress: async (jobId) => student.trainingProgress(jobId),
+    listModelVersions: async () => student.listVersions(),
+    getModelVersion: async (id) => student.version(id),
+    activateModelVersion: async (id) => student.activate(id),
+    compareModelVersions: (a, b) => student.compare(a, b),
+    startClassify: async (request) => student.startClassify(request),
+    findSimilar: (imageId, k) => student.similar(imageId, k),
+    findByText: (text, k) => student.findByText(text, k),
+    getStudentCapabilities: async () => student.capabilities(),
+    askStudent: (request) => student.ask(request),
+    askTeacherInChat: (request) => student.askTeacher(request),
+    correctChatAnswer: async (request) => student.correct(request),
+    listChat: async (imageId) => student.listChat(imageId),
   };
 
   return {
@@ -153,6 +173,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     media,
     teacher,
     review,
+    student,
     location,
     async importNow(request, onProgress) {
       const report = await importPaths(db, { ...request, dataDir: location.dataDir, onProgress });

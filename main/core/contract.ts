@@ -113,7 +113,7 @@ export interface UploadedFile {
   bytes: Uint8Array;
 }
 
-export type JobKind = 'import' | 'teacher';
+export type JobKind = 'import' | 'teacher' | 'train' | 'classify';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobProgress {
@@ -629,6 +629,248 @@ export interface ReviewExportInfo {
   createdAt: string;
 }
 
+
+// ---- Student (main/core/student, main/core/models) ----
+// The local model: training jobs, model versions (exactly one active), classification as student proposals,
+// similar images from its memory, and questions about an image (once the student's language half exists).
+
+export type TrainPhase = 'reading' | 'stem' | 'features' | 'head' | 'final' | 'saving';
+
+export interface TrainRequest {
+  /** 'default' | 'fast' | 'multi' | 'large'; absent = what getTrainingPlan chose. */
+  preset?: string;
+  /** Wall-clock budget for the head; it stops early keeping what it learned. */
+  minutes?: number;
+}
+
+/** The defaults a Train button uses, chosen from the data size and the hardware, with the expected duration. */
+export interface TrainingPlan {
+  preset: string;
+  minutes: number;
+  /** Reviewed images the student would learn from, per class. */
+  images: number;
+  classes: Record<string, number>;
+  /** Execution provider expected to run the head (the run reports what actually ran). */
+  provider: string;
+  cores: number;
+  estimatedSeconds: number;
+  presets: string[];
+  /** Why the student cannot train now (fewer than 2 classes...), else null. */
+  blocked: string | null;
+  /** How the defaults were chosen, in words. */
+  reason: string;
+}
+
+export interface TrainPoint {
+  /** Seconds since the run started. */
+  t: number;
+  phase: 'head' | 'final';
+  step: number;
+  steps: number;
+  loss: number;
+}
+
+/** Live state of a training job (the loss curve and ETA); also kept after it ends while the core runs. */
+export interface TrainingProgress {
+  jobId: number;
+  phase: TrainPhase | null;
+  done: number;
+  total: number;
+  elapsedS: number;
+  etaS: number | null;
+  provider: string;
+  preset: string;
+  points: TrainPoint[];
+  /** Set when the run has ended (the job's result too). */
+  outcome: TrainOutcomeInfo | null;
+}
+
+/** A training job's result. */
+export interface TrainOutcomeInfo {
+  modelVersion: number;
+  status: 'completed' | 'cancelled' | 'failed';
+  trainSeconds: number;
+  valAccuracy: number | null;
+  valMacroF1: number | null;
+  provider: string;
+  /** Made active because it was no worse than the active version on the same validation images. */
+  activated: boolean;
+  activeVersion: number | null;
+  images: number;
+  classes: readonly string[];
+  error?: string;
+}
+
+export type ModelVersionStatus = 'training' | 'completed' | 'failed' | 'cancelled';
+
+export interface ModelVersionSummary {
+  id: number;
+  parentId: number | null;
+  status: ModelVersionStatus;
+  active: boolean;
+  preset: string;
+  classes: string[];
+  /** Reviewed images it learned from. */
+  images: number | null;
+  valAccuracy: number | null;
+  valMacroF1: number | null;
+  provider: string | null;
+  durationS: number | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface ClassScore {
+  n: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface ModelMetrics {
+  /** Validation images (the held-out third of the split). */
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<string, ClassScore>;
+  /** confusion[true][predicted] in `labels` order. */
+  confusion: number[][];
+  labels: string[];
+}
+
+export interface ModelDataSnapshot {
+  images: number;
+  train: number;
+  val: number;
+  /** Images per class. */
+  classes: Record<string, number>;
+  /** Labels per source: 'human (folder import)', 'human (review)', 'teacher (accepted)'... */
+  sources: Record<string, number>;
+  split: string;
+}
+
+export interface ModelVersionDetail extends ModelVersionSummary {
+  data: ModelDataSnapshot;
+  hyperparams: Record<string, unknown>;
+  /** Validation metrics of the split run; null when the run did not finish or had no validation images. */
+  metrics: ModelMetrics | null;
+  headSteps: number | null;
+  dir: string | null;
+  onnxPath: string | null;
+  /** Images whose newest student prediction is from this version. */
+  predictions: number;
+}
+
+export interface ModelActivation {
+  active: ModelVersionSummary;
+  previous: number | null;
+  /** Images whose shown student prediction is this version's again (restored from its stored predictions). */
+  restoredPredictions: number;
+  /** Images whose newest prediction is from another version (this one never classified them). */
+  otherPredictions: number;
+}
+
+export interface ModelComparison {
+  a: number;
+  b: number;
+  /** 'held-out': images neither version trained on, scored now; 'same-split': both recorded the same validation images; 'recorded': not comparable on the same images. */
+  basis: 'held-out' | 'same-split' | 'recorded';
+  note: string;
+  n: number | null;
+  accuracy: { a: number | null; b: number | null };
+  macroF1: { a: number | null; b: number | null };
+  perClassRecall: { className: string; a: number | null; b: number | null }[];
+  /** held-out only: images both versions got right, only a, only b. */
+  agreement: { both: number; onlyA: number; onlyB: number; neither: number } | null;
+  disagreements: { imageId: number; truth: string; a: string; b: string }[];
+}
+
+export interface ClassifyRequest {
+  /** Images to classify; absent = the whole library. */
+  imageIds?: number[];
+  /** Classify again images that already have a prediction from the active version. */
+  force?: boolean;
+}
+
+export interface ClassifyResult {
+  modelVersion: number;
+  classified: number;
+  skipped: number;
+  failed: { imageId: number; error: string }[];
+  /** Images per predicted class. */
+  classes: Record<string, number>;
+  cancelled: boolean;
+}
+
+export interface SimilarImage {
+  image: ImageSummary;
+  /** Cosine similarity of the student's features (1 = same texture statistics). */
+  similarity: number;
+  /** The reviewed class the memory holds for it. */
+  className: string | null;
+}
+
+export interface StudentCapabilities {
+  activeVersion: number | null;
+  classify: boolean;
+  similar: boolean;
+  answer: boolean;
+  findByText: boolean;
+  /** In words: what the active model can and cannot do. */
+  note: string;
+}
+
+export type ChatRole = 'user' | 'student' | 'teacher' | 'correction';
+
+export interface ChatMessage {
+  id: number;
+  imageId: number;
+  role: ChatRole;
+  text: string;
+  confidence: number | null;
+  /** 'v3' for the student, the model name for the teacher, the reviewer for a correction. */
+  modelRef: string | null;
+  /** The question this answers, or the answer this corrects. */
+  replyTo: number | null;
+  /** The reviewed Q&A pair a correction became. */
+  annotationId: number | null;
+  createdAt: string;
+}
+
+export interface AskStudentRequest {
+  imageId: number;
+  question: string;
+  /** Earlier turns; absent = the image's saved chat. */
+  history?: { role: 'user' | 'student'; text: string }[];
+}
+
+export interface StudentAnswer {
+  /** false: the active model cannot answer questions (nothing is made up); `note` says why. */
+  supported: boolean;
+  answer: string | null;
+  confidence: number | null;
+  modelVersion: number | null;
+  note: string | null;
+  question: ChatMessage | null;
+  message: ChatMessage | null;
+}
+
+export interface ChatTeacherRequest {
+  imageId: number;
+  question: string;
+  /** The user message this asks about (asked of the student first); absent = a new question. */
+  replyTo?: number;
+  streamId?: string;
+}
+
+export interface ChatCorrection {
+  /** The student answer being corrected. */
+  messageId: number;
+  answer: string;
+  reviewer: string;
+}
+
 export interface EmmaApi {
   getStatus(): Promise<AppStatus>;
   listImages(query: ListImagesQuery): Promise<ListImagesResult>;
@@ -683,6 +925,30 @@ export interface EmmaApi {
   /** Writes the reviewed set (llava, jsonl, csv, imagefolder) on the core's machine and records it. */
   exportReview(request: ReviewExportRequest): Promise<ReviewExportInfo>;
   listReviewExports(limit: number): Promise<ReviewExportInfo[]>;
+
+  // Student (main/core/student via main/core/models). Training and classification run as jobs.
+  /** Train-button defaults from the data size and the hardware, with the expected duration. */
+  getTrainingPlan(request: TrainRequest): Promise<TrainingPlan>;
+  /** Starts a training job (kind 'train') in a worker thread; its result is a TrainOutcomeInfo. */
+  startTraining(request: TrainRequest): Promise<JobInfo>;
+  getTrainingProgress(jobId: number): Promise<TrainingProgress>;
+  listModelVersions(): Promise<ModelVersionSummary[]>;
+  getModelVersion(id: number): Promise<ModelVersionDetail>;
+  /** Makes a completed version the active one (roll back / forward). */
+  activateModelVersion(id: number): Promise<ModelActivation>;
+  compareModelVersions(a: number, b: number): Promise<ModelComparison>;
+  /** Classifies a selection or the library with the active version (job kind 'classify'); predictions become student proposals. */
+  startClassify(request: ClassifyRequest): Promise<JobInfo>;
+  findSimilar(imageId: number, k: number): Promise<SimilarImage[]>;
+  findByText(text: string, k: number): Promise<SimilarImage[]>;
+  getStudentCapabilities(): Promise<StudentCapabilities>;
+  /** Asks the active student about an image; the question and answer are saved in the image's chat. */
+  askStudent(request: AskStudentRequest): Promise<StudentAnswer>;
+  /** Asks the teacher in the image's chat ('teacher-stream' events); refused while egress is off. */
+  askTeacherInChat(request: ChatTeacherRequest): Promise<ChatMessage>;
+  /** Corrects a student answer in place: saved in the chat and as a reviewed Q&A pair. */
+  correctChatAnswer(request: ChatCorrection): Promise<ChatMessage>;
+  listChat(imageId: number): Promise<ChatMessage[]>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -725,6 +991,21 @@ export const EMMA_METHODS = [
   'getReviewStats',
   'exportReview',
   'listReviewExports',
+  'getTrainingPlan',
+  'startTraining',
+  'getTrainingProgress',
+  'listModelVersions',
+  'getModelVersion',
+  'activateModelVersion',
+  'compareModelVersions',
+  'startClassify',
+  'findSimilar',
+  'findByText',
+  'getStudentCapabilities',
+  'askStudent',
+  'askTeacherInChat',
+  'correctChatAnswer',
+  'listChat',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

@@ -15,6 +15,8 @@ const labelFilter = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('class'), className: z.string().min(1).max(200) }),
 ]);
 
+const trainRequest = z.object({ preset: z.enum(['default', 'fast', 'multi', 'large']).optional(), minutes: z.number().positive().max(600).optional() });
+
 export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getStatus: z.tuple([]),
   listImages: z.tuple([
@@ -136,6 +138,29 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
     }),
   ]),
   listReviewExports: z.tuple([z.number().int().min(1).max(1000)]),
+  getTrainingPlan: z.tuple([trainRequest]),
+  startTraining: z.tuple([trainRequest]),
+  getTrainingProgress: z.tuple([id]),
+  listModelVersions: z.tuple([]),
+  getModelVersion: z.tuple([id]),
+  activateModelVersion: z.tuple([id]),
+  compareModelVersions: z.tuple([id, id]),
+  startClassify: z.tuple([z.object({ imageIds: z.array(id).min(1).max(100_000).optional(), force: z.boolean().optional() })]),
+  findSimilar: z.tuple([id, z.number().int().min(1).max(100)]),
+  findByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
+  getStudentCapabilities: z.tuple([]),
+  askStudent: z.tuple([
+    z.object({
+      imageId: id,
+      question: z.string().trim().min(1).max(4000),
+      history: z.array(z.object({ role: z.enum(['user', 'student']), text: z.string().max(20_000) })).max(100).optional(),
+    }),
+  ]),
+  askTeacherInChat: z.tuple([
+    z.object({ imageId: id, question: z.string().trim().min(1).max(4000), replyTo: id.optional(), streamId: z.string().regex(/^[\w.:-]{1,100}$/).optional() }),
+  ]),
+  correctChatAnswer: z.tuple([z.object({ messageId: id, answer: z.string().trim().min(1).max(20_000), reviewer })]),
+  listChat: z.tuple([id]),
 };
 
 export class InvalidArgumentsError extends Error {

@@ -1,0 +1,577 @@
+// The student as the contract offers it: training jobs (worker thread, progress with loss/ETA/provider, cancel),
+// model versions (detail, activate / roll back with their predictions, compare on the same images), classification
+// jobs that store student proposals, similar images from the student's memory, and the chat over an image.
+// Built on main/core/student (training, inference, versions); nothing here imports Electron or React.
+import { availableParallelism } from 'node:os';
+import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
+import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
+import { providersFromEnv } from '../../../native-models/runtime/session.js';
+import type {
+  AskStudentRequest,
+  ChatCorrection,
+  ChatMessage,
+  ChatTeacherRequest,
+  ClassifyRequest,
+  ClassifyResult,
+  JobInfo,
+  ModelActivation,
+  ModelComparison,
+  ModelDataSnapshot,
+  ModelMetrics,
+  ModelVersionDetail,
+  ModelVersionSummary,
+  SimilarImage,
+  StudentAnswer,
+  StudentCapabilities,
+  TeacherAskResult,
+  TrainingPlan,
+  TrainingProgress,
+  TrainOutcomeInfo,
+  TrainPhase,
+  TrainRequest,
+} from '../contract.js';
+import { nowIso, type Db } from '../db/database.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import { getImage } from '../library/queries.js';
+import type { ReviewService } from '../review/service.js';
+import { labeledImages, type LabeledImage } from '../student/data.js';
+import { startStudentTraining } from '../student/job.js';
+import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
+import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
+import type { EventHub } from '../util/events.js';
+import { choosePlan, estimateEta, PRESET_NAMES } from './plan.js';
+
+export class StudentApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** labels.source_ref of a student prediction (the review code reads the version from it). */
+export const studentRef = (version: number) => `student v${version}`;
+
+const MAX_POINTS = 4000;
+/** Stored class rows per prediction: every class with at least this probability, and always the top two. */
+const MIN_STORED_P = 0.01;
+const CLASSIFY_CHUNK = 8;
+const MAX_COMPARE_IMAGES = 300;
+
+interface ImageRowLite {
+  id: number;
+  path: string;
+  width: number;
+  databar_y: number | null;
+  sha256: string;
+}
+
+interface ChatRow {
+  id: number;
+  image_id: number;
+  role: ChatMessage['role'];
+  text: string;
+  confidence: number | null;
+  model_ref: string | null;
+  reply_to: number | null;
+  annotation_id: number | null;
+  created_at: string;
+}
+
+const toChat = (r: ChatRow): ChatMessage => ({
+  id: r.id,
+  imageId: r.image_id,
+  role: r.role,
+  text: r.text,
+  confidence: r.confidence,
+  modelRef: r.model_ref,
+  replyTo: r.reply_to,
+  annotationId: r.annotation_id,
+  createdAt: r.created_at,
+});
+
+export interface StudentApiDeps {
+  db: Db;
+  dbPath: string;
+  dataDir: string;
+  jobs: JobManager;
+  events: EventHub;
+  review: ReviewService;
+  /** The teacher's interactive ask (egress is checked there). */
+  teacherAsk: (request: { imageId: number; question: string; streamId?: string }) => Promise<TeacherAskResult>;
+}
+
+export class StudentApi {
+  private readonly progress = new Map<number, TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } }>();
+  private trainingJob: number | null = null;
+  private cached: { version: number; student: LoadedStudent } | null = null;
+
+  constructor(private readonly d: StudentApiDeps) {}
+
+  // ---- training ----
+
+  plan(request: TrainRequest): TrainingPlan {
+    const items = labeledImages(this.d.db);
+    const classes: Record<string, number> = {};
+    for (const it of items) classes[it.className] = (classes[it.className] ?? 0) + 1;
+    const cores = availableParallelism();
+    const provider = expectedProvider(this.d.db);
+    const choice = choosePlan({ images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes });
+    const n = Object.keys(classes).length;
+    const blocked =
+      n < 2
+        ? `The student needs reviewed labels of at least 2 classes (found ${n} class${n === 1 ? '' : 'es'} in ${items.length} labelled images). Import a labelled folder or review teacher proposals first.`
+        : this.trainingJob !== null
+          ? `A training run is already going (job #${this.trainingJob}).`
+          : null;
+    return { ...choice, images: items.length, classes, provider, cores, presets: [...PRESET_NAMES], blocked };
+  }
+
+  startTraining(request: TrainRequest): JobInfo {
+    const plan = this.plan(request);
+    if (plan.blocked) throw new StudentApiError('invalid_state', plan.blocked);
+    const { dbPath, dataDir, jobs, events } = this.d;
+    const info = jobs.start('train', { preset: plan.preset, minutes: plan.minutes }, async (ctx) => {
+      this.trainingJob = ctx.id;
+      const t0 = performance.now();
+      const state = {
+        jobId: ctx.id, phase: null, done: 0, total: 0, elapsedS: 0, etaS: plan.estimatedSeconds, provider: plan.provider, preset: plan.preset,
+        points: [], outcome: null, clock: { phaseStartS: 0, finished: {}, estimatedS: plan.estimatedSeconds },
+      } as TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } };
+      this.progress.set(ctx.id, state);
+      const run = startStudentTraining(dbPath, { dataDir, preset: plan.preset, minutes: plan.minutes, jobId: ctx.id }, (p) => {
+        const t = (performance.now() - t0) / 1000;
+        if (p.phase !== state.phase) {
+          if (state.phase) state.clock.finished[state.phase] = t - state.clock.phaseStartS;
+          state.phase = p.phase;
+          state.clock.phaseStartS = t;
+        }
+        state.done = p.done;
+        state.total = p.total;
+        state.elapsedS = t;
+        state.etaS = estimateEta({ phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds });
+        if (p.loss !== undefined && (p.phase === 'head' || p.phase === 'final')) {
+          state.points.push({ t, phase: p.phase, step: p.done, steps: p.total, loss: p.loss });
+          if (state.points.length > MAX_POINTS) state.points.splice(0, state.points.length - MAX_POINTS);
+        }
+        ctx.progress(p.done, p.total, trainMessage(state));
+      });
+      ctx.signal.addEventListener('abort', () => run.cancel(), { once: true });
+      try {
+        const outcome = await run.result;
+        state.outcome = { ...outcome, classes: [...outcome.classes] };
+        state.provider = outcome.provider;
+        state.etaS = 0;
+        state.elapsedS = (performance.now() - t0) / 1000;
+        ctx.progress(state.total, state.total, `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}`);
+        events.emit({ type: 'library-changed' });
+        return state.outcome;
+      } catch (e) {
+        const cancelled = e instanceof TrainingCancelled || ctx.signal.aborted;
+        const last = listVersions(this.d.db).filter((v) => v.id > 0).at(-1);
+        state.outcome = {
+          modelVersion: last?.id ?? 0, status: cancelled ? 'cancelled' : 'failed', trainSeconds: (performance.now() - t0) / 1000, valAccuracy: null, valMacroF1: null,
+          provider: state.provider, activated: false, activeVersion: activeVersion(this.d.db)?.id ?? null, images: plan.images, classes: Object.keys(plan.classes),
+          error: e instanceof Error ? e.message : String(e),
+        };
+        state.etaS = null;
+        throw e;
+      } finally {
+        this.trainingJob = null;
+      }
+    });
+    return info;
+  }
+
+  trainingProgress(jobId: number): TrainingProgress {
+    const s = this.progress.get(jobId);
+    if (s) {
+      const { clock: _clock, ...rest } = s;
+      return { ...rest, points: [...rest.points] };
+    }
+    // A run from before this core started (or another process): what the job row says.
+    const job = this.d.jobs.get(jobId);
+    if (job.kind !== 'train') throw new StudentApiError('invalid_arguments', `job #${jobId} is not a training job`);
+    const params = (this.d.db.prepare(`SELECT params_json FROM jobs WHERE id = ?`).pluck().get(jobId) as string | undefined) ?? '{}';
+    const p = JSON.parse(params) as { preset?: string };
+    return {
+      jobId, phase: null, done: job.progress.done, total: job.progress.total ?? 0, elapsedS: 0, etaS: null, provider: (job.result as TrainOutcomeInfo | null)?.provider ?? 'cpu',
+      preset: p.preset ?? 'default', points: [], outcome: (job.result as TrainOutcomeInfo | null) ?? null,
+    };
+  }
+
+  // ---- versions ----
+
+  listVersions(): ModelVersionSummary[] {
+    return listVersions(this.d.db).map(summary).reverse();
+  }
+
+  version(id: number): ModelVersionDetail {
+    const v = this.mustVersion(id);
+    const snap = v.dataSnapshot as { images?: number; classes?: Record<string, number>; split?: string; train?: [number, number][]; val?: [number, number][] };
+    const labelIds = [...(snap.train ?? []), ...(snap.val ?? [])].map(([, l]) => l);
+    const sources: Record<string, number> = {};
+    const rows = this.d.db
+      .prepare(`SELECT source, source_ref, status, decision_id FROM labels WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(labelIds)) as { source: string; source_ref: string | null; status: string; decision_id: number | null }[];
+    for (const r of rows) {
+      const key =
+        r.source === 'human'
+          ? r.source_ref === 'folder import'
+            ? 'human (folder import)'
+            : 'human (operator)'
+          : `${r.source} (${r.status})`;
+      sources[key] = (sources[key] ?? 0) + 1;
+    }
+    const missing = labelIds.length - rows.length;
+    if (missing > 0) sources['(labels since deleted)'] = missing;
+    const data: ModelDataSnapshot = {
+      images: snap.images ?? labelIds.length, train: snap.train?.length ?? 0, val: snap.val?.length ?? 0, classes: snap.classes ?? {}, sources,
+      split: snap.split ?? '',
+    };
+    const m = v.metrics as { val?: ModelMetrics; headSteps?: number };
+    const metrics: ModelMetrics | null = m.val
+      ? { n: m.val.n, accuracy: m.val.accuracy, macroF1: m.val.macroF1, perClass: m.val.perClass, confusion: m.val.confusion, labels: [...m.val.labels] }
+      : null;
+    return {
+      ...summary(v), data, hyperparams: v.hyperparams, metrics, headSteps: m.headSteps ?? null, dir: v.dir, onnxPath: v.onnxPath,
+      predictions: this.newestPredictionCounts().get(studentRef(v.id)) ?? 0,
+    };
+  }
+
+  /** Images per model version whose newest student prediction it made. */
+  private newestPredictionCounts(): Map<string, number> {
+    const rows = this.d.db
+      .prepare(
+        `SELECT ref, count(*) AS n FROM (SELECT image_id, source_ref AS ref, max(id) FROM labels WHERE source = 'student' AND decision_id IS NULL GROUP BY image_id) GROUP BY ref`,
+      )
+      .all() as { ref: string | null; n: number }[];
+    return new Map(rows.map((r) => [r.ref ?? '', r.n]));
+  }
+
+  activate(id: number): ModelActivation {
+    const v = this.mustVersion(id);
+    if (v.status !== 'completed') throw new StudentApiError('invalid_state', `model version ${id} is ${v.status}; only a completed version can be active`);
+    const db = this.d.db;
+    const previous = activeVersion(db)?.id ?? null;
+    const ref = studentRef(id);
+    let restored = 0;
+    db.transaction(() => {
+      activateVersion(db, id);
+      // Images whose newest prediction is another version's, and which this version classified: show its prediction again
+      // (copied as new rows: labels are append-only; the copy keeps the version and the probabilities).
+      const images = db
+        .prepare(
+          `SELECT n.image_id FROM (SELECT image_id, source_ref, max(id) FROM labels WHERE source = 'student' AND decision_id IS NULL GROUP BY image_id) n
+           WHERE coalesce(n.source_ref, '') != ? AND EXISTS (SELECT 1 FROM labels l WHERE l.image_id = n.image_id AND l.source = 'student' AND l.source_ref = ? AND l.decision_id IS NULL)`,
+        )
+        .pluck()
+        .all(ref, ref) as number[];
+      const rowsOf = db.prepare(
+        `SELECT class_id, confidence FROM labels WHERE image_id = ? AND source = 'student' AND source_ref = ? AND decision_id IS NULL
+           AND created_at = (SELECT max(created_at) FROM labels WHERE image_id = ? AND source = 'student' AND source_ref = ? AND decision_id IS NULL)
+         ORDER BY coalesce(confidence, 0), id`,
+      );
+      const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
+      const now = nowIso();
+      for (const img of images) {
+        for (const r of rowsOf.all(img, ref, img, ref) as { class_id: number; confidence: number | null }[]) insert.run(img, r.class_id, ref, r.confidence, now);
+        restored++;
+      }
+    })();
+    this.cached = null;
+    const other = [...this.newestPredictionCounts()].filter(([r]) => r !== ref).reduce((s, [, n]) => s + n, 0);
+    this.d.events.emit({ type: 'library-changed' });
+    return { active: summary(this.mustVersion(id)), previous, restoredPredictions: restored, otherPredictions: other };
+  }
+
+  async compare(a: number, b: number): Promise<ModelComparison> {
+    const va = this.mustVersion(a);
+    const vb = this.mustVersion(b);
+    for (const v of [va, vb]) if (v.status !== 'completed' || !v.dir) throw new StudentApiError('invalid_state', `model version ${v.id} is ${v.status}: nothing to compare`);
+    const seen = new Set<number>();
+    const valIds = (v: ModelVersion) => ((v.dataSnapshot.val as [number, number][] | undefined) ?? []).map(([img]) => img);
+    for (const v of [va, vb]) for (const key of ['train', 'val']) for (const [img] of (v.dataSnapshot[key] as [number, number][] | undefined) ?? []) seen.add(img);
+    const fresh = labeledImages(this.d.db).filter((it) => !seen.has(it.imageId) && va.labels.includes(it.className) && vb.labels.includes(it.className));
+    const recall = (v: ModelVersion, c: string) => (v.metrics.val as ModelMetrics | undefined)?.perClass[c]?.recall ?? null;
+    const classes = [...new Set([...va.labels, ...vb.labels])].sort();
+    if (fresh.length >= 5) {
+      const sample = fresh.slice(0, MAX_COMPARE_IMAGES);
+      const pa = await this.predictWith(va, sample);
+      const pb = await this.predictWith(vb, sample);
+      const labels = [...new Set([...classes, ...sample.map((s) => s.className)])].sort();
+      const idx = new Map(labels.map((l, i) => [l, i]));
+      const truth = sample.map((s) => idx.get(s.className)!);
+      const sa = score(truth, pa.map((p) => idx.get(p)!), labels);
+      const sb = score(truth, pb.map((p) => idx.get(p)!), labels);
+      const agreement = { both: 0, onlyA: 0, onlyB: 0, neither: 0 };
+      const disagreements: ModelComparison['disagreements'] = [];
+      sample.forEach((s, i) => {
+        const okA = pa[i] === s.className;
+        const okB = pb[i] === s.className;
+        if (okA && okB) agreement.both++;
+        else if (okA) agreement.onlyA++;
+        else if (okB) agreement.onlyB++;
+        else agreement.neither++;
+        if (pa[i] !== pb[i] && disagreements.length < 50) disagreements.push({ imageId: s.imageId, truth: s.className, a: pa[i], b: pb[i] });
+      });
+      return {
+        a, b, basis: 'held-out', n: sample.length,
+        note: `Scored now on ${sample.length} reviewed image${sample.length === 1 ? '' : 's'} that neither version trained on${fresh.length > sample.length ? ` (first ${sample.length} of ${fresh.length})` : ''}.`,
+        accuracy: { a: sa.accuracy, b: sb.accuracy }, macroF1: { a: sa.macroF1, b: sb.macroF1 },
+        perClassRecall: labels.map((c) => ({ className: c, a: sa.perClass[c]?.n ? sa.perClass[c].recall : null, b: sb.perClass[c]?.n ? sb.perClass[c].recall : null })),
+        agreement, disagreements,
+      };
+    }
+    const same = sameSet(valIds(va), valIds(vb)) && valIds(va).length > 0;
+    const acc = (v: ModelVersion) => (typeof v.metrics.valAccuracy === 'number' ? v.metrics.valAccuracy : null);
+    const f1 = (v: ModelVersion) => (typeof v.metrics.valMacroF1 === 'number' ? v.metrics.valMacroF1 : null);
+    return {
+      a, b, basis: same ? 'same-split' : 'recorded', n: same ? valIds(va).length : null,
+      note: same
+        ? `Both versions were validated on the same ${valIds(va).length} held-out images (their split runs); no reviewed image is new to both, so nothing is scored again.`
+        : `Not comparable on the same images: v${a} was validated on ${valIds(va).length} images, v${b} on ${valIds(vb).length}, and only ${fresh.length} reviewed image${fresh.length === 1 ? ' is' : 's are'} new to both (5 needed). The figures are each version's own validation.`,
+      accuracy: { a: acc(va), b: acc(vb) }, macroF1: { a: f1(va), b: f1(vb) },
+      perClassRecall: classes.map((c) => ({ className: c, a: recall(va, c), b: recall(vb, c) })),
+      agreement: null, disagreements: [],
+    };
+  }
+
+  private async predictWith(v: ModelVersion, items: readonly LabeledImage[]): Promise<string[]> {
+    const s = loadStudent(v.dir!);
+    const out: string[] = [];
+    const L = s.manifest.labels;
+    for (let k = 0; k < items.length; k += CLASSIFY_CHUNK) {
+      const chunk = items.slice(k, k + CLASSIFY_CHUNK);
+      const imgs: GreyImage[] = [];
+      for (const it of chunk) imgs.push(await readForStudent(it.path, { y: it.databarY, width: it.width }, s.stem.config.maxSide));
+      const p = await probabilities(s, imgs);
+      for (let i = 0; i < chunk.length; i++) {
+        let best = 0;
+        for (let j = 1; j < L.length; j++) if (p[i * L.length + j] > p[i * L.length + best]) best = j;
+        out.push(L[best]);
+      }
+      await yieldThread();
+    }
+    return out;
+  }
+
+  private mustVersion(id: number): ModelVersion {
+    const v = getVersion(this.d.db, id);
+    if (!v) throw new StudentApiError('not_found', `No model version ${id}.`);
+    return v;
+  }
+
+  private active(): { version: number; student: LoadedStudent } {
+    const v = activeVersion(this.d.db);
+    if (!v || !v.dir) throw new StudentApiError('invalid_state', 'No active student model yet: train one in the Train view (or `emma train`).');
+    if (this.cached?.version !== v.id) this.cached = { version: v.id, student: loadStudent(v.dir) };
+    return this.cached;
+  }
+
+  // ---- classification and search ----
+
+  startClassify(request: ClassifyRequest): JobInfo {
+    const { version, student } = this.active();
+    const { db, events } = this.d;
+    const ref = studentRef(version);
+    return this.d.jobs.start('classify', { ...request, modelVersion: version }, async (ctx) => {
+      const all = (
+        request.imageIds
+          ? (db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(request.imageIds)) as ImageRowLite[])
+          : (db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images ORDER BY id`).all() as ImageRowLite[])
+      );
+      const newest = db.prepare(`SELECT source_ref FROM labels WHERE image_id = ? AND source = 'student' AND decision_id IS NULL ORDER BY id DESC LIMIT 1`).pluck();
+      const todo = request.force ? all : all.filter((r) => newest.get(r.id) !== ref);
+      const result: ClassifyResult = { modelVersion: version, classified: 0, skipped: all.length - todo.length, failed: [], classes: {}, cancelled: false };
+      const L = student.manifest.labels;
+      const classIds = L.map((name) => classId(db, name));
+      const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
+      ctx.progress(0, todo.length, `classifying ${todo.length} image${todo.length === 1 ? '' : 's'} with v${version}${result.skipped ? ` (${result.skipped} already done by it)` : ''}`);
+      let lastEmit = Date.now();
+      for (let k = 0; k < todo.length; k += CLASSIFY_CHUNK) {
+        if (ctx.signal.aborted) {
+          result.cancelled = true;
+          break;
+        }
+        const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
+        const ok: { row: ImageRowLite; img: GreyImage }[] = [];
+        for (const row of chunk) {
+          try {
+            ok.push({ row, img: await readForStudent(row.path, { y: row.databar_y, width: row.width }, student.stem.config.maxSide) });
+          } catch (e) {
+            result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) });
+          }
+        }
+        if (ok.length) {
+          const probs = await probabilities(student, ok.map((o) => o.img));
+          const now = nowIso();
+          db.transaction(() => {
+            ok.forEach(({ row }, i) => {
+              const p = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));
+              const order = p.map((x, j) => j).sort((x, y) => p[y] - p[x]);
+              const keep = order.filter((j, rank) => rank < 2 || p[j] >= MIN_STORED_P);
+              // Lowest first, so the newest row of the image is its top class (what the grid and the review show).
+              for (const j of [...keep].reverse()) insert.run(row.id, classIds[j], ref, p[j], now);
+              result.classes[L[order[0]]] = (result.classes[L[order[0]]] ?? 0) + 1;
+              result.classified++;
+            });
+          })();
+        }
+        ctx.progress(Math.min(todo.length, k + chunk.length), todo.length, `classified ${result.classified} of ${todo.length} with v${version}`);
+        if (Date.now() - lastEmit > 1500) {
+          lastEmit = Date.now();
+          events.emit({ type: 'library-changed' });
+        }
+        await yieldThread();
+      }
+      events.emit({ type: 'library-changed' });
+      return result;
+    });
+  }
+
+  async similar(imageId: number, k: number): Promise<SimilarImage[]> {
+    const { student } = this.active();
+    const row = this.d.db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images WHERE id = ?`).get(imageId) as ImageRowLite | undefined;
+    if (!row) throw new StudentApiError('not_found', `No image with id ${imageId}.`);
+    const img = await readForStudent(row.path, { y: row.databar_y, width: row.width }, student.stem.config.maxSide);
+    const ex = new StemExtractor(student.stem);
+    let feat: Float32Array;
+    try {
+      feat = await ex.extract(img);
+    } finally {
+      await ex.close();
+    }
+    const refs = student.manifest.memoryRefs;
+    const bySha = this.d.db.prepare(`SELECT id FROM images WHERE sha256 = ?`).pluck();
+    const out: SimilarImage[] = [];
+    for (const n of nearest(student.classifier, feat, k + 1)) {
+      const sha = refs[n.index];
+      if (!sha || sha === row.sha256) continue;
+      const id = bySha.get(sha) as number | undefined;
+      if (id === undefined) continue;
+      const label = student.manifest.labels[student.classifier.memoryLabels[n.index]] ?? null;
+      const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, id);
+      out.push({ image, similarity: n.similarity / feat.length, className: label });
+      if (out.length >= k) break;
+    }
+    return out;
+  }
+
+  async findByText(_text: string, _k: number): Promise<SimilarImage[]> {
+    throw new StudentApiError('not_supported', `${this.capabilities().note}`);
+  }
+
+  capabilities(): StudentCapabilities {
+    const v = activeVersion(this.d.db);
+    if (!v) {
+      return { activeVersion: null, classify: false, similar: false, answer: false, findByText: false, note: 'No active student model yet: train one in the Train view.' };
+    }
+    return {
+      activeVersion: v.id, classify: true, similar: true, answer: false, findByText: false,
+      note: `The active model (v${v.id}) classifies images and finds similar ones, but cannot answer questions or search by text yet: the student's language half is not built. Nothing is made up; ask the teacher instead where egress is on.`,
+    };
+  }
+
+  // ---- chat ----
+
+  listChat(imageId: number): ChatMessage[] {
+    getImage(this.d.db, imageId);
+    return (this.d.db.prepare(`SELECT * FROM chat_messages WHERE image_id = ? ORDER BY id`).all(imageId) as ChatRow[]).map(toChat);
+  }
+
+  private addMessage(m: Omit<ChatMessage, 'id' | 'createdAt'>): ChatMessage {
+    const id = Number(
+      this.d.db
+        .prepare(`INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, annotation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(m.imageId, m.role, m.text, m.confidence, m.modelRef, m.replyTo, m.annotationId, nowIso()).lastInsertRowid,
+    );
+    return toChat(this.d.db.prepare(`SELECT * FROM chat_messages WHERE id = ?`).get(id) as ChatRow);
+  }
+
+  private message(id: number): ChatMessage {
+    const r = this.d.db.prepare(`SELECT * FROM chat_messages WHERE id = ?`).get(id) as ChatRow | undefined;
+    if (!r) throw new StudentApiError('not_found', `No chat message ${id}.`);
+    return toChat(r);
+  }
+
+  async ask(request: AskStudentRequest): Promise<StudentAnswer> {
+    getImage(this.d.db, request.imageId);
+    const caps = this.capabilities();
+    if (!caps.answer) {
+      return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
+    }
+    throw new StudentApiError('not_supported', caps.note);
+  }
+
+  async askTeacher(request: ChatTeacherRequest): Promise<ChatMessage> {
+    getImage(this.d.db, request.imageId);
+    let questionId = request.replyTo ?? null;
+    if (questionId !== null) {
+      const q = this.message(questionId);
+      if (q.imageId !== request.imageId || q.role !== 'user') throw new StudentApiError('invalid_arguments', `message ${questionId} is not a question about image ${request.imageId}`);
+    }
+    // Refused before anything is saved or sent while egress is off (the teacher checks it).
+    const r = await this.d.teacherAsk({ imageId: request.imageId, question: request.question, streamId: request.streamId });
+    if (questionId === null) questionId = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null }).id;
+    return this.addMessage({ imageId: request.imageId, role: 'teacher', text: r.answer, confidence: null, modelRef: r.model, replyTo: questionId, annotationId: null });
+  }
+
+  correct(request: ChatCorrection): ChatMessage {
+    const m = this.message(request.messageId);
+    if (m.role !== 'student') throw new StudentApiError('invalid_arguments', `message ${m.id} is not a student answer`);
+    const question = m.replyTo !== null ? this.message(m.replyTo).text : undefined;
+    const decision = this.d.review.annotate({ imageId: m.imageId, kind: 'qa', question, answer: request.answer, reviewer: request.reviewer });
+    const annotationId = decision.after.find((r) => r.table === 'annotations')?.id ?? null;
+    return this.addMessage({ imageId: m.imageId, role: 'correction', text: request.answer, confidence: null, modelRef: request.reviewer, replyTo: m.id, annotationId });
+  }
+}
+
+function summary(v: ModelVersion): ModelVersionSummary {
+  const acc = v.metrics.valAccuracy;
+  const f1 = v.metrics.valMacroF1;
+  return {
+    id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, classes: v.labels,
+    images: typeof v.dataSnapshot.images === 'number' ? v.dataSnapshot.images : null,
+    valAccuracy: typeof acc === 'number' ? acc : null, valMacroF1: typeof f1 === 'number' ? f1 : null,
+    provider: v.provider, durationS: v.durationS, error: v.error, createdAt: v.createdAt, finishedAt: v.finishedAt,
+  };
+}
+
+function expectedProvider(db: Db): string {
+  let env: string[] | undefined;
+  try {
+    env = providersFromEnv();
+  } catch {
+    env = undefined;
+  }
+  if (env?.length) return env[0];
+  const last = listVersions(db).filter((v) => v.status === 'completed' && v.provider).at(-1);
+  return last?.provider ?? 'cpu';
+}
+
+function classId(db: Db, name: string): number {
+  const id = db.prepare(`SELECT id FROM classes WHERE name = ?`).pluck().get(name) as number | undefined;
+  if (id !== undefined) return id;
+  return Number(db.prepare(`INSERT INTO classes (name, created_at) VALUES (?, ?)`).run(name, nowIso()).lastInsertRowid);
+}
+
+function sameSet(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+function trainMessage(s: TrainingProgress): string {
+  const parts = [`${s.phase ?? 'starting'} ${s.done}/${s.total}`];
+  const loss = s.points.at(-1);
+  if (loss && (s.phase === 'head' || s.phase === 'final')) parts.push(`loss ${loss.loss.toFixed(3)}`);
+  if (s.etaS !== null) parts.push(`ETA ${Math.round(s.etaS)} s`);
+  parts.push(s.provider);
+  return parts.join(' · ');
+}
+
+const yieldThread = () => new Promise<void>((resolve) => setImmediate(resolve));

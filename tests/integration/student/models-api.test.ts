@@ -1,0 +1,183 @@
+// The student through the contract, on a real SQLite file with real micrographs (uhcs, folder labels): a training
+// job with live progress and cancel, model versions with their data and metrics, classification jobs storing
+// per-class student proposals the review reads, similar images, activate / roll back with predictions restored,
+// compare on the same images, and the chat (no made-up answers, teacher refused with egress off, corrections).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import type { ClassifyResult, EmmaEvent, JobInfo, TrainOutcomeInfo } from '../../../main/core/contract.js';
+import { dispatch } from '../../../main/core/dispatch.js';
+import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
+
+if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
+
+const SET = join(sharedData, 'uhcs');
+const CLASSES = ['network', 'pearlite', 'spheroidite'];
+const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).sort().slice(from, from + n).map((f) => join(SET, c, f));
+
+describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
+  const tmp = tempDir('emma-models-');
+  let core: EmmaCore;
+  const events: EmmaEvent[] = [];
+  let v1 = 0;
+  let v2 = 0;
+
+  beforeAll(async () => {
+    core = createCore({ dbPath: join(tmp.dir, 'emma.sqlite'), mode: 'cli' });
+    core.events.on((e) => events.push(e));
+    const r = await core.importNow({ paths: CLASSES.flatMap((c) => pick(c, 0, 10)), labelsFromFolders: true });
+    expect(r.imported).toBe(30);
+    // Unlabelled images to classify.
+    const u = await core.importNow({ paths: CLASSES.flatMap((c) => pick(c, 40, 2)) });
+    expect(u.imported).toBe(6);
+  }, 120_000);
+  afterAll(async () => {
+    await core?.close();
+    tmp.cleanup();
+  });
+
+  async function train(preset = 'fast'): Promise<{ job: JobInfo; outcome: TrainOutcomeInfo }> {
+    const started = await core.api.startTraining({ preset });
+    expect(started.kind).toBe('train');
+    const job = await core.jobs.wait(started.id);
+    expect(job.state, job.error ?? '').toBe('done');
+    return { job, outcome: job.result as TrainOutcomeInfo };
+  }
+
+  it('plans from the data: fast preset for 30 images, an estimate, blocked without two classes', async () => {
+    const plan = await core.api.getTrainingPlan({});
+    expect(plan).toMatchObject({ preset: 'fast', images: 30, classes: { network: 10, pearlite: 10, spheroidite: 10 }, blocked: null, provider: 'cpu' });
+    expect(plan.estimatedSeconds).toBeGreaterThan(0);
+    expect(plan.minutes).toBeGreaterThanOrEqual(1);
+    expect(plan.reason).toMatch(/fast preset/);
+    expect((await dispatch(core.api, 'startTraining', [{ preset: 'huge' }])).ok).toBe(false);
+  });
+
+  it('trains as a job with phases, a loss curve, ETA and provider; the result is the outcome', async () => {
+    const { job, outcome } = await train();
+    expect(outcome).toMatchObject({ status: 'completed', activated: true, images: 30, provider: 'cpu' });
+    v1 = outcome.modelVersion;
+    const progress = await core.api.getTrainingProgress(job.id);
+    expect(progress.outcome?.modelVersion).toBe(v1);
+    expect(progress.points.length).toBeGreaterThan(5);
+    expect(new Set(progress.points.map((p) => p.phase))).toEqual(new Set(['head', 'final']));
+    expect(progress.points.every((p) => Number.isFinite(p.loss))).toBe(true);
+    const messages = events.filter((e): e is Extract<EmmaEvent, { type: 'job' }> => e.type === 'job' && e.job.id === job.id).map((e) => e.job.progress.message);
+    // Progress is persisted at most every 200 ms: a 2-second run shows a few of these.
+    expect(messages.some((m) => /^(reading|stem|features|head|final|saving) \d+\/\d+ · .*ETA \d+ s · cpu$/.test(m)), messages.join('\n')).toBe(true);
+    expect(messages.at(-1)).toMatch(/^version \d+: validation accuracy .* on cpu, now active$/);
+  }, 120_000);
+
+  it('lists versions and shows one with its data snapshot, metrics and confusion matrix', async () => {
+    const list = await core.api.listModelVersions();
+    expect(list[0]).toMatchObject({ id: v1, active: true, status: 'completed', classes: CLASSES, images: 30 });
+    const d = await core.api.getModelVersion(v1);
+    expect(d.data).toMatchObject({ images: 30, train: 21, val: 9, sources: { 'human (folder import)': 30 } });
+    expect(d.metrics?.n).toBe(9);
+    expect(d.metrics?.confusion).toHaveLength(3);
+    expect(d.metrics?.confusion.flat().reduce((a, b) => a + b, 0)).toBe(9);
+    expect(Object.keys(d.metrics!.perClass).sort()).toEqual(CLASSES);
+    expect(d.hyperparams).toMatchObject({ preset: 'fast' });
+    expect((await dispatch(core.api, 'getModelVersion', [999])).ok).toBe(false);
+  });
+
+  it('classifies the library as a job: one row per likely class, the top one newest, read by the review', async () => {
+    const started = await core.api.startClassify({});
+    const job = await core.jobs.wait(started.id);
+    expect(job.state, job.error ?? '').toBe('done');
+    const r = job.result as ClassifyResult;
+    expect(r).toMatchObject({ modelVersion: v1, classified: 36, skipped: 0, cancelled: false });
+    const unlabelled = (await core.api.listImages({ offset: 0, limit: 100, filter: { kind: 'any' }, source: 'student' })).items;
+    expect(unlabelled).toHaveLength(6);
+    for (const img of unlabelled) expect(img.label).toMatchObject({ source: 'student', status: 'proposed', sourceRef: `student v${v1}` });
+    const item = await core.api.getReviewItem(unlabelled[0].id);
+    expect(item.student).toMatchObject({ className: unlabelled[0].label!.className, sourceRef: `student v${v1}` });
+    expect(item.student!.margin).not.toBeNull();
+    // Again: nothing new to do for the same version.
+    const again = await core.jobs.wait((await core.api.startClassify({})).id);
+    expect(again.result).toMatchObject({ classified: 0, skipped: 36 });
+  }, 120_000);
+
+  it('finds similar reviewed images from the student memory', async () => {
+    const first = (await core.api.listImages({ offset: 0, limit: 1 })).items[0];
+    const sim = await core.api.findSimilar(first.id, 4);
+    expect(sim).toHaveLength(4);
+    expect(sim.every((s) => s.image.id !== first.id && CLASSES.includes(s.className!))).toBe(true);
+    expect(sim[0].similarity).toBeGreaterThanOrEqual(sim[3].similarity);
+  }, 60_000);
+
+  it('a second version; rolling back restores the first version and its predictions; compare says on what basis', async () => {
+    const { outcome } = await train();
+    v2 = outcome.modelVersion;
+    expect((await core.api.getModelVersion(v2)).parentId).toBe(v1);
+    // Same data, same split: deterministic, no worse, so it became active.
+    expect(outcome.activated).toBe(true);
+    await core.jobs.wait((await core.api.startClassify({ force: true })).id);
+    const some = (await core.api.listImages({ offset: 0, limit: 100, source: 'student' })).items[0];
+    expect(some.label?.sourceRef).toBe(`student v${v2}`);
+
+    const act = await core.api.activateModelVersion(v1);
+    expect(act).toMatchObject({ previous: v2, restoredPredictions: 36, otherPredictions: 0 });
+    expect(act.active).toMatchObject({ id: v1, active: true });
+    expect((await core.api.getImage(some.id)).labels[0]).toMatchObject({ source: 'student', sourceRef: `student v${v1}` });
+    expect((await core.api.getReviewItem(some.id)).student?.sourceRef).toBe(`student v${v1}`);
+    expect((await core.api.getModelVersion(v1)).predictions).toBe(36);
+
+    const cmp = await core.api.compareModelVersions(v1, v2);
+    expect(cmp.basis).toBe('same-split');
+    expect(cmp.n).toBe(9);
+    expect(cmp.perClassRecall.map((c) => c.className)).toEqual(CLASSES);
+
+    // New labelled images neither version saw: scored now on the same images.
+    await core.importNow({ paths: CLASSES.flatMap((c) => pick(c, 60, 2)), labelsFromFolders: true });
+    const fresh = await core.api.compareModelVersions(v1, v2);
+    expect(fresh).toMatchObject({ basis: 'held-out', n: 6 });
+    expect(fresh.agreement!.both + fresh.agreement!.onlyA + fresh.agreement!.onlyB + fresh.agreement!.neither).toBe(6);
+  }, 180_000);
+
+  it('a cancelled training job leaves the active version; a failed or cancelled version cannot be activated', async () => {
+    const before = (await core.api.listModelVersions()).find((v) => v.active)!.id;
+    const started = await core.api.startTraining({ preset: 'fast' });
+    const blocked = await core.api.getTrainingPlan({});
+    expect(blocked.blocked).toMatch(/already going/);
+    await new Promise((r) => setTimeout(r, 300));
+    await core.api.cancelJob(started.id);
+    const job = await core.jobs.wait(started.id);
+    expect(job.state).toBe('cancelled');
+    const versions = await core.api.listModelVersions();
+    expect(versions.find((v) => v.active)!.id).toBe(before);
+    const cancelled = versions.find((v) => v.status === 'cancelled')!;
+    expect(cancelled).toBeDefined();
+    const r = await dispatch(core.api, 'activateModelVersion', [cancelled.id]);
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+  }, 120_000);
+
+  it('chat: no made-up answers, teacher refused while egress is off, a corrected answer becomes a reviewed Q&A pair', async () => {
+    const img = (await core.api.listImages({ offset: 0, limit: 1 })).items[0];
+    const caps = await core.api.getStudentCapabilities();
+    if (!caps.answer) {
+      const a = await core.api.askStudent({ imageId: img.id, question: 'are there bridges between the lines?' });
+      expect(a).toMatchObject({ supported: false, answer: null, message: null });
+      expect(a.note).toMatch(/cannot answer/);
+    }
+    const t = await dispatch(core.api, 'askTeacherInChat', [{ imageId: img.id, question: 'what phase is this?' }]);
+    expect(t).toMatchObject({ ok: false, error: { code: 'egress_disabled' } });
+    expect(await core.api.listChat(img.id)).toEqual([]);
+
+    // A student answer as the language half will store it, corrected by the operator.
+    const now = new Date().toISOString();
+    const q = Number(core.db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (?, 'user', 'what phase is this?', ?)`).run(img.id, now).lastInsertRowid);
+    const s = Number(
+      core.db.prepare(`INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, created_at) VALUES (?, 'student', 'pearlite', 0.4, 'v1', ?, ?)`).run(img.id, q, now).lastInsertRowid,
+    );
+    const c = await core.api.correctChatAnswer({ messageId: s, answer: 'spheroidite: round carbides in ferrite', reviewer: 'mei' });
+    expect(c).toMatchObject({ role: 'correction', replyTo: s, modelRef: 'mei', annotationId: expect.any(Number) });
+    const item = await core.api.getReviewItem(img.id);
+    expect(item.annotations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'qa', question: 'what phase is this?', answer: 'spheroidite: round carbides in ferrite', source: 'human' })]),
+    );
+    expect((await core.api.listChat(img.id)).map((m) => m.role)).toEqual(['user', 'student', 'correction']);
+    expect((await dispatch(core.api, 'correctChatAnswer', [{ messageId: q, answer: 'x', reviewer: 'mei' }])).ok).toBe(false);
+  });
+});

@@ -1,0 +1,35 @@
+// Train-button defaults and the running ETA (pure helpers of main/core/models/plan.ts).
+import { describe, expect, it } from 'vitest';
+import { choosePlan, estimateEta, estimateSeconds } from '../../../main/core/models/plan.js';
+
+describe('training plan', () => {
+  it('chooses the preset from the data size and the hardware', () => {
+    expect(choosePlan({ images: 30, classes: 3, cores: 2, provider: 'cpu' }).preset).toBe('fast');
+    expect(choosePlan({ images: 400, classes: 8, cores: 2, provider: 'cpu' }).preset).toBe('default');
+    expect(choosePlan({ images: 2000, classes: 8, cores: 16, provider: 'cuda' }).preset).toBe('large');
+    expect(choosePlan({ images: 400, classes: 8, cores: 2, provider: 'cpu', preset: 'multi' })).toMatchObject({ preset: 'multi' });
+  });
+
+  it('estimates about a minute for ~400 images on 2 CPU cores, longer on one, and budgets twice that', () => {
+    const s = estimateSeconds('default', 406, 2, 'cpu');
+    expect(s).toBeGreaterThan(40);
+    expect(s).toBeLessThan(120);
+    expect(estimateSeconds('default', 406, 1, 'cpu')).toBeGreaterThan(s);
+    const p = choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu' });
+    expect(p.minutes).toBe(Math.ceil((p.estimatedSeconds * 2) / 60));
+    expect(p.reason).toMatch(/default preset; about \d+ s, budget \d+ min/);
+    expect(choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', minutes: 7 }).minutes).toBe(7);
+  });
+
+  it('ETA follows the current phase rate and scales later phases by how the finished ones went', () => {
+    const base = { estimatedS: 100, finished: {} };
+    // Start: the plan's estimate.
+    expect(estimateEta({ ...base, phase: 'reading', done: 0, total: 100, elapsedS: 0, phaseStartS: 0 })).toBeCloseTo(100, 0);
+    // Half of reading in 5 s: 5 s more for it, later phases as planned.
+    expect(estimateEta({ ...base, phase: 'reading', done: 50, total: 100, elapsedS: 5, phaseStartS: 0 })).toBeCloseTo(5 + 85, 0);
+    // Reading took twice the plan (30 s vs 15 s): later phases are expected twice as long.
+    const slow = estimateEta({ estimatedS: 100, finished: { reading: 30 }, phase: 'stem', done: 0, total: 1, elapsedS: 30, phaseStartS: 30 })!;
+    expect(slow).toBeCloseTo(2 * 85, 0);
+    expect(estimateEta({ ...base, phase: 'saving', done: 1, total: 1, elapsedS: 99, phaseStartS: 98 })).toBe(0);
+  });
+});

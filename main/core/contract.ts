@@ -664,7 +664,8 @@ export interface TrainingPlan {
 export interface TrainPoint {
   /** Seconds since the run started. */
   t: number;
-  phase: 'head' | 'final';
+  /** 'head': the split run (scored on validation); 'final': the shipped run; 'language': the vision-language part. */
+  phase: 'head' | 'final' | 'language';
   step: number;
   steps: number;
   loss: number;

@@ -11,6 +11,8 @@ import { LibraryView } from './library/LibraryView.js';
 import { useRoute, VIEWS, type ViewId } from './app/route.js';
 import { TeacherView } from './teacher/TeacherView.js';
 import { ReviewView } from './review/ReviewView.js';
+import { TrainView } from './train/TrainView.js';
+import { ChatView } from './chat/ChatView.js';
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
@@ -145,6 +147,8 @@ export function App() {
         )}
         {route === 'teacher' && <TeacherView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
         {route === 'review' && <ReviewView onError={setNotice} />}
+        {route === 'train' && <TrainView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
+        {route === 'chat' && <ChatView libraryVersion={jobs.libraryVersion} onError={setNotice} />}
       </div>
       {helpOpen && <HelpOverlay onClose={closeHelp} />}
     </div>

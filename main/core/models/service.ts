@@ -151,8 +151,10 @@ export class StudentApi {
         state.total = p.total;
         state.elapsedS = t;
         state.etaS = estimateEta({ phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds });
+        // The language half reports its steps under phase 'final' with part 'language' (a curve of its own).
+        const part = (p as { part?: string }).part;
         if (p.loss !== undefined && (p.phase === 'head' || p.phase === 'final')) {
-          state.points.push({ t, phase: p.phase, step: p.done, steps: p.total, loss: p.loss });
+          state.points.push({ t, phase: part === 'language' ? 'language' : p.phase, step: p.done, steps: p.total, loss: p.loss });
           if (state.points.length > MAX_POINTS) state.points.splice(0, state.points.length - MAX_POINTS);
         }
         ctx.progress(p.done, p.total, trainMessage(state));

@@ -6,6 +6,8 @@ export const VIEWS = [
   { id: 'library', title: 'Library' },
   { id: 'teacher', title: 'Teacher' },
   { id: 'review', title: 'Review' },
+  { id: 'train', title: 'Train' },
+  { id: 'chat', title: 'Chat' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];

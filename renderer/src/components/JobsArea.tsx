@@ -20,7 +20,7 @@ function ProgressBar({ fraction, label }: { fraction: number | null; label: stri
   );
 }
 
-const JOB_TITLES: Record<string, string> = { import: 'Importing', teacher: 'Teacher run' };
+const JOB_TITLES: Record<string, string> = { import: 'Importing', teacher: 'Teacher run', train: 'Training the student', classify: 'Classifying' };
 
 function jobTitle(job: JobInfo): string {
   const title = JOB_TITLES[job.kind] ?? job.kind;

@@ -1,0 +1,415 @@
+// Chat over an image: pick one from the library (or drop a file), see it with its calibrated scale bar, ask in free
+// text; the active student answers locally with its confidence (or says plainly that it cannot yet). "Ask the
+// teacher too" (only with egress on) answers beside it, streamed. A wrong student answer is corrected in place and
+// becomes a reviewed Q&A pair. "Find similar images" from the student's memory. Chats are saved per image.
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import type { ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities } from '../../../main/core/contract.js';
+import { api, mediaUrl, onEvent } from '../api/index.js';
+import { formatMagnification, formatPixelSize } from '../lib/format.js';
+import { isActive } from '../lib/jobs.js';
+import { pct } from '../lib/plots.js';
+import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
+import './chat.css';
+
+interface Props {
+  libraryVersion: number;
+  onError(message: string): void;
+}
+
+const REVIEWER_KEY = 'emma.reviewer';
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function imageIdFromHash(): number | null {
+  const m = /^#chat\/(\d+)/.exec(window.location.hash);
+  return m ? Number(m[1]) : null;
+}
+
+export function ChatView({ libraryVersion, onError }: Props) {
+  const [imageId, setImageId] = useState<number | null>(imageIdFromHash);
+  const [caps, setCaps] = useState<StudentCapabilities | null>(null);
+  const [egress, setEgress] = useState(false);
+
+  useEffect(() => {
+    const onHash = () => setImageId(imageIdFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => {
+    api.getStudentCapabilities().then(setCaps, (e: unknown) => onError(`Student: ${messageOf(e)}`));
+    api.getTeacherSettings().then((s) => setEgress(s.egress.enabled), () => setEgress(false));
+  }, [libraryVersion, onError]);
+
+  const pick = (id: number) => {
+    window.location.hash = `#chat/${id}`;
+    setImageId(id);
+  };
+
+  return (
+    <div className="chat-view" data-testid="chat-view">
+      <ImagePicker selected={imageId} onPick={pick} libraryVersion={libraryVersion} onError={onError} />
+      {imageId == null ? (
+        <div className="empty-state">
+          <div className="empty-title">Pick an image</div>
+          <p className="muted">Choose one on the left, or drop a micrograph here, then ask about it.</p>
+        </div>
+      ) : (
+        <ImageChat key={imageId} imageId={imageId} caps={caps} egress={egress} onPick={pick} onError={onError} />
+      )}
+    </div>
+  );
+}
+
+function ImagePicker({ selected, onPick, libraryVersion, onError }: { selected: number | null; onPick(id: number): void; libraryVersion: number; onError(m: string): void }) {
+  const [search, setSearch] = useState('');
+  const [items, setItems] = useState<ImageSummary[]>([]);
+  const [total, setTotal] = useState(0);
+  const [dropping, setDropping] = useState(false);
+  const [uploading, setUploading] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    const t = setTimeout(() => {
+      api.listImages({ offset: 0, limit: 120, search: search.trim() || undefined }).then(
+        (r) => {
+          if (!live) return;
+          setItems(r.items);
+          setTotal(r.total);
+        },
+        (e: unknown) => live && onError(`Images: ${messageOf(e)}`),
+      );
+    }, 150);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [search, libraryVersion, onError]);
+
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setDropping(false);
+    const file = Array.from(e.dataTransfer.files).find((f) => /\.(tiff?|png|jpe?g)$/i.test(f.name));
+    if (!file) return onError('Drop a TIFF, PNG or JPEG micrograph.');
+    setUploading(file.name);
+    try {
+      let job = await api.startUpload([{ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }]);
+      while (isActive(job)) {
+        await new Promise((r) => setTimeout(r, 300));
+        job = await api.getJob(job.id);
+      }
+      if (job.state !== 'done') throw new Error(job.error ?? job.state);
+      // The newest image with this name (an upload of a file already in the library finds the earlier copy).
+      const stem = file.name.replace(/\.[^.]+$/, '');
+      const found = await api.listImages({ offset: 0, limit: 1000, search: stem });
+      const hit = found.items.at(-1);
+      if (!hit) throw new Error(`${file.name} was not imported (see the import report)`);
+      onPick(hit.id);
+    } catch (err) {
+      onError(`Upload of ${file.name}: ${messageOf(err)}`);
+    } finally {
+      setUploading(null);
+    }
+  };
+
+  return (
+    <aside
+      className={`chat-picker${dropping ? ' dropping' : ''}`}
+      data-testid="chat-picker"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={() => setDropping(false)}
+      onDrop={(e) => void onDrop(e)}
+    >
+      <input type="search" placeholder="Find an image by name…" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="chat-search" />
+      <div className="muted small">
+        {total} image{total === 1 ? '' : 's'}
+        {total > items.length ? ` (first ${items.length})` : ''} · or drop a file
+        {uploading ? ` · importing ${uploading}…` : ''}
+      </div>
+      <div className="chat-thumbs">
+        {items.map((it) => (
+          <button
+            type="button"
+            key={it.id}
+            className={`chat-thumb${selected === it.id ? ' active' : ''}`}
+            title={it.fileName}
+            onClick={() => onPick(it.id)}
+            data-testid="chat-thumb"
+            data-image-id={it.id}
+          >
+            <img src={mediaUrl(it.id, 'thumb')} alt="" loading="lazy" />
+            <span>{it.fileName}</span>
+          </button>
+        ))}
+      </div>
+    </aside>
+  );
+}
+
+/** The preview fitted in its box, with the calibrated scale bar for the size it is shown at. */
+function ImagePane({ image }: { image: ImageDetail }) {
+  const boxRef = useRef<HTMLDivElement>(null);
+  const [shown, setShown] = useState<{ w: number; natural: number } | null>(null);
+  const [boxW, setBoxW] = useState(0);
+  const imgRef = useRef<HTMLImageElement>(null);
+  const measure = useCallback(() => {
+    const el = imgRef.current;
+    if (el && el.naturalWidth > 0) setShown({ w: el.clientWidth, natural: el.naturalWidth });
+    if (boxRef.current) setBoxW(boxRef.current.clientWidth);
+  }, []);
+  useLayoutEffect(() => {
+    const el = boxRef.current;
+    if (!el) return;
+    const o = new ResizeObserver(measure);
+    o.observe(el);
+    return () => o.disconnect();
+  }, [measure]);
+  const previewScale = shown && image.width > 0 ? shown.natural / image.width : 0;
+  const zoom = shown ? shown.w / shown.natural : 1;
+  return (
+    <div className="chat-image" ref={boxRef} data-testid="chat-image">
+      <img ref={imgRef} src={mediaUrl(image.id, 'preview')} alt={image.fileName} onLoad={measure} />
+      {shown && <ScaleBarOverlay pixelSizeNm={image.pixelSizeNm} previewScale={previewScale} zoom={zoom} viewportWidth={Math.min(boxW, shown.w)} />}
+    </div>
+  );
+}
+
+function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number; caps: StudentCapabilities | null; egress: boolean; onPick(id: number): void; onError(m: string): void }) {
+  const [image, setImage] = useState<ImageDetail | null>(null);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [question, setQuestion] = useState('');
+  const [alsoTeacher, setAlsoTeacher] = useState(false);
+  const [asking, setAsking] = useState(false);
+  const [streaming, setStreaming] = useState<string | null>(null);
+  const [studentNote, setStudentNote] = useState<string | null>(null);
+  const [similar, setSimilar] = useState<SimilarImage[] | null>(null);
+  const [similarBusy, setSimilarBusy] = useState(false);
+  const listRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.getImage(imageId).then((d) => live && setImage(d), (e: unknown) => live && onError(`Image ${imageId}: ${messageOf(e)}`));
+    api.listChat(imageId).then((m) => live && setMessages(m), (e: unknown) => live && onError(`Chat: ${messageOf(e)}`));
+    return () => {
+      live = false;
+    };
+  }, [imageId, onError]);
+
+  useEffect(() => {
+    listRef.current?.scrollTo({ top: listRef.current.scrollHeight });
+  }, [messages, streaming]);
+
+  const canStudent = caps?.answer === true;
+  const teacherOn = egress && alsoTeacher;
+
+  const ask = async (e: FormEvent) => {
+    e.preventDefault();
+    const q = question.trim();
+    if (!q || asking) return;
+    setAsking(true);
+    setStudentNote(null);
+    try {
+      let userId: number | undefined;
+      if (canStudent) {
+        const r = await api.askStudent({ imageId, question: q });
+        if (!r.supported) setStudentNote(r.note);
+        const add = [r.question, r.message].filter((m): m is ChatMessage => m != null);
+        setMessages((list) => [...list, ...add]);
+        userId = r.question?.id;
+      } else if (!teacherOn) {
+        setStudentNote(caps?.note ?? 'The active model cannot answer questions yet.');
+        return;
+      }
+      setQuestion('');
+      if (teacherOn) {
+        const streamId = `chat-${imageId}-${Date.now().toString(36)}`;
+        setStreaming('');
+        const off = onEvent((ev) => {
+          if (ev.type === 'teacher-stream' && ev.streamId === streamId) setStreaming((s) => (s ?? '') + ev.delta);
+        });
+        try {
+          const t = await api.askTeacherInChat({ imageId, question: q, replyTo: userId, streamId });
+          setMessages(await api.listChat(imageId));
+          void t;
+        } catch (err) {
+          onError(`Teacher: ${messageOf(err)}`);
+        } finally {
+          off();
+          setStreaming(null);
+        }
+      }
+    } catch (err) {
+      onError(`Ask: ${messageOf(err)}`);
+    } finally {
+      setAsking(false);
+    }
+  };
+
+  const findSimilar = async () => {
+    setSimilarBusy(true);
+    try {
+      setSimilar(await api.findSimilar(imageId, 8));
+    } catch (err) {
+      onError(`Similar images: ${messageOf(err)}`);
+    } finally {
+      setSimilarBusy(false);
+    }
+  };
+
+  // Group answers under their question (student and teacher side by side).
+  const byReply = new Map<number, ChatMessage[]>();
+  for (const m of messages) if (m.replyTo != null) byReply.set(m.replyTo, [...(byReply.get(m.replyTo) ?? []), m]);
+  const questions = messages.filter((m) => m.role === 'user');
+
+  return (
+    <div className="chat-main">
+      <div className="chat-left">
+        {image ? (
+          <>
+            <div className="chat-image-title">
+              <strong>{image.fileName}</strong>
+              <span className="muted">
+                {formatMagnification(image.magnification)} {image.pixelSizeNm ? `· ${formatPixelSize(image.pixelSizeNm)}` : '· not calibrated'}
+                {image.label ? ` · ${image.label.className} (${image.label.source})` : ''}
+              </span>
+            </div>
+            <ImagePane image={image} />
+          </>
+        ) : (
+          <div className="chat-image muted">Loading…</div>
+        )}
+        <div className="row">
+          <button type="button" onClick={() => void findSimilar()} disabled={!caps?.similar || similarBusy} data-testid="find-similar" title={caps?.similar ? '' : caps?.note}>
+            {similarBusy ? 'Searching…' : 'Find similar images'}
+          </button>
+          {caps && <span className="muted small">{caps.activeVersion ? `student v${caps.activeVersion}` : 'no student model yet'}</span>}
+        </div>
+        {similar && (
+          <div className="similar-strip" data-testid="similar-results">
+            {similar.length === 0 && <span className="muted">No reviewed image is similar enough.</span>}
+            {similar.map((s) => (
+              <button type="button" key={s.image.id} className="chat-thumb" onClick={() => onPick(s.image.id)} title={`${s.image.fileName}: ${s.className ?? ''}, similarity ${s.similarity.toFixed(2)}`} data-testid="similar-item">
+                <img src={mediaUrl(s.image.id, 'thumb')} alt="" />
+                <span>
+                  {s.className ?? '—'} · {s.similarity.toFixed(2)}
+                </span>
+              </button>
+            ))}
+          </div>
+        )}
+      </div>
+      <div className="chat-right">
+        {caps && !caps.answer && (
+          <div className="banner" role="status" data-testid="chat-unsupported">
+            <span>{caps.note}</span>
+          </div>
+        )}
+        <div className="chat-messages" ref={listRef} data-testid="chat-messages">
+          {questions.length === 0 && <p className="muted">No questions about this image yet.</p>}
+          {questions.map((q) => (
+            <div key={q.id} className="chat-turn">
+              <div className="chat-bubble user" data-testid="chat-question">
+                {q.text}
+              </div>
+              <div className="chat-answers">
+                {(byReply.get(q.id) ?? [])
+                  .filter((m) => m.role !== 'correction')
+                  .map((m) => (
+                    <Answer key={m.id} message={m} corrections={byReply.get(m.id) ?? []} onCorrected={(c) => setMessages((l) => [...l, c])} onError={onError} />
+                  ))}
+              </div>
+            </div>
+          ))}
+          {streaming != null && (
+            <div className="chat-bubble teacher streaming" data-testid="teacher-streaming">
+              <div className="chat-who">teacher (streaming)</div>
+              {streaming || '…'}
+            </div>
+          )}
+        </div>
+        {studentNote && (
+          <p className="muted small" data-testid="chat-student-note">
+            {studentNote}
+          </p>
+        )}
+        <form className="chat-ask" onSubmit={(e) => void ask(e)}>
+          <textarea
+            value={question}
+            onChange={(e) => setQuestion(e.target.value)}
+            placeholder={canStudent ? 'Ask about this image, e.g. "are there bridges between the lines?"' : 'The student cannot answer yet; switch on "ask the teacher too" (egress on) to ask the teacher.'}
+            rows={2}
+            data-testid="chat-input"
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                (e.currentTarget.form as HTMLFormElement | null)?.requestSubmit();
+              }
+            }}
+          />
+          <div className="row">
+            <button type="submit" className="primary" disabled={asking || !question.trim() || (!canStudent && !teacherOn)} data-testid="chat-send">
+              {asking ? 'Asking…' : 'Ask'}
+            </button>
+            <label className="checkbox" title={egress ? 'Sends this image and question to the teacher (recorded in the audit log)' : 'Teacher egress is off for this project: nothing leaves this PC'}>
+              <input type="checkbox" checked={teacherOn} disabled={!egress} onChange={(e) => setAlsoTeacher(e.target.checked)} data-testid="chat-also-teacher" />
+              Ask the teacher too {egress ? '' : '(egress off)'}
+            </label>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}
+
+function Answer({ message: m, corrections, onCorrected, onError }: { message: ChatMessage; corrections: ChatMessage[]; onCorrected(c: ChatMessage): void; onError(e: string): void }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(m.text);
+  const [saving, setSaving] = useState(false);
+  const correction = corrections.at(-1);
+  const save = async () => {
+    const reviewer = localStorage.getItem(REVIEWER_KEY) || 'operator';
+    setSaving(true);
+    try {
+      onCorrected(await api.correctChatAnswer({ messageId: m.id, answer: text.trim(), reviewer }));
+      setEditing(false);
+    } catch (e) {
+      onError(`Correction: ${messageOf(e)}`);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <div className={`chat-bubble ${m.role}${correction ? ' corrected' : ''}`} data-testid={`chat-answer-${m.role}`}>
+      <div className="chat-who">
+        {m.role === 'student' ? `student ${m.modelRef ?? ''}` : `teacher ${m.modelRef ?? ''}`}
+        {m.confidence != null && <span className="chat-conf"> · confidence {pct(m.confidence, 0)}</span>}
+      </div>
+      <div className={correction ? 'struck' : ''}>{m.text}</div>
+      {correction && (
+        <div className="chat-correction" data-testid="chat-correction">
+          <span className="chat-who">corrected by {correction.modelRef} · saved as a reviewed Q&amp;A pair</span>
+          <div>{correction.text}</div>
+        </div>
+      )}
+      {m.role === 'student' && !editing && (
+        <button type="button" className="link small" onClick={() => setEditing(true)} data-testid="chat-correct">
+          {correction ? 'Correct again' : 'Correct'}
+        </button>
+      )}
+      {editing && (
+        <div className="chat-edit">
+          <textarea value={text} onChange={(e) => setText(e.target.value)} rows={2} data-testid="chat-correct-input" />
+          <div className="row">
+            <button type="button" className="primary" disabled={saving || !text.trim()} onClick={() => void save()} data-testid="chat-correct-save">
+              Save correction
+            </button>
+            <button type="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

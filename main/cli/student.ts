@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { classifyPaths, evaluateFolder, PRESETS, trainStudent, TrainingCancelled } from '../core/student/service.js';
 import { activateVersion, listVersions } from '../core/student/versions.js';
+import { answer, closeLanguageModels, NoLanguageModel } from '../core/student/language.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 export const STUDENT_COMMANDS = ['train', 'eval', 'classify', 'ask', 'models'] as const;
 
@@ -92,12 +95,20 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         return 0;
       }
       case 'ask': {
-        if (positionals.length !== 2) throw new Error('emma ask takes an image and a question');
-        // The vision-language part of the student (text encoder, image-grounded decoder) is not built yet.
-        // Say so plainly instead of inventing an answer.
-        const message = 'the student cannot answer questions yet: only its image classifier is implemented (see `emma classify`)';
-        out(json, { answer: null, confidence: null, supported: false, message }, `emma: ${message}`);
-        return 3;
+        if (positionals.length !== 2) throw new Error('emma ask takes an image (a file, or a library image id) and a question');
+        const [img, question] = positionals;
+        const image = /^\d+$/.test(img) && !existsSync(img) ? Number(img) : resolve(img);
+        try {
+          const a = await answer(core.db, image, question);
+          out(json, { answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion }, `${a.text}\n(confidence ${a.confidence.toFixed(2)}, model version ${a.modelVersion})`);
+          return 0;
+        } catch (e) {
+          if (!(e instanceof NoLanguageModel)) throw e;
+          out(json, { answer: null, confidence: null, modelVersion: null, error: e.message }, `emma: ${e.message}`);
+          return 3;
+        } finally {
+          await closeLanguageModels();
+        }
       }
       case 'models': {
         if (values.activate) activateVersion(core.db, Number(values.activate));

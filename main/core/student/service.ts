@@ -11,27 +11,46 @@ import { readGray } from '../library/decode.js';
 import { inspectImage } from '../library/inspect.js';
 import { labeledImages, libraryImages, splitByHash, type LabeledImage } from './data.js';
 import { activeVersion, completeVersion, endVersion, getVersion, startVersion } from './versions.js';
+import { saveLanguage, trainLanguage, type LanguagePreset, type TrainedLanguage } from './language.js';
+import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/student/vlm.js';
 
 export interface Preset {
   readonly stem: StemConfig;
   readonly head: HeadOptions;
   /** Library images the stem's dictionary learns from (unlabelled included). */
   readonly stemImages: number;
+  /** The vision-language part (trained when the database holds reviewed captions or Q&A pairs). */
+  readonly language: LanguagePreset;
 }
+
+export const DEFAULT_LANGUAGE: LanguagePreset = { size: DEFAULT_VLM_SIZE, weights: DEFAULT_VLM_WEIGHTS, train: DEFAULT_VLM_TRAIN, vocabSize: 640 };
+const FAST_LANGUAGE: LanguagePreset = {
+  size: { ...DEFAULT_VLM_SIZE, dim: 64, heads: 2, textLayers: 1, decoderLayers: 1, embedDim: 32, seq: 48 },
+  weights: DEFAULT_VLM_WEIGHTS, train: { ...DEFAULT_VLM_TRAIN, steps: 150, batch: 16, lr: 3e-3 }, vocabSize: 400,
+};
+const LARGE_LANGUAGE: LanguagePreset = {
+  size: { ...DEFAULT_VLM_SIZE, dim: 256, heads: 8, textLayers: 4, decoderLayers: 4, imageLayers: 2, embedDim: 128 },
+  weights: DEFAULT_VLM_WEIGHTS, train: { ...DEFAULT_VLM_TRAIN, steps: 4000, batch: 64, lr: 1e-3 }, vocabSize: 1024,
+};
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
   /** Trains in well under a minute on 2 CPU cores for a few hundred images. */
-  default: { stem: DEFAULT_STEM, head: DEFAULT_HEAD, stemImages: 400 },
+  default: { stem: DEFAULT_STEM, head: DEFAULT_HEAD, stemImages: 400, language: DEFAULT_LANGUAGE },
   /** Seconds: tests and quick checks. */
-  fast: { stem: { ...DEFAULT_STEM, atoms: 8, levels: 4 }, head: { ...DEFAULT_HEAD, hidden: 0, steps: 60, batch: 16 }, stemImages: 40 },
+  fast: { stem: { ...DEFAULT_STEM, atoms: 8, levels: 4 }, head: { ...DEFAULT_HEAD, hidden: 0, steps: 60, batch: 16 }, stemImages: 40, language: FAST_LANGUAGE },
   /** More atoms and a wider head: for a GPU or a long CPU run. */
   /** Three atom sizes (5, 7, 11 px) in one stem. */
-  multi: { stem: { ...DEFAULT_STEM, extraPatches: [5, 11] }, head: DEFAULT_HEAD, stemImages: 400 },
-  large: { stem: { ...DEFAULT_STEM, atoms: 48 }, head: { ...DEFAULT_HEAD, hidden: 1024, steps: 2400 }, stemImages: 1000 },
+  multi: { stem: { ...DEFAULT_STEM, extraPatches: [5, 11] }, head: DEFAULT_HEAD, stemImages: 400, language: DEFAULT_LANGUAGE },
+  large: { stem: { ...DEFAULT_STEM, atoms: 48 }, head: { ...DEFAULT_HEAD, hidden: 1024, steps: 2400 }, stemImages: 1000, language: LARGE_LANGUAGE },
 };
 
 export interface TrainProgress {
   readonly phase: 'reading' | 'stem' | 'features' | 'head' | 'final' | 'saving';
+  /**
+   * Set while the vision-language part trains (reported under phase 'final', the shipped version):
+   * 'language-data' = measuring images and tokenizing reviewed text, 'language' = optimizer steps.
+   */
+  readonly part?: 'language-data' | 'language';
   readonly done: number;
   readonly total: number;
   readonly loss?: number;
@@ -62,6 +81,8 @@ export interface TrainOutcome {
   readonly activeVersion: number | null;
   readonly images: number;
   readonly classes: readonly string[];
+  /** The vision-language part: null when the database held no reviewed captions or Q&A pairs. */
+  readonly language: { readonly examples: number; readonly images: number; readonly steps: number; readonly loss: number | null } | null;
   readonly error?: string;
 }
 
@@ -150,7 +171,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     train: train.map((i) => [i.imageId, i.labelId]),
     val: val.map((i) => [i.imageId, i.labelId]),
   };
-  const hyper = { preset: presetName, stem: preset.stem, head: preset.head, stemImages: preset.stemImages, minutes: o.minutes ?? null };
+  const hyper = { preset: presetName, stem: preset.stem, head: preset.head, stemImages: preset.stemImages, language: preset.language, minutes: o.minutes ?? null };
   const id = startVersion(db, { preset: presetName, dataSnapshot: snapshot, hyperparams: hyper, jobId: o.jobId });
   const seconds = () => (performance.now() - t0) / 1000;
   const cancelled = () => o.signal?.aborted === true || o.isCancelled?.() === true;
@@ -212,21 +233,39 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
     checkCancel();
     provider = final.provider;
+    // 6. The vision-language part, on the same frozen stem features (a worker thread of its own).
+    const language: TrainedLanguage | null = await trainLanguage({
+      db, stem, extractor, mean: final.head.mean!, std: final.head.std!,
+      features: new Map(all.map((it, k) => [it.imageId, feats.subarray(k * D, (k + 1) * D)])),
+      readImage: (r) => readForStudent(r.path, { y: r.databar_y, width: r.width }, preset.stem.maxSide),
+      preset: preset.language, checkCancel, isCancelled: cancelled, deadline: Number.isFinite(deadline) ? deadline - performance.now() + Date.now() : null,
+      worker: o.worker ?? true,
+      onProgress: (part, done, total, loss) => progress({ phase: 'final', part, done, total, loss }),
+    }, () => { throw new TrainingCancelled(); });
+    checkCancel();
     progress({ phase: 'saving', done: 0, total: 1 });
     const dir = resolve(o.dataDir, 'models', `v${id}`);
     const manifestPath = saveStudent(dir, stem, final, all.map((it) => it.sha256), { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null });
+    const languageManifest = language ? saveLanguage(dir, language) : null;
+    const languageSummary = language
+      ? { examples: language.examples, images: language.images, steps: language.vlm.steps, loss: language.vlm.lastLoss?.loss ?? null }
+      : null;
     // 6. Becomes active only if it is no worse than the active version on images that version never saw.
     const prev = activeVersion(db);
     const activate = prev === null || (await noWorseThan(prev.id, db, valScores, val, labels, images));
     const trainSeconds = seconds();
     completeVersion(db, id, {
-      metrics: valScores ? { valAccuracy: valScores.accuracy, valMacroF1: valScores.macroF1, val: valScores, headSteps: final.steps } : { headSteps: final.steps },
+      metrics: {
+        ...(valScores ? { valAccuracy: valScores.accuracy, valMacroF1: valScores.macroF1, val: valScores } : {}),
+        headSteps: final.steps,
+        language: languageManifest ? { ...languageSummary, lastLoss: languageManifest.lastLoss, config: languageManifest.config } : null,
+      },
       labels, provider, durationS: trainSeconds, dir, manifestPath, onnxPath: join(dir, 'head.onnx'), activate,
     });
     progress({ phase: 'saving', done: 1, total: 1 });
     return {
       modelVersion: id, status: 'completed', trainSeconds, valAccuracy: valScores?.accuracy ?? null, valMacroF1: valScores?.macroF1 ?? null,
-      provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels,
+      provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels, language: languageSummary,
     };
   } catch (e) {
     const cancelled = e instanceof TrainingCancelled;

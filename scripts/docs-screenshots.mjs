@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import sharp from 'sharp';
 
-const shots = ['library', 'image-view', 'teacher', 'review'];
+const shots = ['library', 'image-view', 'teacher', 'review', 'train', 'chat'];
 const r = spawnSync('npm', ['run', 'test:e2e'], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status || 1);
 mkdirSync('docs', { recursive: true });

@@ -455,7 +455,7 @@ export class StudentApi {
       if (id === undefined) continue;
       const label = student.manifest.labels[student.classifier.memoryLabels[n.index]] ?? null;
       const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, id);
-      out.push({ image, similarity: n.similarity / feat.length, className: label });
+      out.push({ image, similarity: n.similarity, className: label });
       if (out.length >= k) break;
     }
     return out;

@@ -105,6 +105,9 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     expect(sim).toHaveLength(4);
     expect(sim.every((s) => s.image.id !== first.id && CLASSES.includes(s.className!))).toBe(true);
     expect(sim[0].similarity).toBeGreaterThanOrEqual(sim[3].similarity);
+    // Cosine similarity of unit vectors.
+    expect(sim[0].similarity).toBeGreaterThan(0.05);
+    expect(sim[0].similarity).toBeLessThanOrEqual(1.0001);
   }, 60_000);
 
   it('a second version; rolling back restores the first version and its predictions; compare says on what basis', async () => {

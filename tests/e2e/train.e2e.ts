@@ -1,0 +1,138 @@
+// Train and chat in browser mode on real micrographs: import a labelled folder (uhcs, folder labels) through the UI,
+// press Train, watch progress, see the new version with its metrics, classify, train again, roll back (the first
+// version and its predictions come back), then the chat over an image: the student's answer (or its plain
+// statement that it cannot answer yet) and similar images. Screenshots: test-results/train.png, chat.png.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { startServer, type RunningServer } from '../../main/server/http-server.js';
+import { launchChromium } from '../support/browser.js';
+import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
+
+if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
+
+const rendererDir = join(repoRoot, 'dist', 'renderer');
+const artifacts = join(repoRoot, 'test-results');
+const CLASSES = ['network', 'pearlite', 'spheroidite'];
+const PER_CLASS = 12;
+
+describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
+  let core: EmmaCore;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let cleanup: () => void;
+  let folder: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first');
+    const t = tempDir();
+    cleanup = t.cleanup;
+    // A small labelled ImageFolder tree of real uhcs micrographs (copied to a temp folder, never into the repo).
+    folder = join(t.dir, 'uhcs-small');
+    for (const c of CLASSES) {
+      mkdirSync(join(folder, c), { recursive: true });
+      for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(folder, c, f));
+    }
+    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });
+    server = await startServer({ core, rendererDir });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.openUrl);
+    mkdirSync(artifacts, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await core?.close();
+    cleanup?.();
+  });
+
+  it('imports a labelled folder, trains from the Train view with live progress, and shows the version with metrics', async () => {
+    await page.getByTestId('import-path-input').fill(folder);
+    const box = page.getByTestId('import-labels-checkbox');
+    if (!(await box.isChecked())) await box.click();
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-report').waitFor({ state: 'visible', timeout: 60_000 });
+    expect((await page.getByTestId('import-report').innerText()).replace(/\s+/g, ' ')).toMatch(new RegExp(`imported ${3 * PER_CLASS}\\b`, 'i'));
+
+    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
+    await page.getByTestId('nav-train').click();
+    await expect.poll(() => page.getByTestId('train-plan').innerText(), { timeout: 10_000 }).toMatch(/36 reviewed images in 3 classes/);
+    expect(await page.getByTestId('train-estimate').innerText()).toMatch(/^about \d+ (s|minutes?) on CPU$/);
+
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-progress').waitFor({ timeout: 10_000 });
+    // Progress while it runs: a phase, the provider; then the outcome with the loss curve drawn.
+    await expect.poll(() => page.getByTestId('train-phase').innerText(), { timeout: 20_000 }).not.toBe('');
+    await page.getByTestId('train-outcome').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('train-outcome').getAttribute('data-activated')).toBe('true');
+    expect(await page.getByTestId('train-outcome').innerText()).toMatch(/Version v1: validation accuracy \d+\.\d%/);
+    expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(5);
+    expect(await page.getByTestId('loss-chart').locator('path').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('train-provider').innerText()).toBe('cpu');
+    expect(await page.getByTestId('train-val-acc').innerText()).toMatch(/\d+\.\d%/);
+
+    // The version with its data snapshot and metrics, confusion matrix as a picture.
+    await page.getByTestId('version-detail').waitFor();
+    expect(await page.getByTestId('version-row').count()).toBe(1);
+    expect(await page.getByTestId('active-badge').count()).toBe(1);
+    expect(await page.getByTestId('detail-sources').innerText()).toMatch(/36 human \(folder import\)/);
+    expect(await page.getByTestId('confusion-matrix').locator('rect').count()).toBe(9);
+    expect(await page.getByTestId('recall-bars').locator('text').count()).toBeGreaterThanOrEqual(6);
+    await page.screenshot({ path: join(artifacts, 'train.png'), fullPage: false });
+  });
+
+  it('classifies the library, trains again, and rolling back restores the first version and its predictions', async () => {
+    await page.getByTestId('classify-library').click();
+    await expect.poll(() => page.getByTestId('classify-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+    expect(await page.getByTestId('classify-status').innerText()).toMatch(/v1 classified 36 images/);
+    const first = (await core.api.listImages({ offset: 0, limit: 1 })).items[0];
+    expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');
+
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-outcome').getAttribute('data-version'), { timeout: 60_000 }).toBe('2');
+    await expect.poll(() => page.getByTestId('version-row').count()).toBe(2);
+    await page.getByTestId('classify-library').click();
+    await expect.poll(() => page.getByTestId('classify-status').innerText(), { timeout: 30_000 }).toMatch(/v2 classified 36 images/);
+    expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v2');
+
+    // Roll back to v1.
+    const v1row = page.locator('[data-testid="version-row"][data-version="1"]');
+    await v1row.getByTestId('version-activate').click();
+    await expect.poll(() => page.getByTestId('train-notice').innerText(), { timeout: 10_000 }).toMatch(/v1 is active now \(was v2\)\. Its predictions are shown again on 36 images/);
+    await expect.poll(() => v1row.getAttribute('data-active')).toBe('true');
+    expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');
+    expect((await core.api.listModelVersions()).find((v) => v.active)?.id).toBe(1);
+
+    // Compare the two on what the stored data allows.
+    await page.getByTestId('compare-run').click();
+    await page.getByTestId('compare-result').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('compare-result').getAttribute('data-basis')).toBe('same-split');
+  });
+
+  it('chats over an image: the student answers (or says it cannot yet), and finds similar images', async () => {
+    await page.getByTestId('nav-chat').click();
+    await page.getByTestId('chat-view').waitFor({ timeout: 10_000 });
+    await page.getByTestId('chat-thumb').first().click();
+    await page.getByTestId('chat-image').locator('img').waitFor();
+    await expect.poll(() => page.getByTestId('scale-bar').count(), { timeout: 10_000 }).toBe(1);
+    const caps = await core.api.getStudentCapabilities();
+    if (caps.answer) {
+      await page.getByTestId('chat-input').fill('what is the microstructure?');
+      await page.getByTestId('chat-send').click();
+      await page.getByTestId('chat-answer-student').first().waitFor({ timeout: 20_000 });
+      expect(await page.getByTestId('chat-answer-student').first().innerText()).toMatch(/confidence \d+%/);
+    } else {
+      expect(await page.getByTestId('chat-unsupported').innerText()).toMatch(/cannot answer questions/);
+      expect(await page.getByTestId('chat-send').isDisabled()).toBe(true);
+      expect(await page.getByTestId('chat-also-teacher').isDisabled()).toBe(true);
+    }
+    await page.getByTestId('find-similar').click();
+    await expect.poll(() => page.getByTestId('similar-item').count(), { timeout: 20_000 }).toBeGreaterThan(3);
+    await page.screenshot({ path: join(artifacts, 'chat.png'), fullPage: false });
+  });
+});

@@ -104,7 +104,7 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
           return 0;
         } catch (e) {
           if (!(e instanceof NoLanguageModel)) throw e;
-          out(json, { answer: null, confidence: null, modelVersion: null, error: e.message }, `emma: ${e.message}`);
+          out(json, { answer: null, confidence: null, modelVersion: null, supported: false, error: e.message }, `emma: ${e.message}`);
           return 3;
         } finally {
           await closeLanguageModels();

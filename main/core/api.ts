@@ -13,6 +13,7 @@ import { defaultKeyProvider, type TeacherKeyProvider } from './teacher/keys.js';
 import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
+import { closeLanguageModels } from './student/language.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -182,6 +183,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     },
     async close() {
       await jobs.shutdown();
+      await closeLanguageModels();
       db.close();
     },
   };

@@ -36,6 +36,7 @@ import { getImage } from '../library/queries.js';
 import type { ReviewService } from '../review/service.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
+import { answer as studentAnswer, embed as studentEmbed, embedText as studentEmbedText, type Turn } from '../student/language.js';
 import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import type { EventHub } from '../util/events.js';
@@ -58,6 +59,7 @@ const MAX_POINTS = 4000;
 const MIN_STORED_P = 0.01;
 const CLASSIFY_CHUNK = 8;
 const MAX_COMPARE_IMAGES = 300;
+const MAX_TEXT_SEARCH = 2000;
 
 interface ImageRowLite {
   id: number;
@@ -461,8 +463,29 @@ export class StudentApi {
     return out;
   }
 
-  async findByText(_text: string, _k: number): Promise<SimilarImage[]> {
-    throw new StudentApiError('not_supported', `${this.capabilities().note}`);
+  /** Library images ranked by the student's image–text similarity to `text` (the first MAX_TEXT_SEARCH images, embeddings cached per version). */
+  async findByText(text: string, k: number): Promise<SimilarImage[]> {
+    const caps = this.capabilities();
+    if (!caps.findByText) throw new StudentApiError('not_supported', caps.note);
+    const q = (await studentEmbedText(this.d.db, text)).vector;
+    const ids = this.d.db.prepare(`SELECT id FROM images ORDER BY id LIMIT ?`).pluck().all(MAX_TEXT_SEARCH) as number[];
+    const scored: { id: number; s: number }[] = [];
+    for (const id of ids) {
+      try {
+        const v = (await studentEmbed(this.d.db, id)).vector;
+        let dot = 0;
+        for (let j = 0; j < v.length; j++) dot += v[j] * q[j];
+        scored.push({ id, s: dot });
+      } catch {
+        // an unreadable image is left out of the search
+      }
+      await yieldThread();
+    }
+    scored.sort((a, b) => b.s - a.s);
+    return scored.slice(0, k).map(({ id, s }) => {
+      const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, id);
+      return { image, similarity: s, className: image.label?.className ?? null };
+    });
   }
 
   capabilities(): StudentCapabilities {
@@ -470,9 +493,17 @@ export class StudentApi {
     if (!v) {
       return { activeVersion: null, classify: false, similar: false, answer: false, findByText: false, note: 'No active student model yet: train one in the Train view.' };
     }
+    let language = false;
+    try {
+      language = (this.active().student.manifest as { language?: unknown }).language != null;
+    } catch {
+      language = false;
+    }
     return {
-      activeVersion: v.id, classify: true, similar: true, answer: false, findByText: false,
-      note: `The active model (v${v.id}) classifies images and finds similar ones, but cannot answer questions or search by text yet: the student's language half is not built. Nothing is made up; ask the teacher instead where egress is on.`,
+      activeVersion: v.id, classify: true, similar: true, answer: language, findByText: language,
+      note: language
+        ? `The active model (v${v.id}) answers questions about an image, classifies it and finds similar images, on this PC.`
+        : `The active model (v${v.id}) classifies images and finds similar ones, but cannot answer questions or search by text: it was trained without reviewed captions or Q&A pairs. Review some (or correct teacher answers) and train again; nothing is made up meanwhile. Ask the teacher instead where egress is on.`,
     };
   }
 
@@ -504,7 +535,24 @@ export class StudentApi {
     if (!caps.answer) {
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
-    throw new StudentApiError('not_supported', caps.note);
+    const turns: Turn[] = [];
+    if (request.history) {
+      for (let i = 0; i + 1 < request.history.length; i++) {
+        const [q, a] = [request.history[i], request.history[i + 1]];
+        if (q.role === 'user' && a.role === 'student') turns.push({ question: q.text, answer: a.text });
+      }
+    } else {
+      const saved = this.listChat(request.imageId);
+      for (const a of saved) {
+        if (a.role !== 'student' || a.replyTo == null) continue;
+        const q = saved.find((m) => m.id === a.replyTo);
+        if (q) turns.push({ question: q.text, answer: a.text });
+      }
+    }
+    const r = await studentAnswer(this.d.db, request.imageId, request.question, turns);
+    const question = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null });
+    const message = this.addMessage({ imageId: request.imageId, role: 'student', text: r.text, confidence: r.confidence, modelRef: `v${r.modelVersion}`, replyTo: question.id, annotationId: null });
+    return { supported: true, answer: r.text, confidence: r.confidence, modelVersion: r.modelVersion, note: null, question, message };
   }
 
   async askTeacher(request: ChatTeacherRequest): Promise<ChatMessage> {

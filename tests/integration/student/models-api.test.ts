@@ -183,4 +183,32 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     expect((await core.api.listChat(img.id)).map((m) => m.role)).toEqual(['user', 'student', 'correction']);
     expect((await dispatch(core.api, 'correctChatAnswer', [{ messageId: q, answer: 'x', reviewer: 'mei' }])).ok).toBe(false);
   });
+  it('with reviewed Q&A pairs the new version answers in the chat (saved per image) and searches by text', async () => {
+    const labelled = (await core.api.listImages({ offset: 0, limit: 100, filter: { kind: 'labelled' }, source: 'human' })).items;
+    for (const img of labelled) {
+      await core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} steel microstructure`, reviewer: 'mei' });
+    }
+    const { outcome } = await train();
+    const act = await core.api.activateModelVersion(outcome.modelVersion);
+    expect(act.active.id).toBe(outcome.modelVersion);
+    const caps = await core.api.getStudentCapabilities();
+    expect(caps).toMatchObject({ activeVersion: outcome.modelVersion, answer: true, findByText: true });
+    const img = labelled[1]; // labelled[0] has the corrected chat above
+    const t0 = performance.now();
+    const a = await core.api.askStudent({ imageId: img.id, question: 'what is the microstructure?' });
+    const ms = performance.now() - t0;
+    expect(a).toMatchObject({ supported: true, modelVersion: outcome.modelVersion, answer: expect.any(String) });
+    expect(a.answer!.length).toBeGreaterThan(0);
+    expect(a.confidence).toBeGreaterThan(0);
+    expect(a.confidence).toBeLessThanOrEqual(1);
+    expect(ms).toBeLessThan(20_000);
+    const b = await core.api.askStudent({ imageId: img.id, question: 'and what is it called?' });
+    expect(b.supported).toBe(true);
+    const chat = await core.api.listChat(img.id);
+    expect(chat.map((m) => m.role)).toEqual(['user', 'student', 'user', 'student']);
+    expect(chat[1]).toMatchObject({ replyTo: chat[0].id, modelRef: `v${outcome.modelVersion}`, text: a.answer });
+    const found = await core.api.findByText('pearlite steel microstructure', 5);
+    expect(found).toHaveLength(5);
+    expect(found[0].similarity).toBeGreaterThanOrEqual(found[4].similarity);
+  }, 180_000);
 });

@@ -60,6 +60,10 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect((await page.getByTestId('import-report').innerText()).replace(/\s+/g, ' ')).toMatch(new RegExp(`imported ${3 * PER_CLASS}\\b`, 'i'));
 
     await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
+    // Reviewed question-answer pairs (as an operator writes them with q in the review), so the student learns to answer.
+    for (const img of (await core.api.listImages({ offset: 0, limit: 100 })).items) {
+      await core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} microstructure`, reviewer: 'mei' });
+    }
     await page.getByTestId('nav-train').click();
     await expect.poll(() => page.getByTestId('train-plan').innerText(), { timeout: 10_000 }).toMatch(/36 reviewed images in 3 classes/);
     expect(await page.getByTestId('train-estimate').innerText()).toMatch(/^about \d+ (s|minutes?) on CPU$/);
@@ -92,6 +96,8 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect(await page.getByTestId('classify-status').innerText()).toMatch(/v1 classified 36 images/);
     const first = (await core.api.listImages({ offset: 0, limit: 1 })).items[0];
     expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');
+    const a1 = await core.api.askStudent({ imageId: first.id, question: 'what is the microstructure?', history: [] });
+    expect(a1).toMatchObject({ supported: true, modelVersion: 1 });
 
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('train-outcome').getAttribute('data-version'), { timeout: 60_000 }).toBe('2');
@@ -107,6 +113,9 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await expect.poll(() => v1row.getAttribute('data-active')).toBe('true');
     expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');
     expect((await core.api.listModelVersions()).find((v) => v.active)?.id).toBe(1);
+    // The first version's answers come back with it.
+    const again = await core.api.askStudent({ imageId: first.id, question: 'what is the microstructure?', history: [] });
+    expect(again).toMatchObject({ supported: true, modelVersion: 1, answer: a1.answer, confidence: a1.confidence });
 
     // Compare the two on what the stored data allows.
     await page.getByTestId('compare-run').click();
@@ -114,23 +123,27 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect(await page.getByTestId('compare-result').getAttribute('data-basis')).toBe('same-split');
   });
 
-  it('chats over an image: the student answers (or says it cannot yet), and finds similar images', async () => {
+  it('chats over an image: the student answers with its confidence, a correction becomes a reviewed pair, similar images', async () => {
     await page.getByTestId('nav-chat').click();
     await page.getByTestId('chat-view').waitFor({ timeout: 10_000 });
     await page.getByTestId('chat-thumb').first().click();
     await page.getByTestId('chat-image').locator('img').waitFor();
     await expect.poll(() => page.getByTestId('scale-bar').count(), { timeout: 10_000 }).toBe(1);
     const caps = await core.api.getStudentCapabilities();
-    if (caps.answer) {
-      await page.getByTestId('chat-input').fill('what is the microstructure?');
-      await page.getByTestId('chat-send').click();
-      await page.getByTestId('chat-answer-student').first().waitFor({ timeout: 20_000 });
-      expect(await page.getByTestId('chat-answer-student').first().innerText()).toMatch(/confidence \d+%/);
-    } else {
-      expect(await page.getByTestId('chat-unsupported').innerText()).toMatch(/cannot answer questions/);
-      expect(await page.getByTestId('chat-send').isDisabled()).toBe(true);
-      expect(await page.getByTestId('chat-also-teacher').isDisabled()).toBe(true);
-    }
+    expect(caps.answer).toBe(true);
+    await page.getByTestId('chat-input').fill('what is the microstructure?');
+    await page.getByTestId('chat-send').click();
+    const answer = page.getByTestId('chat-answer-student').last();
+    await answer.waitFor({ timeout: 20_000 });
+    expect(await answer.innerText()).toMatch(/student v1 · confidence \d+%\n.*microstructure/);
+    // A wrong answer corrected in place becomes a reviewed Q&A pair.
+    await answer.getByTestId('chat-correct').click();
+    await page.getByTestId('chat-correct-input').fill('network microstructure: ferrite network along prior grain boundaries');
+    await page.getByTestId('chat-correct-save').click();
+    await page.getByTestId('chat-correction').waitFor({ timeout: 10_000 });
+    const imageId = Number(await page.locator('[data-testid="chat-thumb"].active').getAttribute('data-image-id'));
+    const item = await core.api.getReviewItem(imageId);
+    expect(item.annotations.some((x) => x.answer.startsWith('network microstructure: ferrite network'))).toBe(true);
     await page.getByTestId('find-similar').click();
     await expect.poll(() => page.getByTestId('similar-item').count(), { timeout: 20_000 }).toBeGreaterThan(3);
     await page.screenshot({ path: join(artifacts, 'chat.png'), fullPage: false });

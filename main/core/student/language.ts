@@ -266,9 +266,12 @@ export async function trainLanguage(t: LanguageTrainInput, onCancelled: () => ne
     image: index.get(r.imageId)!, question: r.q === null ? null : tokenizer.encode(r.q), answer: tokenizer.encode(r.a),
     ...(rejected.has(key(r)) ? { rejected: rejected.get(key(r)) } : {}),
   }));
+  // ITC text per image: its accepted answers, then its caption. (Captions alone are often identical once their
+  // numbers are slots, and identical texts in one contrastive batch teach nothing.)
   const captions = imageIds.map((id) => {
-    const c = usable.find((r) => r.imageId === id && r.kind === 'caption' && r.status === 'accepted');
-    return c ? tokenizer.encode(c.a) : null;
+    const texts = usable.filter((r) => r.imageId === id && r.status === 'accepted');
+    const ordered = [...texts.filter((r) => r.kind === 'qa'), ...texts.filter((r) => r.kind === 'caption')];
+    return ordered.length ? tokenizer.encode(ordered.map((r) => r.a).join(' ')) : null;
   });
   const config: VlmConfig = { ...t.preset.size, vocab: tokenizer.size, groups, groupDim, statsDim: STATS_DIM, weights: { ...t.preset.weights } };
   const { result, cancelled } = await runVlmTraining({ images, stats, examples, captions }, config, t.preset.train, {

@@ -66,7 +66,7 @@ export function createCore(options: CoreOptions): EmmaCore {
   });
   const review = new ReviewService(db, events, options.mode, location.dataDir);
   const student = new StudentApi({
-    db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, teacherAsk: (request) => teacher.ask(request),
+    db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
   });
 
   const runImport = (request: ImportRequest): JobInfo =>
@@ -156,6 +156,8 @@ export function createCore(options: CoreOptions): EmmaCore {
     getModelVersion: async (id) => student.version(id),
     activateModelVersion: async (id) => student.activate(id),
     compareModelVersions: (a, b) => student.compare(a, b),
+    exportModelVersion: async (id, outDir) => student.exportVersion(id, outDir),
+    importModelVersion: (dir) => student.importVersion(dir),
     startClassify: async (request) => student.startClassify(request),
     findSimilar: (imageId, k) => student.similar(imageId, k),
     findByText: (text, k) => student.findByText(text, k),

@@ -749,6 +749,16 @@ export interface ModelDataSnapshot {
   /** Labels per source: 'human (folder import)', 'human (review)', 'teacher (accepted)'... */
   sources: Record<string, number>;
   split: string;
+  /** Folder an imported version came from (its data snapshot is "imported from <dir>"); null for versions trained here. */
+  importedFrom: string | null;
+}
+
+/** A version written as files for others: inference ONNX file(s), student.json manifest, weights, tokenizer. */
+export interface ModelExportInfo {
+  version: number;
+  dir: string;
+  files: string[];
+  bytes: number;
 }
 
 export interface ModelVersionDetail extends ModelVersionSummary {
@@ -938,6 +948,10 @@ export interface EmmaApi {
   /** Makes a completed version the active one (roll back / forward). */
   activateModelVersion(id: number): Promise<ModelActivation>;
   compareModelVersions(a: number, b: number): Promise<ModelComparison>;
+  /** Writes a completed version's files into a new (or empty) folder on the core's machine; audit-logged. */
+  exportModelVersion(id: number, outDir: string): Promise<ModelExportInfo>;
+  /** Checks an exported folder (manifest, files, ONNX loaded by onnxruntime) and adds it as a completed, inactive version with no parent. */
+  importModelVersion(dir: string): Promise<ModelVersionSummary>;
   /** Classifies a selection or the library with the active version (job kind 'classify'); predictions become student proposals. */
   startClassify(request: ClassifyRequest): Promise<JobInfo>;
   findSimilar(imageId: number, k: number): Promise<SimilarImage[]>;
@@ -999,6 +1013,8 @@ export const EMMA_METHODS = [
   'getModelVersion',
   'activateModelVersion',
   'compareModelVersions',
+  'exportModelVersion',
+  'importModelVersion',
   'startClassify',
   'findSimilar',
   'findByText',

@@ -145,6 +145,8 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getModelVersion: z.tuple([id]),
   activateModelVersion: z.tuple([id]),
   compareModelVersions: z.tuple([id, id]),
+  exportModelVersion: z.tuple([id, z.string().trim().min(1).max(4096)]),
+  importModelVersion: z.tuple([z.string().trim().min(1).max(4096)]),
   startClassify: z.tuple([z.object({ imageIds: z.array(id).min(1).max(100_000).optional(), force: z.boolean().optional() })]),
   findSimilar: z.tuple([id, z.number().int().min(1).max(100)]),
   findByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),

@@ -17,6 +17,7 @@ import type {
   ModelActivation,
   ModelComparison,
   ModelDataSnapshot,
+  ModelExportInfo,
   ModelMetrics,
   ModelVersionDetail,
   ModelVersionSummary,
@@ -40,6 +41,8 @@ import { answer as studentAnswer, embed as studentEmbed, embedText as studentEmb
 import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import type { EventHub } from '../util/events.js';
+import { audit } from '../teacher/settings.js';
+import { exportVersion, importVersion, ModelTransferError } from '../student/transfer.js';
 import { choosePlan, estimateEta, PRESET_NAMES } from './plan.js';
 
 export class StudentApiError extends Error {
@@ -100,6 +103,8 @@ export interface StudentApiDeps {
   jobs: JobManager;
   events: EventHub;
   review: ReviewService;
+  /** Who acts, for the audit log ('app', 'cli'). */
+  actor?: string;
   /** The teacher's interactive ask (egress is checked there). */
   teacherAsk: (request: { imageId: number; question: string; streamId?: string }) => Promise<TeacherAskResult>;
 }
@@ -232,7 +237,7 @@ export class StudentApi {
     if (missing > 0) sources['(labels since deleted)'] = missing;
     const data: ModelDataSnapshot = {
       images: snap.images ?? labelIds.length, train: snap.train?.length ?? 0, val: snap.val?.length ?? 0, classes: snap.classes ?? {}, sources,
-      split: snap.split ?? '',
+      split: snap.split ?? '', importedFrom: typeof v.dataSnapshot.importedFrom === 'string' ? v.dataSnapshot.importedFrom : null,
     };
     const m = v.metrics as { val?: ModelMetrics; headSteps?: number };
     const metrics: ModelMetrics | null = m.val
@@ -340,6 +345,24 @@ export class StudentApi {
       perClassRecall: classes.map((c) => ({ className: c, a: recall(va, c), b: recall(vb, c) })),
       agreement: null, disagreements: [],
     };
+  }
+
+  exportVersion(id: number, outDir: string): ModelExportInfo {
+    const r = transferred(() => exportVersion(this.d.db, id, outDir));
+    audit(this.d.db, this.d.actor ?? 'app', 'model.export', { version: id, dir: r.dir, files: r.files, bytes: r.bytes });
+    return r;
+  }
+
+  async importVersion(dir: string): Promise<ModelVersionSummary> {
+    try {
+      const id = await importVersion(this.d.db, this.d.dataDir, dir);
+      audit(this.d.db, this.d.actor ?? 'app', 'model.import', { version: id, from: dir });
+      this.d.events.emit({ type: 'library-changed' });
+      return summary(this.mustVersion(id));
+    } catch (e) {
+      audit(this.d.db, this.d.actor ?? 'app', 'model.import.refused', { from: dir, reason: e instanceof Error ? e.message : String(e) });
+      throw e instanceof ModelTransferError ? new StudentApiError(e.code, e.message) : e;
+    }
   }
 
   private async predictWith(v: ModelVersion, items: readonly LabeledImage[]): Promise<string[]> {
@@ -575,6 +598,14 @@ export class StudentApi {
     const decision = this.d.review.annotate({ imageId: m.imageId, kind: 'qa', question, answer: request.answer, reviewer: request.reviewer });
     const annotationId = decision.after.find((r) => r.table === 'annotations')?.id ?? null;
     return this.addMessage({ imageId: m.imageId, role: 'correction', text: request.answer, confidence: null, modelRef: request.reviewer, replyTo: m.id, annotationId });
+  }
+}
+
+function transferred<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ModelTransferError ? new StudentApiError(e.code, e.message) : e;
   }
 }
 

@@ -102,3 +102,23 @@ export function activateVersion(db: Db, id: number): void {
     db.prepare(`UPDATE model_versions SET active = 1 WHERE id = ?`).run(id);
   })();
 }
+
+/** A version brought in from files: completed, inactive, no parent; data snapshot says where from. */
+export function registerImported(db: Db, v: { source: string; labels: readonly string[]; metrics: Record<string, unknown>; hyperparams: Record<string, unknown> }): number {
+  const now = nowIso();
+  return Number(
+    db.prepare(
+      `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, metrics_json, labels_json, provider, duration_s, created_at, finished_at)
+       VALUES (NULL, 'completed', 'imported', ?, ?, ?, ?, 'cpu', 0, ?, ?)`,
+    ).run(JSON.stringify({ split: `imported from ${v.source}`, importedFrom: v.source }), JSON.stringify(v.hyperparams), JSON.stringify(v.metrics), JSON.stringify(v.labels), now, now).lastInsertRowid,
+  );
+}
+
+export function setVersionFiles(db: Db, id: number, f: { dir: string; manifestPath: string; onnxPath: string }): void {
+  db.prepare(`UPDATE model_versions SET dir = ?, manifest_path = ?, onnx_path = ? WHERE id = ?`).run(f.dir, f.manifestPath, f.onnxPath, id);
+}
+
+/** Only for an import that failed half-way (never active, nothing refers to it). */
+export function removeVersionRow(db: Db, id: number): void {
+  db.prepare(`DELETE FROM model_versions WHERE id = ? AND active = 0`).run(id);
+}

@@ -292,6 +292,15 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
             </button>
           </div>
         </div>
+        <ModelFiles
+          selected={versions.find((v) => v.id === selected && v.status === 'completed') ?? null}
+          onNotice={setNotice}
+          onImported={async (id) => {
+            await reload();
+            setSelected(id);
+          }}
+          onError={onError}
+        />
         {classifyJob && <ClassifyStatus job={classifyJob} />}
         {versions.length === 0 ? (
           <p className="muted">No model yet. Press Train.</p>
@@ -364,6 +373,77 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   );
 }
 
+/** Export the selected version as files (ONNX + manifest) for others; import such a folder as a new inactive version. */
+function ModelFiles({
+  selected,
+  onNotice,
+  onImported,
+  onError,
+}: {
+  selected: ModelVersionSummary | null;
+  onNotice(m: string): void;
+  onImported(id: number): Promise<void>;
+  onError(m: string): void;
+}) {
+  const [open, setOpen] = useState<'export' | 'import' | null>(null);
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    setBusy(true);
+    try {
+      if (open === 'export' && selected) {
+        const r = await api.exportModelVersion(selected.id, path.trim());
+        onNotice(`v${r.version} exported to ${r.dir}: ${r.files.join(', ')} (${(r.bytes / 1024).toFixed(0)} KiB).`);
+      } else if (open === 'import') {
+        const v = await api.importModelVersion(path.trim());
+        onNotice(`Imported as v${v.id} (${v.classes.join(', ')}), not active: activate it in the table when you want to use it.`);
+        await onImported(v.id);
+      }
+      setOpen(null);
+      setPath('');
+    } catch (e) {
+      onError(`${open === 'export' ? 'Export' : 'Import'} failed: ${messageOf(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="model-files" data-testid="model-files">
+      <div className="row">
+        <button
+          type="button"
+          data-testid="model-export-open"
+          disabled={!selected || busy}
+          title={selected ? undefined : 'Select a completed version in the table first'}
+          onClick={() => setOpen(open === 'export' ? null : 'export')}
+        >
+          Export {selected ? `v${selected.id}` : 'version'}…
+        </button>
+        <button type="button" data-testid="model-import-open" disabled={busy} onClick={() => setOpen(open === 'import' ? null : 'import')}>
+          Import…
+        </button>
+      </div>
+      {open && (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <label className="small">
+            {open === 'export' ? 'New or empty folder (on the machine running Emma):' : 'Folder with an exported student.json and its ONNX files:'}{' '}
+            <input type="text" size={48} value={path} onChange={(e) => setPath(e.target.value)} data-testid="model-files-path" placeholder="/path/to/folder" />
+          </label>
+          <button type="submit" className="primary" disabled={busy || !path.trim()} data-testid="model-files-submit">
+            {busy ? (open === 'export' ? 'Exporting…' : 'Checking…') : open === 'export' ? 'Export' : 'Import'}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
 function ClassifyStatus({ job }: { job: JobInfo }) {
   const r = job.result as ClassifyResult | null;
   if (isActive(job)) {
@@ -420,8 +500,10 @@ function VersionDetail({ detail: d }: { detail: ModelVersionDetail }) {
                 .map(([c, n]) => `${c} ${n}`)
                 .join(', ')}
             </dd>
-            <dt>Split</dt>
-            <dd className="small">{d.data.split}</dd>
+            <dt>{d.data.importedFrom ? 'Origin' : 'Split'}</dt>
+            <dd className="small" data-testid="detail-split">
+              {d.data.split}
+            </dd>
           </dl>
           <h4>Run</h4>
           <dl className="kv">

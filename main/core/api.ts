@@ -153,7 +153,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     startTraining: async (request) => student.startTraining(request),
     getTrainingProgress: async (jobId) => student.trainingProgress(jobId),
     listModelVersions: async () => student.listVersions(),
-    getModelVersion: async (id) => student.version(id),
+    getModelVersion: (id) => student.version(id),
     activateModelVersion: async (id) => student.activate(id),
     compareModelVersions: (a, b) => student.compare(a, b),
     exportModelVersion: async (id, outDir) => student.exportVersion(id, outDir),

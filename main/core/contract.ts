@@ -740,6 +740,21 @@ export interface ModelMetrics {
   labels: string[];
 }
 
+export interface ModelCalibration {
+  /**
+   * 'split-run': at training time, the head trained on 2/3 of the images scored on the held-out 1/3 (stored with the
+   * metrics). 'recomputed': computed on demand with the shipped model on the version's validation images (which the
+   * shipped model also trained on, so it is optimistic); kept with the metrics afterwards.
+   */
+  source: 'split-run' | 'recomputed';
+  n: number;
+  /** Equal-width bins of the top-class probability. */
+  bins: number;
+  /** Expected calibration error: Σ_b (n_b / N) · |accuracy_b − confidence_b|. */
+  ece: number;
+  reliability: { lo: number; hi: number; n: number; confidence: number | null; accuracy: number | null }[];
+}
+
 export interface ModelDataSnapshot {
   images: number;
   train: number;
@@ -767,6 +782,8 @@ export interface ModelVersionDetail extends ModelVersionSummary {
   /** Validation metrics of the split run; null when the run did not finish or had no validation images. */
   metrics: ModelMetrics | null;
   headSteps: number | null;
+  /** Null when the version has no validation images (e.g. imported) or its files cannot be read. */
+  calibration: ModelCalibration | null;
   dir: string | null;
   onnxPath: string | null;
   /** Images whose newest student prediction is from this version. */

@@ -16,6 +16,7 @@ import type {
   JobInfo,
   ModelActivation,
   ModelComparison,
+  ModelCalibration,
   ModelDataSnapshot,
   ModelExportInfo,
   ModelMetrics,
@@ -35,6 +36,7 @@ import { nowIso, type Db } from '../db/database.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { getImage } from '../library/queries.js';
 import type { ReviewService } from '../review/service.js';
+import { calibrate } from '../student/calibration.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
 import { answer as studentAnswer, embed as studentEmbed, embedText as studentEmbedText, type Turn } from '../student/language.js';
@@ -216,8 +218,9 @@ export class StudentApi {
     return listVersions(this.d.db).map(summary).reverse();
   }
 
-  version(id: number): ModelVersionDetail {
+  async version(id: number): Promise<ModelVersionDetail> {
     const v = this.mustVersion(id);
+    const calibration = (v.metrics.calibration as ModelCalibration | undefined) ?? (await this.recalibrate(v));
     const snap = v.dataSnapshot as { images?: number; classes?: Record<string, number>; split?: string; train?: [number, number][]; val?: [number, number][] };
     const labelIds = [...(snap.train ?? []), ...(snap.val ?? [])].map(([, l]) => l);
     const sources: Record<string, number> = {};
@@ -244,9 +247,38 @@ export class StudentApi {
       ? { n: m.val.n, accuracy: m.val.accuracy, macroF1: m.val.macroF1, perClass: m.val.perClass, confusion: m.val.confusion, labels: [...m.val.labels] }
       : null;
     return {
-      ...summary(v), data, hyperparams: v.hyperparams, metrics, headSteps: m.headSteps ?? null, dir: v.dir, onnxPath: v.onnxPath,
+      ...summary(v), data, hyperparams: v.hyperparams, metrics, headSteps: m.headSteps ?? null, calibration, dir: v.dir, onnxPath: v.onnxPath,
       predictions: this.newestPredictionCounts().get(studentRef(v.id)) ?? 0,
     };
+  }
+
+  /**
+   * Versions trained before calibration was recorded: the shipped model on the version's validation images, now
+   * (10 bins), stored with the metrics so that it is computed once. Null without validation images or files.
+   */
+  private async recalibrate(v: ModelVersion): Promise<ModelCalibration | null> {
+    const val = (v.dataSnapshot.val as [number, number][] | undefined) ?? [];
+    if (v.status !== 'completed' || !v.dir || val.length === 0) return null;
+    const rows = this.d.db
+      .prepare(
+        `SELECT i.path, i.width, i.databar_y, c.name FROM json_each(?) j JOIN labels l ON l.id = json_extract(j.value, '$[1]')
+           JOIN images i ON i.id = l.image_id JOIN classes c ON c.id = l.class_id`,
+      )
+      .all(JSON.stringify(val)) as { path: string; width: number; databar_y: number | null; name: string }[];
+    try {
+      const s = loadStudent(v.dir);
+      const L = s.manifest.labels;
+      const items = rows.filter((r) => L.includes(r.name));
+      if (items.length === 0) return null;
+      const imgs: GreyImage[] = [];
+      for (const r of items) imgs.push(await readForStudent(r.path, { y: r.databar_y, width: r.width }, s.stem.config.maxSide));
+      const probs = await probabilities(s, imgs);
+      const cal: ModelCalibration = { ...calibrate(probs, items.map((r) => L.indexOf(r.name)), L.length, 10), source: 'recomputed' };
+      this.d.db.prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`).run(JSON.stringify(cal), v.id);
+      return cal;
+    } catch {
+      return null;
+    }
   }
 
   /** Images per model version whose newest student prediction it made. */

@@ -9,6 +9,7 @@ import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, ty
 import type { Db } from '../db/database.js';
 import { readGray } from '../library/decode.js';
 import { inspectImage } from '../library/inspect.js';
+import { calibrate, type Calibration } from './calibration.js';
 import { labeledImages, libraryImages, splitByHash, type LabeledImage } from './data.js';
 import { activeVersion, completeVersion, endVersion, getVersion, startVersion } from './versions.js';
 import { saveLanguage, trainLanguage, type LanguagePreset, type TrainedLanguage } from './language.js';
@@ -221,6 +222,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     });
     // 4. Head on the training split, measured on the validation split.
     let valScores: Scores | null = null;
+    let valCalibration: Calibration | null = null;
     let provider = 'cpu';
     if (val.length > 0) {
       const c = await trainClassifier(gather(feats, D, trainIdx), Int32Array.from(trainIdx.map((i) => y[i])), labels, stem.config, preset.head, hooks('head'));
@@ -228,6 +230,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
       provider = c.provider;
       const p = await classifyFeatures(c, stem.config, gather(feats, D, valIdx), val.length);
       valScores = score(valIdx.map((i) => y[i]), argmaxRows(p.probs, labels.length, val.length), labels);
+      valCalibration = calibrate(p.probs, valIdx.map((i) => y[i]), labels.length, 10);
     }
     // 5. The version that ships learns from every reviewed image.
     const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
@@ -257,6 +260,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     completeVersion(db, id, {
       metrics: {
         ...(valScores ? { valAccuracy: valScores.accuracy, valMacroF1: valScores.macroF1, val: valScores } : {}),
+        ...(valCalibration ? { calibration: { ...valCalibration, source: 'split-run' } } : {}),
         headSteps: final.steps,
         language: languageManifest ? { ...languageSummary, lastLoss: languageManifest.lastLoss, config: languageManifest.config } : null,
       },

@@ -15,7 +15,7 @@ import type {
 import { api } from '../api/index.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
-import { ConfusionMatrix, LossChart, RecallBars } from './plots.js';
+import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
 import './train.css';
 
 interface Props {
@@ -538,6 +538,15 @@ function VersionDetail({ detail: d }: { detail: ModelVersionDetail }) {
           ) : (
             <p className="muted">No validation metrics (the run did not finish, or there were no held-out images).</p>
           )}
+          <h4 data-testid="calibration-label">
+            {d.calibration
+              ? `Calibration: ECE ${pct(d.calibration.ece)} (${d.calibration.bins} equal-width bins of top-class probability) on ${d.calibration.n} validation images — ` +
+                (d.calibration.source === 'split-run'
+                  ? 'the split-run head (trained on 2/3) on the held-out 1/3, at training time'
+                  : "recomputed with the shipped model, which also trained on these images (optimistic)")
+              : 'Calibration: not available (no validation images for this version)'}
+          </h4>
+          {d.calibration && <ReliabilityDiagram bins={d.calibration.reliability} />}
         </div>
       </div>
     </div>

@@ -139,3 +139,52 @@ export function RecallBars({ rows, legend }: { rows: { className: string; a: num
     </figure>
   );
 }
+
+/** Reliability diagram: per confidence bin, the share that was right (bars) against the diagonal of perfect calibration. */
+export function ReliabilityDiagram({ bins, width = 260, height = 220 }: { bins: readonly { lo: number; hi: number; n: number; confidence: number | null; accuracy: number | null }[]; width?: number; height?: number }) {
+  const pad = { l: 36, r: 8, t: 8, b: 30 };
+  const w = width - pad.l - pad.r;
+  const h = height - pad.t - pad.b;
+  const x = (v: number) => pad.l + v * w;
+  const y = (v: number) => pad.t + (1 - v) * h;
+  const filled = bins.filter((b) => b.n > 0);
+  return (
+    <figure className="plot" data-testid="reliability-diagram" data-bins={bins.length}>
+      <svg width={width} height={height} role="img" aria-label={`Reliability diagram, ${filled.length} of ${bins.length} bins used`}>
+        <rect x={pad.l} y={pad.t} width={w} height={h} className="plot-area" />
+        {[0, 0.5, 1].map((t) => (
+          <g key={t}>
+            <line x1={pad.l} x2={pad.l + w} y1={y(t)} y2={y(t)} className="plot-grid" />
+            <text x={pad.l - 4} y={y(t) + 4} textAnchor="end" className="plot-tick">
+              {t}
+            </text>
+            <text x={x(t)} y={height - 16} textAnchor="middle" className="plot-tick">
+              {t}
+            </text>
+          </g>
+        ))}
+        <text x={pad.l + w / 2} y={height - 3} textAnchor="middle" className="plot-tick">
+          confidence (top class)
+        </text>
+        {filled.map((b) => (
+          <g key={b.lo} data-testid="reliability-bin" data-n={b.n}>
+            <rect x={x(b.lo) + 1} y={y(b.accuracy!)} width={Math.max(1, x(b.hi) - x(b.lo) - 2)} height={y(0) - y(b.accuracy!)} fill="#4d9de0" opacity={0.85}>
+              <title>{`${pct(b.lo)}–${pct(b.hi)}: ${b.n} image${b.n === 1 ? '' : 's'}, ${pct(b.accuracy)} right at ${pct(b.confidence)} mean confidence`}</title>
+            </rect>
+            <line x1={x(b.lo) + 1} x2={x(b.hi) - 1} y1={y(b.confidence!)} y2={y(b.confidence!)} stroke="#e0a84d" strokeWidth={2} />
+          </g>
+        ))}
+        <line x1={x(0)} y1={y(0)} x2={x(1)} y2={y(1)} stroke="#8d959d" strokeDasharray="4 3" />
+      </svg>
+      <figcaption className="plot-legend">
+        <span>
+          <i style={{ background: '#4d9de0' }} /> share right
+        </span>
+        <span>
+          <i style={{ background: '#e0a84d' }} /> mean confidence
+        </span>
+        <span>dashed: perfectly calibrated</span>
+      </figcaption>
+    </figure>
+  );
+}

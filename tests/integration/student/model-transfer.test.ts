@@ -38,6 +38,25 @@ describe.skipIf(!hasSharedData)('model version export / import', () => {
     tmp.cleanup();
   });
 
+  it('stores calibration (ECE, 10-bin reliability) from the held-out split at training time; recomputes it for older versions', async () => {
+    const d = await core.api.getModelVersion(v1);
+    const cal = d.calibration!;
+    expect(cal).toMatchObject({ source: 'split-run', n: 9, bins: 10 });
+    expect(cal.reliability).toHaveLength(10);
+    expect(cal.reliability.reduce((s, b) => s + b.n, 0)).toBe(9);
+    const ece = cal.reliability.reduce((s, b) => s + (b.n ? (b.n / 9) * Math.abs(b.accuracy! - b.confidence!) : 0), 0);
+    expect(cal.ece).toBeCloseTo(ece, 9);
+    expect(cal.ece).toBeGreaterThanOrEqual(0);
+    expect(cal.ece).toBeLessThanOrEqual(1);
+    // A version trained before calibration was recorded: computed on demand with the shipped model, then kept.
+    core.db.prepare(`UPDATE model_versions SET metrics_json = json_remove(metrics_json, '$.calibration') WHERE id = ?`).run(v1);
+    const again = (await core.api.getModelVersion(v1)).calibration!;
+    expect(again).toMatchObject({ source: 'recomputed', n: 9, bins: 10 });
+    expect(JSON.parse(core.db.prepare(`SELECT metrics_json FROM model_versions WHERE id = ?`).pluck().get(v1) as string).calibration.source).toBe('recomputed');
+    // Put the split-run figures back for the rest.
+    core.db.prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`).run(JSON.stringify(cal), v1);
+  }, 60_000);
+
   it('exports the ONNX files and manifest into a new folder, refuses a non-empty one, and audit-logs it', async () => {
     const r = await core.api.exportModelVersion(v1, out());
     expect(r.files[0]).toBe('student.json');
@@ -60,6 +79,7 @@ describe.skipIf(!hasSharedData)('model version export / import', () => {
     const d = await core.api.getModelVersion(imported);
     expect(d.data.split).toBe(`imported from ${out()}`);
     expect(d.data.importedFrom).toBe(out());
+    expect(d.calibration).toBeNull(); // no validation images of its own
     expect(d.dir).toMatch(new RegExp(`models[/\\\\]v${imported}$`));
     const paths = CLASSES.flatMap((c) => pick(c, 40, 2));
     const imgs = [];

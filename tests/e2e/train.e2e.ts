@@ -1,13 +1,18 @@
 // Train and chat in browser mode on real micrographs: import a labelled folder (uhcs, folder labels) through the UI,
 // press Train, watch progress, see the new version with its metrics, classify, train again, roll back (the first
 // version and its predictions come back), then the chat over an image: the student's answer (or its plain
-// statement that it cannot answer yet) and similar images. Screenshots: test-results/train.png, chat.png.
+// statement that it cannot answer yet), similar images and "find images of <text>"; the teacher asked from the chat
+// (egress on, the test double) answers beside the student. Then the Train view's Cancel (the active version stays),
+// calibration in the version detail, and export / import of a version through the UI.
+// Screenshots: test-results/train.png, chat.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { dispatch } from '../../main/core/dispatch.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
+import { startTeacherDouble, type TeacherDouble } from '../support/teacher-double-server.js';
 import { launchChromium } from '../support/browser.js';
 import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 
@@ -25,11 +30,15 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
   let page: Page;
   let cleanup: () => void;
   let folder: string;
+  let tmpDir: string;
+  let double: TeacherDouble;
 
   beforeAll(async () => {
     if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first');
     const t = tempDir();
     cleanup = t.cleanup;
+    tmpDir = t.dir;
+    double = await startTeacherDouble({ model: 'gpt-4o' });
     // A small labelled ImageFolder tree of real uhcs micrographs (copied to a temp folder, never into the repo).
     folder = join(t.dir, 'uhcs-small');
     for (const c of CLASSES) {
@@ -47,6 +56,7 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await double?.close();
     await core?.close();
     cleanup?.();
   });
@@ -147,5 +157,94 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await page.getByTestId('find-similar').click();
     await expect.poll(() => page.getByTestId('similar-item').count(), { timeout: 20_000 }).toBeGreaterThan(3);
     await page.screenshot({ path: join(artifacts, 'chat.png'), fullPage: false });
+  });
+
+  it('finds images of a text in the chat: ranked thumbnails with scores', async () => {
+    await page.getByTestId('text-search-input').fill('pearlite microstructure');
+    await page.getByTestId('text-search-run').click();
+    const items = page.getByTestId('text-search-item');
+    await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(12);
+    const scores = (await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-score')))));
+    expect(scores.every(Number.isFinite)).toBe(true);
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
+    expect(await items.first().innerText()).toMatch(/^#1 · -?\d\.\d{3}/);
+    const api = await core.api.findByText('pearlite microstructure', 12);
+    expect(await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))).toEqual(api.map((x) => x.image.id));
+    // A result opens its chat.
+    await items.nth(1).click();
+    await expect.poll(() => page.locator('[data-testid="chat-thumb"].active').getAttribute('data-image-id')).toBe(String(api[1].image.id));
+  });
+
+  it('asks the teacher too (egress on, test double): both answers side by side', async () => {
+    for (const [m, a] of [
+      ['setTeacherApiKey', ['sk-e2e-train-0123456789abcdef']],
+      ['updateTeacherConfig', [{ provider: 'compatible', baseUrl: double.baseUrl, model: 'gpt-4o' }]],
+      ['setTeacherEgress', [true]],
+    ] as const) expect((await dispatch(core.api, m, a as unknown as unknown[])).ok).toBe(true);
+    expect((await dispatch(core.api, 'testTeacherConnection', [])).ok).toBe(true);
+    // The chat reads egress when it opens: reopen the view.
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('nav-chat').click();
+    await page.getByTestId('chat-thumb').nth(2).click();
+    await page.getByTestId('chat-image').locator('img').waitFor();
+    const also = page.getByTestId('chat-also-teacher');
+    await expect.poll(() => also.isDisabled(), { timeout: 10_000 }).toBe(false);
+    if (!(await also.isChecked())) await also.click();
+    const asked = double.requests.length;
+    await page.getByTestId('chat-input').fill('how large are the features?');
+    await page.getByTestId('chat-send').click();
+    const turn = page.locator('.chat-turn').last();
+    await turn.getByTestId('chat-answer-teacher').waitFor({ timeout: 30_000 });
+    await turn.getByTestId('chat-answer-student').waitFor({ timeout: 30_000 });
+    expect(double.requests.length).toBeGreaterThan(asked);
+    expect(await turn.getByTestId('chat-question').innerText()).toBe('how large are the features?');
+    // Side by side: the two answers share a row.
+    const sb = (await turn.getByTestId('chat-answer-student').boundingBox())!;
+    const tb = (await turn.getByTestId('chat-answer-teacher').boundingBox())!;
+    expect(Math.abs(sb.y - tb.y)).toBeLessThan(4);
+    expect(sb.x).not.toBe(tb.x);
+    expect((await turn.getByTestId('chat-answer-teacher').innerText()).length).toBeGreaterThan(10);
+    await page.screenshot({ path: join(artifacts, 'chat-teacher.png'), fullPage: false });
+  });
+
+  it("the Train view's Cancel stops a run and the active version is unchanged", async () => {
+    const before = (await core.api.listModelVersions()).find((v) => v.active)!.id;
+    const count = (await core.api.listModelVersions()).length;
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-cancel').click({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('train-progress').getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await page.getByTestId('train-progress').innerText()).toMatch(/Cancelled\. The active version is unchanged\./);
+    await expect.poll(() => page.getByTestId('version-row').count()).toBe(count + 1);
+    const versions = await core.api.listModelVersions();
+    expect(versions[0].status).toBe('cancelled');
+    expect(versions.find((v) => v.active)!.id).toBe(before);
+    expect(await page.locator(`[data-testid="version-row"][data-version="${before}"]`).getAttribute('data-active')).toBe('true');
+  });
+
+  it('shows calibration in the version detail; exports v1 and imports it back as an inactive version', async () => {
+    await page.locator('[data-testid="version-row"][data-version="1"]').click();
+    await expect.poll(() => page.getByTestId('version-detail').getAttribute('data-version')).toBe('1');
+    expect(await page.getByTestId('calibration-label').innerText()).toMatch(/Calibration: ECE \d+\.\d% \(10 equal-width bins of top-class probability\) on 12 validation images — the split-run head/);
+    expect(await page.getByTestId('reliability-diagram').getAttribute('data-bins')).toBe('10');
+    expect(await page.getByTestId('reliability-bin').count()).toBeGreaterThan(0);
+
+    const out = join(tmpDir, 'exported-v1');
+    await page.getByTestId('model-export-open').click();
+    await page.getByTestId('model-files-path').fill(out);
+    await page.getByTestId('model-files-submit').click();
+    await expect.poll(() => page.getByTestId('train-notice').innerText(), { timeout: 20_000 }).toMatch(/v1 exported to .*student\.json.*head\.onnx/);
+    expect(readdirSync(out)).toContain('head.onnx');
+
+    const count = await page.getByTestId('version-row').count();
+    await page.getByTestId('model-import-open').click();
+    await page.getByTestId('model-files-path').fill(out);
+    await page.getByTestId('model-files-submit').click();
+    await expect.poll(() => page.getByTestId('train-notice').innerText(), { timeout: 30_000 }).toMatch(/Imported as v\d+ .*not active/);
+    await expect.poll(() => page.getByTestId('version-row').count()).toBe(count + 1);
+    const imported = (await core.api.listModelVersions())[0];
+    expect(imported).toMatchObject({ status: 'completed', active: false, parentId: null, preset: 'imported' });
+    await expect.poll(() => page.getByTestId('version-detail').getAttribute('data-version')).toBe(String(imported.id));
+    expect(await page.getByTestId('detail-split').innerText()).toBe(`imported from ${out}`);
   });
 });

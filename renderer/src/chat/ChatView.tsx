@@ -1,7 +1,8 @@
 // Chat over an image: pick one from the library (or drop a file), see it with its calibrated scale bar, ask in free
 // text; the active student answers locally with its confidence (or says plainly that it cannot yet). "Ask the
 // teacher too" (only with egress on) answers beside it, streamed. A wrong student answer is corrected in place and
-// becomes a reviewed Q&A pair. "Find similar images" from the student's memory. Chats are saved per image.
+// becomes a reviewed Q&A pair. "Find similar images" from the student's memory, "find images of <text>" from its
+// image–text embeddings (ranked thumbnails with scores). Chats are saved per image.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import type { ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities } from '../../../main/core/contract.js';
 import { api, mediaUrl, onEvent } from '../api/index.js';
@@ -46,7 +47,7 @@ export function ChatView({ libraryVersion, onError }: Props) {
 
   return (
     <div className="chat-view" data-testid="chat-view">
-      <ImagePicker selected={imageId} onPick={pick} libraryVersion={libraryVersion} onError={onError} />
+      <ImagePicker selected={imageId} onPick={pick} libraryVersion={libraryVersion} caps={caps} onError={onError} />
       {imageId == null ? (
         <div className="empty-state">
           <div className="empty-title">Pick an image</div>
@@ -59,7 +60,92 @@ export function ChatView({ libraryVersion, onError }: Props) {
   );
 }
 
-function ImagePicker({ selected, onPick, libraryVersion, onError }: { selected: number | null; onPick(id: number): void; libraryVersion: number; onError(m: string): void }) {
+/** "Find images of <text>": the student's image–text embeddings rank the library; thumbnails with their scores. */
+function TextSearch({ caps, onPick, onError }: { caps: StudentCapabilities | null; onPick(id: number): void; onError(m: string): void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [found, setFound] = useState<{ text: string; items: SimilarImage[] } | null>(null);
+  const seq = useRef(0);
+  const enabled = caps?.findByText === true;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const q = text.trim();
+    if (!q) return;
+    const n = ++seq.current;
+    setBusy(true);
+    try {
+      const items = await api.findByText(q, 12);
+      if (n === seq.current) setFound({ text: q, items });
+    } catch (err) {
+      onError(`Find images of "${q}": ${messageOf(err)}`);
+    } finally {
+      if (n === seq.current) setBusy(false);
+    }
+  };
+  return (
+    <div className="text-search" data-testid="text-search">
+      <form className="row" onSubmit={(e) => void submit(e)}>
+        <input
+          type="search"
+          placeholder={enabled ? 'Find images of… (e.g. lamellar pearlite)' : 'Find images of… (needs a student with a language part)'}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          disabled={!enabled}
+          title={enabled ? undefined : caps?.note}
+          data-testid="text-search-input"
+        />
+        <button type="submit" disabled={!enabled || busy || !text.trim()} data-testid="text-search-run">
+          {busy ? 'Searching…' : 'Find'}
+        </button>
+      </form>
+      {found && (
+        <div data-testid="text-search-results" data-count={found.items.length}>
+          <div className="muted small">
+            {found.items.length ? `Best matches for "${found.text}" (student v${caps?.activeVersion ?? '?'}, image–text similarity):` : `Nothing found for "${found.text}".`}{' '}
+            <button type="button" className="link" onClick={() => setFound(null)} data-testid="text-search-clear">
+              clear
+            </button>
+          </div>
+          <ol className="similar-strip text-search-results">
+            {found.items.map((s, rank) => (
+              <li key={s.image.id}>
+                <button
+                  type="button"
+                  className="chat-thumb"
+                  onClick={() => onPick(s.image.id)}
+                  title={`#${rank + 1} ${s.image.fileName}${s.className ? ` (${s.className})` : ''}: score ${s.similarity.toFixed(3)}`}
+                  data-testid="text-search-item"
+                  data-image-id={s.image.id}
+                  data-score={s.similarity}
+                >
+                  <img src={mediaUrl(s.image.id, 'thumb')} alt="" loading="lazy" />
+                  <span>
+                    #{rank + 1} · <span className="mono">{s.similarity.toFixed(3)}</span>
+                    {s.className ? ` · ${s.className}` : ''}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function ImagePicker({
+  selected,
+  onPick,
+  libraryVersion,
+  caps,
+  onError,
+}: {
+  selected: number | null;
+  onPick(id: number): void;
+  libraryVersion: number;
+  caps: StudentCapabilities | null;
+  onError(m: string): void;
+}) {
   const [search, setSearch] = useState('');
   const [items, setItems] = useState<ImageSummary[]>([]);
   const [total, setTotal] = useState(0);
@@ -121,6 +207,7 @@ function ImagePicker({ selected, onPick, libraryVersion, onError }: { selected: 
       onDragLeave={() => setDropping(false)}
       onDrop={(e) => void onDrop(e)}
     >
+      <TextSearch caps={caps} onPick={onPick} onError={onError} />
       <input type="search" placeholder="Find an image by name…" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="chat-search" />
       <div className="muted small">
         {total} image{total === 1 ? '' : 's'}

@@ -120,6 +120,18 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
     const unit = drawn.text.includes('µm') ? 1000 : 1;
     expect(parseFloat(drawn.text) * unit).toBeCloseTo(drawn.lengthNm, 6);
     await page.screenshot({ path: join(artifacts, 'image-view.png') });
+    // Zoom with the wheel, then drag: the image moves with the pointer.
+    const transform = () => page.locator('[data-testid="image-view"] img.preview').evaluate((e) => (e as HTMLElement).style.transform);
+    const box = (await page.locator('[data-testid="image-view"] .viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -600);
+    await expect.poll(transform).not.toMatch(/scale\(0\.8/);
+    const zoomed = await transform();
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 - 80, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(transform).not.toBe(zoomed);
+    await page.keyboard.press('0');
   });
 });
 

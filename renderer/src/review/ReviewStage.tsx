@@ -1,9 +1,10 @@
 // The image under review, large: the data-bar-free preview with zoom (wheel, + / −, 0 fit), pan (drag) and the
 // calibrated scale bar. Shows the decoded element from the preview cache, so the next image paints at once.
-import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
 import type { ReviewItem } from '../../../main/core/contract.js';
-import { clampPan, fitView, wheelFactor, zoomAt, type Size, type View } from '../lib/viewport.js';
+import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport.js';
 import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
+import { useDragPan, useWheelZoom } from '../viewer/usePanZoom.js';
 import { preview } from './imageCache.js';
 
 export interface ReviewStageHandle {
@@ -87,32 +88,11 @@ export const ReviewStage = forwardRef<ReviewStageHandle, { item: ReviewItem | nu
 
   useImperativeHandle(ref, () => ({ zoomBy: (f) => zoomBy(f), fit: () => setManual(null) }), [zoomBy]);
 
-  useEffect(() => {
-    const el = viewportRef.current;
-    if (!el) return;
-    const onWheel = (e: WheelEvent) => {
-      e.preventDefault();
-      const rect = el.getBoundingClientRect();
-      zoomBy(wheelFactor(e.deltaY, e.deltaMode), e.clientX - rect.left, e.clientY - rect.top);
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, [zoomBy]);
-
-  const drag = useRef<{ pointerId: number; x: number; y: number; vx: number; vy: number } | null>(null);
-  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
-    if (e.button !== 0 || !view) return;
-    e.currentTarget.setPointerCapture(e.pointerId);
-    drag.current = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
-  };
-  const onPointerMove = (e: ReactPointerEvent<HTMLDivElement>) => {
-    const d = drag.current;
-    if (!d || d.pointerId !== e.pointerId || !natural || !view || id == null) return;
-    setManual({ id, view: clampPan({ scale: view.scale, x: d.vx + e.clientX - d.x, y: d.vy + e.clientY - d.y }, natural, viewport) });
-  };
-  const onPointerUp = (e: ReactPointerEvent<HTMLDivElement>) => {
-    if (drag.current?.pointerId === e.pointerId) drag.current = null;
-  };
+  useWheelZoom(viewportRef, zoomBy);
+  const { onPointerDown, onPointerMove, onPointerUp } = useDragPan(view, (x, y) => {
+    if (!natural || !view || id == null) return;
+    setManual({ id, view: clampPan({ scale: view.scale, x, y }, natural, viewport) });
+  });
 
   const previewScale = natural && item && item.image.width > 0 ? natural.width / item.image.width : 0;
   return (

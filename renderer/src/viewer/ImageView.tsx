@@ -1,13 +1,14 @@
 // Full view of one image: the preview with zoom (wheel, + / -, 0 fit, 1 actual size) and pan (drag), the
 // calibrated scale bar, and the metadata panel. Left / Right step through the current filtered order.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ImageDetail } from '../../../main/core/contract.js';
 import { api, mediaUrl } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
-import { clampPan, fitView, wheelFactor, zoomAt, type Size, type View } from '../lib/viewport.js';
+import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport.js';
 import type { ImageList } from '../library/useImageList.js';
 import { MetadataPanel } from './MetadataPanel.js';
 import { ScaleBarOverlay } from './ScaleBarOverlay.js';
+import { useDragPan, useWheelZoom } from './usePanZoom.js';
 
 interface ImageViewProps {
   list: ImageList;
@@ -100,34 +101,12 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     setView((v) => clampPan(zoomAt(v, 1 / previewScale / v.scale, viewport.width / 2, viewport.height / 2), natural, viewport));
   }, [natural, previewScale, viewport]);
 
-  // Wheel zoom needs a non-passive listener to keep the page from scrolling.
-  useEffect(() => {
-    const el = viewportRef.current;
-    if (!el) return;
-    const onWheel = (e: WheelEvent) => {
-      e.preventDefault();
-      const rect = el.getBoundingClientRect();
-      zoomBy(wheelFactor(e.deltaY, e.deltaMode), e.clientX - rect.left, e.clientY - rect.top);
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, [zoomBy]);
-
-  const drag = useRef<{ pointerId: number; x: number; y: number; vx: number; vy: number } | null>(null);
-  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
-    if (e.button !== 0 || !natural) return;
-    e.currentTarget.setPointerCapture(e.pointerId);
-    drag.current = { pointerId: e.pointerId, x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
-  };
-  const onPointerMove = (e: ReactPointerEvent<HTMLDivElement>) => {
-    const d = drag.current;
-    if (!d || d.pointerId !== e.pointerId || !natural) return;
+  useWheelZoom(viewportRef, zoomBy);
+  const { dragging, onPointerDown, onPointerMove, onPointerUp } = useDragPan(natural ? view : null, (x, y) => {
+    if (!natural) return;
     setFit(false);
-    setView((v) => clampPan({ scale: v.scale, x: d.vx + e.clientX - d.x, y: d.vy + e.clientY - d.y }, natural, viewport));
-  };
-  const onPointerUp = (e: ReactPointerEvent<HTMLDivElement>) => {
-    if (drag.current?.pointerId === e.pointerId) drag.current = null;
-  };
+    setView((v) => clampPan({ scale: v.scale, x, y }, natural, viewport));
+  });
 
   const prev = useCallback(() => index > 0 && onNavigate(index - 1), [index, onNavigate]);
   const next = useCallback(() => index < total - 1 && onNavigate(index + 1), [index, total, onNavigate]);
@@ -213,7 +192,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
       <div className="image-body">
         <div
           ref={viewportRef}
-          className={`viewport${drag.current ? ' dragging' : ''}`}
+          className={`viewport${dragging ? ' dragging' : ''}`}
           tabIndex={-1}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}

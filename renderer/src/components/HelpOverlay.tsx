@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { Modal } from './Modal.js';
 
 const SECTIONS: { title: string; keys: [string, string][] }[] = [
   {
@@ -29,7 +30,6 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    ref.current?.focus();
     // Capture phase: while the help is open, its keys do not reach the views underneath.
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' || e.key === '?') {
@@ -47,23 +47,7 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
     };
   }, [onClose]);
   return (
-    <div className="modal-backdrop" onClick={onClose}>
-      <div
-        ref={ref}
-        className="modal help"
-        role="dialog"
-        aria-modal="true"
-        aria-label="Keyboard shortcuts"
-        tabIndex={-1}
-        data-testid="help-overlay"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <div className="modal-header">
-          <h2>Keyboard shortcuts</h2>
-          <button type="button" className="icon" onClick={onClose} aria-label="Close">
-            ×
-          </button>
-        </div>
+    <Modal title="Keyboard shortcuts" className="help" testId="help-overlay" onClose={onClose} dialogRef={ref}>
         {SECTIONS.map((section) => (
           <section key={section.title}>
             <h3>{section.title}</h3>
@@ -79,7 +63,6 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
             </dl>
           </section>
         ))}
-      </div>
-    </div>
+    </Modal>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { Modal } from '../components/Modal.js';
 
 export const REVIEW_KEYS: [string, string][] = [
   ['a', 'Accept the proposal (with the class you picked and your edits)'],
@@ -18,28 +18,8 @@ export const REVIEW_KEYS: [string, string][] = [
 ];
 
 export function ReviewHelp({ onClose }: { onClose(): void }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.focus();
-  }, []);
   return (
-    <div className="modal-backdrop" onClick={onClose}>
-      <div
-        ref={ref}
-        className="modal help"
-        role="dialog"
-        aria-modal="true"
-        aria-label="Review keys"
-        tabIndex={-1}
-        data-testid="review-help"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <div className="modal-header">
-          <h2>Review keys</h2>
-          <button type="button" className="icon" onClick={onClose} aria-label="Close">
-            ×
-          </button>
-        </div>
+    <Modal title="Review keys" className="help" testId="review-help" onClose={onClose}>
         <dl className="keys">
           {REVIEW_KEYS.map(([k, what]) => (
             <div key={k} className="key-row">
@@ -50,7 +30,6 @@ export function ReviewHelp({ onClose }: { onClose(): void }) {
             </div>
           ))}
         </dl>
-      </div>
-    </div>
+    </Modal>
   );
 }

@@ -1,6 +1,7 @@
 // Agreement and exports for the lab lead: queue sizes, decisions per reviewer, per-class teacher-vs-operator and
 // student-vs-operator agreement, Cohen's kappa between operators, and an export of the reviewed set.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { Modal } from '../components/Modal.js';
 import type { ReviewExportFormat, ReviewExportInfo, ReviewStats as Stats } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
@@ -17,9 +18,7 @@ export function ReviewStats({ onClose, onError }: { onClose(): void; onError(mes
   const [crop, setCrop] = useState(false);
   const [result, setResult] = useState<ReviewExportInfo | null>(null);
   const [busy, setBusy] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    ref.current?.focus();
     api.getReviewStats().then(setStats, (e: unknown) => onError(`Could not read the review statistics: ${e instanceof Error ? e.message : String(e)}`));
   }, [onError]);
   useEffect(() => {
@@ -51,23 +50,7 @@ export function ReviewStats({ onClose, onError }: { onClose(): void; onError(mes
   };
 
   return (
-    <div className="modal-backdrop" onClick={onClose}>
-      <div
-        ref={ref}
-        className="modal review-stats"
-        role="dialog"
-        aria-modal="true"
-        aria-label="Agreement and export"
-        tabIndex={-1}
-        data-testid="review-stats"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <div className="modal-header">
-          <h2>Agreement and export</h2>
-          <button type="button" className="icon" onClick={onClose} aria-label="Close">
-            ×
-          </button>
-        </div>
+    <Modal title="Agreement and export" className="review-stats" testId="review-stats" onClose={onClose}>
         {!stats ? (
           <p className="muted">Loading…</p>
         ) : (
@@ -150,7 +133,6 @@ export function ReviewStats({ onClose, onError }: { onClose(): void; onError(mes
             Export #{result.id}: {formatCount(result.images)} images → {result.outPath} (recorded with its filter and label snapshot)
           </p>
         )}
-      </div>
-    </div>
+    </Modal>
   );
 }

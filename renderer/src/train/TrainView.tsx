@@ -24,6 +24,9 @@ interface Props {
   onError(message: string): void;
 }
 
+// A finished job says how it ended, not the last phase it reported.
+const FINAL_WORDS: Record<string, string> = { done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
+
 const PHASE_WORDS: Record<string, string> = {
   reading: 'Reading images',
   stem: 'Learning the texture dictionary',
@@ -227,7 +230,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           <div className="train-progress" data-testid="train-progress" data-state={job.state}>
             <div className="train-stats">
               <span>
-                <span className="muted">Phase</span> <strong data-testid="train-phase">{progress?.phase ? PHASE_WORDS[progress.phase] ?? progress.phase : running ? 'Starting' : job.state}</strong>
+                <span className="muted">Phase</span> <strong data-testid="train-phase">{!running ? FINAL_WORDS[job.state] ?? job.state : progress?.phase ? PHASE_WORDS[progress.phase] ?? progress.phase : 'Starting'}</strong>
                 {progress?.phase && running ? ` ${progress.done}/${progress.total}` : ''}
               </span>
               <span>

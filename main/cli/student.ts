@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { classifyPaths, evaluateFolder, PRESETS, trainStudent, TrainingCancelled } from '../core/student/service.js';
-import { activateVersion, listVersions } from '../core/student/versions.js';
+import { listVersions } from '../core/student/versions.js';
 import { answer, closeLanguageModels, NoLanguageModel } from '../core/student/language.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,13 +13,21 @@ export const STUDENT_USAGE = `  emma train [--db FILE] [--minutes M] [--preset d
   emma eval <dir-with-class-folders> [--db FILE] [--json]
   emma classify <images...> [--db FILE] [--json]
   emma ask <image> "<question>" [--db FILE] [--json]
-  emma models [--activate ID] [--db FILE] [--json]`;
+  emma models [--activate ID] [--db FILE] [--json]
+  emma models --export ID --out DIR [--db FILE] [--json]     ONNX files + manifest for another site or team
+  emma models --import DIR [--db FILE] [--json]              checked with onnxruntime, added inactive`;
 
 function out(json: boolean, value: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+
+function versionId(text: string): number {
+  const id = Number(text.replace(/^v/i, ''));
+  if (!Number.isInteger(id) || id < 1) throw new Error(`not a model version: ${text}`);
+  return id;
+}
 
 export async function studentCommand(command: string, rest: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -31,6 +39,9 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
       minutes: { type: 'string' },
       preset: { type: 'string' },
       activate: { type: 'string' },
+      export: { type: 'string' },
+      out: { type: 'string' },
+      import: { type: 'string' },
     },
   });
   const json = values.json ?? false;
@@ -111,7 +122,19 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         }
       }
       case 'models': {
-        if (values.activate) activateVersion(core.db, Number(values.activate));
+        // Through the API, so the CLI does what the app does (audit, restored predictions, the same checks).
+        if (values.export !== undefined) {
+          if (!values.out) throw new Error('--export needs --out DIR');
+          const info = await core.api.exportModelVersion(versionId(values.export), values.out);
+          out(json, info, `exported v${info.version} to ${info.dir}: ${info.files.length} files, ${(info.bytes / 1048576).toFixed(1)} MiB`);
+          return 0;
+        }
+        if (values.import !== undefined) {
+          const v = await core.api.importModelVersion(values.import);
+          out(json, v, `imported as v${v.id} (inactive; activate with: emma models --activate ${v.id})`);
+          return 0;
+        }
+        if (values.activate) await core.api.activateModelVersion(versionId(values.activate));
         const versions = listVersions(core.db).map((v) => ({
           id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, provider: v.provider,
           durationS: v.durationS, valAccuracy: (v.metrics.valAccuracy as number | undefined) ?? null, labels: v.labels, createdAt: v.createdAt, error: v.error,

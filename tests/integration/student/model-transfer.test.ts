@@ -3,6 +3,7 @@
 // ONNX is refused and nothing is added) and registers a completed, inactive version with no parent that
 // classifies exactly as the original.
 import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, cpSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type EmmaCore } from '../../../main/core/api.js';
@@ -10,7 +11,7 @@ import type { TrainOutcomeInfo } from '../../../main/core/contract.js';
 import { dispatch } from '../../../main/core/dispatch.js';
 import { loadStudent } from '../../../native-models/student/classifier.js';
 import { probabilities, readForStudent } from '../../../main/core/student/service.js';
-import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
+import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
 
 if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
@@ -113,4 +114,29 @@ describe.skipIf(!hasSharedData)('model version export / import', () => {
     expect(readdirSync(join(tmp.dir, 'models')).sort()).toEqual(modelsBefore);
     expect(core.db.prepare(`SELECT count(*) FROM audit_log WHERE action = 'model.import.refused'`).pluck().get()).toBe(3);
   }, 60_000);
+  it('the CLI exports and imports versions through the same API (emma models --export/--import/--activate)', () => {
+    const db = join(tmp.dir, 'emma.sqlite');
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), ...args, '--db', db, '--json'], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const dir = join(tmp.dir, 'cli-export');
+    const exp = cli('models', '--export', `v${v1}`, '--out', dir);
+    expect(exp.code, exp.err).toBe(0);
+    const info = JSON.parse(exp.out);
+    expect(info).toMatchObject({ version: v1, dir });
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['student.json', 'head.onnx']));
+    const imp = cli('models', '--import', dir);
+    expect(imp.code, imp.err).toBe(0);
+    const added = JSON.parse(imp.out) as { id: number; active: boolean };
+    expect(added.active).toBe(false);
+    const act = cli('models', '--activate', String(added.id));
+    expect(act.code, act.err).toBe(0);
+    const listed = JSON.parse(act.out) as { versions: { id: number; active: boolean }[] };
+    expect(listed.versions.find((v) => v.active)?.id).toBe(added.id);
+    // A bad id is a clear error, not a crash.
+    const bad = cli('models', '--export', 'vx', '--out', join(tmp.dir, 'x'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/not a model version/);
+  }, 120_000);
 });

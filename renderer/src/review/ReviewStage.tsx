@@ -4,7 +4,7 @@ import { forwardRef, useCallback, useImperativeHandle, useLayoutEffect, useRef, 
 import type { ReviewItem } from '../../../main/core/contract.js';
 import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport.js';
 import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
-import { useDragPan, useWheelZoom } from '../viewer/usePanZoom.js';
+import { useDragPan, useElementSize, useWheelZoom } from '../viewer/usePanZoom.js';
 import { preview } from './imageCache.js';
 
 export interface ReviewStageHandle {
@@ -21,21 +21,12 @@ export const ReviewStage = forwardRef<ReviewStageHandle, { item: ReviewItem | nu
   const viewportRef = useRef<HTMLDivElement>(null);
   const hostRef = useRef<HTMLDivElement>(null);
   const imgRef = useRef<HTMLImageElement | null>(null);
-  const [viewport, setViewport] = useState<Size>({ width: 0, height: 0 });
+  const viewport = useElementSize(viewportRef);
   const [shown, setShown] = useState<Shown | null>(null);
   const [failed, setFailed] = useState<number | null>(null);
   const [manual, setManual] = useState<{ id: number; view: View } | null>(null);
   const id = item?.image.id ?? null;
 
-  useLayoutEffect(() => {
-    const el = viewportRef.current;
-    if (!el) return;
-    const measure = () => setViewport({ width: el.clientWidth, height: el.clientHeight });
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   // Swap in the decoded preview before the browser paints (same frame as the key press when it is cached).
   useLayoutEffect(() => {

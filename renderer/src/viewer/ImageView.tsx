@@ -1,6 +1,6 @@
 // Full view of one image: the preview with zoom (wheel, + / -, 0 fit, 1 actual size) and pan (drag), the
 // calibrated scale bar, and the metadata panel. Left / Right step through the current filtered order.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ImageDetail } from '../../../main/core/contract.js';
 import { api, mediaUrl } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
@@ -8,7 +8,7 @@ import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport
 import type { ImageList } from '../library/useImageList.js';
 import { MetadataPanel } from './MetadataPanel.js';
 import { ScaleBarOverlay } from './ScaleBarOverlay.js';
-import { useDragPan, useWheelZoom } from './usePanZoom.js';
+import { useDragPan, useElementSize, useWheelZoom } from './usePanZoom.js';
 
 interface ImageViewProps {
   list: ImageList;
@@ -50,7 +50,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   }, [id]);
 
   const viewportRef = useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = useState<Size>({ width: 0, height: 0 });
+  const viewport = useElementSize(viewportRef);
   // Size of the loaded preview, tagged with its image so a late load event cannot mix two images.
   const [loaded, setLoaded] = useState<{ id: number; size: Size } | null>(null);
   const natural = loaded && loaded.id === id ? loaded.size : null;
@@ -59,15 +59,6 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
   const [fit, setFit] = useState(true);
 
-  useLayoutEffect(() => {
-    const el = viewportRef.current;
-    if (!el) return;
-    const measure = () => setViewport({ width: el.clientWidth, height: el.clientHeight });
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   // A new image opens fitted.
   useEffect(() => {

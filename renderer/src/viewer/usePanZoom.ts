@@ -1,7 +1,7 @@
 // Mouse wheel zoom and drag-to-pan for an image viewport; shared by the image view and the review stage, which
 // keep their own view state (the hooks only report the gestures).
-import { useEffect, useRef, type PointerEvent as ReactPointerEvent, type RefObject } from 'react';
-import { wheelFactor, type View } from '../lib/viewport.js';
+import { useEffect, useLayoutEffect, useRef, useState, type PointerEvent as ReactPointerEvent, type RefObject } from 'react';
+import { wheelFactor, type Size, type View } from '../lib/viewport.js';
 
 /** Wheel zoom about the pointer. Needs a non-passive listener so the page itself does not scroll. */
 export function useWheelZoom(ref: RefObject<HTMLElement | null>, zoomBy: (factor: number, cx: number, cy: number) => void): void {
@@ -38,4 +38,19 @@ export function useDragPan(view: View | null, pan: (x: number, y: number) => voi
       if (drag.current?.pointerId === e.pointerId) drag.current = null;
     },
   };
+}
+
+/** The element's client size, kept current with a ResizeObserver (measured before the first paint). */
+export function useElementSize(ref: RefObject<HTMLElement | null>): Size {
+  const [size, setSize] = useState<Size>({ width: 0, height: 0 });
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setSize({ width: el.clientWidth, height: el.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return size;
 }

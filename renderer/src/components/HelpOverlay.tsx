@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { KeyList } from './KeyList.js';
 import { Modal } from './Modal.js';
 
 const SECTIONS: { title: string; keys: [string, string][] }[] = [
@@ -48,21 +49,12 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
   }, [onClose]);
   return (
     <Modal title="Keyboard shortcuts" className="help" testId="help-overlay" onClose={onClose} dialogRef={ref}>
-        {SECTIONS.map((section) => (
-          <section key={section.title}>
-            <h3>{section.title}</h3>
-            <dl className="keys">
-              {section.keys.map(([k, what]) => (
-                <div key={k} className="key-row">
-                  <dt>
-                    <kbd>{k}</kbd>
-                  </dt>
-                  <dd>{what}</dd>
-                </div>
-              ))}
-            </dl>
-          </section>
-        ))}
+      {SECTIONS.map((section) => (
+        <section key={section.title}>
+          <h3>{section.title}</h3>
+          <KeyList keys={section.keys} />
+        </section>
+      ))}
     </Modal>
   );
 }

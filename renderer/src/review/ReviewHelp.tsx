@@ -1,3 +1,4 @@
+import { KeyList } from '../components/KeyList.js';
 import { Modal } from '../components/Modal.js';
 
 export const REVIEW_KEYS: [string, string][] = [
@@ -20,16 +21,7 @@ export const REVIEW_KEYS: [string, string][] = [
 export function ReviewHelp({ onClose }: { onClose(): void }) {
   return (
     <Modal title="Review keys" className="help" testId="review-help" onClose={onClose}>
-        <dl className="keys">
-          {REVIEW_KEYS.map(([k, what]) => (
-            <div key={k} className="key-row">
-              <dt>
-                <kbd>{k}</kbd>
-              </dt>
-              <dd>{what}</dd>
-            </div>
-          ))}
-        </dl>
+      <KeyList keys={REVIEW_KEYS} />
     </Modal>
   );
 }

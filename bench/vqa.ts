@@ -8,6 +8,9 @@
 // token-F1 (SQuAD-style: lower case, punctuation dropped, bag of words). Latency: wall time of `answer()` per call,
 // p50/p95 over all held-out questions, split into the first question about an image (measurements + stem + image
 // encoder) and follow-up questions (cached image tokens: the decoder alone).
+// Chat history: every held-out question that has an earlier held-out question on the same image is asked again as a
+// follow-up, with that previous turn (the double's question and answer) as `history`; both scores are reported on
+// the same questions (`followUp.withoutHistory` / `followUp.withHistory`).
 import { parseArgs } from 'node:util';
 import { ReviewService } from '../main/core/review/service.js';
 import { splitByHash } from '../main/core/student/data.js';
@@ -76,30 +79,62 @@ export async function run(argv: string[]): Promise<void> {
       `SELECT image_id AS imageId, kind, qa_kind AS qaKind, question, answer FROM annotations
         WHERE image_id IN (${ids.join(',')}) AND source = 'teacher' ORDER BY image_id, id`,
     ).all() as { imageId: number; kind: string; qaKind: string | null; question: string | null; answer: string }[];
+    type Tally = Record<string, { n: number; em: number; f1: number }>;
+    const add = (t: Tally, kind: string, pred: string, truth: string) => {
+      const k = (t[kind] ??= { n: 0, em: 0, f1: 0 });
+      k.n++;
+      k.em += normalise(pred) === normalise(truth) ? 1 : 0;
+      k.f1 += tokenF1(pred, truth);
+    };
+    const summary = (t: Tally) => {
+      const all = Object.values(t).reduce((a, b) => ({ n: a.n + b.n, em: a.em + b.em, f1: a.f1 + b.f1 }), { n: 0, em: 0, f1: 0 });
+      return {
+        n: all.n, exactMatch: all.em / all.n, tokenF1: all.f1 / all.n,
+        perKind: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { n: v.n, exactMatch: v.em / v.n, tokenF1: v.f1 / v.n }])),
+      };
+    };
     const score = async (ids: number[], timed: boolean) => {
-      const byKind: Record<string, { n: number; em: number; f1: number }> = {};
+      const byKind: Tally = {};
+      const plainFollow: Tally = {};
+      const withHistory: Tally = {};
       const first: number[] = [];
       const follow: number[] = [];
+      const followHistory: number[] = [];
       const tokens: number[] = [];
       const examples: { question: string; truth: string; answer: string; confidence: number }[] = [];
-      let seen = -1;
+      const historyExamples: { history: string; question: string; truth: string; answer: string; withoutHistory: string }[] = [];
+      let changed = 0;
+      let used = 0;
+      let prev: { imageId: number; question: string | null; answer: string } | null = null;
       for (const row of qa(ids).filter((x) => x.kind === 'qa')) {
         const t = performance.now();
         const a = await answer(h.db, row.imageId, row.question ?? '');
         const ms = performance.now() - t;
-        if (timed) (row.imageId === seen ? follow : first).push(ms);
-        seen = row.imageId;
+        if (timed) (row.imageId === prev?.imageId ? follow : first).push(ms);
         tokens.push(a.tokens);
-        const k = (byKind[row.qaKind ?? 'qa'] ??= { n: 0, em: 0, f1: 0 });
-        k.n++;
-        k.em += normalise(a.text) === normalise(row.answer) ? 1 : 0;
-        k.f1 += tokenF1(a.text, row.answer);
+        add(byKind, row.qaKind ?? 'qa', a.text, row.answer);
         if (examples.length < 10 && row.imageId % 7 === 0) examples.push({ question: row.question ?? '', truth: row.answer, answer: a.text, confidence: Number(a.confidence.toFixed(3)) });
+        if (timed && prev && prev.imageId === row.imageId) {
+          // The same question as a follow-up to the previous one (the double's turn as history).
+          const t2 = performance.now();
+          const b = await answer(h.db, row.imageId, row.question ?? '', [{ question: prev.question ?? '', answer: prev.answer }]);
+          followHistory.push(performance.now() - t2);
+          if (b.historyTurns > 0) used++;
+          add(plainFollow, row.qaKind ?? 'qa', a.text, row.answer);
+          add(withHistory, row.qaKind ?? 'qa', b.text, row.answer);
+          if (b.text !== a.text) {
+            changed++;
+            if (historyExamples.length < 10) historyExamples.push({ history: prev.question ?? '', question: row.question ?? '', truth: row.answer, answer: b.text, withoutHistory: a.text });
+          }
+        }
+        prev = row;
       }
-      const all = Object.values(byKind).reduce((a, b) => ({ n: a.n + b.n, em: a.em + b.em, f1: a.f1 + b.f1 }), { n: 0, em: 0, f1: 0 });
       return {
-        n: all.n, exactMatch: all.em / all.n, tokenF1: all.f1 / all.n,
-        perKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { n: v.n, exactMatch: v.em / v.n, tokenF1: v.f1 / v.n }])),
+        ...summary(byKind),
+        followUp: timed ? {
+          withoutHistory: summary(plainFollow), withHistory: summary(withHistory), historyUsed: used, answersChanged: changed,
+          latencyMs: { p50: pct(followHistory, 0.5), p95: pct(followHistory, 0.95) }, examples: historyExamples,
+        } : undefined,
         latencyMs: timed ? {
           firstQuestion: { n: first.length, p50: pct(first, 0.5), p95: pct(first, 0.95) },
           followUp: { n: follow.length, p50: pct(follow, 0.5), p95: pct(follow, 0.95) },
@@ -118,6 +153,15 @@ export async function run(argv: string[]): Promise<void> {
     };
     log(`held-out: n=${heldOut.n} exact-match ${(100 * heldOut.exactMatch).toFixed(1)}% token-F1 ${(100 * heldOut.tokenF1).toFixed(1)}%`);
     for (const [k, v] of Object.entries(heldOut.perKind)) log(`  ${k.padEnd(15)} n=${v.n} EM ${(100 * v.exactMatch).toFixed(1)}% F1 ${(100 * v.tokenF1).toFixed(1)}%`);
+    const f = heldOut.followUp!;
+    log(`follow-ups (n=${f.withHistory.n}): without history EM ${(100 * f.withoutHistory.exactMatch).toFixed(1)}% F1 ${(100 * f.withoutHistory.tokenF1).toFixed(1)}%;`
+      + ` with the previous turn as history EM ${(100 * f.withHistory.exactMatch).toFixed(1)}% F1 ${(100 * f.withHistory.tokenF1).toFixed(1)}%`
+      + ` (the turn fitted ${f.historyUsed} times; ${f.answersChanged} answers changed)`);
+    for (const [k, v] of Object.entries(f.withHistory.perKind)) {
+      const w = f.withoutHistory.perKind[k];
+      log(`  ${k.padEnd(15)} n=${v.n} EM ${(100 * w.exactMatch).toFixed(1)}% -> ${(100 * v.exactMatch).toFixed(1)}%  F1 ${(100 * w.tokenF1).toFixed(1)}% -> ${(100 * v.tokenF1).toFixed(1)}%`);
+    }
+    for (const e of f.examples) log(`  [after: ${e.history}] Q: ${e.question}\n    truth: ${e.truth}\n    with history: ${e.answer}\n    without:      ${e.withoutHistory}`);
     log(`latency ms: ${JSON.stringify(heldOut.latencyMs)}`);
     log(`training images (first 40): EM ${(100 * training.exactMatch).toFixed(1)}% F1 ${(100 * training.tokenF1).toFixed(1)}%`);
     for (const e of heldOut.examples) log(`  Q: ${e.question}\n    truth:   ${e.truth}\n    student: ${e.answer} (${e.confidence})`);

@@ -7,7 +7,8 @@
 //  - an image-grounded text encoder (self-attention + cross-attention to the image tokens) with an
 //    image–text matching head (one logit);
 //  - an image-grounded text decoder (causal self-attention + cross-attention), a prefix LM over
-//    `<bos> question <sep> answer <eos>`, output layer tied to the token embedding.
+//    `<bos> question <sep> answer <eos>`, output layer tied to the token embedding; for part of the rows the
+//    prefix starts with earlier turns about the same image, `<bos> q1 <sep> a1 <turn> question <sep> answer <eos>`.
 // Loss = w_itc * CLIP(image, text) + w_itm * BCE(match) + w_lm * CE(answer tokens), weights configurable.
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../autodiff/grad.js';
@@ -25,7 +26,7 @@ import { lrAt } from '../runtime/schedule.js';
 import { openSession, type Provider, type SessionConfig } from '../runtime/session.js';
 import { TRAIN_IO } from '../train/graphs.js';
 import { Rng, subSeed } from '../util/rng.js';
-import { BOS, CAPTION, CLS, EOS, PAD, SEP } from './tokenizer.js';
+import { BOS, CAPTION, CLS, EOS, PAD, SEP, TURN } from './tokenizer.js';
 
 export interface VlmConfig {
   vocab: number;
@@ -54,11 +55,17 @@ export interface VlmTrainOptions {
   seed: number;
   /** Share of ITM rows that get a negative text (hard: same question, another image's answer; or a rejected answer). */
   negativeShare: number;
+  /**
+   * Share of Q&A rows whose decoder prefix starts with 1..historyTurns other accepted Q&A pairs of the same image
+   * (a chat's earlier turns). 0 or absent (versions saved before this option): single questions only.
+   */
+  historyShare?: number;
+  historyTurns?: number;
 }
 
 export const DEFAULT_VLM_SIZE = { dim: 128, heads: 4, mlpRatio: 2, textLayers: 2, imageLayers: 1, decoderLayers: 2, seq: 56, embedDim: 64 } as const;
 export const DEFAULT_VLM_WEIGHTS = { itc: 0.5, itm: 0.5, lm: 1 } as const;
-export const DEFAULT_VLM_TRAIN: VlmTrainOptions = { steps: 1500, batch: 32, lr: 2e-3, weightDecay: 0.05, seed: 3, negativeShare: 0.5 };
+export const DEFAULT_VLM_TRAIN: VlmTrainOptions = { steps: 1500, batch: 32, lr: 2e-3, weightDecay: 0.05, seed: 3, negativeShare: 0.5, historyShare: 0.5, historyTurns: 2 };
 
 type Mode = 'train' | 'image' | 'text' | 'decode' | 'itm';
 
@@ -201,12 +208,41 @@ export interface VlmData {
   readonly captions: readonly (readonly number[] | null)[];
 }
 
-/** `<bos> question <sep> answer <eos>` (caption: `<bos> <caption> <sep> caption <eos>`), truncated to T; answerStart = index of the first answer token. */
-export function decoderSequence(question: readonly number[] | null, answer: readonly number[] | null, T: number): { ids: number[]; answerStart: number } {
+/** An earlier question and its answer about the same image (token ids, the answer in slot form). */
+export interface DecoderTurn {
+  readonly question: readonly number[];
+  readonly answer: readonly number[];
+}
+
+/**
+ * `<bos> question <sep> answer <eos>` (caption: `<bos> <caption> <sep> caption <eos>`), truncated to T;
+ * answerStart = index of the first answer token. With `history` (oldest first; questions only, never captions):
+ * `<bos> q1 <sep> a1 <turn> q2 <sep> a2 <turn> question <sep> answer <eos>`, with the most recent turns that leave
+ * `room` positions after the prefix; whole turns are dropped, oldest first, so the question is always kept and
+ * the prefix is never longer than T - room (or than the prefix without history). Training passes room = answer + `<eos>`
+ * (a turn is included only when the whole answer still fits); `answer()` retries with fewer turns when the
+ * generated answer runs out of positions, which is the same rule.
+ */
+export function decoderSequence(
+  question: readonly number[] | null, answer: readonly number[] | null, T: number,
+  history: readonly DecoderTurn[] = [], room = answer ? answer.length + 1 : 1,
+): { ids: number[]; answerStart: number; turns: number } {
   const q = question ?? [CAPTION];
-  const head = [BOS, ...q.slice(0, Math.max(1, T - 8)), SEP];
+  const current = [...q.slice(0, Math.max(1, T - 8)), SEP];
+  const past: number[] = [];
+  let turns = 0;
+  if (question !== null) {
+    for (let i = history.length - 1; i >= 0; i--) {
+      const t = history[i];
+      const turn = [...t.question, SEP, ...t.answer, TURN];
+      if (1 + turn.length + past.length + current.length + room > T) break;
+      past.unshift(...turn);
+      turns++;
+    }
+  }
+  const head = [BOS, ...past, ...current];
   const ids = answer ? [...head, ...answer, EOS] : head;
-  return { ids: ids.slice(0, T), answerStart: head.length };
+  return { ids: ids.slice(0, T), answerStart: head.length, turns };
 }
 
 /** `<cls> [question <sep>] text`, padded to T: ids and the key mask. */
@@ -268,8 +304,9 @@ function fillVlmBatch(d: VlmData, c: VlmConfig, o: VlmTrainOptions, step: number
     const itm = encoderSequence(ex.question, text, T);
     itm.ids.forEach((v, j) => { buf.itmIds[r * T + j] = BigInt(v); buf.itmMask[r * T + j] = itm.mask[j]; });
     buf.itmLabel[r] = label;
-    // LM: targets are the answer tokens and <eos>.
-    const { ids, answerStart } = decoderSequence(ex.question, ex.answer, T + 1);
+    // LM: targets are the answer tokens and <eos> (never the history's).
+    const history = ex.question !== null && (o.historyShare ?? 0) > 0 && rng.next() < o.historyShare! ? historyFor(d, ex, byImage[image], o.historyTurns ?? 1, rng) : [];
+    const { ids, answerStart } = decoderSequence(ex.question, ex.answer, T + 1, history);
     for (let j = 0; j < T; j++) {
       buf.decIds[r * T + j] = BigInt(j < ids.length ? ids[j] : PAD);
       const tgt = j + 1 < ids.length ? ids[j + 1] : PAD;
@@ -277,6 +314,22 @@ function fillVlmBatch(d: VlmData, c: VlmConfig, o: VlmTrainOptions, step: number
       buf.decWeight[r * T + j] = j + 1 < ids.length && j + 1 >= answerStart ? 1 : 0;
     }
   }
+}
+
+/** 1..maxTurns other Q&A pairs of the example's image (distinct questions, random order) as its chat history. */
+function historyFor(d: VlmData, ex: VlmExample, ofImage: readonly number[], maxTurns: number, rng: Rng): DecoderTurn[] {
+  const seen = new Set([ex.question!.join(',')]);
+  const pool: DecoderTurn[] = [];
+  for (const i of ofImage) {
+    const o = d.examples[i];
+    if (o.question === null || seen.has(o.question.join(','))) continue;
+    seen.add(o.question.join(','));
+    pool.push({ question: o.question, answer: o.answer });
+  }
+  const k = Math.min(pool.length, 1 + rng.int(Math.max(1, maxTurns)));
+  const out: DecoderTurn[] = [];
+  for (let j = 0; j < k; j++) out.push(pool.splice(rng.int(pool.length), 1)[0]);
+  return out;
 }
 
 // ---- training ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import { featureSize, StemExtractor, type Stem } from '../../../native-models/st
 import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../native-models/student/tokenizer.js';
 import { runVlmTraining } from '../../../native-models/student/vlm-job.js';
 import {
-  decoderSequence, encoderSequence, vlmPartBytes, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
+  decoderSequence, encoderSequence, vlmPartBytes, type DecoderTurn, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
 } from '../../../native-models/student/vlm.js';
 import type { Db } from '../db/database.js';
 import { inspectImage } from '../library/inspect.js';
@@ -187,6 +187,11 @@ export interface LanguageManifest {
   readonly steps: number;
   readonly lastLoss: TrainedVlm['lastLoss'];
   readonly numbers: 'slots';
+  /**
+   * Present when the decoder learnt chat history (`<bos> q1 <sep> a1 <turn> question <sep> …`, tokenizer version 2):
+   * `answer()` then conditions on up to `maxTurns` recent turns. Versions saved without it ignore history.
+   */
+  readonly history?: { readonly maxTurns: number };
 }
 
 /** Standardised sqrt stem features (the classifier's normalisation), clipped; the VLM's image input. */
@@ -292,9 +297,11 @@ export function saveLanguage(dir: string, l: TrainedLanguage): LanguageManifest 
   writeFileSync(join(dir, files.text), vlmPartBytes(l.vlm.config, p, 'text'));
   writeFileSync(join(dir, files.decode), vlmPartBytes(l.vlm.config, p, 'decode'));
   writeFileSync(join(dir, files.itm), vlmPartBytes(l.vlm.config, p, 'itm'));
+  const o = l.vlm.options;
+  const history = (o.historyShare ?? 0) > 0 && (o.historyTurns ?? 0) > 0 && l.tokenizer.turn !== null ? { maxTurns: o.historyTurns! } : undefined;
   const manifest: LanguageManifest = {
-    config: l.vlm.config, options: l.vlm.options, measureMaxSide: l.measureMaxSide, files, examples: l.examples, images: l.images,
-    steps: l.vlm.steps, lastLoss: l.vlm.lastLoss, numbers: 'slots',
+    config: l.vlm.config, options: o, measureMaxSide: l.measureMaxSide, files, examples: l.examples, images: l.images,
+    steps: l.vlm.steps, lastLoss: l.vlm.lastLoss, numbers: 'slots', ...(history ? { history } : {}),
   };
   const path = join(dir, 'student.json');
   const student = JSON.parse(readFileSync(path, 'utf8')) as StudentManifest & { language?: LanguageManifest };
@@ -392,14 +399,23 @@ export interface Answer {
   /** The decoded text before the measurements were filled in. */
   readonly slots: string;
   readonly tokens: number;
+  /** Earlier chat turns the answer was conditioned on (0: none fitted, none given, or a version without history). */
+  readonly historyTurns: number;
 }
 
 export interface Turn { readonly question: string; readonly answer: string }
 
-async function generate(l: LoadedLanguage, ctx: Float32Array, question: string | null, maxTokens: number): Promise<{ ids: number[]; confidence: number }> {
+/**
+ * Greedy decoding. `history` turns are kept (most recent first) while `room` positions remain after the prefix;
+ * `turns` = how many were; `full` = the answer ran out of positions before `<eos>`.
+ */
+async function generate(
+  l: LoadedLanguage, ctx: Float32Array, question: string | null, maxTokens: number, history: readonly DecoderTurn[] = [], room = 1,
+): Promise<{ ids: number[]; confidence: number; turns: number; full: boolean }> {
   const c = l.manifest.config;
   const T = c.seq;
-  const prefix = decoderSequence(question === null ? null : l.tokenizer.encode(question), null, T).ids;
+  const seq = decoderSequence(question === null ? null : l.tokenizer.encode(question), null, T, history, room);
+  const prefix = seq.ids;
   const ids = new BigInt64Array(T);
   prefix.forEach((v, i) => { ids[i] = BigInt(v); });
   const ctxT = new ort.Tensor('float32', ctx, [1, c.groups + 1, c.dim]);
@@ -407,6 +423,7 @@ async function generate(l: LoadedLanguage, ctx: Float32Array, question: string |
   const out: number[] = [];
   let logSum = 0;
   let n = prefix.length;
+  let ended = false;
   while (n < T && out.length < maxTokens) {
     const r = await l.decode.session.run({ ctx: ctxT, ids: idsT });
     const logits = (r.logits.data as Float32Array).subarray((n - 1) * c.vocab, n * c.vocab);
@@ -416,28 +433,53 @@ async function generate(l: LoadedLanguage, ctx: Float32Array, question: string |
     let z = 0;
     for (let j = 0; j < c.vocab; j++) z += Math.exp(logits[j] - mx);
     logSum += -Math.log(z);
-    if (best === EOS) break;
-    if (best === BOS || best === SEP || best === CAPTION || best < 1) break;
+    if (best === EOS) { ended = true; break; }
+    if (best === BOS || best === SEP || best === CAPTION || best === l.tokenizer.turn || best < 1) { ended = true; break; }
     out.push(best);
     ids[n++] = BigInt(best);
   }
-  return { ids: out, confidence: Math.exp(logSum / (out.length + 1)) };
+  return { ids: out, confidence: Math.exp(logSum / (out.length + 1)), turns: seq.turns, full: !ended && out.length < maxTokens };
+}
+
+/**
+ * The chat turns a version conditions on: none for versions without history support; else the most recent
+ * `maxTurns` turns with a question other than the current one (as trained), answers in slot form.
+ */
+export function historyTurns(l: Pick<LoadedLanguage, 'manifest' | 'tokenizer'>, m: Measurements, question: string, history: readonly Turn[]): DecoderTurn[] {
+  const max = l.manifest.history?.maxTurns ?? 0;
+  if (max <= 0 || l.tokenizer.turn === null) return [];
+  const same = (a: string) => a.trim().replace(/\s+/g, ' ').toLowerCase() === question.trim().replace(/\s+/g, ' ').toLowerCase();
+  return history
+    .filter((t) => t.question.trim() && t.answer.trim() && !same(t.question))
+    .slice(-max)
+    .map((t) => ({ question: l.tokenizer.encode(t.question.trim()), answer: l.tokenizer.encode(toSlots(t.answer.trim(), m)) }));
 }
 
 /**
  * Answers a question about an image (library id, or a file path) with the active version.
- * `history`: earlier turns of the conversation; the decoder is trained on single questions, so only the
- * current question conditions the answer (the history is accepted for the chat UI and ignored).
+ * `history`: earlier turns of the conversation about this image, oldest first. Older versions were trained on
+ * single questions and ignore it. A version trained with history (manifest `history`) uses training's rule:
+ * a turn is in the prefix only when the whole answer still fits after it (a prefix the decoder never saw
+ * gives confident wrong answers). The answer's length is estimated by the single-question answer (one extra
+ * decoder pass on cached image tokens); should the answer with history run out of positions anyway, it is
+ * generated again with one turn fewer.
  */
 export async function answer(db: Db, image: number | string, question: string, history: readonly Turn[] = [], o: { maxTokens?: number } = {}): Promise<Answer> {
-  void history;
   const q = question.trim();
   if (!q) throw new Error('the question is empty');
   const l = await activeLanguage(db);
   const s = await imageState(l, await resolveImage(db, image));
-  const g = await generate(l, s.ctx, q, o.maxTokens ?? 48);
+  const turns = historyTurns(l, s.m, q, history);
+  const max = o.maxTokens ?? 48;
+  let g = await generate(l, s.ctx, q, max);
+  if (turns.length > 0 && !g.full) {
+    const room = g.ids.length + 1;
+    const h = await generate(l, s.ctx, q, max, turns, room);
+    if (h.turns > 0) g = h;
+    while (g.full && g.turns > 0) g = await generate(l, s.ctx, q, max, turns.slice(turns.length - (g.turns - 1)), room);
+  }
   const slots = l.tokenizer.decode(g.ids);
-  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length };
+  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
 }
 
 /** A caption of an image with the active version. */
@@ -446,7 +488,7 @@ export async function caption(db: Db, image: number | string, o: { maxTokens?: n
   const s = await imageState(l, await resolveImage(db, image));
   const g = await generate(l, s.ctx, null, o.maxTokens ?? 48);
   const slots = l.tokenizer.decode(g.ids);
-  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length };
+  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
 }
 
 /** The image's unit-length embedding in the image–text contrastive space. */

@@ -2,10 +2,13 @@
 // for ~20 real micrographs, a reviewer accepts them, the student trains (fast preset: classifier and language part in
 // one version, language training in a worker thread), then answers, captions and embeds; the ask CLI prints its JSON.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReviewService } from '../../../main/core/review/service.js';
-import { activeLanguage, answer, caption, closeLanguageModels, embed, embedText } from '../../../main/core/student/language.js';
+import {
+  activeLanguage, answer, caption, closeLanguageModels, embed, embedText, imageForTeacher, measureImage, toSlots, type Answer, type Turn,
+} from '../../../main/core/student/language.js';
 import { trainStudent, TrainingCancelled } from '../../../main/core/student/service.js';
 import { activeVersion, listVersions } from '../../../main/core/student/versions.js';
 import { hasSharedData, repoRoot } from '../../support/paths.js';
@@ -72,6 +75,69 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
     expect(Math.hypot(...e.vector)).toBeCloseTo(1, 3);
     expect(Math.hypot(...et.vector)).toBeCloseTo(1, 3);
   }, 120_000);
+
+  it('answers follow-ups with chat history when the version learnt it; a version without the manifest flag ignores it', async () => {
+    const l = await activeLanguage(h.db);
+    expect(l.manifest.history).toEqual({ maxTurns: 2 });
+    expect(l.tokenizer.data.version).toBe(2);
+    const t = taught.find((x) => x.qaKind === 'process')!;
+    const prev = taught.find((x) => x.imageId === t.imageId && x.qaKind === 'defects')!;
+    const turn = { question: prev.question, answer: prev.answer };
+    const long = { question: 'Describe the morphology.', answer: 'grey '.repeat(80) }; // never fits the decoder's positions
+    const plain = await answer(h.db, t.imageId, t.question);
+    const followUp = await answer(h.db, t.imageId, t.question, [turn]);
+    expect(plain.historyTurns).toBe(0);
+    // The turn reached the decoder (another prefix, other probabilities) and the taught answer survives it.
+    expect(followUp.historyTurns).toBe(1);
+    expect(followUp.confidence).not.toBe(plain.confidence);
+    expect(followUp.text).toBe(t.answer);
+    // Whole turns, most recent first: an older turn that does not fit is dropped, a recent one that does not fit
+    // ends the history; the same question asked again is not history (never trained so).
+    expect(await answer(h.db, t.imageId, t.question, [long, turn])).toEqual(followUp);
+    expect(await answer(h.db, t.imageId, t.question, [turn, long])).toEqual(plain);
+    expect(await answer(h.db, t.imageId, t.question, [{ question: `${t.question} `, answer: 'Something else.' }])).toEqual(plain);
+    // As in training, a turn is used only when the whole answer still fits after it: <bos> q' <sep> a' <turn>
+    // question <sep> answer <eos> within the decoder's positions (the answer's length: the single-question answer's;
+    // the turn's answer in slot form).
+    const m = await measureImage(imageForTeacher(h.db, t.imageId), l.manifest.measureMaxSide);
+    const len = (x: string) => l.tokenizer.encode(x).length;
+    const fits = (x: Turn, q: string, single: Answer) =>
+      1 + len(x.question) + 1 + len(toSlots(x.answer, m)) + 1 + len(q) + 1 + single.tokens + 1 <= l.manifest.config.seq;
+    const digits = (n: number): Turn => ({ question: turn.question, answer: '7'.repeat(n) }); // one token per digit
+    const spare = l.manifest.config.seq - (1 + len(turn.question) + 2 + len(t.question) + 1 + plain.tokens + 1);
+    expect([fits(digits(spare), t.question, plain), fits(digits(spare + 1), t.question, plain)]).toEqual([true, false]);
+    expect(await answer(h.db, t.imageId, t.question, [digits(spare + 1)])).toEqual(plain);
+    // ... and on this image's own consecutive turns (some fit, some do not).
+    const mine = taught.filter((x) => x.imageId === t.imageId);
+    const used: boolean[] = [];
+    for (let i = 1; i < mine.length; i++) {
+      const single = await answer(h.db, t.imageId, mine[i].question);
+      const prior = { question: mine[i - 1].question, answer: mine[i - 1].answer };
+      const a = await answer(h.db, t.imageId, mine[i].question, [prior]);
+      expect(a.historyTurns, `${prior.question} -> ${mine[i].question}`).toBe(fits(prior, mine[i].question, single) ? 1 : 0);
+      if (a.historyTurns === 0) expect(a).toEqual(single);
+      used.push(a.historyTurns > 0);
+    }
+    expect(used).toContain(true);
+    expect(used).toContain(false);
+
+    // The same files with the manifest of a version saved before history was learnt: history is ignored.
+    const file = join(activeVersion(h.db)!.dir!, 'student.json');
+    const saved = readFileSync(file, 'utf8');
+    const old = JSON.parse(saved);
+    delete old.language.history;
+    writeFileSync(file, JSON.stringify(old));
+    try {
+      await closeLanguageModels();
+      expect((await activeLanguage(h.db)).manifest.history).toBeUndefined();
+      expect(await answer(h.db, t.imageId, t.question, [turn])).toEqual(plain);
+      expect(await answer(h.db, t.imageId, t.question, [turn, long, turn])).toEqual(plain);
+    } finally {
+      writeFileSync(file, saved);
+      await closeLanguageModels();
+    }
+    expect(await answer(h.db, t.imageId, t.question, [turn])).toEqual(followUp);
+  }, 60_000);
 
   it('a run cancelled while the language part trains leaves the active version alone', async () => {
     const before = activeVersion(h.db)!.id;

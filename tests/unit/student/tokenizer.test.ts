@@ -1,6 +1,6 @@
-// The student's tokenizer and the slot form of numbers: round trips, byte fallback, determinism.
+// The student's tokenizer and the slot form of numbers: round trips, byte fallback, determinism, old files.
 import { describe, expect, it } from 'vitest';
-import { SLOTS, Tokenizer } from '../../../native-models/student/tokenizer.js';
+import { SLOTS, TURN, Tokenizer } from '../../../native-models/student/tokenizer.js';
 import { fmtNum, fromSlots, toSlots, type Measurements } from '../../../main/core/student/language.js';
 
 const corpus = [
@@ -30,6 +30,28 @@ describe('student tokenizer', () => {
     expect(reloaded.encode(corpus[4])).toEqual(tok.encode(corpus[4]));
     expect(reloaded.size).toBe(tok.size);
     expect(SLOTS.length).toBeGreaterThan(0);
+  });
+
+  it('is version 2 with a <turn> control token; version-1 files (saved before it) keep their own id layout', () => {
+    expect(tok.data.version).toBe(2);
+    expect(tok.turn).toBe(TURN);
+    expect(tok.piece(TURN)).toBe('<turn>');
+    expect(tok.slot('<px_nm>')).toBe(TURN + 1);
+    expect(tok.decode([TURN, ...tok.encode('No defects')])).toBe('No defects'); // control tokens are not text
+    // Written by the tokenizer before `<turn>` existed (train(['Are there defects?', 'No defects are visible.',
+    // 'Features typical of cracks.', 'About <len_nm>40 nm at <px_nm> nm.'], 280)), with the ids it produced then.
+    const v1 = new Tokenizer({
+      format: 'emma-bpe', version: 1,
+      merges: [[125, 112], [108, 127], [110, 127], [111, 112], [112, 269], [113, 271], [121, 120], [270, 272], [274, 126], [43, 127], [43, 273], [43, 275]],
+    });
+    expect(v1.turn).toBeNull();
+    expect(v1.size).toBe(279);
+    expect(v1.encode('No defects are visible.')).toEqual([89, 122, 278, 43, 108, 267, 43, 129, 116, 126, 116, 109, 119, 112, 57]);
+    expect(v1.encode('About <len_nm>12 nm')).toEqual([76, 109, 122, 128, 127, 43, 7, 60, 61, 277]);
+    expect(v1.encode('défauts')).toEqual([111, 206, 180, 113, 108, 128, 127, 126]);
+    expect(v1.piece(6)).toBe('<px_nm>');
+    expect(v1.decode(v1.encode('About <len_nm>12 nm, défauts'))).toBe('About <len_nm>12 nm, défauts');
+    expect(() => new Tokenizer({ format: 'emma-bpe', version: 3 as never, merges: [] })).toThrow(/version 3/);
   });
 
   it('puts measurements into slots and fills them back from the image (lengths in pixels times the calibration)', () => {

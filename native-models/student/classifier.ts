@@ -12,6 +12,7 @@ import { openSession, type Provider, type SessionConfig } from '../runtime/sessi
 import { runTraining, type StepReport, type TrainResult, type TrainSpec } from '../runtime/train-loop.js';
 import { startTraining } from '../runtime/trainer.js';
 import { FeatureHead, type HeadConfig } from './head.js';
+import { fitWhitening, whitenRows, type Whitening } from './pca.js';
 import { d4Views, featureSize, patchSizes, shiftLevels, type Stem, type StemConfig } from './texture.js';
 
 export interface HeadOptions {
@@ -26,20 +27,29 @@ export interface HeadOptions {
   knnK: number;
   knnTemperature: number;
   knnWeight: number;
+  /**
+   * Memory similarity: cosine in the space of this many leading principal components, each scaled to unit
+   * variance (PCA-whitened); 0 or absent = cosine on the standardised features (versions before whitening).
+   */
+  knnWhiten?: number;
   /** Scale augmentation: pyramid-level shifts (half octaves) added to the training views. */
   levelShifts: number[];
 }
 
 export const DEFAULT_HEAD: HeadOptions = {
   hidden: 512, steps: 1200, batch: 64, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, seed: 1,
-  knnK: 5, knnTemperature: 0.05, knnWeight: 0.5, levelShifts: [0],
+  knnK: 5, knnTemperature: 0.05, knnWeight: 0.75, knnWhiten: 64, levelShifts: [0],
 };
 
 export interface TrainedClassifier {
   readonly head: HeadConfig;
   readonly params: Float32Array;
-  /** Standardised sqrt-features of the memory images (identity view), [count, D]. */
+  /**
+   * The memory images (identity view), unit rows [count, memoryDim]: whitened coordinates when `whitening` is
+   * set, else the standardised sqrt-features (memoryDim = D).
+   */
   readonly memory: Float32Array;
+  readonly whitening?: Whitening;
   readonly memoryLabels: Int32Array;
   readonly options: HeadOptions;
   readonly provider: Provider;
@@ -76,7 +86,7 @@ function sqrtStats(views: Float32Array, rows: number, D: number): { mean: Float3
   return { mean: m, std: s };
 }
 
-function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<number>, std: ArrayLike<number>): Float32Array {
+function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<number>, std: ArrayLike<number>, unitRows = true): Float32Array {
   const D = mean.length;
   const out = new Float32Array(rows * D);
   for (let r = 0; r < rows; r++) {
@@ -86,6 +96,7 @@ function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<numb
       out[r * D + j] = v;
       n += v * v;
     }
+    if (!unitRows) continue;
     const inv = 1 / Math.sqrt(n + 1e-12);
     for (let j = 0; j < D; j++) out[r * D + j] *= inv;
   }
@@ -126,10 +137,25 @@ export async function trainClassifier(
   } else {
     result = await runTraining(spec, { onStep: hooks.onStep, isCancelled: hooks.isCancelled });
   }
+  let whitening: Whitening | undefined;
+  if ((o.knnWhiten ?? 0) > 0 && result.status === 'completed') {
+    // Fitted on all 8 views so the whitened space keeps the D4 symmetry of the features.
+    whitening = await fitWhitening(standardizeRows(views0, n * 8, mean, std, false), n * 8, D, o.knnWhiten!, { seed: o.seed, session: hooks.session });
+  }
   return {
-    head, params: result.params, memory: standardizeRows(feats, n, mean, std), memoryLabels: labels.slice(),
-    options: o, provider: result.provider, status: result.status, steps: result.step,
+    head, params: result.params, memory: memoryRows(feats, n, head, whitening), memoryLabels: labels.slice(),
+    ...(whitening ? { whitening } : {}), options: o, provider: result.provider, status: result.status, steps: result.step,
   };
+}
+
+/** Rows of the memory's similarity space (unit length) for stem features [rows, D]. */
+function memoryRows(feats: Float32Array, rows: number, head: HeadConfig, whitening: Whitening | undefined): Float32Array {
+  if (!whitening) return standardizeRows(feats, rows, head.mean!, head.std!);
+  return whitenRows(whitening, standardizeRows(feats, rows, head.mean!, head.std!, false), rows);
+}
+
+function memoryDim(c: TrainedClassifier): number {
+  return c.whitening ? c.whitening.dims : c.head.features;
 }
 
 /** Batch size of the exported head graph (the last chunk is padded). */
@@ -172,17 +198,19 @@ export async function classifyFeatures(
   }
   const w = c.options.knnWeight;
   if (w <= 0 || c.memoryLabels.length === 0) return { probs: headP, classes: C, provider: open.provider };
-  const q = standardizeRows(views, count * 8, c.head.mean!, c.head.std!);
+  const q = memoryRows(views, count * 8, c.head, c.whitening);
+  const E = memoryDim(c);
   const probs = new Float32Array(count * C);
   const M = c.memoryLabels.length;
   for (let i = 0; i < count; i++) {
+    // An image matches a memory image by its best-aligned view (the memory holds identity views only).
     const sims = new Float32Array(M).fill(-Infinity);
     for (let v = 0; v < 8; v++) {
-      const qv = q.subarray((i * 8 + v) * D, (i * 8 + v + 1) * D);
+      const qv = q.subarray((i * 8 + v) * E, (i * 8 + v + 1) * E);
       for (let m = 0; m < M; m++) {
         let s = 0;
-        const mv = c.memory.subarray(m * D, (m + 1) * D);
-        for (let j = 0; j < D; j++) s += qv[j] * mv[j];
+        const mv = c.memory.subarray(m * E, (m + 1) * E);
+        for (let j = 0; j < E; j++) s += qv[j] * mv[j];
         if (s > sims[m]) sims[m] = s;
       }
     }
@@ -215,12 +243,12 @@ export function knnVote(sims: Float32Array, labels: Int32Array, classes: number,
 
 /** Nearest memory images for features [D] (identity view), best first: for "similar images". */
 export function nearest(c: TrainedClassifier, feat: Float32Array, k: number): { index: number; similarity: number }[] {
-  const D = c.head.features;
-  const q = standardizeRows(feat, 1, c.head.mean!, c.head.std!);
+  const E = memoryDim(c);
+  const q = memoryRows(feat, 1, c.head, c.whitening);
   const M = c.memoryLabels.length;
   const sims = Array.from({ length: M }, (_, m) => {
     let s = 0;
-    for (let j = 0; j < D; j++) s += q[j] * c.memory[m * D + j];
+    for (let j = 0; j < E; j++) s += q[j] * c.memory[m * E + j];
     return { index: m, similarity: s };
   });
   return sims.sort((a, b) => b.similarity - a.similarity).slice(0, k);
@@ -240,7 +268,11 @@ export interface StudentManifest {
   readonly stem: StemConfig;
   readonly head: Omit<HeadConfig, 'mean' | 'std'>;
   readonly options: HeadOptions;
-  readonly files: { readonly bank: string; readonly head: string; readonly headParams: string; readonly norm: string; readonly memory: string; readonly memoryLabels: string };
+  readonly files: {
+    readonly bank: string; readonly head: string; readonly headParams: string; readonly norm: string; readonly memory: string; readonly memoryLabels: string;
+    /** Whitening of the memory space: mean [D] then projection [D, dims] (absent in versions before it). */
+    readonly whitening?: string;
+  };
   readonly memoryRefs: readonly string[];
   readonly training?: Readonly<Record<string, unknown>>;
 }
@@ -255,7 +287,10 @@ function readF32(path: string): Float32Array {
 /** Writes the student as files: student.json (manifest), head.onnx (self-contained), bank/params/memory as raw float32. */
 export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memoryRefs: readonly string[], training?: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
-  const files = { bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32' };
+  const files = {
+    bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32',
+    ...(c.whitening ? { whitening: 'memory-whitening.f32' } : {}),
+  };
   const banks = [stem.bank, ...(stem.extraBanks ?? [])];
   const all = new Float32Array(banks.reduce((a, b) => a + b.length, 0));
   banks.reduce((o, b) => (all.set(b, o), o + b.length), 0);
@@ -265,6 +300,9 @@ export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memor
   writeFileSync(join(dir, files.norm), f32(Float32Array.from([...c.head.mean!, ...c.head.std!])));
   writeFileSync(join(dir, files.memory), f32(c.memory));
   writeFileSync(join(dir, files.memoryLabels), i32(c.memoryLabels));
+  if (c.whitening && files.whitening) {
+    writeFileSync(join(dir, files.whitening), f32(Float32Array.from([...c.whitening.mean, ...c.whitening.projection, ...c.whitening.variances])));
+  }
   const { mean: _m, std: _s, ...head } = c.head;
   const manifest: StudentManifest = {
     format: 'emma-student', version: 1, labels: c.head.labels ?? [], stem: stem.config, head, options: c.options, files, memoryRefs, training,
@@ -287,11 +325,19 @@ export function loadStudent(dir: string): LoadedStudent {
   const D = manifest.head.features;
   const norm = readF32(join(dir, manifest.files.norm));
   const lb = readFileSync(join(dir, manifest.files.memoryLabels));
+  let whitening: Whitening | undefined;
+  if (manifest.files.whitening) {
+    const w = readF32(join(dir, manifest.files.whitening));
+    const dims = Math.round((w.length - D) / (D + 1));
+    if (dims < 1 || D + D * dims + dims !== w.length) throw new Error(`${dir}: ${manifest.files.whitening} has ${w.length} values, not D + D*k + k for D = ${D}`);
+    whitening = { dims, mean: w.slice(0, D), projection: w.slice(D, D + D * dims), variances: w.slice(D + D * dims) };
+  }
   const classifier: TrainedClassifier = {
     head: { ...manifest.head, mean: Array.from(norm.subarray(0, D)), std: Array.from(norm.subarray(D)) },
     params: readF32(join(dir, manifest.files.headParams)),
     memory: readF32(join(dir, manifest.files.memory)),
     memoryLabels: new Int32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength)),
+    ...(whitening ? { whitening } : {}),
     options: manifest.options, provider: 'cpu', status: 'completed', steps: 0,
   };
   const all = readF32(join(dir, manifest.files.bank));

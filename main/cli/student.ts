@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 export const STUDENT_COMMANDS = ['train', 'eval', 'classify', 'ask', 'models'] as const;
 
 export const STUDENT_USAGE = `  emma train [--db FILE] [--minutes M] [--preset default|fast|large] [--json]
+  emma train --quick [--db FILE] [--minutes M] [--preset P] [--json]  quick update: heads on the active version's stem and cached features
   emma eval <dir-with-class-folders> [--db FILE] [--json]
   emma classify <images...> [--db FILE] [--json]
   emma ask <image> "<question>" [--db FILE] [--json]
@@ -38,6 +39,7 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
       json: { type: 'boolean', default: false },
       minutes: { type: 'string' },
       preset: { type: 'string' },
+      quick: { type: 'boolean', default: false },
       activate: { type: 'string' },
       export: { type: 'string' },
       out: { type: 'string' },
@@ -58,7 +60,7 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         let last = 0;
         try {
           const r = await trainStudent(core.db, {
-            dataDir: core.location.dataDir, preset: values.preset, minutes, signal: ac.signal,
+            dataDir: core.location.dataDir, preset: values.preset, minutes, signal: ac.signal, quick: values.quick,
             onProgress: (p) => {
               if (!process.stderr.isTTY || Date.now() - last < 250) return;
               last = Date.now();
@@ -68,8 +70,12 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
           if (process.stderr.isTTY) process.stderr.write('\n');
           out(
             json,
-            { modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated, activeVersion: r.activeVersion, images: r.images, classes: r.classes },
-            `model version ${r.modelVersion}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
+            {
+              modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated,
+              activeVersion: r.activeVersion, images: r.images, classes: r.classes, mode: r.mode, features: r.features, languageCarriedFrom: r.language?.carriedFrom ?? null,
+            },
+            `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
+              `features computed for ${r.features.extracted}, ${r.features.cached} from the cache; ` +
               `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
               (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`),
           );

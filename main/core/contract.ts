@@ -641,6 +641,11 @@ export interface TrainRequest {
   preset?: string;
   /** Wall-clock budget for the head; it stops early keeping what it learned. */
   minutes?: number;
+  /**
+   * Quick update: keep the active version's texture stem and its cached per-image features (computing only new
+   * images'), train the head and memory. Needs an active version; the preset defaults to the active version's.
+   */
+  quick?: boolean;
 }
 
 /** The defaults a Train button uses, chosen from the data size and the hardware, with the expected duration. */
@@ -659,6 +664,12 @@ export interface TrainingPlan {
   blocked: string | null;
   /** How the defaults were chosen, in words. */
   reason: string;
+  /** The plan is for a quick update (TrainRequest.quick). */
+  quick: boolean;
+  /** The active version a quick update would start from; null = no quick update possible (no active version). */
+  quickFrom: number | null;
+  /** Reviewed images whose features are cached for that version's stem (null without one). */
+  cachedImages: number | null;
 }
 
 export interface TrainPoint {
@@ -699,6 +710,10 @@ export interface TrainOutcomeInfo {
   activeVersion: number | null;
   images: number;
   classes: readonly string[];
+  /** 'quick': heads on the active version's stem and cached features. */
+  mode?: 'full' | 'quick';
+  /** Labelled images' stem features taken from the cache vs computed in the run. */
+  features?: { cached: number; extracted: number };
   error?: string;
 }
 
@@ -710,6 +725,8 @@ export interface ModelVersionSummary {
   status: ModelVersionStatus;
   active: boolean;
   preset: string;
+  /** 'quick': heads trained on its parent's stem and cached features (TrainRequest.quick). */
+  mode: 'full' | 'quick';
   classes: string[];
   /** Reviewed images it learned from. */
   images: number | null;

@@ -15,7 +15,11 @@ const labelFilter = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('class'), className: z.string().min(1).max(200) }),
 ]);
 
-const trainRequest = z.object({ preset: z.enum(['default', 'fast', 'multi', 'large']).optional(), minutes: z.number().positive().max(600).optional() });
+const trainRequest = z.object({
+  preset: z.enum(['default', 'fast', 'multi', 'large']).optional(),
+  minutes: z.number().positive().max(600).optional(),
+  quick: z.boolean().optional(),
+});
 
 export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getStatus: z.tuple([]),

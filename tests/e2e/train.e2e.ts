@@ -3,8 +3,8 @@
 // version and its predictions come back), then the chat over an image: the student's answer (or its plain
 // statement that it cannot answer yet), similar images and "find images of <text>"; the teacher asked from the chat
 // (egress on, the test double) answers beside the student. Then the Train view's Cancel (the active version stays),
-// calibration in the version detail, and export / import of a version through the UI.
-// Screenshots: test-results/train.png, chat.png.
+// calibration in the version detail, a quick update (cached features), and export / import of a version through the UI.
+// Screenshots: test-results/train.png, chat.png, train-quick.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -220,6 +220,23 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect(versions[0].status).toBe('cancelled');
     expect(versions.find((v) => v.active)!.id).toBe(before);
     expect(await page.locator(`[data-testid="version-row"][data-version="${before}"]`).getAttribute('data-active')).toBe('true');
+  });
+
+  it('a quick update from the Train view reuses the active version\'s stem and cached features', async () => {
+    const active = (await core.api.listModelVersions()).find((v) => v.active)!.id;
+    await page.getByTestId('train-quick').check();
+    await expect.poll(() => page.getByTestId('train-plan').innerText()).toMatch(new RegExp(`quick update of v${active}, preset fast`));
+    expect(await page.getByTestId('train-plan').innerText()).toMatch(new RegExp(`quick update of v${active} \\(its texture stem; features of 36 of 36 images cached\\)`));
+    expect(await page.getByTestId('train-estimate').innerText()).toMatch(/^about \d+ s on CPU$/);
+    const next = Math.max(...(await core.api.listModelVersions()).map((v) => v.id)) + 1;
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-outcome').getAttribute('data-version'), { timeout: 60_000 }).toBe(String(next));
+    expect(await page.getByTestId('train-outcome-quick').innerText()).toMatch(/quick update: features computed for 0 images, 36 reused/);
+    expect(await page.locator(`[data-testid="version-row"][data-version="${next}"]`).innerText()).toMatch(/fast · quick/);
+    expect((await core.api.listModelVersions()).find((v) => v.id === next)).toMatchObject({ mode: 'quick', parentId: active });
+    await page.screenshot({ path: join(artifacts, 'train-quick.png'), fullPage: false });
+    await page.getByTestId('train-quick').uncheck();
+    await expect.poll(() => page.getByTestId('train-plan').innerText()).not.toMatch(/quick update/);
   });
 
   it('shows calibration in the version detail; exports v1 and imports it back as an inactive version', async () => {

@@ -4,6 +4,7 @@ import { migration002 } from './migrations/002-teacher.js';
 import { migration003 } from './migrations/003-review.js';
 import { migration004 } from './migrations/004-student.js';
 import { migration005 } from './migrations/005-chat.js';
+import { migration006 } from './migrations/006-student-features.js';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -16,6 +16,12 @@ const COST: Record<string, { base: number; perImage: number }> = {
   large: { base: 90, perImage: 0.25 },
 };
 
+/**
+ * A quick update (same stem, cached features): the same head runs, then per image only reading + features when its
+ * features are not cached yet, and almost nothing when they are (docs/student.md, "Quick update").
+ */
+const QUICK_PER_IMAGE = { uncached: 0.06, cached: 0.004 };
+
 export interface PlanInput {
   images: number;
   classes: number;
@@ -24,6 +30,8 @@ export interface PlanInput {
   provider: string;
   preset?: string;
   minutes?: number;
+  /** A quick update of version `from` (trained with `preset`), `cached` of the images having features for its stem. */
+  quick?: { from: number; cached: number; preset?: string };
 }
 
 export interface PlanChoice {
@@ -33,19 +41,26 @@ export interface PlanChoice {
   reason: string;
 }
 
-export function estimateSeconds(preset: string, images: number, cores: number, provider: string): number {
+/** `cached`: a quick update, with that many of the images' features cached. */
+export function estimateSeconds(preset: string, images: number, cores: number, provider: string, cached?: number): number {
   const c = COST[preset] ?? COST.default;
   // The engine runs ONNX with 2 intra-op threads: one core is about twice as slow, more than two barely help.
   const cpuScale = cores <= 1 ? 2 : 1;
   const headScale = provider === 'cpu' ? 1 : 0.35;
-  return Math.max(2, Math.round(c.base * headScale * cpuScale + c.perImage * images * cpuScale));
+  const perImages = cached === undefined
+    ? c.perImage * images
+    : QUICK_PER_IMAGE.uncached * Math.max(0, images - cached) + QUICK_PER_IMAGE.cached * Math.min(cached, images);
+  return Math.max(2, Math.round(c.base * headScale * cpuScale + perImages * cpuScale));
 }
 
 export function choosePlan(p: PlanInput): PlanChoice {
   let preset = p.preset;
   let why: string;
   if (preset) why = `preset '${preset}' as asked`;
-  else if (p.images < 60) {
+  else if (p.quick?.preset) {
+    preset = p.quick.preset;
+    why = `v${p.quick.from}'s preset '${preset}'`;
+  } else if (p.images < 60) {
     preset = 'fast';
     why = `${p.images} reviewed images: the fast preset (small stem, linear head) learns as much from so few`;
   } else if (p.provider !== 'cpu' && p.images >= 500) {
@@ -55,7 +70,8 @@ export function choosePlan(p: PlanInput): PlanChoice {
     preset = 'default';
     why = `${p.images} reviewed images on ${p.provider === 'cpu' ? `${p.cores} CPU core${p.cores === 1 ? '' : 's'}` : p.provider}: the default preset`;
   }
-  const estimatedSeconds = estimateSeconds(preset, p.images, p.cores, p.provider);
+  if (p.quick) why = `quick update of v${p.quick.from} (its texture stem; features of ${Math.min(p.quick.cached, p.images)} of ${p.images} images cached), ${why}`;
+  const estimatedSeconds = estimateSeconds(preset, p.images, p.cores, p.provider, p.quick?.cached);
   // The budget leaves room for a slow or busy machine; the head stops early (keeping what it learned) when it runs out.
   const minutes = p.minutes ?? Math.min(30, Math.max(1, Math.ceil((estimatedSeconds * 2) / 60)));
   return { preset, minutes, estimatedSeconds, reason: `${why}; about ${formatDuration(estimatedSeconds)}, budget ${minutes} min` };
@@ -68,6 +84,8 @@ export function formatDuration(s: number): string {
 
 /** Share of a run's time per phase (measured on the default preset; the head runs twice: split and final). */
 const PHASE_SHARE: Record<TrainPhase, number> = { reading: 0.15, stem: 0.08, features: 0.22, head: 0.25, final: 0.27, saving: 0.03 };
+/** A quick update: no dictionary, reading and features only for uncached images. */
+const QUICK_SHARE: Record<TrainPhase, number> = { reading: 0.05, stem: 0, features: 0.05, head: 0.42, final: 0.45, saving: 0.03 };
 const ORDER: TrainPhase[] = ['reading', 'stem', 'features', 'head', 'final', 'saving'];
 
 export interface PhaseClock {
@@ -81,26 +99,28 @@ export interface PhaseClock {
   finished: Partial<Record<TrainPhase, number>>;
   /** The plan's estimate for the whole run. */
   estimatedS: number;
+  quick?: boolean;
 }
 
 /** Seconds left: the current phase at its own rate, later phases at the plan's shares scaled by how the finished phases compared to it. */
 export function estimateEta(c: PhaseClock): number | null {
   const idx = ORDER.indexOf(c.phase);
   if (idx < 0) return null;
+  const SHARE = c.quick ? QUICK_SHARE : PHASE_SHARE;
   let plannedDone = 0;
   let actualDone = 0;
   for (const ph of ORDER.slice(0, idx)) {
     const t = c.finished[ph];
     if (t !== undefined) {
-      plannedDone += PHASE_SHARE[ph] * c.estimatedS;
+      plannedDone += SHARE[ph] * c.estimatedS;
       actualDone += t;
     }
   }
   const speed = plannedDone > 1 ? Math.min(10, Math.max(0.1, actualDone / plannedDone)) : 1;
   const inPhase = c.elapsedS - c.phaseStartS;
   const frac = c.total > 0 ? Math.min(1, c.done / c.total) : 0;
-  const planned = PHASE_SHARE[c.phase] * c.estimatedS * speed;
+  const planned = SHARE[c.phase] * c.estimatedS * speed;
   const current = frac > 0.05 && inPhase > 0.5 ? (inPhase / frac) * (1 - frac) : Math.max(0, planned - inPhase);
-  const later = ORDER.slice(idx + 1).reduce((s, ph) => s + PHASE_SHARE[ph] * c.estimatedS * speed, 0);
+  const later = ORDER.slice(idx + 1).reduce((s, ph) => s + SHARE[ph] * c.estimatedS * speed, 0);
   return Math.max(0, current + later);
 }

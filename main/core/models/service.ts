@@ -42,6 +42,8 @@ import { startStudentTraining } from '../student/job.js';
 import { answer as studentAnswer, embed as studentEmbed, embedText as studentEmbedText, type Turn } from '../student/language.js';
 import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
+import { countCached } from '../student/features.js';
+import { versionStemHash } from '../student/quick.js';
 import type { EventHub } from '../util/events.js';
 import { audit } from '../teacher/settings.js';
 import { exportVersion, importVersion, ModelTransferError } from '../student/transfer.js';
@@ -126,30 +128,45 @@ export class StudentApi {
     for (const it of items) classes[it.className] = (classes[it.className] ?? 0) + 1;
     const cores = availableParallelism();
     const provider = expectedProvider(this.d.db);
-    const choice = choosePlan({ images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes });
+    // A quick update starts from the active version: its stem, and the features cached for it.
+    const active = activeVersion(this.d.db);
+    const stem = active?.dir ? versionStemHash(active) : null;
+    const from = active && stem
+      ? { from: active.id, cached: countCached(this.d.db, stem, items.map((i) => i.sha256)), preset: (PRESET_NAMES as readonly string[]).includes(active.preset) ? active.preset : undefined }
+      : null;
+    const quick = request.quick === true;
+    const choice = choosePlan({
+      images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes, quick: quick && from ? from : undefined,
+    });
     const n = Object.keys(classes).length;
     const blocked =
       n < 2
         ? `The student needs reviewed labels of at least 2 classes (found ${n} class${n === 1 ? '' : 'es'} in ${items.length} labelled images). Import a labelled folder or review teacher proposals first.`
         : this.trainingJob !== null
           ? `A training run is already going (job #${this.trainingJob}).`
-          : null;
-    return { ...choice, images: items.length, classes, provider, cores, presets: [...PRESET_NAMES], blocked };
+          : quick && !from
+            ? 'A quick update starts from the active version, and there is none: train once without it first.'
+            : null;
+    return {
+      ...choice, images: items.length, classes, provider, cores, presets: [...PRESET_NAMES], blocked,
+      quick, quickFrom: from?.from ?? null, cachedImages: from?.cached ?? null,
+    };
   }
 
   startTraining(request: TrainRequest): JobInfo {
     const plan = this.plan(request);
     if (plan.blocked) throw new StudentApiError('invalid_state', plan.blocked);
     const { dbPath, dataDir, jobs, events } = this.d;
-    const info = jobs.start('train', { preset: plan.preset, minutes: plan.minutes }, async (ctx) => {
+    const info = jobs.start('train', { preset: plan.preset, minutes: plan.minutes, quick: plan.quick }, async (ctx) => {
       this.trainingJob = ctx.id;
       const t0 = performance.now();
       const state = {
         jobId: ctx.id, phase: null, done: 0, total: 0, elapsedS: 0, etaS: plan.estimatedSeconds, provider: plan.provider, preset: plan.preset,
         points: [], outcome: null, clock: { phaseStartS: 0, finished: {}, estimatedS: plan.estimatedSeconds },
       } as TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } };
+      const quick = plan.quick;
       this.progress.set(ctx.id, state);
-      const run = startStudentTraining(dbPath, { dataDir, preset: plan.preset, minutes: plan.minutes, jobId: ctx.id }, (p) => {
+      const run = startStudentTraining(dbPath, { dataDir, preset: plan.preset, minutes: plan.minutes, jobId: ctx.id, quick }, (p) => {
         const t = (performance.now() - t0) / 1000;
         if (p.phase !== state.phase) {
           if (state.phase) state.clock.finished[state.phase] = t - state.clock.phaseStartS;
@@ -159,7 +176,7 @@ export class StudentApi {
         state.done = p.done;
         state.total = p.total;
         state.elapsedS = t;
-        state.etaS = estimateEta({ phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds });
+        state.etaS = estimateEta({ phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds, quick });
         // The language half reports its steps under phase 'final' with part 'language' (a curve of its own).
         const part = (p as { part?: string }).part;
         if (p.loss !== undefined && (p.phase === 'head' || p.phase === 'final')) {
@@ -645,7 +662,7 @@ function summary(v: ModelVersion): ModelVersionSummary {
   const acc = v.metrics.valAccuracy;
   const f1 = v.metrics.valMacroF1;
   return {
-    id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, classes: v.labels,
+    id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, mode: v.hyperparams.mode === 'quick' ? 'quick' : 'full', classes: v.labels,
     images: typeof v.dataSnapshot.images === 'number' ? v.dataSnapshot.images : null,
     valAccuracy: typeof acc === 'number' ? acc : null, valMacroF1: typeof f1 === 'number' ? f1 : null,
     provider: v.provider, durationS: v.durationS, error: v.error, createdAt: v.createdAt, finishedAt: v.finishedAt,

@@ -181,7 +181,7 @@ export interface LanguageManifest {
   readonly options: VlmTrainOptions;
   /** The teacher's max image side when trained: measurements are taken at this scale. */
   readonly measureMaxSide: number;
-  readonly files: { readonly params: string; readonly tokenizer: string; readonly image: string; readonly text: string; readonly decode: string; readonly itm: string };
+  readonly files: { readonly params: string; readonly tokenizer: string; readonly image: string; readonly text: string; readonly decode: string; readonly itm: string; readonly norm?: string };
   readonly examples: number;
   readonly images: number;
   readonly steps: number;
@@ -325,6 +325,8 @@ interface LoadedLanguage {
   readonly manifest: LanguageManifest;
   readonly tokenizer: Tokenizer;
   readonly extractor: StemExtractor;
+  /** Standardisation of the image input: the part's own (files.norm, see quick.ts) or else the classifier's. */
+  readonly norm: { readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly image: OpenSession;
   readonly text: OpenSession;
   readonly decode: OpenSession;
@@ -342,7 +344,14 @@ async function loadLanguage(version: number, dir: string): Promise<LoadedLanguag
   const tokenizer = new Tokenizer(JSON.parse(readFileSync(join(dir, manifest.files.tokenizer), 'utf8')) as TokenizerData);
   const open = (f: string) => openSession(join(dir, f));
   const [image, text, decode, itm] = await Promise.all([open(manifest.files.image), open(manifest.files.text), open(manifest.files.decode), open(manifest.files.itm)]);
-  return { version, dir, student, manifest, tokenizer, extractor: new StemExtractor(student.stem), image, text, decode, itm, cache: new Map() };
+  const h = student.classifier.head;
+  let norm: LoadedLanguage['norm'] = { mean: h.mean!, std: h.std! };
+  if (manifest.files.norm) {
+    const b = readFileSync(join(dir, manifest.files.norm));
+    const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    norm = { mean: Array.from(all.subarray(0, all.length / 2)), std: Array.from(all.subarray(all.length / 2)) };
+  }
+  return { version, dir, student, manifest, tokenizer, extractor: new StemExtractor(student.stem), norm, image, text, decode, itm, cache: new Map() };
 }
 
 /** The active version's language part (loaded once per version and kept). */
@@ -379,8 +388,7 @@ async function imageState(l: LoadedLanguage, img: ImageForTeacher): Promise<{ m:
   const grey = await readForStudent(img.path, { y: img.databar_y, width: img.width }, l.student.stem.config.maxSide);
   const feat = await l.extractor.extract(grey);
   const c = l.manifest.config;
-  const h = l.student.classifier.head;
-  const x = vlmImageInput(feat, h.mean!, h.std!);
+  const x = vlmImageInput(feat, l.norm.mean, l.norm.std);
   const r = await l.image.session.run({
     img: new ort.Tensor('float32', x, [1, c.groups, c.groupDim]),
     stats: new ort.Tensor('float32', statsVector(m), [1, c.statsDim]),

@@ -5,14 +5,16 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/student/classifier.js';
-import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type StemConfig } from '../../../native-models/student/texture.js';
+import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type Stem, type StemConfig } from '../../../native-models/student/texture.js';
 import type { Db } from '../db/database.js';
 import { readGray } from '../library/decode.js';
 import { inspectImage } from '../library/inspect.js';
 import { calibrate, type Calibration } from './calibration.js';
 import { labeledImages, libraryImages, splitByHash, type LabeledImage } from './data.js';
-import { activeVersion, completeVersion, endVersion, getVersion, startVersion } from './versions.js';
-import { saveLanguage, trainLanguage, type LanguagePreset, type TrainedLanguage } from './language.js';
+import { activeVersion, completeVersion, endVersion, getVersion, patchHyperparams, startVersion } from './versions.js';
+import { saveLanguage, trainLanguage, type LanguageManifest, type LanguagePreset, type TrainedLanguage } from './language.js';
+import { FeatureCache, stemHash } from './features.js';
+import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
 import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/student/vlm.js';
 
 export interface Preset {
@@ -69,6 +71,12 @@ export interface TrainOptions {
   /** Run the head's training in a worker thread (default true). */
   readonly worker?: boolean;
   readonly jobId?: number | null;
+  /**
+   * Quick update: the active version's stem instead of a newly learned one, features from the per-image cache
+   * (computed only for images it lacks), then head and memory as usual; the language part is copied from the active
+   * version when retraining it would learn the same. Needs an active version; its preset unless `preset` is given.
+   */
+  readonly quick?: boolean;
 }
 
 export interface TrainOutcome {
@@ -83,7 +91,10 @@ export interface TrainOutcome {
   readonly images: number;
   readonly classes: readonly string[];
   /** The vision-language part: null when the database held no reviewed captions or Q&A pairs. */
-  readonly language: { readonly examples: number; readonly images: number; readonly steps: number; readonly loss: number | null } | null;
+  readonly language: { readonly examples: number; readonly images: number; readonly steps: number; readonly loss: number | null; readonly carriedFrom: number | null } | null;
+  readonly mode: 'full' | 'quick';
+  /** Labelled images' stem features taken from the cache vs computed in this run. */
+  readonly features: { readonly cached: number; readonly extracted: number };
   readonly error?: string;
 }
 
@@ -156,7 +167,12 @@ function gather(feats: Float32Array, D: number, idx: readonly number[]): Float32
 
 export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcome> {
   const t0 = performance.now();
-  const presetName = o.preset ?? 'default';
+  const quick = o.quick === true;
+  // A quick update starts from the active version: its stem (bank file) and, unless asked otherwise, its preset.
+  const parent = quick ? activeVersion(db) : null;
+  if (quick && !parent?.dir) throw new Error('a quick update needs an active model version: run a full training first');
+  const base = parent?.dir ? loadStudent(parent.dir) : null;
+  const presetName = o.preset ?? (parent && PRESETS[parent.preset] ? parent.preset : 'default');
   const preset = PRESETS[presetName];
   if (!preset) throw new Error(`unknown preset '${presetName}' (known: ${Object.keys(PRESETS).join(', ')})`);
   const items = labeledImages(db);
@@ -172,7 +188,12 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     train: train.map((i) => [i.imageId, i.labelId]),
     val: val.map((i) => [i.imageId, i.labelId]),
   };
-  const hyper = { preset: presetName, stem: preset.stem, head: preset.head, stemImages: preset.stemImages, language: preset.language, minutes: o.minutes ?? null };
+  const baseHash = base ? stemHash(base.stem) : null;
+  const hyper = {
+    preset: presetName, mode: quick ? 'quick' : 'full', stem: base?.stem.config ?? preset.stem, head: preset.head,
+    stemImages: base ? null : preset.stemImages, language: preset.language, minutes: o.minutes ?? null,
+    ...(base ? { stemFrom: parent!.id, stemHash: baseHash } : {}),
+  };
   const id = startVersion(db, { preset: presetName, dataSnapshot: snapshot, hyperparams: hyper, jobId: o.jobId });
   const seconds = () => (performance.now() - t0) / 1000;
   const cancelled = () => o.signal?.aborted === true || o.isCancelled?.() === true;
@@ -180,33 +201,69 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
   const progress = (p: TrainProgress) => o.onProgress?.(p);
   let extractor: StemExtractor | null = null;
   try {
-    // 1. Images, as the student sees them.
+    // 1. Images, as the student sees them (read once, on demand: a quick update reads only uncached ones).
     const all = [...train, ...val];
+    const maxSide = (base?.stem.config ?? preset.stem).maxSide;
     const images = new Map<number, GreyImage>();
-    for (const [k, it] of all.entries()) {
-      checkCancel();
-      images.set(it.imageId, await readForStudent(it.path, { y: it.databarY, width: it.width }, preset.stem.maxSide));
-      progress({ phase: 'reading', done: k + 1, total: all.length });
+    const read = async (r: { imageId: number; path: string; databarY: number | null; width: number }): Promise<GreyImage> => {
+      let g = images.get(r.imageId);
+      if (!g) {
+        g = await readForStudent(r.path, { y: r.databarY, width: r.width }, maxSide);
+        images.set(r.imageId, g);
+      }
+      return g;
+    };
+    let stem: Stem;
+    if (base) {
+      stem = base.stem;
+    } else {
+      for (const [k, it] of all.entries()) {
+        checkCancel();
+        await read(it);
+        progress({ phase: 'reading', done: k + 1, total: all.length });
+      }
+      // 2. The stem learns its dictionary from the library (labelled or not).
+      const stemSource: GreyImage[] = [];
+      for (const r of libraryImages(db, preset.stemImages)) {
+        checkCancel();
+        stemSource.push(images.get(r.imageId) ?? (await readForStudent(r.path, { y: r.databarY, width: r.width }, maxSide)));
+      }
+      progress({ phase: 'stem', done: 0, total: 1 });
+      stem = learnStem(stemSource, preset.stem);
+      progress({ phase: 'stem', done: 1, total: 1 });
     }
-    // 2. The stem learns its dictionary from the library (labelled or not).
-    const lib = libraryImages(db, preset.stemImages);
-    const stemSource: GreyImage[] = [];
-    for (const r of lib) {
-      checkCancel();
-      stemSource.push(images.get(r.imageId) ?? (await readForStudent(r.path, { y: r.databarY, width: r.width }, preset.stem.maxSide)));
-    }
-    progress({ phase: 'stem', done: 0, total: 1 });
-    const stem = learnStem(stemSource, preset.stem);
-    progress({ phase: 'stem', done: 1, total: 1 });
-    // 3. Features, once per image.
+    // 3. Features, once per image and stem: from the cache, else computed and cached.
+    const hash = baseHash ?? stemHash(stem);
+    if (!base) patchHyperparams(db, id, { stemHash: hash });
     extractor = new StemExtractor(stem);
     const D = featureSize(stem.config);
+    const cache = new FeatureCache(db, hash, D);
+    const cached = cache.get(all.map((it) => it.sha256));
+    const missing = all.filter((it) => !cached.has(it.sha256));
+    if (base) {
+      for (const [k, it] of missing.entries()) {
+        checkCancel();
+        await read(it);
+        progress({ phase: 'reading', done: k + 1, total: missing.length });
+      }
+    }
     const feats = new Float32Array(all.length * D);
+    let pending: [string, Float32Array][] = [];
     for (const [k, it] of all.entries()) {
       checkCancel();
-      feats.set(await extractor.extract(images.get(it.imageId)!), k * D);
+      let f = cached.get(it.sha256);
+      if (!f) {
+        f = await extractor.extract(await read(it));
+        pending.push([it.sha256, f]);
+        // In batches, so that a cancelled run keeps most of the features it computed.
+        if (pending.length >= 32) { cache.put(pending); pending = []; }
+      }
+      feats.set(f, k * D);
       progress({ phase: 'features', done: k + 1, total: all.length });
     }
+    cache.put(pending);
+    const featureCounts = { cached: all.length - missing.length, extracted: missing.length };
+    const rowOf = new Map(all.map((it, k) => [it.imageId, k]));
     const trainIdx = train.map((_, k) => k);
     const valIdx = val.map((_, k) => train.length + k);
     const y = Int32Array.from(all.map((it) => classOf.get(it.className)!));
@@ -236,11 +293,14 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
     checkCancel();
     provider = final.provider;
-    // 6. The vision-language part, on the same frozen stem features (a worker thread of its own).
-    const language: TrainedLanguage | null = await trainLanguage({
+    // 6. The vision-language part, on the same frozen stem features (a worker thread of its own). A quick update
+    //    copies the active version's part instead when retraining would learn from the same text on the same stem.
+    const languageKey = languageTrainingKey(db, hash);
+    const carry = base ? carryableLanguage(parent!.dir!, languageKey) : null;
+    const language: TrainedLanguage | null = carry?.ok ? null : await trainLanguage({
       db, stem, extractor, mean: final.head.mean!, std: final.head.std!,
       features: new Map(all.map((it, k) => [it.imageId, feats.subarray(k * D, (k + 1) * D)])),
-      readImage: (r) => readForStudent(r.path, { y: r.databar_y, width: r.width }, preset.stem.maxSide),
+      readImage: (r) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide),
       preset: preset.language, checkCancel, isCancelled: cancelled, deadline: Number.isFinite(deadline) ? deadline - performance.now() + Date.now() : null,
       worker: o.worker ?? true,
       onProgress: (part, done, total, loss) => progress({ phase: 'final', part, done, total, loss }),
@@ -249,27 +309,69 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     progress({ phase: 'saving', done: 0, total: 1 });
     const dir = resolve(o.dataDir, 'models', `v${id}`);
     const manifestPath = saveStudent(dir, stem, final, all.map((it) => it.sha256), { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null });
-    const languageManifest = language ? saveLanguage(dir, language) : null;
-    const languageSummary = language
-      ? { examples: language.examples, images: language.images, steps: language.vlm.steps, loss: language.vlm.lastLoss?.loss ?? null }
+    let languageManifest: LanguageManifest | null = null;
+    if (carry?.ok) {
+      languageManifest = carryLanguage(parent!.dir!, parent!.id, dir, carry.manifest);
+    } else if (language) {
+      languageManifest = saveLanguage(dir, language);
+      annotateLanguage(dir, { mean: final.head.mean!, std: final.head.std! }, languageKey);
+    }
+    const languageSummary = languageManifest
+      ? {
+        examples: languageManifest.examples, images: languageManifest.images, steps: languageManifest.steps,
+        loss: languageManifest.lastLoss?.loss ?? null, carriedFrom: carry?.ok ? parent!.id : null,
+      }
       : null;
-    // 6. Becomes active only if it is no worse than the active version on images that version never saw.
+    patchHyperparams(db, id, {
+      languageMode: carry?.ok ? 'carried' : language ? 'trained' : 'none',
+      languageNote: carry?.ok
+        ? `copied unchanged from v${parent!.id}: same reviewed text and stem`
+        : `${language ? 'trained' : 'none (no reviewed captions or Q&A)'}${carry && !carry.ok ? `; not carried over from v${parent!.id}: ${carry.reason}` : ''}`,
+    });
+    // 7. Becomes active only if it is no worse than the active version on images that version never saw.
     const prev = activeVersion(db);
-    const activate = prev === null || (await noWorseThan(prev.id, db, valScores, val, labels, images));
+    const featuresFor = async (s: Stem, want: readonly LabeledImage[]): Promise<Float32Array> => {
+      const h = stemHash(s);
+      if (h === hash) return gather(feats, D, want.map((w) => rowOf.get(w.imageId)!));
+      const c = new FeatureCache(db, h, featureSize(s.config));
+      const hit = c.get(want.map((w) => w.sha256));
+      const ex = new StemExtractor(s);
+      try {
+        const out = new Float32Array(want.length * c.dim);
+        const fresh: [string, Float32Array][] = [];
+        for (const [k, w] of want.entries()) {
+          let f = hit.get(w.sha256);
+          if (!f) { f = await ex.extract(await read(w)); fresh.push([w.sha256, f]); }
+          out.set(f, k * c.dim);
+        }
+        c.put(fresh);
+        return out;
+      } finally {
+        await ex.close();
+      }
+    };
+    const activate = prev === null || (await noWorseThan(prev.id, db, valScores, val, labels, featuresFor));
     const trainSeconds = seconds();
     completeVersion(db, id, {
       metrics: {
         ...(valScores ? { valAccuracy: valScores.accuracy, valMacroF1: valScores.macroF1, val: valScores } : {}),
         ...(valCalibration ? { calibration: { ...valCalibration, source: 'split-run' } } : {}),
         headSteps: final.steps,
+        features: featureCounts,
         language: languageManifest ? { ...languageSummary, lastLoss: languageManifest.lastLoss, config: languageManifest.config } : null,
       },
       labels, provider, durationS: trainSeconds, dir, manifestPath, onnxPath: join(dir, 'head.onnx'), activate,
     });
     progress({ phase: 'saving', done: 1, total: 1 });
+    try {
+      pruneUnusedStems(db);
+    } catch {
+      // housekeeping of a cache: never a reason to fail a finished run
+    }
     return {
       modelVersion: id, status: 'completed', trainSeconds, valAccuracy: valScores?.accuracy ?? null, valMacroF1: valScores?.macroF1 ?? null,
       provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels, language: languageSummary,
+      mode: quick ? 'quick' : 'full', features: featureCounts,
     };
   } catch (e) {
     const cancelled = e instanceof TrainingCancelled;
@@ -281,7 +383,10 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
 }
 
 /** Compares on validation images that the previous version did not train on; with none, on recorded validation accuracy. */
-async function noWorseThan(prevId: number, db: Db, mine: Scores | null, val: readonly LabeledImage[], labels: readonly string[], images: Map<number, GreyImage>): Promise<boolean> {
+async function noWorseThan(
+  prevId: number, db: Db, mine: Scores | null, val: readonly LabeledImage[], labels: readonly string[],
+  featuresFor: (stem: Stem, images: readonly LabeledImage[]) => Promise<Float32Array>,
+): Promise<boolean> {
   const prev = getVersion(db, prevId);
   if (!prev || !prev.dir || !mine) return true;
   const prevAcc = typeof prev.metrics.valAccuracy === 'number' ? prev.metrics.valAccuracy : null;
@@ -290,17 +395,14 @@ async function noWorseThan(prevId: number, db: Db, mine: Scores | null, val: rea
   if (fresh.length < 10 || prev.labels.join('\n') !== labels.join('\n')) return prevAcc === null || mine.accuracy >= prevAcc;
   try {
     const loaded = loadStudent(prev.dir);
-    const preds = await classifyImages(loaded, fresh.map((f) => images.get(f.imageId)!));
+    const feats = await featuresFor(loaded.stem, fresh);
+    const probs = (await classifyFeatures(loaded.classifier, loaded.stem.config, feats, fresh.length, loaded.headOnnx)).probs;
+    const preds = argmaxRows(probs, loaded.manifest.labels.length, fresh.length);
     const prevFresh = fresh.filter((f, i) => loaded.manifest.labels[preds[i]] === f.className).length / fresh.length;
     return mine.accuracy >= prevFresh;
   } catch {
     return true; // the previous version's files are unreadable: it cannot be better
   }
-}
-
-async function classifyImages(s: LoadedStudent, imgs: readonly GreyImage[]): Promise<number[]> {
-  const probs = await probabilities(s, imgs);
-  return argmaxRows(probs, s.manifest.labels.length, imgs.length);
 }
 
 export async function probabilities(s: LoadedStudent, imgs: readonly GreyImage[]): Promise<Float32Array> {

@@ -122,3 +122,8 @@ export function setVersionFiles(db: Db, id: number, f: { dir: string; manifestPa
 export function removeVersionRow(db: Db, id: number): void {
   db.prepare(`DELETE FROM model_versions WHERE id = ? AND active = 0`).run(id);
 }
+
+/** Merges keys into a run's recorded hyper-parameters (what it decided after it started: its stem, its language part). */
+export function patchHyperparams(db: Db, id: number, patch: Record<string, unknown>): void {
+  db.prepare(`UPDATE model_versions SET hyperparams_json = json_patch(hyperparams_json, ?) WHERE id = ?`).run(JSON.stringify(patch), id);
+}

@@ -30,7 +30,7 @@ const FINAL_WORDS: Record<string, string> = { done: 'Done', failed: 'Failed', ca
 const PHASE_WORDS: Record<string, string> = {
   reading: 'Reading images',
   stem: 'Learning the texture dictionary',
-  features: 'Computing features',
+  features: 'Computing features (cached ones reused)',
   head: 'Training on 2/3, scoring the held-out 1/3',
   final: 'Training the shipped version on every reviewed image',
   saving: 'Saving and comparing with the active version',
@@ -40,6 +40,8 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [preset, setPreset] = useState<string>('');
+  // Quick update: the active version's stem and cached features, heads only (seconds instead of a minute).
+  const [quick, setQuick] = useState(false);
   const [plan, setPlan] = useState<TrainingPlan | null>(null);
   const [job, setJob] = useState<JobInfo | null>(null);
   const [progress, setProgress] = useState<TrainingProgress | null>(null);
@@ -65,11 +67,11 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   );
 
   const reload = useCallback(async () => {
-    const [p, v] = await Promise.all([api.getTrainingPlan(preset ? { preset } : {}), api.listModelVersions()]);
+    const [p, v] = await Promise.all([api.getTrainingPlan({ ...(preset ? { preset } : {}), ...(quick ? { quick } : {}) }), api.listModelVersions()]);
     setPlan(p);
     setVersions(v);
     setSelected((s) => s ?? v.find((x) => x.active)?.id ?? v[0]?.id ?? null);
-  }, [preset]);
+  }, [preset, quick]);
 
   useEffect(() => {
     reload().catch((e: unknown) => onError(`Train view: ${messageOf(e)}`));
@@ -146,7 +148,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
     guard('Training could not start', async () => {
       setNotice(null);
       setProgress(null);
-      const j = await api.startTraining(preset ? { preset } : {});
+      const j = await api.startTraining({ ...(preset ? { preset } : {}), ...(quick ? { quick } : {}) });
       onJob(j);
       setJob(j);
     });
@@ -195,7 +197,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   <strong data-testid="train-estimate">
                     {aboutDuration(plan.estimatedSeconds)} on {plan.provider === 'cpu' ? 'CPU' : plan.provider.toUpperCase()}
                   </strong>{' '}
-                  · preset <span className="mono">{plan.preset}</span>, at most {plan.minutes} min
+                  · {plan.quick && plan.quickFrom != null ? <>quick update of v{plan.quickFrom}, </> : null}preset <span className="mono">{plan.preset}</span>, at most {plan.minutes} min
                   <br />
                   <span className="muted small">{plan.reason}</span>
                 </p>
@@ -215,6 +217,15 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
               ))}
             </select>
           </label>
+          {(plan?.quickFrom != null || quick) && (
+            <label
+              className="checkbox"
+              title="Keep the active version's texture stem and its cached image features; compute features only for new images and train the classifier head again"
+            >
+              <input type="checkbox" data-testid="train-quick" checked={quick} onChange={(e) => setQuick(e.target.checked)} disabled={running} />
+              Quick update (reuse features)
+            </label>
+          )}
           {running ? (
             <button type="button" data-testid="train-cancel" onClick={() => job && void api.cancelJob(job.id).then(setJob, (e: unknown) => onError(messageOf(e)))}>
               Cancel
@@ -260,7 +271,14 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                 <strong>
                   Version v{outcome.modelVersion}: validation accuracy {pct(outcome.valAccuracy)}, macro-F1 {pct(outcome.valMacroF1)}
                 </strong>{' '}
-                · {outcome.images} images · {outcome.trainSeconds.toFixed(0)} s on {outcome.provider}.{' '}
+                · {outcome.images} images · {outcome.trainSeconds.toFixed(0)} s on {outcome.provider}
+                {outcome.mode === 'quick' && outcome.features ? (
+                  <span data-testid="train-outcome-quick">
+                    {' '}
+                    (quick update: features computed for {outcome.features.extracted} image{outcome.features.extracted === 1 ? '' : 's'}, {outcome.features.cached} reused)
+                  </span>
+                ) : null}
+                .{' '}
                 {outcome.activated ? (
                   <span>It is active now.</span>
                 ) : (
@@ -341,7 +359,10 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   <td className={v.status === 'failed' ? 'error-text' : v.status === 'completed' ? '' : 'muted'} title={v.error ?? undefined}>
                     {v.status}
                   </td>
-                  <td className="mono">{v.preset}</td>
+                  <td className="mono">
+                    {v.preset}
+                    {v.mode === 'quick' ? ' · quick' : ''}
+                  </td>
                   <td className="num">{v.images ?? '—'}</td>
                   <td className="num">{pct(v.valAccuracy)}</td>
                   <td className="num">{pct(v.valMacroF1)}</td>

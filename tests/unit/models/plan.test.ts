@@ -21,6 +21,24 @@ describe('training plan', () => {
     expect(choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', minutes: 7 }).minutes).toBe(7);
   });
 
+  it('a quick update costs the head runs plus reading and features of uncached images only', () => {
+    const full = estimateSeconds('default', 406, 2, 'cpu');
+    const warm = estimateSeconds('default', 406, 2, 'cpu', 406);
+    const some = estimateSeconds('default', 406, 2, 'cpu', 386);
+    const cold = estimateSeconds('default', 406, 2, 'cpu', 0);
+    expect(warm).toBeLessThan(some);
+    expect(some).toBeLessThan(cold);
+    expect(cold).toBeLessThan(full);
+    expect(warm).toBeLessThan(full / 2);
+    const p = choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', quick: { from: 4, cached: 386, preset: 'multi' } });
+    expect(p).toMatchObject({ preset: 'multi', estimatedSeconds: estimateSeconds('multi', 406, 2, 'cpu', 386) });
+    expect(p.reason).toMatch(/^quick update of v4 \(its texture stem; features of 386 of 406 images cached\), v4's preset 'multi'; about \d+ s/);
+    expect(choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', preset: 'fast', quick: { from: 4, cached: 0, preset: 'multi' } }).preset).toBe('fast');
+    // The ETA of a quick run: no dictionary phase, most of the time in the two head runs.
+    const eta = estimateEta({ estimatedS: 20, finished: {}, phase: 'features', done: 0, total: 400, elapsedS: 0, phaseStartS: 0, quick: true })!;
+    expect(eta).toBeCloseTo(20 * 0.95, 0);
+  });
+
   it('ETA follows the current phase rate and scales later phases by how the finished ones went', () => {
     const base = { estimatedS: 100, finished: {} };
     // Start: the plan's estimate.

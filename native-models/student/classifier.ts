@@ -32,13 +32,15 @@ export interface HeadOptions {
    * variance (PCA-whitened); 0 or absent = cosine on the standardised features (versions before whitening).
    */
   knnWhiten?: number;
+  /** The head's input: this many principal components of the standardised features; 0 or absent = all features. */
+  headPca?: number;
   /** Scale augmentation: pyramid-level shifts (half octaves) added to the training views. */
   levelShifts: number[];
 }
 
 export const DEFAULT_HEAD: HeadOptions = {
   hidden: 512, steps: 1200, batch: 64, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, seed: 1,
-  knnK: 5, knnTemperature: 0.05, knnWeight: 0.75, knnWhiten: 64, levelShifts: [0],
+  knnK: 5, knnTemperature: 0.05, knnWeight: 0.75, knnWhiten: 64, headPca: 128, levelShifts: [0],
 };
 
 export interface TrainedClassifier {
@@ -117,9 +119,15 @@ export async function trainClassifier(
   shifts.forEach((s, k) => views.set(s === 0 ? views0 : shiftLevels(views0, n * 8, stem, s), k * views0.length));
   const viewLabels = new Int32Array(n * 8 * shifts.length);
   for (let k = 0; k < shifts.length; k++) for (let i = 0; i < n; i++) viewLabels.fill(labels[i], (k * n + i) * 8, (k * n + i) * 8 + 8);
+  // One PCA serves both: the memory's whitened space (leading knnWhiten components) and the head's input
+  // (leading headPca components, variances kept). Fitted on all 8 views so both keep the D4 symmetry.
+  const dims = Math.max(o.knnWhiten ?? 0, o.headPca ?? 0);
+  const pca = dims > 0 ? await fitWhitening(standardizeRows(views0, n * 8, mean, std, false), n * 8, D, dims, { seed: o.seed, session: hooks.session }) : undefined;
+  const whitening = pca && (o.knnWhiten ?? 0) > 0 ? leading(pca, o.knnWhiten!) : undefined;
   const head: HeadConfig = {
     features: D, hidden: o.hidden, classes: classNames.length, labelSmoothing: o.labelSmoothing,
     mean: Array.from(mean), std: Array.from(std), labels: [...classNames],
+    ...(pca && (o.headPca ?? 0) > 0 ? { projection: headProjection(pca, o.headPca!) } : {}),
   };
   const spec: TrainSpec = {
     model: { arch: 'student-head', config: head },
@@ -137,15 +145,35 @@ export async function trainClassifier(
   } else {
     result = await runTraining(spec, { onStep: hooks.onStep, isCancelled: hooks.isCancelled });
   }
-  let whitening: Whitening | undefined;
-  if ((o.knnWhiten ?? 0) > 0 && result.status === 'completed') {
-    // Fitted on all 8 views so the whitened space keeps the D4 symmetry of the features.
-    whitening = await fitWhitening(standardizeRows(views0, n * 8, mean, std, false), n * 8, D, o.knnWhiten!, { seed: o.seed, session: hooks.session });
-  }
   return {
     head, params: result.params, memory: memoryRows(feats, n, head, whitening), memoryLabels: labels.slice(),
     ...(whitening ? { whitening } : {}), options: o, provider: result.provider, status: result.status, steps: result.step,
   };
+}
+
+/** The first k components of a whitening (columns of its projection). */
+function leading(w: Whitening, k: number): Whitening {
+  const D = w.mean.length;
+  const dims = Math.min(k, w.dims);
+  const projection = new Float32Array(D * dims);
+  for (let i = 0; i < D; i++) for (let c = 0; c < dims; c++) projection[i * dims + c] = w.projection[i * w.dims + c];
+  return { dims, mean: w.mean, projection, variances: w.variances.slice(0, dims) };
+}
+
+/** The head's projection: the first k principal axes with their variances kept, scaled to unit mean variance. */
+function headProjection(w: Whitening, k: number): NonNullable<HeadConfig['projection']> {
+  const D = w.mean.length;
+  const dims = Math.min(k, w.dims);
+  const floor = 1e-6 * (w.variances[0] || 1);
+  let meanVar = 0;
+  for (let c = 0; c < dims; c++) meanVar += w.variances[c] / dims;
+  const matrix = new Float32Array(D * dims);
+  for (let c = 0; c < dims; c++) {
+    // whitening column = axis / sqrt(var + floor); back to the axis, then one common scale.
+    const s = Math.sqrt(w.variances[c] + floor) / Math.sqrt(meanVar || 1);
+    for (let i = 0; i < D; i++) matrix[i * dims + c] = w.projection[i * w.dims + c] * s;
+  }
+  return { dims, mean: w.mean, matrix };
 }
 
 /** Rows of the memory's similarity space (unit length) for stem features [rows, D]. */
@@ -266,12 +294,14 @@ export interface StudentManifest {
   readonly version: 1;
   readonly labels: readonly string[];
   readonly stem: StemConfig;
-  readonly head: Omit<HeadConfig, 'mean' | 'std'>;
+  readonly head: Omit<HeadConfig, 'mean' | 'std' | 'projection'> & { readonly projectionDims?: number };
   readonly options: HeadOptions;
   readonly files: {
     readonly bank: string; readonly head: string; readonly headParams: string; readonly norm: string; readonly memory: string; readonly memoryLabels: string;
-    /** Whitening of the memory space: mean [D] then projection [D, dims] (absent in versions before it). */
+    /** Whitening of the memory space: mean [D], projection [D, dims], variances [dims] (absent in versions before it). */
     readonly whitening?: string;
+    /** The head's input projection: mean [D] then matrix [D, dims] (dims in `head.projectionDims`); absent before it. */
+    readonly headProjection?: string;
   };
   readonly memoryRefs: readonly string[];
   readonly training?: Readonly<Record<string, unknown>>;
@@ -290,6 +320,7 @@ export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memor
   const files = {
     bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32',
     ...(c.whitening ? { whitening: 'memory-whitening.f32' } : {}),
+    ...(c.head.projection ? { headProjection: 'head-projection.f32' } : {}),
   };
   const banks = [stem.bank, ...(stem.extraBanks ?? [])];
   const all = new Float32Array(banks.reduce((a, b) => a + b.length, 0));
@@ -303,7 +334,15 @@ export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memor
   if (c.whitening && files.whitening) {
     writeFileSync(join(dir, files.whitening), f32(Float32Array.from([...c.whitening.mean, ...c.whitening.projection, ...c.whitening.variances])));
   }
-  const { mean: _m, std: _s, ...head } = c.head;
+  if (c.head.projection && files.headProjection) {
+    const p = c.head.projection;
+    const buf = new Float32Array(p.mean.length + p.matrix.length);
+    buf.set(p.mean);
+    buf.set(p.matrix, p.mean.length);
+    writeFileSync(join(dir, files.headProjection), f32(buf));
+  }
+  const { mean: _m, std: _s, projection, ...rest } = c.head;
+  const head = { ...rest, ...(projection ? { projectionDims: projection.dims } : {}) };
   const manifest: StudentManifest = {
     format: 'emma-student', version: 1, labels: c.head.labels ?? [], stem: stem.config, head, options: c.options, files, memoryRefs, training,
   };
@@ -332,8 +371,16 @@ export function loadStudent(dir: string): LoadedStudent {
     if (dims < 1 || D + D * dims + dims !== w.length) throw new Error(`${dir}: ${manifest.files.whitening} has ${w.length} values, not D + D*k + k for D = ${D}`);
     whitening = { dims, mean: w.slice(0, D), projection: w.slice(D, D + D * dims), variances: w.slice(D + D * dims) };
   }
+  let projection: HeadConfig['projection'];
+  if (manifest.files.headProjection) {
+    const dims = manifest.head.projectionDims ?? 0;
+    const p = readF32(join(dir, manifest.files.headProjection));
+    if (dims < 1 || p.length !== D + D * dims) throw new Error(`${dir}: ${manifest.files.headProjection} has ${p.length} values, not D + D*${dims} for D = ${D}`);
+    projection = { dims, mean: p.slice(0, D), matrix: p.slice(D) };
+  }
+  const { projectionDims: _pd, ...headConfig } = manifest.head;
   const classifier: TrainedClassifier = {
-    head: { ...manifest.head, mean: Array.from(norm.subarray(0, D)), std: Array.from(norm.subarray(D)) },
+    head: { ...headConfig, mean: Array.from(norm.subarray(0, D)), std: Array.from(norm.subarray(D)), ...(projection ? { projection } : {}) },
     params: readF32(join(dir, manifest.files.headParams)),
     memory: readF32(join(dir, manifest.files.memory)),
     memoryLabels: new Int32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength)),

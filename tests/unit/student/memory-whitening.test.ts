@@ -1,5 +1,5 @@
-// The classifier's memory in PCA-whitened space: saved and loaded with the version, invariant to flips and
-// rotations of the query (D4 symmetry survives the whitening), and versions saved before it still classify.
+// The classifier's PCA (whitened memory space, projected head input): saved and loaded with the version,
+// invariant to flips and rotations of the query (D4 symmetry survives), and versions saved before it still classify.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,10 +36,11 @@ describe('whitened memory', () => {
     const D = featureSize(cfg);
     try {
       const feats = await ex.extractAll(imgs);
-      const opts = { ...DEFAULT_HEAD, hidden: 0, steps: 40, batch: 16, knnWhiten: 12 };
+      const opts = { ...DEFAULT_HEAD, hidden: 16, steps: 40, batch: 16, knnWhiten: 12, headPca: 10 };
       const c = await trainClassifier(feats, labels, ['stripes', 'blobs'], cfg, opts);
       expect(c.whitening?.dims).toBe(12);
       expect(c.memory.length).toBe(16 * 12);
+      expect(c.head.projection?.dims).toBe(10);
 
       const queries = await ex.extractAll([image(0, 900), image(1, 901)]);
       const p = await classifyFeatures(c, cfg, queries, 2);
@@ -57,23 +58,28 @@ describe('whitened memory', () => {
       saveStudent(dir, stem, c, imgs.map((_, i) => `img${i}`));
       const loaded = loadStudent(dir);
       expect(loaded.classifier.whitening?.dims).toBe(12);
+      expect(loaded.classifier.head.projection?.dims).toBe(10);
+      expect(Array.from(loaded.classifier.head.projection!.matrix)).toEqual(Array.from(c.head.projection!.matrix));
       const p2 = await classifyFeatures(loaded.classifier, cfg, queries, 2, loaded.headOnnx);
       Array.from(p.probs).forEach((v, i) => expect(p2.probs[i]).toBeCloseTo(v, 5));
       expect(nearest(loaded.classifier, feats.subarray(0, D), 1)[0]).toMatchObject({ index: 0 });
 
-      // A version saved before whitening: raw standardised memory, no whitening file, no knnWhiten option.
-      const old = { ...c, whitening: undefined, options: { ...opts, knnWhiten: undefined } };
+      // A version saved before PCA: raw standardised memory and head input, no PCA files or options.
       const oldDir = mkdtempSync(join(tmpdir(), 'emma-whiten-old-'));
       dirs.push(oldDir);
-      const { whitening: _w, ...plain } = old;
-      const retrained = await trainClassifier(feats, labels, ['stripes', 'blobs'], cfg, { ...opts, knnWhiten: 0 });
-      saveStudent(oldDir, stem, { ...plain, memory: retrained.memory }, imgs.map((_, i) => `img${i}`));
+      const plain = await trainClassifier(feats, labels, ['stripes', 'blobs'], cfg, { ...opts, knnWhiten: 0, headPca: 0 });
+      expect(plain.whitening).toBeUndefined();
+      expect(plain.head.projection).toBeUndefined();
+      saveStudent(oldDir, stem, plain, imgs.map((_, i) => `img${i}`));
       const m = JSON.parse(readFileSync(join(oldDir, 'student.json'), 'utf8'));
       expect(m.files.whitening).toBeUndefined();
+      expect(m.files.headProjection).toBeUndefined();
       delete m.options.knnWhiten;
+      delete m.options.headPca;
       writeFileSync(join(oldDir, 'student.json'), JSON.stringify(m));
       const oldLoaded = loadStudent(oldDir);
       expect(oldLoaded.classifier.whitening).toBeUndefined();
+      expect(oldLoaded.classifier.head.projection).toBeUndefined();
       expect(oldLoaded.classifier.memory.length).toBe(16 * D);
       const p3 = await classifyFeatures(oldLoaded.classifier, cfg, queries, 2, oldLoaded.headOnnx);
       expect(p3.probs[0]).toBeGreaterThan(0.5);

@@ -5,15 +5,16 @@ import type { TrainPhase } from '../contract.js';
 export const PRESET_NAMES = ['default', 'fast', 'multi', 'large'] as const;
 
 /**
- * Seconds on a 2-core CPU, measured with `emma train` (docs/student.md: default preset 46–80 s for ~400 reviewed
- * images, two head runs included): a fixed part (the head's steps, twice) plus a part per image (reading, the
- * stem's dictionary, features).
+ * Seconds on a 2-core CPU: a fixed part (PCA and the head's steps, twice) plus a part per image (reading, the
+ * stem's dictionary, features). `default` measured with trainStudent on the uhcs and semi-defects 2/3 splits
+ * (272/277 images, 25–31 s, machine shared: head + final 7–9 s, the rest ~0.08 s per image; docs/student.md).
+ * The others: their earlier measured head cost scaled by the same ~4x drop the head's 128-component input gave.
  */
 const COST: Record<string, { base: number; perImage: number }> = {
   fast: { base: 3, perImage: 0.05 },
-  default: { base: 25, perImage: 0.13 },
-  multi: { base: 30, perImage: 0.45 },
-  large: { base: 90, perImage: 0.25 },
+  default: { base: 9, perImage: 0.08 },
+  multi: { base: 10, perImage: 0.4 },
+  large: { base: 25, perImage: 0.2 },
 };
 
 /**
@@ -83,9 +84,9 @@ export function formatDuration(s: number): string {
 }
 
 /** Share of a run's time per phase (measured on the default preset; the head runs twice: split and final). */
-const PHASE_SHARE: Record<TrainPhase, number> = { reading: 0.15, stem: 0.08, features: 0.22, head: 0.25, final: 0.27, saving: 0.03 };
+const PHASE_SHARE: Record<TrainPhase, number> = { reading: 0.06, stem: 0.18, features: 0.46, head: 0.23, final: 0.06, saving: 0.01 };
 /** A quick update: no dictionary, reading and features only for uncached images. */
-const QUICK_SHARE: Record<TrainPhase, number> = { reading: 0.05, stem: 0, features: 0.05, head: 0.42, final: 0.45, saving: 0.03 };
+const QUICK_SHARE: Record<TrainPhase, number> = { reading: 0.08, stem: 0, features: 0.08, head: 0.6, final: 0.2, saving: 0.04 };
 const ORDER: TrainPhase[] = ['reading', 'stem', 'features', 'head', 'final', 'saving'];
 
 export interface PhaseClock {

@@ -430,9 +430,25 @@ export interface Classification {
 
 export async function classifyPaths(db: Db, paths: readonly string[]): Promise<{ modelVersion: number; results: Classification[] }> {
   const { version, student } = loadActiveStudent(db);
-  const imgs: GreyImage[] = [];
-  for (const p of paths) imgs.push(await readForStudent(p, undefined, student.stem.config.maxSide));
-  const probs = await probabilities(student, imgs);
+  const c = student.stem.config;
+  const D = featureSize(c);
+  const feats = new Float32Array(paths.length * D);
+  const ex = new StemExtractor(student.stem);
+  // Chunks: the next chunk is read (decode, data-bar detection) while onnxruntime encodes this one, and memory
+  // stays bounded for long lists.
+  const CHUNK = 16;
+  const read = (from: number) => Promise.all(paths.slice(from, from + CHUNK).map((p) => readForStudent(p, undefined, c.maxSide)));
+  try {
+    let next: Promise<GreyImage[]> | null = paths.length ? read(0) : null;
+    for (let i = 0; next; i += CHUNK) {
+      const imgs: GreyImage[] = await next;
+      next = i + CHUNK < paths.length ? read(i + CHUNK) : null;
+      feats.set(await ex.extractAll(imgs), i * D);
+    }
+  } finally {
+    await ex.close();
+  }
+  const probs = (await classifyFeatures(student.classifier, c, feats, paths.length, student.headOnnx)).probs;
   const L = student.manifest.labels;
   const results = paths.map((path, i) => {
     const row = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));

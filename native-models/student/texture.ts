@@ -200,9 +200,13 @@ export function pyramid(img: GreyImage, c: StemConfig): Level[] {
     ({ data: s === 0 ? base : resizeArea(base, img.width, img.height, w, h), width: w, height: h }));
 }
 
-/** Finer levels are sampled at stride 2 (pooled statistics do not need every position). */
-function strideOf(level: number, w: number, h: number): number {
-  return level < 2 && Math.min(w, h) > 96 ? 2 : 1;
+/**
+ * Levels larger than 128² pixels are sampled at stride 2: pooled statistics do not need every position, and it
+ * bounds the encoding's cost per level (a 224² image: levels 0–1; 320×236: levels 0–2, keeping it within the
+ * 30 ms classification budget). Part of the stem's identity (features.ts hashes the graph).
+ */
+function strideOf(w: number, h: number): number {
+  return w * h > 128 * 128 ? 2 : 1;
 }
 
 // ---- dictionary learning ------------------------------------------------------------------------
@@ -364,7 +368,7 @@ export function buildStemGraph(stem: Stem, sizes: readonly [number, number][]): 
     const wsum = g.constant({ dtype: 'float32', shape: [1, K, 1, 1], data: wsumData }, 'wsum');
     const parts = sizes.map(([w, h], s) => {
       const x = inputs[s];
-      const st = strideOf(s, w, h);
+      const st = strideOf(w, h);
       const o = { strides: [st, st] };
       const m = g.conv(x, box, null, o);
       const ex2 = g.conv(g.mul(x, x), box, null, o);

@@ -1,6 +1,6 @@
 // Import on real micrographs and a real SQLite file: metadata, dedupe, folder labels, bad files, cancel.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
 import { thumbnailPath } from '../../main/core/library/media-cache.js';
@@ -60,6 +60,23 @@ describe.skipIf(!hasSharedData)('import', () => {
     // Labels are not duplicated by the second import.
     const n = core.db.prepare(`SELECT count(*) AS n FROM labels`).get() as { n: number };
     expect(n.n).toBe(9);
+  });
+
+  it('follows symbolic links to files and folders (a loop once), labels by the linking folder, reports broken links', async () => {
+    // A project folder made of links into a data store, as lab servers do.
+    const tree = join(dir, 'linked');
+    mkdirSync(join(tree, 'Particles'), { recursive: true });
+    const particles = readdirSync(join(sharedData, 'nffa', 'Particles')).filter((f) => f.endsWith('.jpg'));
+    for (const f of particles) symlinkSync(join(sharedData, 'nffa', 'Particles', f), join(tree, 'Particles', f));
+    symlinkSync(join(sharedData, 'nffa', 'Nanowires'), join(tree, 'Nanowires'));
+    symlinkSync(tree, join(tree, 'Particles', 'loop'));
+    symlinkSync(join(dir, 'nowhere.png'), join(tree, 'Particles', 'gone.png'));
+    const report = await core.importNow({ paths: [tree], labelsFromFolders: true });
+    expect(report.imported).toBe(9);
+    expect(report.failed.map((f) => f.path.split('/').pop())).toEqual(['gone.png']);
+    expect(report.failed[0].error).toMatch(/broken link/);
+    const classes = await core.api.listClasses();
+    expect(Object.fromEntries(classes.map((c) => [c.className, c.count]))).toEqual({ Nanowires: 9 - particles.length, Particles: particles.length });
   });
 
   it('reports a truncated TIFF and a non-image with their reasons and imports the rest', async () => {

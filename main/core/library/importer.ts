@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ImportFailure, ImportReport } from '../contract.js';
 import type { Db } from '../db/database.js';
@@ -35,7 +35,17 @@ async function collect(
   notes: ImportReport['notes'],
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
+  // Folders already walked, by real path: symbolic links are followed (lab servers link data into project
+  // folders), and a link back up the tree is walked once, not forever.
+  const seen = new Set<string>();
   const walk = async (root: string, dir: string): Promise<void> => {
+    try {
+      const real = await realpath(dir);
+      if (seen.has(real)) return;
+      seen.add(real);
+    } catch {
+      // readdir below reports the folder as unreadable
+    }
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -47,9 +57,21 @@ async function collect(
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const t = await stat(full);
+          isDir = t.isDirectory();
+          isFile = t.isFile();
+        } catch (e) {
+          failed.push({ path: full, error: `broken link: ${(e as Error).message}` });
+          continue;
+        }
+      }
+      if (isDir) {
         await walk(root, full);
-      } else if (entry.isFile()) {
+      } else if (isFile) {
         if (!IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
           notes.push({ path: full, note: 'skipped: not an image file' });
           continue;

@@ -105,6 +105,9 @@ function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<numb
   return out;
 }
 
+/** Images whose 8 views the PCA is fitted on, at most. */
+const PCA_MAX_IMAGES = 512;
+
 export async function trainClassifier(
   feats: Float32Array, labels: Int32Array, classNames: readonly string[], stem: StemConfig,
   o: HeadOptions = DEFAULT_HEAD, hooks: HeadTrainHooks = {},
@@ -122,7 +125,22 @@ export async function trainClassifier(
   // One PCA serves both: the memory's whitened space (leading knnWhiten components) and the head's input
   // (leading headPca components, variances kept). Fitted on all 8 views so both keep the D4 symmetry.
   const dims = Math.max(o.knnWhiten ?? 0, o.headPca ?? 0);
-  const pca = dims > 0 ? await fitWhitening(standardizeRows(views0, n * 8, mean, std, false), n * 8, D, dims, { seed: o.seed, session: hooks.session }) : undefined;
+  let pca: Whitening | undefined;
+  if (dims > 0) {
+    // A large library: the components from an evenly spaced sample of images (all 8 views each), so the PCA's
+    // time and memory stay bounded (4608 floats x 8 views per image).
+    const m = Math.min(n, PCA_MAX_IMAGES);
+    let sample = views0;
+    if (m < n) {
+      sample = new Float32Array(m * 8 * D);
+      for (let k = 0; k < m; k++) {
+        const i = Math.floor((k * n) / m);
+        sample.set(views0.subarray(i * 8 * D, (i + 1) * 8 * D), k * 8 * D);
+      }
+    }
+    const z = standardizeRows(sample, m * 8, mean, std, false);
+    pca = await fitWhitening(z, m * 8, D, dims, { seed: o.seed, session: hooks.session, overwrite: true });
+  }
   const whitening = pca && (o.knnWhiten ?? 0) > 0 ? leading(pca, o.knnWhiten!) : undefined;
   const head: HeadConfig = {
     features: D, hidden: o.hidden, classes: classNames.length, labelSmoothing: o.labelSmoothing,

@@ -46,7 +46,8 @@ function orthonormalize(q: Float32Array, D: number, r: number): void {
  * Deterministic for a given seed. `iters` subspace iterations with `oversample` extra vectors.
  */
 export async function fitWhitening(
-  data: Float32Array, rows: number, D: number, dims: number, o: { iters?: number; oversample?: number; seed?: number; session?: SessionConfig } = {},
+  data: Float32Array, rows: number, D: number, dims: number,
+  o: { iters?: number; oversample?: number; seed?: number; session?: SessionConfig; /** Centre `data` in place instead of copying it. */ overwrite?: boolean } = {},
 ): Promise<Whitening> {
   if (data.length !== rows * D) throw new Error(`whitening: expected ${rows}x${D} values`);
   const k = Math.max(1, Math.min(dims, rows - 1, D));
@@ -54,7 +55,7 @@ export async function fitWhitening(
   const mean = new Float32Array(D);
   for (let i = 0; i < rows; i++) for (let j = 0; j < D; j++) mean[j] += data[i * D + j];
   for (let j = 0; j < D; j++) mean[j] /= rows;
-  const z = new Float32Array(rows * D);
+  const z = o.overwrite ? data : new Float32Array(rows * D);
   for (let i = 0; i < rows; i++) for (let j = 0; j < D; j++) z[i * D + j] = data[i * D + j] - mean[j];
 
   // One graph computes Zᵀ(Z·Q): the covariance (times rows) applied to Q without forming it.

@@ -88,4 +88,23 @@ describe('whitened memory', () => {
       await ex.close();
     }
   });
+
+  it('fits the PCA on an evenly spaced sample of a large library (more than 512 images) and still classifies', async () => {
+    const D = featureSize(cfg);
+    const n = 700;
+    const rng = new Rng(8);
+    // Two classes of synthetic non-negative features differing in their first block.
+    const feats = new Float32Array(n * D);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < D; j++) feats[i * D + j] = Math.abs(rng.normal()) * (j < 64 && labels[i] === 1 ? 3 : 1);
+    }
+    const c = await trainClassifier(feats, labels, ['a', 'b'], cfg, { ...DEFAULT_HEAD, hidden: 0, steps: 20, batch: 32, knnWhiten: 8, headPca: 16 });
+    expect(c.whitening?.dims).toBe(8);
+    expect(c.head.projection?.dims).toBe(16);
+    expect(c.memory.length).toBe(n * 8);
+    const p = await classifyFeatures(c, cfg, feats.subarray(0, 4 * D), 4);
+    for (let i = 0; i < 4; i++) expect(p.probs[i * 2 + (i % 2)]).toBeGreaterThan(0.5);
+  });
 });

@@ -70,4 +70,14 @@ describe('fitWhitening (PCA by subspace iteration in onnxruntime)', () => {
     expect(Array.from(a.projection)).toEqual(Array.from(b.projection));
     await expect(fitWhitening(x, 99, 20, 2)).rejects.toThrow(/99x20/);
   });
+
+  it('overwrite centres the caller\'s buffer in place and gives the same components', async () => {
+    const x = synthetic(120, 16, [5, 3, 1]);
+    const copy = x.slice();
+    const a = await fitWhitening(x, 120, 16, 3, { seed: 4 });
+    expect(Array.from(x)).toEqual(Array.from(copy));
+    const b = await fitWhitening(copy, 120, 16, 3, { seed: 4, overwrite: true });
+    expect(Array.from(b.projection)).toEqual(Array.from(a.projection));
+    expect(Math.abs(copy[0] - (x[0] - a.mean[0]))).toBeLessThan(1e-6);
+  });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createCore } from '../core/api.js';
+import { startCoreWorker } from '../core/host/client.js';
 import { startServer } from '../server/http-server.js';
 
 /** The built renderer, whether we run from source (main/cli) or compiled (dist/main/cli). */
@@ -14,7 +14,8 @@ export function findRendererDir(): string {
 
 /** Browser mode and lab-server mode: the same UI over HTTP. Runs until interrupted. */
 export async function serveCommand(options: { db?: string; host?: string; port?: number; reason?: string }): Promise<number> {
-  const core = createCore({ dbPath: options.db, mode: options.host && options.host !== '127.0.0.1' ? 'lab-server' : 'browser' });
+  // The core runs in a worker thread: decoding, SQLite and ONNX never hold up this event loop.
+  const core = await startCoreWorker({ dbPath: options.db, mode: options.host && options.host !== '127.0.0.1' ? 'lab-server' : 'browser' });
   const server = await startServer({ core, rendererDir: findRendererDir(), host: options.host, port: options.port });
   const reason = options.reason ?? process.env.EMMA_START_REASON;
   if (reason) console.log(reason);

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppStatus, EmmaApi, ImportReport, ImportRequest, JobInfo, UploadedFile } from './contract.js';
+import type { AppStatus, EmmaApi, EmmaEvent, Envelope, ImportReport, ImportRequest, JobInfo, MediaKind, UploadedFile } from './contract.js';
+import { dispatch } from './dispatch.js';
 import { openDatabase, type Db } from './db/database.js';
 import { JobManager } from './jobs/job-manager.js';
 import { importPaths, writeFileAtomic } from './library/importer.js';
@@ -23,8 +24,22 @@ export interface CoreOptions {
   teacherKeyProvider?: TeacherKeyProvider;
 }
 
+/**
+ * What a binding (IPC, HTTP) needs of the core: untrusted calls in, envelopes out, pushed events and rendered
+ * media files. An in-process EmmaCore is one; a CoreClient (host/client.ts) is the same with the core in a worker.
+ */
+export interface CoreEndpoint {
+  readonly api: EmmaApi;
+  /** Validates and runs one call from outside; never throws. */
+  call(method: unknown, args: unknown): Promise<Envelope<unknown>>;
+  readonly events: { on(listener: (event: EmmaEvent) => void): () => void };
+  readonly media: { file(imageId: number, kind: MediaKind): Promise<string> };
+  readonly location: DataLocation;
+  close(): Promise<void>;
+}
+
 /** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
-export interface EmmaCore {
+export interface EmmaCore extends CoreEndpoint {
   readonly api: EmmaApi;
   readonly db: Db;
   readonly events: EventHub;
@@ -170,6 +185,7 @@ export function createCore(options: CoreOptions): EmmaCore {
 
   return {
     api,
+    call: (method, args) => dispatch(api, method, args),
     db,
     events,
     jobs,

@@ -4,13 +4,13 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { EmmaCore } from '../core/api.js';
+import type { CoreEndpoint } from '../core/api.js';
 import type { EmmaEvent } from '../core/contract.js';
-import { dispatch } from '../core/dispatch.js';
 import { decodeJson, encodeJson } from './codec.js';
 
 export interface ServerOptions {
-  core: EmmaCore;
+  /** The core in this thread (tests) or behind its worker boundary (`emma serve`). */
+  core: CoreEndpoint;
   /** Built renderer (index.html and assets). */
   rendererDir: string;
   /** 127.0.0.1 unless a lab server is configured on purpose. */
@@ -189,7 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const status = (e as { status?: number }).status ?? 400;
         return send(res, status, encodeJson({ ok: false, error: { code: 'bad_request', message: (e as Error).message } }));
       }
-      const envelope = await dispatch(core.api, method, args);
+      const envelope = await core.call(method, args);
       return send(res, 200, encodeJson(envelope));
     }
 

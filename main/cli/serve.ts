@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createCore } from '../core/api.js';
+import { openCheckOf } from '../core/db/database.js';
 import { startServer } from '../server/http-server.js';
 
 /** The built renderer, whether we run from source (main/cli) or compiled (dist/main/cli). */
@@ -20,6 +21,9 @@ export async function serveCommand(options: { db?: string; host?: string; port?:
   if (reason) console.log(reason);
   console.log(`Emma is running in browser mode. Open this address in Chrome, Edge or Firefox:\n\n  ${server.openUrl}\n`);
   console.log(`Data: ${core.location.dbPath}`);
+  // A damaged file never gets here (createCore refuses it); a file too large to check at open says so.
+  const check = openCheckOf(core.db);
+  if (check?.note) console.log(`Note: ${check.note}`);
   if (options.host && !['127.0.0.1', 'localhost', '::1'].includes(options.host)) {
     console.log(`Lab-server mode: listening on ${options.host}, reachable from the network; keep the token private.`);
   }

@@ -8,9 +8,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * quick_check reads every page, so its time grows with the file: files above this size are not checked at open
- * (the open says so; `emma check` checks them). Measured on the machine this was built on: see docs or the report.
+ * (the open says so; `emma check` checks them). Measured: a 1.03 GiB file (1,000,000 rows of ~1 KB, one table and
+ * its unique index) took 1.7 s for quick_check and 2.5 s for integrity_check on 2 shared CPU cores (load 4.4).
+ * A library of 100,000 images is a few hundred MB, so an ordinary file is always checked.
  */
-export const QUICK_CHECK_MAX_BYTES = 2 * 1024 ** 3;
+export const QUICK_CHECK_MAX_BYTES = 1024 ** 3;
 /** At most this many problems are collected from a check (the first ones say enough). */
 const MAX_PROBLEMS = 100;
 

@@ -7,6 +7,7 @@ import { serveCommand } from './serve.js';
 import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
+import { databaseCommand, DATABASE_COMMANDS, DATABASE_USAGE, damagedDatabaseError } from './database.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -18,6 +19,7 @@ usage:
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
 ${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
+${DATABASE_USAGE}
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'teacher') return teacherCommand(rest);
   if ((STUDENT_COMMANDS as readonly string[]).includes(command)) return studentCommand(command, rest);
   if (command === 'review') return reviewCommand(rest);
+  if ((DATABASE_COMMANDS as readonly string[]).includes(command)) return databaseCommand(command, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -81,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
             ...report.notes.filter((n) => !n.note.startsWith('skipped')).map((n) => `  note: ${n.path}: ${n.note}`),
           ].join('\n'),
         );
-        return 0;
+        // A script must see that nothing came in: non-zero when nothing was imported and something failed.
+        return imported === 0 && failed.length > 0 ? 1 : 0;
       } finally {
         await core.close();
       }
@@ -158,6 +162,8 @@ main(process.argv.slice(2)).then(
     if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
   },
   (error: unknown) => {
+    // SQLite's corruption codes, wherever they surface, become the one message naming the file and how to restore.
+    error = damagedDatabaseError(error, process.argv.slice(2)) ?? error;
     let message = error instanceof Error ? error.message : String(error);
     // Name the file when the error knows it and does not say it already.
     const path = (error as { path?: unknown }).path;

@@ -21,6 +21,8 @@ export async function serveCommand(options: { db?: string; host?: string; port?:
   if (reason) console.log(reason);
   console.log(`Emma is running in browser mode. Open this address in Chrome, Edge or Firefox:\n\n  ${server.openUrl}\n`);
   console.log(`Data: ${core.location.dbPath}`);
+  // A damaged file never gets here (createCore refuses it); a file too large to check at open says so.
+  if (core.openNote) console.log(`Note: ${core.openNote}`);
   if (options.host && !['127.0.0.1', 'localhost', '::1'].includes(options.host)) {
     console.log(`Lab-server mode: listening on ${options.host}, reachable from the network; keep the token private.`);
   }

@@ -15,6 +15,8 @@ import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
+import { releaseOwner } from './jobs/owners.js';
+import { reapOrphanedVersions } from './student/versions.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -70,6 +72,8 @@ export function createCore(options: CoreOptions): EmmaCore {
   const db = openDatabase(location.dbPath);
   const events = new EventHub();
   const jobs = new JobManager(db, events);
+  // After the jobs: a training run whose job or process is gone is failed and its partial files removed.
+  reapOrphanedVersions(db, location.dataDir);
   const media = new MediaStore(db, location.dataDir);
   const version = appVersion();
   const teacher = new TeacherService({
@@ -202,6 +206,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     async close() {
       await jobs.shutdown();
       await closeLanguageModels();
+      releaseOwner(db);
       db.close();
     },
   };

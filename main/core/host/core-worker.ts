@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { workerPayload } from '../../../native-models/index.js';
 import { createCore, type EmmaCore } from '../api.js';
+import { openCheckOf } from '../db/database.js';
 import type { TeacherKeyProvider } from '../teacher/keys.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
@@ -73,4 +74,5 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-post({ type: 'ready', location: core.location });
+// A file too large to check in full at open says so once, through the host.
+post({ type: 'ready', location: core.location, openNote: openCheckOf(core.db)?.note ?? null });

@@ -18,7 +18,7 @@ export type ToWorker =
   | { type: 'close'; id: number };
 
 export type FromWorker =
-  | { type: 'ready'; location: DataLocation }
+  | { type: 'ready'; location: DataLocation; openNote: string | null }
   | { type: 'init-failed'; code: string; message: string }
   | { type: 'reply'; id: number; envelope: Envelope<unknown> }
   | { type: 'media-reply'; id: number; path?: string; error?: { code: string; message: string } }

@@ -5,6 +5,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import type { ImportFailure, ImportReport } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
+import { damageOf } from '../db/integrity.js';
 import { inspectWithThumbnail, type ImageInspection } from './inspect.js';
 import { thumbnailPath } from './media-cache.js';
 
@@ -228,8 +229,10 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     report.imported++;
   };
 
+  // A damaged database stops the whole import (files are fine; the library is not): no file is reported as failed for it.
+  let fatal: Error | null = null;
   const worker = async (): Promise<void> => {
-    while (next < candidates.length) {
+    while (next < candidates.length && !fatal) {
       if (options.signal?.aborted) {
         report.cancelled = true;
         return;
@@ -238,6 +241,11 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
       try {
         await one(c);
       } catch (e) {
+        const damage = damageOf(e, db.name);
+        if (damage) {
+          fatal ??= damage;
+          return;
+        }
         failed.push({ path: c.path, error: e instanceof Error ? e.message : String(e) });
       }
       done++;
@@ -245,6 +253,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, worker));
+  if (fatal) throw fatal;
   if (options.signal?.aborted && done < total) report.cancelled = true;
   options.onProgress?.(done, total, report.cancelled ? 'cancelled' : 'done');
   return report;

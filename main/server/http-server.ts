@@ -83,6 +83,28 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }
 
+/** The media type of a request body, without parameters (`application/json; charset=utf-8` → `application/json`). */
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * Why a state-changing request must be refused as cross-site, or null when it may go on. A page on 127.0.0.1 at
+ * another port is the same *site* as Emma, so SameSite=Strict cookies reach us from it: the cookie alone proves
+ * nothing. Browsers name the page that made a request in `Origin` (every POST, fetch or form, cors or no-cors) and
+ * in `Sec-Fetch-Site`; only Emma's own origin may change anything. A non-browser client (CLI, tests) sends neither
+ * and must authenticate with the bearer token, which no web page can attach without a CORS preflight we never grant.
+ */
+export function crossSiteRefusal(req: IncomingMessage, scheme: 'http' | 'https', viaCookie: boolean): string | null {
+  const origin = req.headers.origin;
+  const own = `${scheme}://${req.headers.host ?? ''}`;
+  if (origin !== undefined && origin !== own) return `requests from ${origin.slice(0, 100)} are not allowed`;
+  const fetchSite = req.headers['sec-fetch-site'];
+  if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return `${fetchSite} requests are not allowed`;
+  if (viaCookie && origin === undefined) return 'a browser request without an Origin header is not allowed';
+  return null;
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -137,7 +159,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.setHeader('Location', url.pathname + (url.search || ''));
       return void res.end();
     }
-    if (!sameToken(cookieToken(req) ?? bearerToken(req), token)) {
+    const viaCookie = sameToken(cookieToken(req), token);
+    if (!viaCookie && !sameToken(bearerToken(req), token)) {
       return send(
         res,
         401,
@@ -146,8 +169,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       );
     }
 
+    // Cross-site request forgery: nothing but GET/HEAD reads may come from another origin (see crossSiteRefusal).
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refusal = crossSiteRefusal(req, 'http', viaCookie);
+      if (refusal) return send(res, 403, encodeJson({ ok: false, error: { code: 'forbidden', message: `Refused: ${refusal}.` } }));
+    }
+
     if (url.pathname.startsWith('/api/call/')) {
       if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
+      // application/json cannot be sent cross-origin without a CORS preflight, which this server never answers.
+      if (mediaType(req) !== 'application/json') {
+        return send(res, 415, encodeJson({ ok: false, error: { code: 'bad_request', message: 'API calls must be sent as application/json.' } }));
+      }
       const method = decodeURIComponent(url.pathname.slice('/api/call/'.length));
       let args: unknown;
       try {

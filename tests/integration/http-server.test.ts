@@ -44,7 +44,7 @@ function raw(path: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
-const auth = () => ({ authorization: `Bearer ${server.token}` });
+const auth = () => ({ authorization: `Bearer ${server.token}`, 'content-type': 'application/json' });
 
 describe('HTTP binding', () => {
   it('listens on loopback only by default', () => {
@@ -97,5 +97,51 @@ describe('HTTP binding', () => {
   it('refuses non-GET requests for media and pages', async () => {
     expect((await raw('/media/image/1/thumb', { method: 'POST', headers: auth() })).status).toBe(405);
     expect((await raw('/media/image/999/thumb', { headers: auth() })).status).toBe(404);
+  });
+
+  describe('cross-site request forgery', () => {
+    const own = () => `http://127.0.0.1:${server.port}`;
+    const cookie = async () => String((await raw(`/?token=${server.token}`)).headers['set-cookie']).split(';')[0];
+    const egressOn = async () => (await core.api.getTeacherSettings()).egress.enabled;
+
+    it('refuses a state change from another origin on the same host, with the cookie', async () => {
+      const c = await cookie();
+      for (const headers of <Record<string, string>[]>[
+        { cookie: c, origin: 'http://127.0.0.1:9', 'content-type': 'application/json' },
+        { cookie: c, origin: 'http://localhost:9', 'content-type': 'text/plain' },
+        { cookie: c, origin: 'null', 'content-type': 'application/json' },
+        { cookie: c, 'sec-fetch-site': 'same-site', 'content-type': 'application/json' },
+        { cookie: c, 'content-type': 'application/json' }, // a cookie but no Origin: not a browser page of ours
+        { ...auth(), origin: 'http://127.0.0.1:9' }, // even the bearer token does not excuse a foreign origin
+      ]) {
+        const res = await raw('/api/call/setTeacherEgress', { method: 'POST', body: '[true]', headers });
+        expect(res.status, JSON.stringify(headers)).toBe(403);
+        expect(res.body).toMatch(/forbidden/);
+      }
+      expect(await egressOn()).toBe(false);
+    });
+
+    it('requires application/json for API calls (forces a CORS preflight on browsers)', async () => {
+      const c = await cookie();
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']) {
+        const headers: Record<string, string> = { cookie: c, origin: own() };
+        if (type) headers['content-type'] = type;
+        const res = await raw('/api/call/setTeacherEgress', { method: 'POST', body: '[true]', headers });
+        expect(res.status, type).toBe(415);
+      }
+      expect(await egressOn()).toBe(false);
+    });
+
+    it('lets Emma\'s own page and the bearer-token CLI through', async () => {
+      const c = await cookie();
+      const page = await raw('/api/call/getStatus', {
+        method: 'POST',
+        body: '[]',
+        headers: { cookie: c, origin: own(), 'sec-fetch-site': 'same-origin', 'content-type': 'application/json; charset=utf-8' },
+      });
+      expect(JSON.parse(page.body)).toMatchObject({ ok: true });
+      const cli = await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: auth() });
+      expect(JSON.parse(cli.body)).toMatchObject({ ok: true });
+    });
   });
 });

@@ -46,6 +46,16 @@ function raw(path: string, options: { method?: string; headers?: Record<string, 
 
 const auth = () => ({ authorization: `Bearer ${server.token}`, 'content-type': 'application/json' });
 
+/** The printed address's path and one-time code. */
+const openPath = () => {
+  const u = new URL(server.openUrl);
+  return u.pathname + u.search;
+};
+/** The address works once: the first visit's answer (and its cookie) is kept for every test that needs one. */
+let firstVisit: Promise<Awaited<ReturnType<typeof raw>>> | null = null;
+const visitOnce = () => (firstVisit ??= raw(openPath()));
+const cookieOnce = async () => String((await visitOnce()).headers['set-cookie']).split(';')[0];
+
 describe('HTTP binding', () => {
   it('listens on loopback only by default', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -58,7 +68,7 @@ describe('HTTP binding', () => {
   });
 
   it('trades the URL token for an HttpOnly cookie and drops it from the address', async () => {
-    const res = await raw(`/?token=${server.token}`);
+    const res = await visitOnce();
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
     const cookie = String(res.headers['set-cookie']);
@@ -101,7 +111,7 @@ describe('HTTP binding', () => {
 
   describe('cross-site request forgery', () => {
     const own = () => `http://127.0.0.1:${server.port}`;
-    const cookie = async () => String((await raw(`/?token=${server.token}`)).headers['set-cookie']).split(';')[0];
+    const cookie = cookieOnce;
     const egressOn = async () => (await core.api.getTeacherSettings()).egress.enabled;
 
     it('refuses a state change from another origin on the same host, with the cookie', async () => {

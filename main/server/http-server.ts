@@ -14,6 +14,7 @@ import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.j
 import { roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
+import { sweepStaleUploads } from '../core/library/uploads.js';
 
 export type { LabServerOptions } from './auth/lab.js';
 
@@ -392,6 +393,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   port = (server.address() as AddressInfo).port;
   allowed = computeAllowedHosts();
+  await sweepStaleUploads(core.db, core.location.dataDir).catch(() => 0);
   // The address to print: one that other machines can open in lab-server mode (never 0.0.0.0).
   const shown = lab || !isLoopback(host) ? publicNames()[0] : hostWithPort(host, port);
   const url = `${scheme}://${shown}/`;

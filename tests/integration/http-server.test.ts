@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rawRequest } from '../support/http-raw.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 import type { JobInfo } from '../../main/core/contract.js';
+import { sweepStaleUploads } from '../../main/core/library/uploads.js';
 
 let core: EmmaCore;
 let server: RunningServer;
@@ -236,6 +237,17 @@ describe('HTTP details', () => {
     });
     expect(tooBig.status).toBe(413);
     expect(uploadsLeft().length).toBe(leftBefore);
+  });
+
+  it('sweeps orphaned upload folders (uploaded, never imported) once they are old, and only those', async () => {
+    const res = await upload('orphan.tif', 1024);
+    const { uploadId } = JSON.parse(res.body).value as { uploadId: string };
+    expect(await sweepStaleUploads(core.db, core.location.dataDir)).toBe(0); // fresh: a batch may still be on its way
+    expect(uploadsLeft()).toContain(uploadId);
+    await sweepStaleUploads(core.db, core.location.dataDir, 3600_000, Date.now() + 2 * 3600_000);
+    expect(uploadsLeft()).not.toContain(uploadId);
+    const used = core.db.prepare(`SELECT path FROM images WHERE path LIKE '%/uploads/%'`).all() as { path: string }[];
+    for (const { path } of used) expect(existsSync(path)).toBe(true); // imported uploads stay
   });
 
   it('refuses uploads that are not application/octet-stream, and unknown upload ids', async () => {

@@ -2,7 +2,7 @@
 // Each streamed upload lives in its own folder named by a random id, so a name the client chose never decides
 // where a file lands, and an upload is found again by its id alone.
 import { randomBytes } from 'node:crypto';
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Db } from '../db/database.js';
 
@@ -53,5 +53,34 @@ export async function removeUnreferencedUploads(db: Db, paths: readonly string[]
     dirs.add(dirname(path));
   }
   for (const dir of dirs) await rmdir(dir).catch(() => undefined);
+  return removed;
+}
+
+/**
+ * Upload folders that no image uses and that are older than `olderThanMs` (a browser closed mid-batch, a crash
+ * between upload and import): removed at server start, so uploads/ does not fill with orphans.
+ */
+export async function sweepStaleUploads(db: Db, dataDir: string, olderThanMs = 3600_000, now = Date.now()): Promise<number> {
+  const root = uploadsDir(dataDir);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return 0;
+  }
+  const used = db.prepare(`SELECT 1 FROM images WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 1`);
+  let removed = 0;
+  for (const name of names) {
+    if (!UPLOAD_ID.test(name)) continue; // older batch folders (startUpload) are left as they are
+    const dir = join(root, name);
+    try {
+      if (now - (await stat(dir)).mtimeMs < olderThanMs) continue;
+      if (used.get(dir, `${dir.replace(/[\\%_]/g, '\\$&')}/%`)) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
   return removed;
 }

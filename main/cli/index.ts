@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { inspectImage } from '../core/library/inspect.js';
-import { serveCommand } from './serve.js';
+import { SERVE_USAGE, serveCli } from './serve.js';
+import { usersCommand } from './users.js';
 import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
@@ -15,7 +16,7 @@ usage:
   emma import <paths...> [--labels-from-folders] [--db FILE] [--json]
   emma info <image> [--json]
   emma list [--db FILE] [--json] [--limit N]
-  emma serve [--db FILE] [--host 127.0.0.1] [--port N]     browser / lab-server mode
+${SERVE_USAGE}
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
 ${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
@@ -43,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
   if ((STUDENT_COMMANDS as readonly string[]).includes(command)) return studentCommand(command, rest);
   if (command === 'review') return reviewCommand(rest);
   if ((DATABASE_COMMANDS as readonly string[]).includes(command)) return databaseCommand(command, rest);
+  if (command === 'serve') return serveCli(rest);
+  if (command === 'users') return usersCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -150,8 +153,6 @@ async function main(argv: string[]): Promise<number> {
         await core.close();
       }
     }
-    case 'serve':
-      return serveCommand({ db: values.db, host: values.host, port: values.port ? Number(values.port) : undefined });
     default:
       throw new UsageError(`unknown command: ${command}`);
   }

@@ -17,6 +17,7 @@ import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
 import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
+import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -24,6 +25,11 @@ export interface CoreOptions {
   mode: string;
   /** Where the teacher's API key comes from (Electron: safeStorage); default: memory, OPENAI_API_KEY, EMMA_TEACHER_API_KEY_FILE. */
   teacherKeyProvider?: TeacherKeyProvider;
+  /**
+   * Lab-server mode: whether an import may follow a symbolic link found inside a folder to this real path
+   * (the server confines imports to its data folders). Default: every link is followed.
+   */
+  allowLinkTarget?: (realPath: string) => boolean;
 }
 
 /**
@@ -88,18 +94,24 @@ export function createCore(options: CoreOptions): EmmaCore {
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
   });
 
-  const runImport = (request: ImportRequest): JobInfo =>
+  // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
+  const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
     jobs.start('import', request, async (ctx) => {
-      const report = await importPaths(db, {
-        paths: request.paths,
-        labelsFromFolders: request.labelsFromFolders,
-        dataDir: location.dataDir,
-        jobId: ctx.id,
-        signal: ctx.signal,
-        onProgress: (done, total, message) => ctx.progress(done, total, message),
-      });
-      events.emit({ type: 'library-changed' });
-      return report;
+      try {
+        const report = await importPaths(db, {
+          paths: request.paths,
+          labelsFromFolders: request.labelsFromFolders,
+          dataDir: location.dataDir,
+          jobId: ctx.id,
+          signal: ctx.signal,
+          onProgress: (done, total, message) => ctx.progress(done, total, message),
+          allowLinkTarget: options.allowLinkTarget,
+        });
+        events.emit({ type: 'library-changed' });
+        return report;
+      } finally {
+        if (uploaded) await removeUnreferencedUploads(db, request.paths).catch(() => undefined);
+      }
     });
 
   const api: EmmaApi = {
@@ -130,7 +142,7 @@ export function createCore(options: CoreOptions): EmmaCore {
         await writeFileAtomic(path, Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
         paths.push(path);
       }
-      return runImport({ paths });
+      return runImport({ paths }, true);
     },
     async getJob(id) {
       return jobs.get(id);
@@ -185,6 +197,24 @@ export function createCore(options: CoreOptions): EmmaCore {
     askTeacherInChat: (request) => student.askTeacher(request),
     correctChatAnswer: async (request) => student.correct(request),
     listChat: async (imageId) => student.listChat(imageId),
+    async importUploads(uploadIds) {
+      const paths: string[] = [];
+      const missing: string[] = [];
+      for (const id of uploadIds) {
+        const path = await uploadedFile(location.dataDir, id);
+        if (path) paths.push(path);
+        else missing.push(id);
+      }
+      if (missing.length) {
+        // Nothing starts (and the found copies go, so none is orphaned): the caller sends the batch again.
+        await removeUnreferencedUploads(db, paths);
+        const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
+        throw Object.assign(new Error(`No finished upload with id ${shown}: nothing was imported; upload the files again.`), {
+          code: 'not_found',
+        });
+      }
+      return runImport({ paths }, true);
+    },
   };
 
   return {

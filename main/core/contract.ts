@@ -998,6 +998,11 @@ export interface EmmaApi {
   /** Corrects a student answer in place: saved in the chat and as a reviewed Q&A pair. */
   correctChatAnswer(request: ChatCorrection): Promise<ChatMessage>;
   listChat(imageId: number): Promise<ChatMessage[]>;
+
+  // Streamed uploads (browser and lab-server mode): the bytes arrive first at POST /api/upload, one raw
+  // body per file, which answers an upload id; this imports those files. Files that end up in no image
+  // (failed, duplicate, cancelled) are removed from the uploads folder afterwards.
+  importUploads(uploadIds: string[]): Promise<JobInfo>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1057,6 +1062,7 @@ export const EMMA_METHODS = [
   'askTeacherInChat',
   'correctChatAnswer',
   'listChat',
+  'importUploads',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

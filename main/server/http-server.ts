@@ -2,36 +2,64 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { CoreEndpoint } from '../core/api.js';
+import type { CoreEndpoint, EmmaCore } from '../core/api.js';
+import type { Db } from '../core/db/database.js';
 import type { EmmaEvent } from '../core/contract.js';
+import { isEmmaMethod } from '../core/dispatch.js';
+import { labArguments } from './auth/guard.js';
+import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
+import { roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
+import { receiveUpload, UploadError } from './upload.js';
+import { sweepStaleUploads } from '../core/library/uploads.js';
+
+export type { LabServerOptions } from './auth/lab.js';
 
 export interface ServerOptions {
   /** The core in this thread (tests) or behind its worker boundary (`emma serve`). */
   core: CoreEndpoint;
+  /**
+   * The connection for the server's own tables (accounts, sessions) and the upload sweep; an in-process core's
+   * by default. With the core in a worker, `emma serve` opens a second connection to the same file.
+   */
+  db?: Db;
   /** Built renderer (index.html and assets). */
   rendererDir: string;
   /** 127.0.0.1 unless a lab server is configured on purpose. */
   host?: string;
   port?: number;
-  /** Access token; a random one per run by default. */
+  /** Bearer token for scripts (Authorization: Bearer ...); a random one per run by default. Single-user mode only. */
   token?: string;
+  /** Lab-server mode: user accounts, roles, sessions, confined paths, HTTPS (see main/server/auth). */
+  lab?: LabServerOptions;
+  /** Largest file accepted by POST /api/upload (default 4 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
   url: string;
-  /** The URL to open: it carries the token once, which then lives in an HttpOnly cookie. */
+  /**
+   * The URL to open. Single-user mode: it carries a one-time code that the first visit trades for an HttpOnly
+   * cookie (the address then stops working; the cookie works for the run). Lab-server mode: the sign-in page.
+   */
   openUrl: string;
+  /** The bearer token for scripts (single-user mode). */
   token: string;
   port: number;
+  /** Lab-server mode's accounts, sessions and confinement; absent in single-user mode. */
+  lab: LabAuth | null;
   close(): Promise<void>;
 }
 
 const COOKIE = 'emma_token';
 const MAX_CALL_BYTES = 1024 * 1024;
-const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+/** The old base64-in-JSON upload (startUpload): bounded well below V8's string limit; browsers use /api/upload. */
+const MAX_JSON_UPLOAD_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -66,12 +94,7 @@ function sameToken(given: string | undefined, token: string): boolean {
 }
 
 function cookieToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.cookie ?? '';
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return v.join('=');
-  }
-  return undefined;
+  return readCookie(req, COOKIE);
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -81,6 +104,29 @@ function bearerToken(req: IncomingMessage): string | undefined {
 
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** Names other machines can use to reach a server listening on every interface: the host name and its addresses. */
+function reachableNames(): string[] {
+  const names = [hostname()];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') names.push(a.address);
+  }
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv6' && !a.address.startsWith('fe80')) names.push(a.address);
+  }
+  return names;
+}
+
+function hostWithPort(name: string, port: number): string {
+  const n = name.trim().toLowerCase();
+  if (/^\[.*\]:\d+$/.test(n) || /^[^:]+:\d+$/.test(n)) return n;
+  if (/^\[.*\]$/.test(n)) return `${n}:${port}`;
+  return n.includes(':') ? `[${n}]:${port}` : `${n}:${port}`;
 }
 
 /** The media type of a request body, without parameters (`application/json; charset=utf-8` → `application/json`). */
@@ -124,14 +170,25 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 }
 
 /**
- * The API over HTTP for browser mode and lab-server mode. Loopback only unless told otherwise, every request
- * needs the per-run token, and the Host header must match (so a web page elsewhere cannot rebind to us).
+ * The API over HTTP for browser mode and lab-server mode. Loopback only unless told otherwise; the Host header
+ * must be one of our names (so a web page elsewhere cannot rebind to us); nothing but a GET may come from another
+ * origin. Single-user mode: a per-run secret (one-time address → cookie, or a bearer token for scripts).
+ * Lab-server mode: signed-in users with roles, sessions in the database, paths confined to the data folders.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
+  // The printed address carries this code, good for one visit; the cookie it buys carries another secret.
+  const openCode = randomBytes(24).toString('base64url');
+  const cookieSecret = randomBytes(32).toString('base64url');
+  let openCodeUsed = false;
   const rendererDir = resolve(options.rendererDir);
   const { core } = options;
+  const serverDb = options.db ?? (core as Partial<EmmaCore>).db ?? null;
+  if (options.lab && !serverDb) throw new Error('lab-server mode needs a database connection for accounts and sessions');
+  const lab = options.lab && serverDb ? new LabAuth(serverDb, options.lab) : null;
+  const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';
+  const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const sseClients = new Set<ServerResponse>();
   let port = 0;
 
@@ -140,39 +197,131 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     for (const client of sseClients) client.write(data);
   });
 
-  const allowedHosts = (): Set<string> =>
-    new Set(isLoopback(host) ? [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`] : []);
+  // Lab-server mode: the configured public names (default: the host given, or every name of this machine when
+  // listening on all interfaces), plus loopback names for a browser on the server itself.
+  const publicNames = (): string[] => {
+    const given = lab?.options.publicHosts?.length ? lab.options.publicHosts : isWildcard(host) ? reachableNames() : [host];
+    return given.map((n) => hostWithPort(n, port));
+  };
+  let allowed = new Set<string>();
+  const computeAllowedHosts = (): Set<string> => {
+    const loop = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+    if (!lab) return new Set(isLoopback(host) ? loop : [...loop, ...publicNames()]);
+    const names = [...loop, ...publicNames()];
+    // A name given without a port also matches the scheme's default port (a proxy or port forwarding in front).
+    for (const n of lab.options.publicHosts ?? []) if (!/:\d+$/.test(n) || n.endsWith(']')) names.push(n.toLowerCase());
+    return new Set(names);
+  };
+
+  const jsonError = (res: ServerResponse, status: number, code: string, message: string): void =>
+    send(res, status, encodeJson({ ok: false, error: { code, message } }));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     securityHeaders(res);
+    if (lab?.options.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    // DNS rebinding guard: only our own host names.
+    if (!allowed.has((req.headers.host ?? '').toLowerCase())) return send(res, 421, '{"error":"wrong host"}');
     const url = new URL(req.url ?? '/', 'http://emma.invalid');
-    // DNS rebinding guard: on loopback, only our own host names.
-    if (isLoopback(host) && !allowedHosts().has(req.headers.host ?? '')) return send(res, 421, '{"error":"wrong host"}');
-
-    // First visit: the printed URL carries ?token=; trade it for an HttpOnly cookie and drop it from the address.
-    const queryToken = url.searchParams.get('token');
-    if (req.method === 'GET' && queryToken !== null) {
-      if (!sameToken(queryToken, token)) return send(res, 401, 'Wrong access token.', 'text/plain; charset=utf-8');
-      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      url.searchParams.delete('token');
-      res.statusCode = 303;
-      res.setHeader('Location', url.pathname + (url.search || ''));
-      return void res.end();
+    // A malformed escape ("/%zz", overlong UTF-8) is the client's mistake, never a server error.
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return jsonError(res, 400, 'bad_request', 'Malformed percent-encoding in the address.');
     }
-    const viaCookie = sameToken(cookieToken(req), token);
-    if (!viaCookie && !sameToken(bearerToken(req), token)) {
-      return send(
-        res,
-        401,
-        'Emma needs its access token: open the address that Emma printed when it started (it ends with ?token=...).',
-        'text/plain; charset=utf-8',
-      );
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+
+    let viaCookie = false;
+    let user: ReturnType<LabAuth['user']> = null;
+    if (lab) {
+      // Sign-in endpoints and the UI itself (public code) need no session; everything under /api and /media does.
+      if (url.pathname === '/api/login') {
+        if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
+        const refusal = crossSiteRefusal(req, scheme, true);
+        if (refusal) return jsonError(res, 403, 'forbidden', `Refused: ${refusal}.`);
+        if (mediaType(req) !== 'application/json') return jsonError(res, 415, 'bad_request', 'Sign in with application/json.');
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req, 16 * 1024));
+        } catch {
+          return jsonError(res, 400, 'bad_request', 'Send {"user": "...", "password": "..."}.');
+        }
+        const outcome = await lab.login(body, req.socket.remoteAddress ?? 'unknown');
+        if (outcome.cookie) res.setHeader('Set-Cookie', outcome.cookie);
+        if (outcome.retryAfterS) res.setHeader('Retry-After', String(outcome.retryAfterS));
+        return send(res, outcome.status, JSON.stringify(outcome.body));
+      }
+      user = lab.user(req);
+      if (url.pathname === '/api/logout') {
+        if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
+        const refusal = crossSiteRefusal(req, scheme, true);
+        if (refusal) return jsonError(res, 403, 'forbidden', `Refused: ${refusal}.`);
+        res.setHeader('Set-Cookie', lab.logout(req));
+        return send(res, 200, '{"ok":true,"value":null}');
+      }
+      const needsSession = url.pathname.startsWith('/api/') || url.pathname.startsWith('/media/');
+      if (needsSession && !user) return jsonError(res, 401, 'login_required', 'Sign in to use this lab server.');
+      viaCookie = true;
+    } else {
+      // First visit: the printed address carries ?token=<one-time code>; trade it for an HttpOnly cookie.
+      const queryToken = url.searchParams.get('token');
+      if (req.method === 'GET' && queryToken !== null) {
+        const hasCookie = sameToken(cookieToken(req), cookieSecret);
+        if (!hasCookie) {
+          if (openCodeUsed || !sameToken(queryToken, openCode)) {
+            return send(
+              res,
+              401,
+              openCodeUsed
+                ? 'This address works once and has been used. Go on in the browser that opened it first, or restart `emma serve` for a new address.'
+                : 'Wrong access token.',
+              'text/plain; charset=utf-8',
+            );
+          }
+          openCodeUsed = true;
+          res.setHeader('Set-Cookie', `${COOKIE}=${cookieSecret}; HttpOnly; SameSite=Strict; Path=/`);
+        }
+        url.searchParams.delete('token');
+        res.statusCode = 303;
+        res.setHeader('Location', url.pathname + (url.search || ''));
+        return void res.end();
+      }
+      viaCookie = sameToken(cookieToken(req), cookieSecret);
+      if (!viaCookie && !sameToken(bearerToken(req), token)) {
+        return send(
+          res,
+          401,
+          'Emma needs its access token: open the address that Emma printed when it started (it ends with ?token=...).',
+          'text/plain; charset=utf-8',
+        );
+      }
     }
 
     // Cross-site request forgery: nothing but GET/HEAD reads may come from another origin (see crossSiteRefusal).
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const refusal = crossSiteRefusal(req, 'http', viaCookie);
+    if (!isRead) {
+      const refusal = crossSiteRefusal(req, scheme, viaCookie);
       if (refusal) return send(res, 403, encodeJson({ ok: false, error: { code: 'forbidden', message: `Refused: ${refusal}.` } }));
+    }
+
+    if (url.pathname === '/api/session') {
+      if (!isRead) return send(res, 405, '{"error":"GET only"}');
+      return send(res, 200, JSON.stringify({ ok: true, value: user ? whoami(user) : { lab: false } }));
+    }
+
+    if (url.pathname === '/api/upload') {
+      if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
+      // Not a CORS-safelisted type either: a page elsewhere cannot send it without a preflight we never answer.
+      if (mediaType(req) !== 'application/octet-stream') {
+        return jsonError(res, 415, 'bad_request', 'Uploads are sent as application/octet-stream, one file per request.');
+      }
+      try {
+        const value = await receiveUpload(req, core.location.dataDir, url.searchParams.get('name') ?? '', maxUpload);
+        return send(res, 200, encodeJson({ ok: true, value }));
+      } catch (e) {
+        const status = e instanceof UploadError ? e.status : 500;
+        res.setHeader('Connection', 'close');
+        return jsonError(res, status, status === 413 ? 'too_large' : 'bad_request', (e as Error).message);
+      }
     }
 
     if (url.pathname.startsWith('/api/call/')) {
@@ -181,19 +330,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (mediaType(req) !== 'application/json') {
         return send(res, 415, encodeJson({ ok: false, error: { code: 'bad_request', message: 'API calls must be sent as application/json.' } }));
       }
-      const method = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const method = path.slice('/api/call/'.length);
+      // Lab-server mode: the role is checked before the body is even read.
+      if (user && isEmmaMethod(method)) {
+        const refusal = roleRefusal(method, user.role);
+        if (refusal) return jsonError(res, 403, 'forbidden', refusal);
+      }
       let args: unknown;
       try {
-        args = decodeJson(await readBody(req, method === 'startUpload' ? MAX_UPLOAD_BYTES : MAX_CALL_BYTES));
+        args = decodeJson(await readBody(req, method === 'startUpload' ? MAX_JSON_UPLOAD_BYTES : MAX_CALL_BYTES));
       } catch (e) {
         const status = (e as { status?: number }).status ?? 400;
         return send(res, status, encodeJson({ ok: false, error: { code: 'bad_request', message: (e as Error).message } }));
+      }
+      if (user && lab && isEmmaMethod(method)) {
+        try {
+          args = await labArguments(method, args, user, lab.paths);
+        } catch (e) {
+          const err = e as { code?: unknown; message?: unknown };
+          return send(res, 200, encodeJson({ ok: false, error: { code: typeof err.code === 'string' ? err.code : 'error', message: String(err.message) } }));
+        }
       }
       const envelope = await core.call(method, args);
       return send(res, 200, encodeJson(envelope));
     }
 
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, '{"error":"GET only"}');
+    if (!isRead) return send(res, 405, '{"error":"GET only"}');
 
     if (url.pathname === '/api/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
@@ -215,7 +377,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
 
     // The built renderer; unknown paths get index.html (client-side views).
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    const rel = normalize(path).replace(/^([/\\])+/, '');
     const file = join(rendererDir, rel);
     if (file !== rendererDir && !file.startsWith(rendererDir + sep)) return send(res, 403, '{"error":"outside the app"}');
     const target = rel && (await isFile(file)) ? file : join(rendererDir, 'index.html');
@@ -225,24 +387,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return streamFile(res, target, CONTENT_TYPES[extname(target)] ?? 'application/octet-stream', 'no-cache');
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, JSON.stringify({ error: (e as Error).message }));
       else res.destroy();
     });
-  });
+  };
+  const server: Server = lab?.options.tls
+    ? (createTlsServer({ cert: lab.options.tls.cert, key: lab.options.tls.key }, onRequest) as unknown as Server)
+    : createServer(onRequest);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, host, () => ok());
   });
   port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${port}/`;
+  allowed = computeAllowedHosts();
+  if (serverDb) await sweepStaleUploads(serverDb, core.location.dataDir).catch(() => 0);
+  // The address to print: one that other machines can open in lab-server mode (never 0.0.0.0).
+  const shown = lab || !isLoopback(host) ? publicNames()[0] : hostWithPort(host, port);
+  const url = `${scheme}://${shown}/`;
   return {
     url,
-    openUrl: `${url}?token=${token}`,
+    openUrl: lab ? url : `${url}?token=${openCode}`,
     token,
     port,
+    lab,
     async close() {
       unsubscribe();
       for (const client of sseClients) client.end();

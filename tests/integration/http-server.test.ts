@@ -4,7 +4,11 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
-import { tempDir } from '../support/paths.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rawRequest } from '../support/http-raw.js';
+import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
+import type { JobInfo } from '../../main/core/contract.js';
+import { sweepStaleUploads } from '../../main/core/library/uploads.js';
 
 let core: EmmaCore;
 let server: RunningServer;
@@ -46,6 +50,16 @@ function raw(path: string, options: { method?: string; headers?: Record<string, 
 
 const auth = () => ({ authorization: `Bearer ${server.token}`, 'content-type': 'application/json' });
 
+/** The printed address's path and one-time code. */
+const openPath = () => {
+  const u = new URL(server.openUrl);
+  return u.pathname + u.search;
+};
+/** The address works once: the first visit's answer (and its cookie) is kept for every test that needs one. */
+let firstVisit: Promise<Awaited<ReturnType<typeof raw>>> | null = null;
+const visitOnce = () => (firstVisit ??= raw(openPath()));
+const cookieOnce = async () => String((await visitOnce()).headers['set-cookie']).split(';')[0];
+
 describe('HTTP binding', () => {
   it('listens on loopback only by default', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -58,7 +72,7 @@ describe('HTTP binding', () => {
   });
 
   it('trades the URL token for an HttpOnly cookie and drops it from the address', async () => {
-    const res = await raw(`/?token=${server.token}`);
+    const res = await visitOnce();
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
     const cookie = String(res.headers['set-cookie']);
@@ -101,7 +115,7 @@ describe('HTTP binding', () => {
 
   describe('cross-site request forgery', () => {
     const own = () => `http://127.0.0.1:${server.port}`;
-    const cookie = async () => String((await raw(`/?token=${server.token}`)).headers['set-cookie']).split(';')[0];
+    const cookie = cookieOnce;
     const egressOn = async () => (await core.api.getTeacherSettings()).egress.enabled;
 
     it('refuses a state change from another origin on the same host, with the cookie', async () => {
@@ -143,5 +157,156 @@ describe('HTTP binding', () => {
       const cli = await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: auth() });
       expect(JSON.parse(cli.body)).toMatchObject({ ok: true });
     });
+  });
+});
+
+async function settled(id: number): Promise<JobInfo> {
+  for (let i = 0; i < 600; i++) {
+    const job = await core.api.getJob(id);
+    if (job.state !== 'queued' && job.state !== 'running') return job;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/** Folders left in uploads/ (each streamed upload has its own). */
+const uploadsLeft = (): string[] => {
+  const dir = join(core.location.dataDir, 'uploads');
+  return existsSync(dir) ? readdirSync(dir) : [];
+};
+
+describe('HTTP details', () => {
+  const upload = (name: string, bytes: number, extra: { abortAfter?: number; headers?: Record<string, string> } = {}) =>
+    rawRequest(server.port, `/api/upload?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/octet-stream', ...(extra.abortAfter === undefined ? { 'content-length': String(bytes) } : {}), ...extra.headers },
+      streamBytes: bytes,
+      abortAfter: extra.abortAfter,
+    });
+
+  it('answers 400 (not 500) to malformed percent-encoding', async () => {
+    for (const path of ['/%', '/%zz', '/%c0%ae%c0%ae/x', '/%E0%A4%A']) {
+      expect((await raw(path, { headers: auth() })).status, path).toBe(400);
+    }
+    const call = await raw('/api/call/%zz', { method: 'POST', body: '[]', headers: auth() });
+    expect(call.status).toBe(400);
+    expect(JSON.parse(call.body)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  });
+
+  it('does not echo a long unknown method name in full', async () => {
+    const name = 'x'.repeat(12_000);
+    const res = JSON.parse((await raw(`/api/call/${name}`, { method: 'POST', body: '[]', headers: auth() })).body);
+    expect(res.error.code).toBe('unknown_method');
+    expect(res.error.message.length).toBeLessThan(200);
+    expect(res.error.message).toContain('12000 characters');
+  });
+
+  it('streams a 200 MB upload to disk with bounded memory, and removes it when its import fails', async () => {
+    const size = 200 * 1024 * 1024;
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    const res = await upload('big scan.tif', size);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    expect(res.status, res.body).toBe(200);
+    const { value } = JSON.parse(res.body) as { value: { uploadId: string; name: string; bytes: number } };
+    expect(value.bytes).toBe(size);
+    expect(value.uploadId).toMatch(/^[0-9a-f]{32}$/);
+    const onDisk = join(core.location.dataDir, 'uploads', value.uploadId, value.name);
+    expect(statSync(onDisk).size).toBe(size);
+    // Server and client share this process: the whole body in memory (let alone base64 JSON) would add > 200 MB.
+    expect(peak - before).toBeLessThan(96 * 1024 * 1024);
+
+    // Not an image: the import fails, and the copy no image uses is gone from uploads/.
+    const job = await core.api.importUploads([value.uploadId]);
+    const done = await settled(job.id);
+    expect((done.result as { failed: unknown[] }).failed).toHaveLength(1);
+    expect(existsSync(onDisk)).toBe(false);
+    expect(uploadsLeft()).not.toContain(value.uploadId);
+  });
+
+  it('leaves nothing behind for an upload cut off mid-body or over the limit', async () => {
+    const leftBefore = uploadsLeft().length;
+    await upload('cut.tif', 64 * 1024 * 1024, { abortAfter: 8 * 1024 * 1024 });
+    for (let i = 0; i < 100 && uploadsLeft().length > leftBefore; i++) await new Promise((ok) => setTimeout(ok, 50));
+    expect(uploadsLeft().length).toBe(leftBefore);
+    const tooBig = await rawRequest(server.port, '/api/upload?name=x.tif', {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(5 * 1024 ** 3) },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(uploadsLeft().length).toBe(leftBefore);
+  });
+
+  it('sweeps orphaned upload folders (uploaded, never imported) once they are old, and only those', async () => {
+    const res = await upload('orphan.tif', 1024);
+    const { uploadId } = JSON.parse(res.body).value as { uploadId: string };
+    expect(await sweepStaleUploads(core.db, core.location.dataDir)).toBe(0); // fresh: a batch may still be on its way
+    expect(uploadsLeft()).toContain(uploadId);
+    await sweepStaleUploads(core.db, core.location.dataDir, 3600_000, Date.now() + 2 * 3600_000);
+    expect(uploadsLeft()).not.toContain(uploadId);
+    const used = core.db.prepare(`SELECT path FROM images WHERE path LIKE '%/uploads/%'`).all() as { path: string }[];
+    for (const { path } of used) expect(existsSync(path)).toBe(true); // imported uploads stay
+  });
+
+  it('refuses uploads that are not application/octet-stream, and unknown upload ids', async () => {
+    const res = await raw('/api/upload?name=a.tif', { method: 'POST', body: 'abc', headers: { ...auth(), 'content-type': 'text/plain' } });
+    expect(res.status).toBe(415);
+    const unknown = JSON.parse(
+      (await raw('/api/call/importUploads', { method: 'POST', body: JSON.stringify([['0'.repeat(32)]]), headers: auth() })).body,
+    );
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const bad = JSON.parse((await raw('/api/call/importUploads', { method: 'POST', body: '[["../../etc"]]', headers: auth() })).body);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });
+  });
+
+  it.skipIf(!hasSharedData)('imports a streamed real micrograph; a second copy (duplicate) is removed', async () => {
+    const file = join(sharedData, 'sem-tiff', 'sem', '1908248.tif');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await new Promise<{ status: number; body: string }>((ok, fail) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: '/api/upload?name=1908248.tif',
+            method: 'POST',
+            headers: { host: `127.0.0.1:${server.port}`, ...auth(), 'content-type': 'application/octet-stream' },
+          },
+          (r) => {
+            let body = '';
+            r.on('data', (c: Buffer) => (body += c.toString()));
+            r.on('end', () => ok({ status: r.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', fail);
+        import('node:fs').then(({ createReadStream }) => createReadStream(file).pipe(req));
+      });
+      expect(res.status, res.body).toBe(200);
+      ids.push(JSON.parse(res.body).value.uploadId);
+    }
+    const done = await settled((await core.api.importUploads(ids)).id);
+    expect(done.result).toMatchObject({ imported: 1, duplicates: 1, failed: [] });
+    expect(uploadsLeft().filter((d) => ids.includes(d))).toHaveLength(1);
+  });
+  if (!hasSharedData) it.skip(SHARED_DATA_MISSING, () => undefined);
+});
+
+describe('one-time address', () => {
+  it('works once; the cookie it bought keeps working; a second browser gets a clear refusal', async () => {
+    const first = await visitOnce();
+    expect(first.status).toBe(303);
+    const again = await raw(openPath());
+    expect(again.status).toBe(401);
+    expect(again.body).toMatch(/works once/);
+    const withCookie = await raw(openPath(), { headers: { cookie: await cookieOnce() } });
+    expect(withCookie.status).toBe(303);
+    expect(withCookie.headers['set-cookie']).toBeUndefined();
+    expect((await raw('/', { headers: { cookie: await cookieOnce() } })).status).toBe(200);
+    // The cookie is not the bearer token, and the open code is not a credential after its use.
+    expect(await cookieOnce()).not.toContain(server.token);
+    const code = new URL(server.openUrl).searchParams.get('token')!;
+    expect((await raw('/', { headers: { authorization: `Bearer ${code}` } })).status).toBe(401);
   });
 });

@@ -13,6 +13,8 @@ export interface CoreWorkerOptions {
   mode: string;
   /** Kept on this side; the worker asks for the key right before a teacher request. */
   teacherKeyProvider?: TeacherKeyProvider;
+  /** Lab-server mode: symbolic links met during an import are followed only into these (real) folders. */
+  linkRoots?: string[];
 }
 
 export class CoreStartError extends Error {
@@ -39,6 +41,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
     dbPath: options.dbPath,
     mode: options.mode,
     hostKey: keys ? { describe: keys.describe(), canSet: Boolean(keys.setKey) } : null,
+    linkRoots: options.linkRoots,
   };
   const worker = spawnWorker(siblingModule(import.meta.url, 'core-worker'), init);
   const send = (message: ToWorker) => worker.postMessage(message);

@@ -1,5 +1,6 @@
 // The core's own thread: SQLite, image decoding, ONNX sessions and jobs all run here, never on Electron's main
 // thread or the HTTP server's event loop. Started by client.ts through spawnWorker.
+import { isAbsolute, relative } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { workerPayload } from '../../../native-models/index.js';
 import { createCore, type EmmaCore } from '../api.js';
@@ -31,12 +32,20 @@ function hostKeyProvider(info: NonNullable<WorkerInit['hostKey']>): TeacherKeyPr
 }
 
 const init = workerPayload<WorkerInit>();
+const linkRoots = init.linkRoots;
+/** Whether a link's real target lies inside one of the (already real) data folders. */
+const insideRoots = (real: string) =>
+  (linkRoots ?? []).some((root) => {
+    const rel = relative(root, real);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  });
 let core: EmmaCore;
 try {
   core = createCore({
     dbPath: init.dbPath,
     mode: init.mode,
     teacherKeyProvider: init.hostKey ? hostKeyProvider(init.hostKey) : undefined,
+    allowLinkTarget: linkRoots ? insideRoots : undefined,
   });
 } catch (e) {
   const err = e as { code?: unknown; message?: unknown; name?: string };

@@ -9,6 +9,8 @@ export interface WorkerInit {
   mode: string;
   /** The key provider stays on the host's side (Electron's safeStorage exists only there); null = the core's default. */
   hostKey: { describe: string; canSet: boolean } | null;
+  /** Lab-server mode: real paths of the data folders that a symbolic link met during an import may lead into. */
+  linkRoots?: string[];
 }
 
 export type ToWorker =

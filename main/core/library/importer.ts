@@ -18,6 +18,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number, message: string) => void;
   /** Files decoded at once; sharp runs on libuv's pool, so a small number keeps the process responsive. */
   concurrency?: number;
+  /** Whether a symbolic link met inside a folder may be followed to this real path (lab-server confinement). */
+  allowLinkTarget?: (realPath: string) => boolean;
 }
 
 interface Candidate {
@@ -34,6 +36,7 @@ async function collect(
   labelsFromFolders: boolean,
   failed: ImportFailure[],
   notes: ImportReport['notes'],
+  allowLinkTarget?: (realPath: string) => boolean,
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
   // Folders already walked, by real path: symbolic links are followed (lab servers link data into project
@@ -62,6 +65,10 @@ async function collect(
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
         try {
+          if (allowLinkTarget && !allowLinkTarget(await realpath(full))) {
+            failed.push({ path: full, error: 'link leads outside the data folders: not followed' });
+            continue;
+          }
           const t = await stat(full);
           isDir = t.isDirectory();
           isFile = t.isFile();
@@ -194,7 +201,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   const notes: ImportReport['notes'] = [];
   const report: ImportReport = { imported: 0, duplicates: 0, failed, notes, cancelled: false };
   options.onProgress?.(0, 0, 'looking for images');
-  const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes);
+  const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes, options.allowLinkTarget);
   const total = candidates.length;
   let done = 0;
   let next = 0;

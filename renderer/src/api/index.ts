@@ -47,7 +47,10 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
     });
     const text = await response.text();
     try {
-      return decodeJson(text) as Envelope<unknown>;
+      const envelope = decodeJson(text) as Envelope<unknown>;
+      // Lab-server mode: the session ended (expired, signed out elsewhere, account disabled): back to sign-in.
+      if (response.status === 401 && !envelope.ok && envelope.error.code === 'login_required') window.location.reload();
+      return envelope;
     } catch {
       return { ok: false, error: { code: `http_${response.status}`, message: text.slice(0, 300) } };
     }
@@ -96,4 +99,53 @@ export function pathForFile(file: File): string | null {
   } catch {
     return null;
   }
+}
+
+/** Browser mode: streams one file's bytes to POST /api/upload; the answer's id goes to api.importUploads. */
+export async function uploadFile(file: File): Promise<{ uploadId: string; name: string; bytes: number }> {
+  const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: file,
+    credentials: 'same-origin',
+  });
+  const text = await response.text();
+  let envelope: Envelope<{ uploadId: string; name: string; bytes: number }>;
+  try {
+    envelope = JSON.parse(text) as typeof envelope;
+  } catch {
+    throw new ApiError(`http_${response.status}`, text.slice(0, 300));
+  }
+  return unwrap(envelope);
+}
+
+/** Lab-server mode's signed-in user; `{ lab: false }` in single-user modes. */
+export type SessionInfo = { lab: false } | { lab: true; user: string; role: 'operator' | 'lead' };
+
+/** null: lab-server mode and nobody is signed in (show the sign-in page). */
+export async function getSession(): Promise<SessionInfo | null> {
+  if (bridge) return { lab: false };
+  const response = await fetch('/api/session', { credentials: 'same-origin' });
+  if (response.status === 401) {
+    const body = (await response.json().catch(() => null)) as Envelope<unknown> | null;
+    if (body && !body.ok && body.error.code === 'login_required') return null;
+    return { lab: false }; // single-user mode without its cookie: the app shows the token message itself
+  }
+  const body = (await response.json()) as Envelope<SessionInfo>;
+  return unwrap(body);
+}
+
+export async function signIn(user: string, password: string): Promise<SessionInfo> {
+  const response = await fetch('/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+    credentials: 'same-origin',
+  });
+  const body = (await response.json().catch(() => ({ ok: false, error: { code: `http_${response.status}`, message: response.statusText } }))) as Envelope<SessionInfo>;
+  return unwrap(body);
+}
+
+export async function signOut(): Promise<void> {
+  await fetch('/api/logout', { method: 'POST', credentials: 'same-origin' });
 }

@@ -2,7 +2,7 @@
 // event stream), finished-import reports, and browser upload batches (many startUpload calls shown as one).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ImportFailure, ImportReport, JobInfo } from '../../../main/core/contract.js';
-import { api, onEvent } from '../api/index.js';
+import { api, onEvent, transport, uploadFile } from '../api/index.js';
 import { asImportReport, emptyReport, isActive, mergeReports } from '../lib/jobs.js';
 import { planChunks } from '../lib/upload.js';
 import type { DroppedFile } from '../library/dropFiles.js';
@@ -241,25 +241,30 @@ export function useJobs(): JobsState {
       for (const chunk of chunks) {
         if (batch.cancelled) break;
         const payload: { name: string; bytes: Uint8Array }[] = [];
+        // Browser mode streams each file's raw bytes to the server first (no base64, nothing held in memory);
+        // under Electron the bytes travel in the call.
+        const uploadIds: string[] = [];
         const payloadPaths: string[] = [];
         let chunkBytes = 0;
         for (const i of chunk) {
           const { file, relativePath } = files[i];
           try {
-            payload.push({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+            if (transport === 'http') uploadIds.push((await uploadFile(file)).uploadId);
+            else payload.push({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
             payloadPaths.push(relativePath);
             chunkBytes += file.size;
           } catch (error) {
-            batch.clientFailures.push({ path: relativePath, error: `could not be read: ${messageOf(error)}` });
+            batch.clientFailures.push({ path: relativePath, error: `${transport === 'http' ? 'upload failed' : 'could not be read'}: ${messageOf(error)}` });
           }
+          if (batch.cancelled) break;
         }
         if (batch.cancelled) break;
-        if (payload.length) {
+        if (payloadPaths.length) {
           uploadCallsInFlight.current++;
           try {
-            const job = await api.startUpload(payload);
+            const job = uploadIds.length ? await api.importUploads(uploadIds) : await api.startUpload(payload);
             jobToBatch.current.set(job.id, batch.id);
-            batch.jobFiles.set(job.id, payload.length);
+            batch.jobFiles.set(job.id, payloadPaths.length);
             track(job);
             // Cancelled while this chunk was on its way: stop its job too.
             if (batch.cancelled && isActive(job)) api.cancelJob(job.id).then(upsert, () => undefined);

@@ -1,0 +1,52 @@
+// Lab-server mode's rewrite of a call's arguments before dispatch: who is asking comes from the session, not from
+// what the client typed (review decisions name the signed-in user), and every path is confined to the data
+// folders. Runs after the role check; arguments are validated first so the rewrite sees well-formed values.
+import type {
+  AddAnnotationRequest,
+  AssignLabelsRequest,
+  ChatCorrection,
+  EmmaMethod,
+  ImportRequest,
+  ReviewDecisionRequest,
+  ReviewExportRequest,
+  ReviewQueueQuery,
+  ReviewUndoRequest,
+} from '../../core/contract.js';
+import { validateArguments } from '../../core/validation.js';
+import type { PathConfinement } from './confine.js';
+import type { User } from './users.js';
+
+export async function labArguments(method: EmmaMethod, args: unknown, user: User, paths: PathConfinement): Promise<unknown[]> {
+  const a = validateArguments(method, args);
+  const as = <T>(i = 0) => a[i] as T;
+  switch (method) {
+    case 'startImport': {
+      const req = as<ImportRequest>();
+      const real: string[] = [];
+      for (const p of req.paths) real.push(await paths.input(p));
+      return [{ ...req, paths: real }];
+    }
+    case 'importModelVersion':
+      return [await paths.input(as<string>())];
+    case 'exportModelVersion':
+      return [a[0], await paths.output(as<string>(1))];
+    case 'exportReview': {
+      const req = as<ReviewExportRequest>();
+      return [{ ...req, outPath: await paths.output(req.outPath), actor: user.name }];
+    }
+    case 'decideReview':
+      return [{ ...as<ReviewDecisionRequest>(), reviewer: user.name }];
+    case 'undoReview':
+      return [{ ...as<ReviewUndoRequest>(), reviewer: user.name }];
+    case 'assignLabels':
+      return [{ ...as<AssignLabelsRequest>(), reviewer: user.name }];
+    case 'addAnnotation':
+      return [{ ...as<AddAnnotationRequest>(), reviewer: user.name }];
+    case 'correctChatAnswer':
+      return [{ ...as<ChatCorrection>(), reviewer: user.name }];
+    case 'getReviewQueue':
+      return [{ ...as<ReviewQueueQuery>(), reviewer: user.name }];
+    default:
+      return a;
+  }
+}

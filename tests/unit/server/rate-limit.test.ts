@@ -1,0 +1,34 @@
+// Login backoff: a few free failures, then each failure doubles the wait, per name and per address.
+import { describe, expect, it } from 'vitest';
+import { LoginRateLimiter } from '../../../main/server/auth/rate-limit.js';
+
+describe('login rate limiter', () => {
+  const policy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, forgetAfterMs: 3600_000 };
+
+  it('waits 1, 2, 4, 8 ... s after the free failures, capped', () => {
+    let now = 0;
+    const limiter = new LoginRateLimiter(policy, () => now);
+    const waits: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      now += limiter.waitMs('olga', '10.0.0.1');
+      limiter.fail('olga', '10.0.0.1');
+      waits.push(limiter.waitMs('olga', '10.0.0.1'));
+    }
+    expect(waits).toEqual([0, 0, 0, 1000, 2000, 4000, 8000, 16000, 32000, 60000]);
+  });
+
+  it('counts per name across addresses and per address across names; a success clears the name only', () => {
+    let now = 0;
+    const limiter = new LoginRateLimiter(policy, () => now);
+    for (let i = 0; i < 4; i++) limiter.fail('olga', `10.0.0.${i}`);
+    expect(limiter.waitMs('olga', '10.9.9.9')).toBe(1000); // the name, from a new address
+    expect(limiter.waitMs('lena', '10.9.9.9')).toBe(0);
+    for (let i = 0; i < 4; i++) limiter.fail(`user${i}`, '10.1.1.1');
+    expect(limiter.waitMs('someone', '10.1.1.1')).toBe(1000); // the address, with a new name
+    now += 1000;
+    limiter.succeed('olga');
+    expect(limiter.waitMs('olga', '10.9.9.9')).toBe(0);
+    now += 2 * 3600_000;
+    expect(limiter.waitMs('someone', '10.1.1.1')).toBe(0); // forgotten after an hour without failures
+  });
+});

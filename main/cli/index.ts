@@ -78,12 +78,15 @@ async function main(argv: string[]): Promise<number> {
         );
         if (process.stderr.isTTY) process.stderr.write('\n');
         const { imported, duplicates, failed } = report;
+        const skipped = report.skipped ?? [];
         out(
           json,
-          { imported, duplicates, failed },
+          { imported, duplicates, failed, skipped },
           [
-            `imported ${imported}, duplicates ${duplicates}, failed ${failed.length}`,
+            `imported ${imported}, duplicates ${duplicates}, failed ${failed.length}, skipped ${skipped.length}`,
             ...failed.map((f) => `  failed: ${f.path}: ${f.error}`),
+            ...skipped.slice(0, 50).map((s) => `  skipped: ${s.path}: ${s.reason}`),
+            ...(skipped.length > 50 ? [`  … and ${skipped.length - 50} more skipped (--json lists them all)`] : []),
             ...report.notes.filter((n) => !n.note.startsWith('skipped')).map((n) => `  note: ${n.path}: ${n.note}`),
           ].join('\n'),
         );

@@ -34,11 +34,16 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   let check: OpenCheck | null = null;
   if (!memory && existsSync(file) && statSync(file).size > 0) {
     const pf = preflight(file, { quickCheck: options.quickCheck });
-    if (!options.readonly && pf.userVersion > LATEST_VERSION) throw new DatabaseFromFutureError(pf.userVersion, LATEST_VERSION);
-    check = pf.check;
+    if (pf) {
+      if (!options.readonly && pf.userVersion > LATEST_VERSION) throw new DatabaseFromFutureError(pf.userVersion, LATEST_VERSION);
+      check = pf.check;
+    }
   }
   const db = new Database(file, { readonly: options.readonly ?? false });
   try {
+    // Again on this connection, before any pragma that writes (the read-only look may have been impossible).
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (!options.readonly && version > LATEST_VERSION) throw new DatabaseFromFutureError(version, LATEST_VERSION);
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

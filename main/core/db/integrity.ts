@@ -66,18 +66,32 @@ function readOnly(file: string): Database.Database {
 
 /**
  * Looks at an existing file without changing it: its schema version, then quick_check (bounded by size).
- * Throws DatabaseDamagedError for a damaged file or one that is not a database.
+ * Throws DatabaseDamagedError for a damaged file or one that is not a database. Returns null when a read-only
+ * look is impossible for another reason (a rollback journal left by a crash needs a writer to undo it, a lock):
+ * the caller then reads the version on its own connection before writing anything.
  */
-export function preflight(file: string, options: { quickCheck?: boolean } = {}): Preflight {
+export function preflight(file: string, options: { quickCheck?: boolean } = {}): Preflight | null {
   const bytes = statSync(file).size;
   let db: Database.Database;
   try {
     db = readOnly(file);
   } catch (e) {
-    throw damageOf(e, file) ?? e;
+    const damage = damageOf(e, file);
+    if (damage) throw damage;
+    if (/^SQLITE_(READONLY|CANTOPEN|BUSY|LOCKED)/.test(String((e as { code?: unknown }).code))) return null;
+    throw e;
+  }
+  let userVersion: number;
+  try {
+    userVersion = db.pragma('user_version', { simple: true }) as number;
+  } catch (e) {
+    db.close();
+    const damage = damageOf(e, file);
+    if (damage) throw damage;
+    if (/^SQLITE_(READONLY|CANTOPEN|BUSY|LOCKED)/.test(String((e as { code?: unknown }).code))) return null;
+    throw e;
   }
   try {
-    const userVersion = db.pragma('user_version', { simple: true }) as number;
     const t0 = performance.now();
     if (options.quickCheck === false) {
       return { userVersion, check: { file, quickCheck: 'skipped', note: 'not checked at this open', bytes, ms: 0 } };

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { EventHub } from '../util/events.js';
 import { ensureOwner, reapOrphanedJobs } from './owners.js';
+import { damageOf } from '../db/integrity.js';
 
 export interface JobContext {
   readonly id: number;
@@ -86,7 +87,8 @@ export class JobManager {
         if (controller.signal.aborted) state = 'cancelled';
       } catch (e) {
         state = controller.signal.aborted ? 'cancelled' : 'failed';
-        error = e instanceof Error ? e.message : String(e);
+        // A damaged database names the file and the way to restore, not SQLite's bare "malformed".
+        error = damageOf(e, this.db.name)?.message ?? (e instanceof Error ? e.message : String(e));
       }
       flush();
       this.db

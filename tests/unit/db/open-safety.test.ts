@@ -66,7 +66,7 @@ describe('opening a file Emma must not use', () => {
   it('quick_check can be skipped (a worker re-opening a file just checked), and says so', () => {
     const file = join(tmp(), 'emma.sqlite');
     filledDatabase(file, 10);
-    expect(preflight(file, { quickCheck: false }).check).toMatchObject({ quickCheck: 'skipped', note: 'not checked at this open' });
-    expect(preflight(file).check.quickCheck).toBe('ok');
+    expect(preflight(file, { quickCheck: false })!.check).toMatchObject({ quickCheck: 'skipped', note: 'not checked at this open' });
+    expect(preflight(file)!.check.quickCheck).toBe('ok');
   });
 });

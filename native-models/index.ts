@@ -22,7 +22,7 @@ export { readCheckpoint, writeCheckpoint, type Checkpoint } from './runtime/chec
 export { lrAt, type Schedule } from './runtime/schedule.js';
 export type { ImageSet, Augment } from './runtime/data.js';
 export { predict, predictInWorker, type Predictions } from './runtime/predict.js';
-export { spawnWorker, siblingModule } from './runtime/spawn.js';
+export { spawnWorker, siblingModule, workerPayload } from './runtime/spawn.js';
 export { exportModel, importModel, readManifest, type Manifest, type Exported, type Imported } from './export/export.js';
 export { loadBackbone, describeBackbone, type Backbone } from './export/backbone.js';
 export { preprocessInto, type RawImage } from './export/preprocess.js';

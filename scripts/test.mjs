@@ -4,6 +4,10 @@ import { findChromium, INSTALL_HINT } from './find-chromium.mjs';
 
 const steps = [
   ['type-check', ['npx', 'tsc', '-p', 'tsconfig.json', '--noEmit']],
+  // Per layer: the Node side without DOM types, the renderer without Node types.
+  ['type-check (Node layers, no DOM)', ['npx', 'tsc', '-p', 'tsconfig.node.json', '--noEmit']],
+  ['type-check (renderer, no Node)', ['npx', 'tsc', '-p', 'tsconfig.renderer.json', '--noEmit']],
+  ['lint (layer rule and correctness)', ['npx', 'eslint', '.']],
   ['unit and integration tests', ['npx', 'vitest', 'run']],
   ['build', ['npm', 'run', 'build']],
   ['end-to-end tests', ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts']],

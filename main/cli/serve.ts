@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { createCore } from '../core/api.js';
+import { startCoreWorker } from '../core/host/client.js';
 import { PathConfinement } from '../server/auth/confine.js';
 import { ensureFirstAdmin } from '../server/auth/users.js';
 import { startServer, type LabServerOptions } from '../server/http-server.js';
@@ -62,14 +62,14 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const loopback = !options.host || ['127.0.0.1', 'localhost', '::1'].includes(options.host);
   const labMode = options.lab || !loopback;
   const lab = labMode ? labOptions(options) : undefined;
-  const confinement = lab ? new PathConfinement(lab.dataRoots) : null;
-  const core = createCore({
+  // The core runs in a worker thread: decoding, SQLite and ONNX never hold up this event loop.
+  const core = await startCoreWorker({
     dbPath: options.db,
     mode: labMode ? 'lab-server' : 'browser',
-    allowLinkTarget: confinement ? (real) => confinement.inside(real) : undefined,
+    linkRoots: lab ? [...new PathConfinement(lab.dataRoots).roots] : undefined,
   });
-  const admin = labMode ? await ensureFirstAdmin(core.db) : null;
   const server = await startServer({ core, rendererDir: findRendererDir(), host: options.host, port: options.port, lab });
+  const admin = server.lab ? await ensureFirstAdmin(server.lab.users) : null;
   const reason = options.reason ?? process.env.EMMA_START_REASON;
   if (reason) console.log(reason);
   if (server.lab) {

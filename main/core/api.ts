@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { AppStatus, EmmaApi, ImportReport, ImportRequest, JobInfo, UploadedFile } from './contract.js';
+import { isAbsolute, join, relative } from 'node:path';
+import type { AppStatus, EmmaApi, EmmaEvent, Envelope, ImportReport, ImportRequest, JobInfo, MediaKind, UploadedFile } from './contract.js';
+import { dispatch } from './dispatch.js';
 import { openDatabase, type Db } from './db/database.js';
 import { JobManager } from './jobs/job-manager.js';
 import { importPaths, writeFileAtomic } from './library/importer.js';
@@ -14,7 +15,7 @@ import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
-import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
+import { removeUnreferencedUploads, sweepStaleUploads, uploadedFile } from './library/uploads.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -23,14 +24,28 @@ export interface CoreOptions {
   /** Where the teacher's API key comes from (Electron: safeStorage); default: memory, OPENAI_API_KEY, EMMA_TEACHER_API_KEY_FILE. */
   teacherKeyProvider?: TeacherKeyProvider;
   /**
-   * Lab-server mode: whether an import may follow a symbolic link found inside a folder to this real path
-   * (the server confines imports to its data folders). Default: every link is followed.
+   * Lab-server mode: real paths of the data folders. A symbolic link met inside an imported folder is followed
+   * only to a target inside them (the server confines the paths it is given itself). Default: every link.
    */
-  allowLinkTarget?: (realPath: string) => boolean;
+  linkRoots?: string[];
+}
+
+/**
+ * What a binding (IPC, HTTP) needs of the core: untrusted calls in, envelopes out, pushed events and rendered
+ * media files. An in-process EmmaCore is one; a CoreClient (host/client.ts) is the same with the core in a worker.
+ */
+export interface CoreEndpoint {
+  readonly api: EmmaApi;
+  /** Validates and runs one call from outside; never throws. */
+  call(method: unknown, args: unknown): Promise<Envelope<unknown>>;
+  readonly events: { on(listener: (event: EmmaEvent) => void): () => void };
+  readonly media: { file(imageId: number, kind: MediaKind): Promise<string> };
+  readonly location: DataLocation;
+  close(): Promise<void>;
 }
 
 /** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
-export interface EmmaCore {
+export interface EmmaCore extends CoreEndpoint {
   readonly api: EmmaApi;
   readonly db: Db;
   readonly events: EventHub;
@@ -76,6 +91,9 @@ export function createCore(options: CoreOptions): EmmaCore {
   });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
+  const linkRoots = options.linkRoots?.length ? options.linkRoots : null;
+  // Upload folders a closed browser or a crash left without an import: removed once an hour old.
+  void sweepStaleUploads(db, location.dataDir).catch(() => 0);
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
     jobs.start('import', request, async (ctx) => {
       try {
@@ -86,7 +104,7 @@ export function createCore(options: CoreOptions): EmmaCore {
           jobId: ctx.id,
           signal: ctx.signal,
           onProgress: (done, total, message) => ctx.progress(done, total, message),
-          allowLinkTarget: options.allowLinkTarget,
+          allowLinkTarget: linkRoots ? (real) => linkRoots.some((root) => isInside(root, real)) : undefined,
         });
         events.emit({ type: 'library-changed' });
         return report;
@@ -200,6 +218,7 @@ export function createCore(options: CoreOptions): EmmaCore {
 
   return {
     api,
+    call: (method, args) => dispatch(api, method, args),
     db,
     events,
     jobs,
@@ -219,4 +238,10 @@ export function createCore(options: CoreOptions): EmmaCore {
       db.close();
     },
   };
+}
+
+/** Whether a real path lies inside a real folder path. */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

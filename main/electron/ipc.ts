@@ -1,18 +1,17 @@
 import { ipcMain, type BrowserWindow } from 'electron';
-import type { EmmaCore } from '../core/api.js';
-import { dispatch } from '../core/dispatch.js';
+import type { CoreEndpoint } from '../core/api.js';
 import { isTrustedUrl } from './security.js';
 
 export const INVOKE_CHANNEL = 'emma:invoke';
 export const EVENT_CHANNEL = 'emma:event';
 
 /** Binds the API to IPC: the sender must be our own page; arguments are validated by dispatch(). */
-export function bindIpc(core: EmmaCore, getWindows: () => BrowserWindow[]): () => void {
+export function bindIpc(core: CoreEndpoint, getWindows: () => BrowserWindow[]): () => void {
   ipcMain.handle(INVOKE_CHANNEL, async (event, method: unknown, args: unknown) => {
     if (!isTrustedUrl(event.senderFrame?.url)) {
       return { ok: false, error: { code: 'forbidden', message: 'IPC from an untrusted frame' } };
     }
-    return dispatch(core.api, method, args);
+    return core.call(method, args);
   });
   const off = core.events.on((e) => {
     for (const win of getWindows()) if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, e);

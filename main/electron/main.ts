@@ -1,7 +1,7 @@
 // Electron main process: lifecycle, the window, and the bindings. All real work lives in main/core.
 import { app, BrowserWindow, dialog } from 'electron';
 import { fileURLToPath } from 'node:url';
-import { createCore, type EmmaCore } from '../core/api.js';
+import { startCoreWorker, type CoreClient } from '../core/host/client.js';
 import { bindIpc } from './ipc.js';
 import { desktopKeyProvider } from './key-store.js';
 import { handleProtocols, registerSchemes } from './protocols.js';
@@ -19,7 +19,8 @@ registerSchemes();
 hardenApp();
 if (!app.requestSingleInstanceLock()) app.quit();
 
-let core: EmmaCore | null = null;
+// The core (SQLite, decoding, ONNX) runs in a worker thread, so this thread only moves windows and messages.
+let core: CoreClient | null = null;
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -41,9 +42,9 @@ function createWindow(): BrowserWindow {
 }
 
 app.whenReady().then(
-  () => {
+  async () => {
     try {
-      core = createCore({ dbPath: dbOption(), mode: 'electron', teacherKeyProvider: desktopKeyProvider() });
+      core = await startCoreWorker({ dbPath: dbOption(), mode: 'electron', teacherKeyProvider: desktopKeyProvider() });
     } catch (e) {
       dialog.showErrorBox('Emma cannot open its database', (e as Error).message);
       app.exit(1);

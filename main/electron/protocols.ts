@@ -2,7 +2,7 @@ import { net, protocol } from 'electron';
 import { stat } from 'node:fs/promises';
 import { normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EmmaCore } from '../core/api.js';
+import type { CoreEndpoint } from '../core/api.js';
 
 const CSP =
   "default-src 'self'; img-src 'self' data: blob: emma-media:; style-src 'self'; script-src 'self'; " +
@@ -21,7 +21,7 @@ function refuse(status: number, text: string): Response {
 }
 
 /** app://emma/... serves the built renderer; emma-media://image/<id>/<kind> serves renderings. GET only, no traversal. */
-export function handleProtocols(core: EmmaCore, rendererDir: string): void {
+export function handleProtocols(core: CoreEndpoint, rendererDir: string): void {
   const root = resolve(rendererDir);
   protocol.handle('app', async (request) => {
     if (request.method !== 'GET') return refuse(405, 'GET only');

@@ -6,20 +6,21 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { EmmaCore } from '../core/api.js';
+import type { CoreEndpoint } from '../core/api.js';
 import type { EmmaEvent } from '../core/contract.js';
-import { dispatch, isEmmaMethod } from '../core/dispatch.js';
+import { openDatabase } from '../core/db/database.js';
+import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
 import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
 import { roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
-import { sweepStaleUploads } from '../core/library/uploads.js';
 
 export type { LabServerOptions } from './auth/lab.js';
 
 export interface ServerOptions {
-  core: EmmaCore;
+  /** The core in this thread (tests) or behind its worker boundary (`emma serve`). */
+  core: CoreEndpoint;
   /** Built renderer (index.html and assets). */
   rendererDir: string;
   /** 127.0.0.1 unless a lab server is configured on purpose. */
@@ -177,7 +178,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let openCodeUsed = false;
   const rendererDir = resolve(options.rendererDir);
   const { core } = options;
-  const lab = options.lab ? new LabAuth(core.db, options.lab) : null;
+  // Accounts and sessions are the server's own business: its own connection to the library's database (WAL lets
+  // it sit beside the core's, which may be in a worker thread); the core opened and migrated the file first.
+  const authDb = options.lab ? openDatabase(core.location.dbPath) : null;
+  const lab = options.lab && authDb ? new LabAuth(authDb, options.lab) : null;
   const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const sseClients = new Set<ServerResponse>();
@@ -222,7 +226,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const isRead = req.method === 'GET' || req.method === 'HEAD';
 
-    let viaCookie = false;
+    let viaCookie: boolean;
     let user: ReturnType<LabAuth['user']> = null;
     if (lab) {
       // Sign-in endpoints and the UI itself (public code) need no session; everything under /api and /media does.
@@ -342,7 +346,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return send(res, 200, encodeJson({ ok: false, error: { code: typeof err.code === 'string' ? err.code : 'error', message: String(err.message) } }));
         }
       }
-      const envelope = await dispatch(core.api, method, args);
+      const envelope = await core.call(method, args);
       return send(res, 200, encodeJson(envelope));
     }
 
@@ -393,7 +397,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   port = (server.address() as AddressInfo).port;
   allowed = computeAllowedHosts();
-  await sweepStaleUploads(core.db, core.location.dataDir).catch(() => 0);
   // The address to print: one that other machines can open in lab-server mode (never 0.0.0.0).
   const shown = lab || !isLoopback(host) ? publicNames()[0] : hostWithPort(host, port);
   const url = `${scheme}://${shown}/`;
@@ -409,6 +412,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
       await closed;
+      authDb?.close();
     },
   };
 }

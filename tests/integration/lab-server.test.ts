@@ -37,7 +37,7 @@ beforeAll(async () => {
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Emma</title>');
   const roots = hasSharedData ? [root, sharedData] : [root];
   const confinement = new PathConfinement(roots);
-  core = createCore({ dbPath: join(t.dir, 'db', 'emma.sqlite'), mode: 'lab-server', allowLinkTarget: (p) => confinement.inside(p) });
+  core = createCore({ dbPath: join(t.dir, 'db', 'emma.sqlite'), mode: 'lab-server', linkRoots: [...confinement.roots] });
   server = await startServer({
     core,
     rendererDir,
@@ -82,6 +82,7 @@ async function call(cookie: string, method: string, ...args: unknown[]) {
     body: JSON.stringify(args),
     headers: { cookie, origin: origin(), 'content-type': 'application/json' },
   });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test reads its own method's answer shape
   return { status: res.status, envelope: JSON.parse(res.body) as { ok: boolean; value?: any; error?: { code: string; message: string } } };
 }
 

@@ -41,6 +41,7 @@ describe('training in a worker', () => {
   it('cancel stops after the current step, with a checkpoint to resume from', async () => {
     const path = join(dir, 'cancel.ckpt');
     let job: ReturnType<typeof startTraining> | undefined;
+    // eslint-disable-next-line prefer-const -- the progress callback may run before startTraining returns
     job = startTraining(spec({ steps: 500, checkpoint: { path, every: 1000 } }), {
       onProgress: (r) => { if (r.step === 3) job?.cancel(); },
     });

@@ -21,7 +21,6 @@ import { renderTemplate, templateRef } from './templates.js';
 import type {
   TaxonomyClass,
   TeacherAnswer,
-  TeacherFlag,
   TeacherRunResult,
   TeacherTemplate,
 } from './types.js';

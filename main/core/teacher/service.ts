@@ -581,9 +581,18 @@ export class TeacherService {
   listOutputs(q: TeacherOutputQuery): TeacherOutput[] {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (q.imageId !== undefined) (where.push('o.image_id = ?'), params.push(q.imageId));
-    if (q.runId !== undefined) (where.push('o.run_id = ?'), params.push(q.runId));
-    if (q.status !== undefined) (where.push('o.status = ?'), params.push(q.status));
+    if (q.imageId !== undefined) {
+      where.push('o.image_id = ?');
+      params.push(q.imageId);
+    }
+    if (q.runId !== undefined) {
+      where.push('o.run_id = ?');
+      params.push(q.runId);
+    }
+    if (q.status !== undefined) {
+      where.push('o.status = ?');
+      params.push(q.status);
+    }
     const rows = this.db
       .prepare(
         `SELECT o.*, t.name AS t_name, t.version AS t_version FROM teacher_outputs o JOIN teacher_templates t ON t.id = o.template_id

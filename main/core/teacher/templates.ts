@@ -93,7 +93,7 @@ export function checkTemplateText(text: string): void {
 /** Saves a new version of a template (version 1 for a new name). */
 export function saveTemplate(db: Db, t: { name: string; system: string; user: string; notes?: string }): TeacherTemplate {
   const name = t.name.trim();
-  if (!/^[\w.\-]{1,80}$/.test(name)) throw new TemplateError('template names are 1–80 letters, digits, _ . -');
+  if (!/^[\w.-]{1,80}$/.test(name)) throw new TemplateError('template names are 1–80 letters, digits, _ . -');
   checkTemplateText(t.system);
   checkTemplateText(t.user);
   if (!t.user.includes('{{taxonomy}}') || !t.user.includes('{{calibration}}')) {

@@ -1,0 +1,77 @@
+// The core's own thread: SQLite, image decoding, ONNX sessions and jobs all run here, never on Electron's main
+// thread or the HTTP server's event loop. Started by client.ts through spawnWorker.
+import { parentPort } from 'node:worker_threads';
+import { workerPayload } from '../../../native-models/index.js';
+import { createCore, type EmmaCore } from '../api.js';
+import type { TeacherKeyProvider } from '../teacher/keys.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('core-worker.ts must run in a worker thread');
+const post = (message: FromWorker) => port.postMessage(message);
+
+// Key requests go to the host and wait for its answer.
+let nextKeyRequest = 1;
+const keyWaiters = new Map<number, { ok: (key: string | null) => void; fail: (e: Error) => void }>();
+function askHost(op: 'get' | 'set', key?: string | null): Promise<string | null> {
+  const id = nextKeyRequest++;
+  return new Promise((ok, fail) => {
+    keyWaiters.set(id, { ok, fail });
+    post({ type: 'key', id, op, key });
+  });
+}
+
+function hostKeyProvider(info: NonNullable<WorkerInit['hostKey']>): TeacherKeyProvider {
+  return {
+    getKey: () => askHost('get'),
+    setKey: info.canSet ? async (key) => void (await askHost('set', key)) : undefined,
+    describe: () => info.describe,
+  };
+}
+
+const init = workerPayload<WorkerInit>();
+let core: EmmaCore;
+try {
+  core = createCore({
+    dbPath: init.dbPath,
+    mode: init.mode,
+    linkRoots: init.linkRoots,
+    teacherKeyProvider: init.hostKey ? hostKeyProvider(init.hostKey) : undefined,
+  });
+} catch (e) {
+  const err = e as { code?: unknown; message?: unknown; name?: string };
+  post({ type: 'init-failed', code: typeof err.code === 'string' ? err.code : (err.name ?? 'error'), message: String(err.message ?? e) });
+  process.exit(1);
+}
+
+core.events.on((event) => post({ type: 'event', event }));
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'call':
+      void core.call(message.method, message.args).then((envelope) => post({ type: 'reply', id: message.id, envelope }));
+      return;
+    case 'media':
+      core.media.file(message.imageId, message.kind).then(
+        (path) => post({ type: 'media-reply', id: message.id, path }),
+        (e: { code?: string; message?: string }) =>
+          post({ type: 'media-reply', id: message.id, error: { code: e.code ?? 'error', message: e.message ?? String(e) } }),
+      );
+      return;
+    case 'key-reply': {
+      const waiter = keyWaiters.get(message.id);
+      keyWaiters.delete(message.id);
+      if (message.ok) waiter?.ok(message.key ?? null);
+      else waiter?.fail(new Error(message.error ?? 'the key store failed'));
+      return;
+    }
+    case 'close':
+      void core.close().finally(() => {
+        post({ type: 'closed', id: message.id });
+        port.close();
+      });
+      return;
+  }
+});
+
+post({ type: 'ready', location: core.location });

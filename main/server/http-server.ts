@@ -12,7 +12,7 @@ import { openDatabase } from '../core/db/database.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
 import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
-import { roleRefusal } from './auth/roles.js';
+import { METHOD_ROLES, roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
 
@@ -347,6 +347,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
       }
       const envelope = await core.call(method, args);
+      if (user && lab && isEmmaMethod(method) && METHOD_ROLES[method] === 'lead') {
+        lab.recordLeadCall(user, method, envelope.ok ? { ok: true } : { ok: false, code: envelope.error.code });
+      }
       return send(res, 200, encodeJson(envelope));
     }
 

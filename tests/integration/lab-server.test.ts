@@ -227,7 +227,12 @@ describe('lab-server roles', () => {
     expect((await call(lead, 'setTeacherEgress', true)).envelope).toMatchObject({ ok: true });
     expect((await core.api.getTeacherSettings()).egress.enabled).toBe(true);
     expect((await call(lead, 'setTeacherEgress', false)).envelope).toMatchObject({ ok: true });
-    expect((await call(lead, 'listTeacherAudit', 10)).envelope.ok).toBe(true);
+    const audit = (await call(lead, 'listTeacherAudit', 10)).envelope.value as { actor: string; action: string; details: { method?: string } }[];
+    // The core's lines say "lab-server"; the server's line names who it was.
+    expect(audit.filter((a) => a.action === 'teacher.lab-call').map((a) => [a.actor, a.details.method])).toEqual([
+      ['lena', 'setTeacherEgress'],
+      ['lena', 'setTeacherEgress'],
+    ]);
   });
 });
 

@@ -8,6 +8,7 @@ import { usersCommand } from './users.js';
 import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
+import { databaseCommand, DATABASE_COMMANDS, DATABASE_USAGE, damagedDatabaseError } from './database.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -19,6 +20,7 @@ ${SERVE_USAGE}
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
 ${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
+${DATABASE_USAGE}
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'teacher') return teacherCommand(rest);
   if ((STUDENT_COMMANDS as readonly string[]).includes(command)) return studentCommand(command, rest);
   if (command === 'review') return reviewCommand(rest);
+  if ((DATABASE_COMMANDS as readonly string[]).includes(command)) return databaseCommand(command, rest);
   if (command === 'serve') return serveCli(rest);
   if (command === 'users') return usersCommand(rest);
   const { values, positionals } = parseArgs({
@@ -75,16 +78,20 @@ async function main(argv: string[]): Promise<number> {
         );
         if (process.stderr.isTTY) process.stderr.write('\n');
         const { imported, duplicates, failed } = report;
+        const skipped = report.skipped ?? [];
         out(
           json,
-          { imported, duplicates, failed },
+          { imported, duplicates, failed, skipped },
           [
-            `imported ${imported}, duplicates ${duplicates}, failed ${failed.length}`,
+            `imported ${imported}, duplicates ${duplicates}, failed ${failed.length}, skipped ${skipped.length}`,
             ...failed.map((f) => `  failed: ${f.path}: ${f.error}`),
+            ...skipped.slice(0, 50).map((s) => `  skipped: ${s.path}: ${s.reason}`),
+            ...(skipped.length > 50 ? [`  … and ${skipped.length - 50} more skipped (--json lists them all)`] : []),
             ...report.notes.filter((n) => !n.note.startsWith('skipped')).map((n) => `  note: ${n.path}: ${n.note}`),
           ].join('\n'),
         );
-        return 0;
+        // A script must see that nothing came in: non-zero when nothing was imported and something failed.
+        return imported === 0 && failed.length > 0 ? 1 : 0;
       } finally {
         await core.close();
       }
@@ -159,6 +166,8 @@ main(process.argv.slice(2)).then(
     if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
   },
   (error: unknown) => {
+    // SQLite's corruption codes, wherever they surface, become the one message naming the file and how to restore.
+    error = damagedDatabaseError(error, process.argv.slice(2)) ?? error;
     let message = error instanceof Error ? error.message : String(error);
     // Name the file when the error knows it and does not say it already.
     const path = (error as { path?: unknown }).path;

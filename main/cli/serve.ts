@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../core/db/database.js';
 import { startCoreWorker } from '../core/host/client.js';
 import { PathConfinement } from '../server/auth/confine.js';
 import { ensureFirstAdmin } from '../server/auth/users.js';
@@ -62,14 +63,18 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const loopback = !options.host || ['127.0.0.1', 'localhost', '::1'].includes(options.host);
   const labMode = options.lab || !loopback;
   const lab = labMode ? labOptions(options) : undefined;
+  const confinement = lab ? new PathConfinement(lab.dataRoots) : null;
   // The core runs in a worker thread: decoding, SQLite and ONNX never hold up this event loop.
   const core = await startCoreWorker({
     dbPath: options.db,
     mode: labMode ? 'lab-server' : 'browser',
-    linkRoots: lab ? [...new PathConfinement(lab.dataRoots).roots] : undefined,
+    linkRoots: confinement ? [...confinement.roots] : undefined,
   });
-  const server = await startServer({ core, rendererDir: findRendererDir(), host: options.host, port: options.port, lab });
-  const admin = server.lab ? await ensureFirstAdmin(server.lab.users) : null;
+  // The server's own small tables (accounts, sessions) and the upload sweep use a second connection to the file
+  // the worker has just opened, checked and migrated.
+  const db = openDatabase(core.location.dbPath, { quickCheck: false });
+  const admin = labMode ? await ensureFirstAdmin(db) : null;
+  const server = await startServer({ core, db, rendererDir: findRendererDir(), host: options.host, port: options.port, lab });
   const reason = options.reason ?? process.env.EMMA_START_REASON;
   if (reason) console.log(reason);
   if (server.lab) {
@@ -85,9 +90,12 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     console.log('The address works once: the browser that opens it keeps access for this run.');
   }
   console.log(`Data: ${core.location.dbPath}`);
+  // A damaged file never gets here (the core refuses it); a file too large to check at open says so.
+  if (core.openNote) console.log(`Note: ${core.openNote}`);
   console.log('Press Ctrl+C to stop.');
   const stop = async () => {
     await server.close();
+    db.close();
     await core.close();
     process.exit(0);
   };

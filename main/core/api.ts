@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { AppStatus, EmmaApi, EmmaEvent, Envelope, ImportReport, ImportRequest, JobInfo, MediaKind, UploadedFile } from './contract.js';
 import { dispatch } from './dispatch.js';
 import { openDatabase, type Db } from './db/database.js';
@@ -15,7 +15,9 @@ import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
-import { removeUnreferencedUploads, sweepStaleUploads, uploadedFile } from './library/uploads.js';
+import { releaseOwner } from './jobs/owners.js';
+import { reapOrphanedVersions } from './student/versions.js';
+import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -24,10 +26,10 @@ export interface CoreOptions {
   /** Where the teacher's API key comes from (Electron: safeStorage); default: memory, OPENAI_API_KEY, EMMA_TEACHER_API_KEY_FILE. */
   teacherKeyProvider?: TeacherKeyProvider;
   /**
-   * Lab-server mode: real paths of the data folders. A symbolic link met inside an imported folder is followed
-   * only to a target inside them (the server confines the paths it is given itself). Default: every link.
+   * Lab-server mode: whether an import may follow a symbolic link found inside a folder to this real path
+   * (the server confines imports to its data folders). Default: every link is followed.
    */
-  linkRoots?: string[];
+  allowLinkTarget?: (realPath: string) => boolean;
 }
 
 /**
@@ -76,6 +78,8 @@ export function createCore(options: CoreOptions): EmmaCore {
   const db = openDatabase(location.dbPath);
   const events = new EventHub();
   const jobs = new JobManager(db, events);
+  // After the jobs: a training run whose job or process is gone is failed and its partial files removed.
+  reapOrphanedVersions(db, location.dataDir);
   const media = new MediaStore(db, location.dataDir);
   const version = appVersion();
   const teacher = new TeacherService({
@@ -91,9 +95,6 @@ export function createCore(options: CoreOptions): EmmaCore {
   });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
-  const linkRoots = options.linkRoots?.length ? options.linkRoots : null;
-  // Upload folders a closed browser or a crash left without an import: removed once an hour old.
-  void sweepStaleUploads(db, location.dataDir).catch(() => 0);
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
     jobs.start('import', request, async (ctx) => {
       try {
@@ -104,7 +105,7 @@ export function createCore(options: CoreOptions): EmmaCore {
           jobId: ctx.id,
           signal: ctx.signal,
           onProgress: (done, total, message) => ctx.progress(done, total, message),
-          allowLinkTarget: linkRoots ? (real) => linkRoots.some((root) => isInside(root, real)) : undefined,
+          allowLinkTarget: options.allowLinkTarget,
         });
         events.emit({ type: 'library-changed' });
         return report;
@@ -235,13 +236,8 @@ export function createCore(options: CoreOptions): EmmaCore {
     async close() {
       await jobs.shutdown();
       await closeLanguageModels();
+      releaseOwner(db);
       db.close();
     },
   };
-}
-
-/** Whether a real path lies inside a real folder path. */
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

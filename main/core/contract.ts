@@ -105,6 +105,16 @@ export interface ImportReport {
   /** Things worth knowing that are not failures (e.g. "multi-page TIFF: 2 pages, first imported"). */
   notes: { path: string; note: string }[];
   cancelled: boolean;
+  /**
+   * What a folder walk passed over on purpose, with why: hidden files and folders, files that are not images,
+   * FIFOs, sockets and devices. Always set by the importer; absent in reports stored by an older Emma.
+   */
+  skipped?: ImportSkip[];
+}
+
+export interface ImportSkip {
+  path: string;
+  reason: string;
 }
 
 /** A file handed over by the UI (drag and drop in a browser, where no path is known). */

@@ -6,21 +6,27 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { CoreEndpoint } from '../core/api.js';
+import type { CoreEndpoint, EmmaCore } from '../core/api.js';
+import type { Db } from '../core/db/database.js';
 import type { EmmaEvent } from '../core/contract.js';
-import { openDatabase } from '../core/db/database.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
 import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
 import { METHOD_ROLES, roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
+import { sweepStaleUploads } from '../core/library/uploads.js';
 
 export type { LabServerOptions } from './auth/lab.js';
 
 export interface ServerOptions {
   /** The core in this thread (tests) or behind its worker boundary (`emma serve`). */
   core: CoreEndpoint;
+  /**
+   * The connection for the server's own tables (accounts, sessions) and the upload sweep; an in-process core's
+   * by default. With the core in a worker, `emma serve` opens a second connection to the same file.
+   */
+  db?: Db;
   /** Built renderer (index.html and assets). */
   rendererDir: string;
   /** 127.0.0.1 unless a lab server is configured on purpose. */
@@ -178,10 +184,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let openCodeUsed = false;
   const rendererDir = resolve(options.rendererDir);
   const { core } = options;
-  // Accounts and sessions are the server's own business: its own connection to the library's database (WAL lets
-  // it sit beside the core's, which may be in a worker thread); the core opened and migrated the file first.
-  const authDb = options.lab ? openDatabase(core.location.dbPath) : null;
-  const lab = options.lab && authDb ? new LabAuth(authDb, options.lab) : null;
+  const serverDb = options.db ?? (core as Partial<EmmaCore>).db ?? null;
+  if (options.lab && !serverDb) throw new Error('lab-server mode needs a database connection for accounts and sessions');
+  const lab = options.lab && serverDb ? new LabAuth(serverDb, options.lab) : null;
   const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const sseClients = new Set<ServerResponse>();
@@ -400,6 +405,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   port = (server.address() as AddressInfo).port;
   allowed = computeAllowedHosts();
+  if (serverDb) await sweepStaleUploads(serverDb, core.location.dataDir).catch(() => 0);
   // The address to print: one that other machines can open in lab-server mode (never 0.0.0.0).
   const shown = lab || !isLoopback(host) ? publicNames()[0] : hostWithPort(host, port);
   const url = `${scheme}://${shown}/`;
@@ -415,7 +421,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
       await closed;
-      authDb?.close();
     },
   };
 }

@@ -56,9 +56,9 @@ describe('emma CLI', () => {
       const db = join(t.dir, 'lab.sqlite');
       const imp = emma('import', join(sharedData, 'nffa'), '--labels-from-folders', '--db', db, '--json');
       expect(imp.code, imp.stderr).toBe(0);
-      expect(JSON.parse(imp.stdout)).toEqual({ imported: 9, duplicates: 0, failed: [] });
+      expect(JSON.parse(imp.stdout)).toEqual({ imported: 9, duplicates: 0, failed: [], skipped: [] });
       const again = JSON.parse(emma('import', join(sharedData, 'nffa'), '--db', db, '--json').stdout);
-      expect(again).toEqual({ imported: 0, duplicates: 9, failed: [] });
+      expect(again).toEqual({ imported: 0, duplicates: 9, failed: [], skipped: [] });
       const list = JSON.parse(emma('list', '--db', db, '--json').stdout);
       expect(list.total).toBe(9);
       expect(new Set(list.images.map((i: { label: string }) => i.label))).toEqual(new Set(['Nanowires', 'Particles']));

@@ -93,7 +93,7 @@ describe.skipIf(!hasSharedData)('import', () => {
     expect(report.imported).toBe(4);
     expect(report.failed.map((f) => f.path.split('/').pop()).sort()).toEqual(['garbage.png', 'truncated.tif']);
     for (const f of report.failed) expect(f.error.length).toBeGreaterThan(5);
-    expect(report.notes.some((n) => n.path.endsWith('notes.txt'))).toBe(true);
+    expect(report.skipped).toEqual([{ path: join(batch, 'notes.txt'), reason: 'not an image file (extension .txt)' }]);
     // Nothing half-written: only the good files have rows.
     const rows = core.db.prepare(`SELECT file_name FROM images ORDER BY file_name`).all() as { file_name: string }[];
     expect(rows.map((r) => r.file_name)).toEqual([...files].sort());

@@ -37,7 +37,7 @@ beforeAll(async () => {
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Emma</title>');
   const roots = hasSharedData ? [root, sharedData] : [root];
   const confinement = new PathConfinement(roots);
-  core = createCore({ dbPath: join(t.dir, 'db', 'emma.sqlite'), mode: 'lab-server', linkRoots: [...confinement.roots] });
+  core = createCore({ dbPath: join(t.dir, 'db', 'emma.sqlite'), mode: 'lab-server', allowLinkTarget: (p) => confinement.inside(p) });
   server = await startServer({
     core,
     rendererDir,

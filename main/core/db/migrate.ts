@@ -5,6 +5,7 @@ import { migration003 } from './migrations/003-review.js';
 import { migration004 } from './migrations/004-student.js';
 import { migration005 } from './migrations/005-chat.js';
 import { migration006 } from './migrations/006-student-features.js';
+import { migration007 } from './migrations/007-job-owners.js';
 import { migration009 } from './migrations/009-users.js';
 
 export interface Migration {
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration009];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration009];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -13,7 +13,7 @@ export interface CoreWorkerOptions {
   mode: string;
   /** Kept on this side; the worker asks for the key right before a teacher request. */
   teacherKeyProvider?: TeacherKeyProvider;
-  /** See CoreOptions.linkRoots. */
+  /** Lab-server mode: symbolic links met during an import are followed only into these (real) folders. */
   linkRoots?: string[];
 }
 
@@ -30,6 +30,8 @@ export class CoreStartError extends Error {
 export interface CoreClient extends CoreEndpoint {
   /** The worker, for tests that need to see it (thread id, exit). */
   readonly worker: Worker;
+  /** What the open-time check of the database wants said (e.g. a file too large to check in full), or null. */
+  readonly openNote: string | null;
 }
 
 /** Starts the core in a worker thread; resolves once its database is open (or rejects with why it cannot be). */
@@ -48,9 +50,9 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
   let nextId = 1;
   let stopped: string | null = null;
 
-  const location = await new Promise<DataLocation>((ok, fail) => {
+  const { location, openNote } = await new Promise<{ location: DataLocation; openNote: string | null }>((ok, fail) => {
     const onMessage = (message: FromWorker) => {
-      if (message.type === 'ready') ok(message.location);
+      if (message.type === 'ready') ok(message);
       else if (message.type === 'init-failed') fail(new CoreStartError(message.code, message.message));
       else return;
       worker.off('message', onMessage);
@@ -135,6 +137,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
   return {
     worker,
     location,
+    openNote,
     api: api as unknown as EmmaApi,
     call,
     events: {

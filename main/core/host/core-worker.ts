@@ -1,8 +1,10 @@
 // The core's own thread: SQLite, image decoding, ONNX sessions and jobs all run here, never on Electron's main
 // thread or the HTTP server's event loop. Started by client.ts through spawnWorker.
+import { isAbsolute, relative } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { workerPayload } from '../../../native-models/index.js';
 import { createCore, type EmmaCore } from '../api.js';
+import { openCheckOf } from '../db/database.js';
 import type { TeacherKeyProvider } from '../teacher/keys.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
@@ -30,13 +32,20 @@ function hostKeyProvider(info: NonNullable<WorkerInit['hostKey']>): TeacherKeyPr
 }
 
 const init = workerPayload<WorkerInit>();
+const linkRoots = init.linkRoots;
+/** Whether a link's real target lies inside one of the (already real) data folders. */
+const insideRoots = (real: string) =>
+  (linkRoots ?? []).some((root) => {
+    const rel = relative(root, real);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  });
 let core: EmmaCore;
 try {
   core = createCore({
     dbPath: init.dbPath,
     mode: init.mode,
-    linkRoots: init.linkRoots,
     teacherKeyProvider: init.hostKey ? hostKeyProvider(init.hostKey) : undefined,
+    allowLinkTarget: linkRoots ? insideRoots : undefined,
   });
 } catch (e) {
   const err = e as { code?: unknown; message?: unknown; name?: string };
@@ -74,4 +83,5 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-post({ type: 'ready', location: core.location });
+// A file too large to check in full at open says so once, through the host.
+post({ type: 'ready', location: core.location, openNote: openCheckOf(core.db)?.note ?? null });

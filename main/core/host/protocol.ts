@@ -9,7 +9,7 @@ export interface WorkerInit {
   mode: string;
   /** The key provider stays on the host's side (Electron's safeStorage exists only there); null = the core's default. */
   hostKey: { describe: string; canSet: boolean } | null;
-  /** Lab-server mode's data folders (real paths): links inside imported folders are followed only into them. */
+  /** Lab-server mode: real paths of the data folders that a symbolic link met during an import may lead into. */
   linkRoots?: string[];
 }
 
@@ -20,7 +20,7 @@ export type ToWorker =
   | { type: 'close'; id: number };
 
 export type FromWorker =
-  | { type: 'ready'; location: DataLocation }
+  | { type: 'ready'; location: DataLocation; openNote: string | null }
   | { type: 'init-failed'; code: string; message: string }
   | { type: 'reply'; id: number; envelope: Envelope<unknown> }
   | { type: 'media-reply'; id: number; path?: string; error?: { code: string; message: string } }

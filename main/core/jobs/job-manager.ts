@@ -2,6 +2,8 @@ import type { JobInfo, JobKind, JobProgress, JobState } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { EventHub } from '../util/events.js';
+import { ensureOwner, reapOrphanedJobs } from './owners.js';
+import { damageOf } from '../db/integrity.js';
 
 export interface JobContext {
   readonly id: number;
@@ -38,20 +40,18 @@ export class JobManager {
     private readonly db: Db,
     private readonly events: EventHub,
   ) {
-    // Jobs that were running when the process died cannot be running now: say so instead of showing them stuck.
-    const now = nowIso();
-    db.prepare(
-      `UPDATE jobs SET state = 'failed', error = 'interrupted: Emma stopped while this job ran; start it again to resume', updated_at = ?
-       WHERE state IN ('queued', 'running')`,
-    ).run(now);
+    // Jobs whose process died cannot be running now: say so instead of showing them stuck. Jobs of a process
+    // that is still running (the app, while `emma list` opens the same file) are left alone: see owners.ts.
+    reapOrphanedJobs(db);
   }
 
   start<T>(kind: JobKind, params: unknown, run: (ctx: JobContext) => Promise<T>): JobInfo {
     const now = nowIso();
+    const owner = ensureOwner(this.db);
     const id = Number(
       this.db
-        .prepare(`INSERT INTO jobs (kind, state, params_json, created_at, updated_at) VALUES (?, 'running', ?, ?, ?)`)
-        .run(kind, JSON.stringify(params ?? {}), now, now).lastInsertRowid,
+        .prepare(`INSERT INTO jobs (kind, state, params_json, created_at, updated_at, owner_id) VALUES (?, 'running', ?, ?, ?, ?)`)
+        .run(kind, JSON.stringify(params ?? {}), now, now, owner).lastInsertRowid,
     );
     const controller = new AbortController();
     let last = 0;
@@ -87,7 +87,8 @@ export class JobManager {
         if (controller.signal.aborted) state = 'cancelled';
       } catch (e) {
         state = controller.signal.aborted ? 'cancelled' : 'failed';
-        error = e instanceof Error ? e.message : String(e);
+        // A damaged database names the file and the way to restore, not SQLite's bare "malformed".
+        error = damageOf(e, this.db.name)?.message ?? (e instanceof Error ? e.message : String(e));
       }
       flush();
       this.db

@@ -12,6 +12,7 @@
 import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ImageReadError } from './errors.js';
+import { reasonFromFile } from './decode-reason.js';
 import { stretchToUint8, type StretchOptions } from './stretch.js';
 import { isTiffSignature, readTiff, TiffError, type SampleFormat, type TiffInfo } from './tiff.js';
 
@@ -96,7 +97,7 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
   try {
     meta = await sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
   } catch (e) {
-    const mapped = mapSharpError(path, e, head, tiffProblem);
+    const mapped = tiffProblem ? mapSharpError(path, e, head, tiffProblem) : await explainSharpError(path, e, head, null);
     if (mapped.code === 'too-large') {
       // Name the claimed size: reading the header alone (no pixel buffer) is safe without the limit.
       const claimed = await sharp(path, { limitInputPixels: false }).metadata().catch(() => null);
@@ -175,7 +176,7 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
   } catch (e) {
     if (e instanceof ImageReadError) throw e;
     const extra = kind === 'f32' ? `libvips could not decode its ${probe.bitDepth}-bit ${probe.sampleFormat} samples` : null;
-    throw mapSharpError(path, e, await readHead(path).catch(() => Buffer.alloc(0)), extra);
+    throw await explainSharpError(path, e, await readHead(path).catch(() => Buffer.alloc(0)), extra);
   }
   if (data.length !== outW * outH) {
     throw new ImageReadError(path, 'corrupt', `decoder returned ${data.length} samples for ${outW}x${outH}`);
@@ -254,6 +255,24 @@ async function readHead(path: string): Promise<Buffer> {
     if (code === 'ENOENT') throw new ImageReadError(path, 'not-found', 'file not found', { cause: e });
     throw new ImageReadError(path, 'unreadable', `cannot read file (${code ?? String(e)})`, { cause: e });
   }
+}
+
+/**
+ * mapSharpError, but each decode keeps its own reason: libvips' error text is shared by the whole process, so a
+ * failure read from the file itself (truncated data) comes first, and a generic text ("Unknown error", another
+ * decode's words) never stands alone.
+ */
+async function explainSharpError(path: string, e: unknown, head: Buffer, extra: string | null): Promise<ImageReadError> {
+  const mapped = mapSharpError(path, e, head, extra);
+  if (mapped.code === 'too-large' || mapped.code === 'not-found') return mapped;
+  const own = await reasonFromFile(path).catch(() => null);
+  if (own) return new ImageReadError(path, 'corrupt', extra ? `${own}; ${extra}` : own, { cause: e });
+  const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  if (!msg || /^unknown error$/i.test(msg)) {
+    const why = 'cannot decode image (libvips gave no reason, and the file\'s structure looks complete)';
+    return new ImageReadError(path, 'corrupt', extra ? `${why}; ${extra}` : why, { cause: e });
+  }
+  return mapped;
 }
 
 function mapSharpError(path: string, e: unknown, head: Buffer, extra: string | null): ImageReadError {

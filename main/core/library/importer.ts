@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import type { ImportFailure, ImportReport } from '../contract.js';
+import type { ImportFailure, ImportReport, ImportSkip } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
+import { damageOf } from '../db/integrity.js';
 import { inspectWithThumbnail, type ImageInspection } from './inspect.js';
 import { thumbnailPath } from './media-cache.js';
 
@@ -29,12 +30,26 @@ interface Candidate {
 
 const IMAGE_EXTENSIONS = new Set(['.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp']);
 
-/** Collects the files to import; unreadable roots become failures, not exceptions. */
+/** What a file-system entry is, in words, when it is not a regular file or a folder (FIFO, device, socket). */
+function specialKind(s: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (s.isFIFO()) return 'a FIFO (named pipe)';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  return 'not a file or folder';
+}
+
+/**
+ * Collects the files to import. Unreadable roots and paths that are not regular files become failures; what a
+ * folder walk passes over on purpose (hidden entries, non-images, FIFOs, devices) is listed as skipped, with why.
+ * Only regular files are ever opened: reading a FIFO or /dev/zero would never end.
+ */
 async function collect(
   paths: string[],
   labelsFromFolders: boolean,
   failed: ImportFailure[],
   notes: ImportReport['notes'],
+  skipped: ImportSkip[],
   allowLinkTarget?: (realPath: string) => boolean,
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
@@ -58,34 +73,37 @@ async function collect(
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
+      if (entry.name.startsWith('.')) {
+        skipped.push({ path: full, reason: entry.isDirectory() ? 'hidden folder (not walked)' : 'hidden file' });
+        continue;
+      }
+      let kind: { isDirectory(): boolean; isFile(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean } = entry;
       if (entry.isSymbolicLink()) {
         try {
           if (allowLinkTarget && !allowLinkTarget(await realpath(full))) {
             failed.push({ path: full, error: 'link leads outside the data folders: not followed' });
             continue;
           }
-          const t = await stat(full);
-          isDir = t.isDirectory();
-          isFile = t.isFile();
+          kind = await stat(full);
         } catch (e) {
           failed.push({ path: full, error: `broken link: ${(e as Error).message}` });
           continue;
         }
       }
-      if (isDir) {
+      if (kind.isDirectory()) {
         await walk(root, full);
-      } else if (isFile) {
-        if (!IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-          notes.push({ path: full, note: 'skipped: not an image file' });
+      } else if (kind.isFile()) {
+        const ext = extname(entry.name).toLowerCase();
+        if (!IMAGE_EXTENSIONS.has(ext)) {
+          skipped.push({ path: full, reason: `not an image file (${ext ? `extension ${ext}` : 'no extension'})` });
           continue;
         }
         const rel = relative(root, full).split(sep);
         const folderLabel = labelsFromFolders && rel.length >= 2 ? rel[0] : null;
         out.push({ path: full, folderLabel });
+      } else {
+        skipped.push({ path: full, reason: `not a regular file: ${specialKind(kind)}` });
       }
     }
   };
@@ -99,19 +117,28 @@ async function collect(
       continue;
     }
     if (s.isDirectory()) await walk(abs, abs);
-    else out.push({ path: abs, folderLabel: labelsFromFolders ? basename(dirname(abs)) : null });
+    else if (s.isFile()) out.push({ path: abs, folderLabel: labelsFromFolders ? basename(dirname(abs)) : null });
+    else failed.push({ path: abs, error: `not a regular file: ${specialKind(s)}; only image files and folders can be imported` });
   }
   return out;
 }
 
 async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  // Non-blocking open, then a check on what was opened: a file swapped for a FIFO after the walk must not hang us.
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw new Error(`not a regular file: ${specialKind(s)}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of handle.createReadStream({ autoClose: false })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    await handle.close();
   }
-  return { sha256: hash.digest('hex'), size };
 }
 
 let tmpCounter = 0;
@@ -198,9 +225,10 @@ function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string
 export async function importPaths(db: Db, options: ImportOptions): Promise<ImportReport> {
   const failed: ImportFailure[] = [];
   const notes: ImportReport['notes'] = [];
-  const report: ImportReport = { imported: 0, duplicates: 0, failed, notes, cancelled: false };
+  const skipped: ImportSkip[] = [];
+  const report: ImportReport = { imported: 0, duplicates: 0, failed, notes, cancelled: false, skipped };
   options.onProgress?.(0, 0, 'looking for images');
-  const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes, options.allowLinkTarget);
+  const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes, skipped, options.allowLinkTarget);
   const total = candidates.length;
   let done = 0;
   let next = 0;
@@ -235,8 +263,10 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     report.imported++;
   };
 
+  // A damaged database stops the whole import (files are fine; the library is not): no file is reported as failed for it.
+  let fatal: Error | null = null;
   const worker = async (): Promise<void> => {
-    while (next < candidates.length) {
+    while (next < candidates.length && !fatal) {
       if (options.signal?.aborted) {
         report.cancelled = true;
         return;
@@ -245,6 +275,11 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
       try {
         await one(c);
       } catch (e) {
+        const damage = damageOf(e, db.name);
+        if (damage) {
+          fatal ??= damage;
+          return;
+        }
         failed.push({ path: c.path, error: e instanceof Error ? e.message : String(e) });
       }
       done++;
@@ -252,6 +287,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, worker));
+  if (fatal) throw fatal;
   if (options.signal?.aborted && done < total) report.cancelled = true;
   options.onProgress?.(done, total, report.cancelled ? 'cancelled' : 'done');
   return report;

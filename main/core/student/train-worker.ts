@@ -10,7 +10,8 @@ interface Init { dbPath: string; options: Omit<TrainOptions, 'signal' | 'isCance
 const { dbPath, options, cancel } = workerPayload<Init>();
 const flag = new Int32Array(cancel);
 const post = (m: StudentWorkerMessage) => parentPort?.postMessage(m);
-const db = openDatabase(dbPath);
+// The parent checked this file when it opened it a moment ago: no second quick_check here.
+const db = openDatabase(dbPath, { quickCheck: false });
 try {
   const result = await trainStudent(db, {
     ...options, worker: false, isCancelled: () => Atomics.load(flag, 0) !== 0, onProgress: (progress) => post({ type: 'progress', progress }),

@@ -1,6 +1,9 @@
 // Student model versions in SQLite (migration 004). A run starts as 'training'; only complete() can make
 // it active, and it does so in one transaction that deactivates the previous version.
+import { rmSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { nowIso, type Db } from '../db/database.js';
+import { ensureOwner, orphanReason } from '../jobs/owners.js';
 
 export type VersionStatus = 'training' | 'completed' | 'failed' | 'cancelled';
 
@@ -57,12 +60,59 @@ export function listVersions(db: Db): ModelVersion[] {
 
 export function startVersion(db: Db, v: { preset: string; dataSnapshot: unknown; hyperparams: unknown; jobId?: number | null }): number {
   const parent = activeVersion(db);
+  // The run's owner: its job's (the job may run it in a worker thread of the same process), else this process.
+  const jobOwner = v.jobId != null
+    ? (db.prepare(`SELECT owner_id FROM jobs WHERE id = ?`).pluck().get(v.jobId) as string | null | undefined) ?? null
+    : null;
+  const owner = jobOwner ?? ensureOwner(db);
   return Number(
     db.prepare(
-      `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, job_id, created_at)
-       VALUES (?, 'training', ?, ?, ?, ?, ?)`,
-    ).run(parent?.id ?? null, v.preset, JSON.stringify(v.dataSnapshot), JSON.stringify(v.hyperparams), v.jobId ?? null, nowIso()).lastInsertRowid,
+      `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, job_id, created_at, owner_id)
+       VALUES (?, 'training', ?, ?, ?, ?, ?, ?)`,
+    ).run(parent?.id ?? null, v.preset, JSON.stringify(v.dataSnapshot), JSON.stringify(v.hyperparams), v.jobId ?? null, nowIso(), owner).lastInsertRowid,
   );
+}
+
+/**
+ * Runs left 'training' by a process that is gone (killed during `emma train`, the app crashed): marked failed with
+ * the reason, their partial files removed. A run whose job or process is still going is left alone; the active
+ * version is never touched (a training run is never active). Returns the versions failed.
+ */
+export function reapOrphanedVersions(db: Db, dataDir: string): { id: number; reason: string }[] {
+  const rows = db.prepare(
+    `SELECT v.id, v.owner_id, v.created_at, v.dir, v.job_id, j.state AS job_state, j.error AS job_error
+     FROM model_versions v LEFT JOIN jobs j ON j.id = v.job_id WHERE v.status = 'training'`,
+  ).all() as { id: number; owner_id: string | null; created_at: string; dir: string | null; job_id: number | null; job_state: string | null; job_error: string | null }[];
+  const out: { id: number; reason: string }[] = [];
+  const mark = db.prepare(`UPDATE model_versions SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'training' AND active = 0`);
+  for (const r of rows) {
+    let why: string | null;
+    if (r.job_id !== null && r.job_state !== null) {
+      why = r.job_state === 'queued' || r.job_state === 'running' ? null
+        : `its training job #${r.job_id} ended (${r.job_state}${r.job_error ? `: ${r.job_error}` : ''}) before the run finished`;
+    } else {
+      why = orphanReason(db, r.owner_id, r.created_at);
+    }
+    if (!why) continue;
+    const reason = `interrupted: ${why}; this run's partial files were removed and the active version is unchanged`;
+    if (mark.run(reason, nowIso(), r.id).changes === 0) continue;
+    removeRunFiles(dataDir, r.id, r.dir);
+    out.push({ id: r.id, reason });
+  }
+  return out;
+}
+
+/** Deletes a failed run's folder, only where it is the run's own `<dataDir>/models/v<id>` (never anything else). */
+function removeRunFiles(dataDir: string, id: number, recorded: string | null): void {
+  const own = resolve(dataDir, 'models', `v${id}`);
+  for (const dir of new Set([own, ...(recorded ? [resolve(recorded)] : [])])) {
+    if (basename(dir) !== `v${id}` || dirname(dir) !== resolve(dataDir, 'models')) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left on disk, harmless: nothing refers to a failed run's files.
+    }
+  }
 }
 
 export interface Completion {

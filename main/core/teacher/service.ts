@@ -45,6 +45,7 @@ import type {
   TeacherTemplateDraft,
 } from './types.js';
 import { canonicalJson, sha256Hex } from './util.js';
+import { STALE_MS } from '../jobs/owners.js';
 
 export class EgressDisabledError extends Error {
   readonly code = 'egress_disabled';
@@ -124,8 +125,13 @@ export class TeacherService {
     this.cancelGraceMs = o.cancelGraceMs ?? 5000;
     this.random = o.random ?? Math.random;
     this.backoffBaseMs = o.backoffBaseMs ?? 500;
-    // A run that was going when Emma stopped is not going now (its job was marked interrupted).
-    this.db.prepare(`UPDATE teacher_runs SET state = 'failed', stop_detail = 'interrupted: Emma stopped during this run; resume it' WHERE state = 'running'`).run();
+    // A run whose job is no longer live (its process died: the job was marked interrupted) is not going now. A run
+    // of another live process keeps going; one not yet tied to a job is judged by its age (see jobs/owners.ts).
+    this.db.prepare(
+      `UPDATE teacher_runs SET state = 'failed', stop_detail = 'interrupted: Emma stopped during this run; resume it'
+       WHERE state = 'running' AND CASE WHEN job_id IS NULL THEN updated_at < ?
+         ELSE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = teacher_runs.job_id AND j.state IN ('queued', 'running')) END`,
+    ).run(new Date(Date.now() - STALE_MS).toISOString());
   }
 
   // ---- settings, key, egress ----

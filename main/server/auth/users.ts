@@ -132,7 +132,8 @@ export class UserStore {
  * First start of lab-server mode: with no account yet, create "admin" (a lead) with a generated password, to be
  * shown once. Returns null when accounts exist.
  */
-export async function ensureFirstAdmin(users: UserStore): Promise<{ user: User; password: string } | null> {
+export async function ensureFirstAdmin(db: Db): Promise<{ user: User; password: string } | null> {
+  const users = new UserStore(db);
   if (users.count() > 0) return null;
   return users.add('admin', 'lead');
 }

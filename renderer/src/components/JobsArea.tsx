@@ -86,6 +86,7 @@ const MAX_LISTED = 500;
 function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): void }) {
   const { report } = entry;
   const failed = report.failed.length;
+  const skipped = report.skipped ?? [];
   const verb = entry.state === 'cancelled' ? 'cancelled' : entry.state === 'failed' ? 'failed' : 'finished';
   return (
     <section
@@ -101,6 +102,7 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
           imported {report.imported} · {report.duplicates} duplicate{report.duplicates === 1 ? '' : 's'} ·{' '}
           <span className={failed ? 'error-text' : undefined}>{failed} failed</span>
           {report.notes.length ? ` · ${report.notes.length} note${report.notes.length === 1 ? '' : 's'}` : ''}
+          {skipped.length ? ` · ${skipped.length} skipped` : ''}
         </span>
         <button type="button" className="icon" onClick={onDismiss} aria-label="Dismiss report" title="Dismiss">
           ×
@@ -120,6 +122,20 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
             {failed > MAX_LISTED && <li className="muted">… and {formatCount(failed - MAX_LISTED)} more</li>}
           </ul>
         </div>
+      )}
+      {skipped.length > 0 && (
+        <details className="report-section" data-testid="import-skipped">
+          <summary className="report-section-title">Skipped ({skipped.length})</summary>
+          <ul className="report-list">
+            {skipped.slice(0, MAX_LISTED).map((n, i) => (
+              <li key={i}>
+                <PathText className="mono wrap" path={n.path} />
+                <span className="report-reason muted">{n.reason}</span>
+              </li>
+            ))}
+            {skipped.length > MAX_LISTED && <li className="muted">… and {formatCount(skipped.length - MAX_LISTED)} more</li>}
+          </ul>
+        </details>
       )}
       {report.notes.length > 0 && (
         <details className="report-section">

@@ -26,11 +26,16 @@ export function asImportReport(result: unknown): ImportReport | null {
         .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object')
         .map((n) => ({ path: String(n.path ?? ''), note: String(n.note ?? '') }))
     : [];
-  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true };
+  const skipped = Array.isArray(r.skipped)
+    ? r.skipped
+        .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object')
+        .map((n) => ({ path: String(n.path ?? ''), reason: String(n.reason ?? '') }))
+    : [];
+  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true, skipped };
 }
 
 export function emptyReport(): ImportReport {
-  return { imported: 0, duplicates: 0, failed: [], notes: [], cancelled: false };
+  return { imported: 0, duplicates: 0, failed: [], notes: [], cancelled: false, skipped: [] };
 }
 
 export function mergeReports(reports: readonly ImportReport[]): ImportReport {
@@ -40,6 +45,7 @@ export function mergeReports(reports: readonly ImportReport[]): ImportReport {
     out.duplicates += r.duplicates;
     out.failed.push(...r.failed);
     out.notes.push(...r.notes);
+    out.skipped!.push(...(r.skipped ?? []));
     out.cancelled ||= r.cancelled;
   }
   return out;

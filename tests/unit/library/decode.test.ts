@@ -103,7 +103,7 @@ describe('decoding failures are typed ImageReadErrors with a reason', () => {
       .toBuffer();
     const p = join(tmp.dir, 'cut.png');
     writeFileSync(p, full.subarray(0, Math.floor(full.length / 2)));
-    await expectReadError(readGray(p), 'corrupt', /truncated or corrupt/);
+    await expectReadError(readGray(p), 'corrupt', /truncated/);
   });
 });
 

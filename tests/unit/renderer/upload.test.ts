@@ -37,7 +37,11 @@ describe('job results', () => {
     expect(asImportReport({ imported: 'x' })).toBeNull();
     const a = asImportReport({ imported: 3, duplicates: 1, failed: [{ path: '/a.tif', error: 'truncated' }] })!;
     expect(a.notes).toEqual([]);
-    const b = asImportReport({ imported: 2, duplicates: 0, failed: [], notes: [{ path: 'm.tif', note: '2 pages' }], cancelled: true })!;
+    expect(a.skipped).toEqual([]); // a report stored before `skipped` existed
+    const b = asImportReport({
+      imported: 2, duplicates: 0, failed: [], notes: [{ path: 'm.tif', note: '2 pages' }], cancelled: true,
+      skipped: [{ path: '/d/.x.png', reason: 'hidden file' }, null],
+    })!;
     const m = mergeReports([a, b]);
     expect(m).toEqual({
       imported: 5,
@@ -45,6 +49,7 @@ describe('job results', () => {
       failed: [{ path: '/a.tif', error: 'truncated' }],
       notes: [{ path: 'm.tif', note: '2 pages' }],
       cancelled: true,
+      skipped: [{ path: '/d/.x.png', reason: 'hidden file' }],
     });
   });
   it('progress fraction is null when the total is unknown', () => {

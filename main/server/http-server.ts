@@ -12,7 +12,7 @@ import type { EmmaEvent } from '../core/contract.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
 import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
-import { roleRefusal } from './auth/roles.js';
+import { METHOD_ROLES, roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
 import { sweepStaleUploads } from '../core/library/uploads.js';
@@ -231,7 +231,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     const isRead = req.method === 'GET' || req.method === 'HEAD';
 
-    let viaCookie = false;
+    let viaCookie: boolean;
     let user: ReturnType<LabAuth['user']> = null;
     if (lab) {
       // Sign-in endpoints and the UI itself (public code) need no session; everything under /api and /media does.
@@ -352,6 +352,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
       }
       const envelope = await core.call(method, args);
+      if (user && lab && isEmmaMethod(method) && METHOD_ROLES[method] === 'lead') {
+        lab.recordLeadCall(user, method, envelope.ok ? { ok: true } : { ok: false, code: envelope.error.code });
+      }
       return send(res, 200, encodeJson(envelope));
     }
 

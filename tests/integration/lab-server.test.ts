@@ -82,6 +82,7 @@ async function call(cookie: string, method: string, ...args: unknown[]) {
     body: JSON.stringify(args),
     headers: { cookie, origin: origin(), 'content-type': 'application/json' },
   });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test reads its own method's answer shape
   return { status: res.status, envelope: JSON.parse(res.body) as { ok: boolean; value?: any; error?: { code: string; message: string } } };
 }
 
@@ -226,7 +227,12 @@ describe('lab-server roles', () => {
     expect((await call(lead, 'setTeacherEgress', true)).envelope).toMatchObject({ ok: true });
     expect((await core.api.getTeacherSettings()).egress.enabled).toBe(true);
     expect((await call(lead, 'setTeacherEgress', false)).envelope).toMatchObject({ ok: true });
-    expect((await call(lead, 'listTeacherAudit', 10)).envelope.ok).toBe(true);
+    const audit = (await call(lead, 'listTeacherAudit', 10)).envelope.value as { actor: string; action: string; details: { method?: string } }[];
+    // The core's lines say "lab-server"; the server's line names who it was.
+    expect(audit.filter((a) => a.action === 'teacher.lab-call').map((a) => [a.actor, a.details.method])).toEqual([
+      ['lena', 'setTeacherEgress'],
+      ['lena', 'setTeacherEgress'],
+    ]);
   });
 });
 

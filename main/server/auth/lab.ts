@@ -39,7 +39,7 @@ export class LabAuth {
   private readonly policy: SessionPolicy;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     readonly options: LabServerOptions,
   ) {
     this.policy = options.session ?? DEFAULT_SESSION_POLICY;
@@ -83,6 +83,16 @@ export class LabAuth {
       body: { ok: true, value: whoami(found.user) },
       cookie: this.cookie(session.id, Math.floor(this.policy.maxAgeMs / 1000)),
     };
+  }
+
+  /**
+   * The core's own audit lines name the mode ("lab-server"), not a person: a lead-only call also gets a line that
+   * names the signed-in user (shown with the teacher audit log).
+   */
+  recordLeadCall(user: User, method: string, outcome: { ok: boolean; code?: string }): void {
+    this.db
+      .prepare(`INSERT INTO audit_log (at, actor, action, details_json) VALUES (?, ?, 'teacher.lab-call', ?)`)
+      .run(new Date().toISOString(), user.name, JSON.stringify({ method, role: user.role, ok: outcome.ok, ...(outcome.code ? { error: outcome.code } : {}) }));
   }
 
   logout(req: IncomingMessage): string {

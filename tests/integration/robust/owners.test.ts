@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCore } from '../../../main/core/api.js';
-import { ownerGoneReason, PID_REUSE_MS, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
+import { ownerGoneReason, PID_REUSE_MS, selfOwnerId, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
+import { Worker } from 'node:worker_threads';
 import { repoRoot, tempDir } from '../../support/paths.js';
 
 const here = join(repoRoot, 'tests', 'integration', 'robust');
@@ -99,6 +100,16 @@ describe('job owners (issue 12, point 2)', () => {
     // Same host, a live pid (our parent): alive while it beats within PID_REUSE_MS, however long ago STALE_MS was.
     expect(ownerGoneReason({ ...base, host, pid: process.ppid, heartbeat_ms: now - STALE_MS * 2 }, now)).toBeNull();
     expect(ownerGoneReason({ ...base, host, pid: process.ppid, heartbeat_ms: now - PID_REUSE_MS - 1000 }, now)).toMatch(/pid was reused/);
+  });
+});
+
+describe('one owner per process', () => {
+  it('a worker thread of this process inherits its owner id; the id names this pid', async () => {
+    expect(selfOwnerId().startsWith(`${process.pid}:`)).toBe(true);
+    const w = new Worker(`require('node:worker_threads').parentPort.postMessage(process.env.EMMA_OWNER_ID)`, { eval: true });
+    const seen = await new Promise((r) => w.once('message', r));
+    await w.terminate();
+    expect(seen).toBe(selfOwnerId());
   });
 });
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCore } from '../../../main/core/api.js';
-import { ownerGoneReason, PID_REUSE_MS, selfOwnerId, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
+import { HEARTBEAT_MS, ownerGoneReason, PID_REUSE_MS, selfOwnerId, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
 import { Worker } from 'node:worker_threads';
 import { repoRoot, tempDir } from '../../support/paths.js';
 
@@ -74,6 +74,18 @@ describe('job owners (issue 12, point 2)', () => {
     expect((await other.api.getJob(id)).state).toBe('running');
     await other.close();
     expect(jobState(db, id).state).toBe('running');
+    // The owner beats: its heartbeat moves on while it works.
+    const beat = () => {
+      const raw = new Database(db, { readonly: true });
+      try {
+        return raw.prepare(`SELECT o.heartbeat_ms FROM owners o JOIN jobs j ON j.owner_id = o.id WHERE j.id = ?`).pluck().get(id) as number;
+      } finally {
+        raw.close();
+      }
+    };
+    const first = beat();
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 1500));
+    expect(beat()).toBeGreaterThan(first);
 
     await kill9(child);
     const after = createCore({ dbPath: db, mode: 'cli' });

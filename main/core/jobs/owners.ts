@@ -26,8 +26,19 @@ export interface OwnerRow {
   heartbeat_ms: number;
 }
 
-/** This process's identity as an owner: one per process (and per thread that imports this module). */
-const self = { id: randomUUID(), pid: process.pid, host: hostname(), startedAt: nowIso() };
+/**
+ * This process's identity as an owner. Worker threads inherit a copy of the environment, so the id placed there by
+ * the main thread makes a worker of the same process the same owner; a child process has another pid and makes
+ * its own.
+ */
+function processOwnerId(): string {
+  const inherited = process.env.EMMA_OWNER_ID;
+  if (inherited?.startsWith(`${process.pid}:`)) return inherited;
+  const id = `${process.pid}:${randomUUID()}`;
+  process.env.EMMA_OWNER_ID = id;
+  return id;
+}
+const self = { id: processOwnerId(), pid: process.pid, host: hostname(), startedAt: nowIso() };
 const heartbeats = new Map<Db, NodeJS.Timeout>();
 
 export function selfOwnerId(): string {

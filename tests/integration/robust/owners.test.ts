@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCore } from '../../../main/core/api.js';
-import { ownerGoneReason, PID_REUSE_MS, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
+import { HEARTBEAT_MS, ownerGoneReason, PID_REUSE_MS, selfOwnerId, STALE_MS, type OwnerRow } from '../../../main/core/jobs/owners.js';
+import { Worker } from 'node:worker_threads';
 import { repoRoot, tempDir } from '../../support/paths.js';
 
 const here = join(repoRoot, 'tests', 'integration', 'robust');
@@ -73,6 +74,18 @@ describe('job owners (issue 12, point 2)', () => {
     expect((await other.api.getJob(id)).state).toBe('running');
     await other.close();
     expect(jobState(db, id).state).toBe('running');
+    // The owner beats: its heartbeat moves on while it works.
+    const beat = () => {
+      const raw = new Database(db, { readonly: true });
+      try {
+        return raw.prepare(`SELECT o.heartbeat_ms FROM owners o JOIN jobs j ON j.owner_id = o.id WHERE j.id = ?`).pluck().get(id) as number;
+      } finally {
+        raw.close();
+      }
+    };
+    const first = beat();
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 1500));
+    expect(beat()).toBeGreaterThan(first);
 
     await kill9(child);
     const after = createCore({ dbPath: db, mode: 'cli' });
@@ -99,6 +112,16 @@ describe('job owners (issue 12, point 2)', () => {
     // Same host, a live pid (our parent): alive while it beats within PID_REUSE_MS, however long ago STALE_MS was.
     expect(ownerGoneReason({ ...base, host, pid: process.ppid, heartbeat_ms: now - STALE_MS * 2 }, now)).toBeNull();
     expect(ownerGoneReason({ ...base, host, pid: process.ppid, heartbeat_ms: now - PID_REUSE_MS - 1000 }, now)).toMatch(/pid was reused/);
+  });
+});
+
+describe('one owner per process', () => {
+  it('a worker thread of this process inherits its owner id; the id names this pid', async () => {
+    expect(selfOwnerId().startsWith(`${process.pid}:`)).toBe(true);
+    const w = new Worker(`require('node:worker_threads').parentPort.postMessage(process.env.EMMA_OWNER_ID)`, { eval: true });
+    const seen = await new Promise((r) => w.once('message', r));
+    await w.terminate();
+    expect(seen).toBe(selfOwnerId());
   });
 });
 

@@ -7,6 +7,7 @@ import { serveCommand } from './serve.js';
 import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
+import { MEASURE_COMMANDS, MEASURE_USAGE, measureCommand } from './measure.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -18,6 +19,7 @@ usage:
   emma teacher egress|taxonomy|test|run|runs ...           remote teacher (emma teacher --help)
 ${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
+${MEASURE_USAGE}
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'teacher') return teacherCommand(rest);
   if ((STUDENT_COMMANDS as readonly string[]).includes(command)) return studentCommand(command, rest);
   if (command === 'review') return reviewCommand(rest);
+  if ((MEASURE_COMMANDS as readonly string[]).includes(command)) return measureCommand(command, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

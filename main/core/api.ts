@@ -14,6 +14,7 @@ import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
+import { MeasureService } from './measure/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -68,6 +69,8 @@ export function createCore(options: CoreOptions): EmmaCore {
   const student = new StudentApi({
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
   });
+
+  const measure = new MeasureService({ db, jobs, actor: options.mode });
 
   const runImport = (request: ImportRequest): JobInfo =>
     jobs.start('import', request, async (ctx) => {
@@ -166,6 +169,10 @@ export function createCore(options: CoreOptions): EmmaCore {
     askTeacherInChat: (request) => student.askTeacher(request),
     correctChatAnswer: async (request) => student.correct(request),
     listChat: async (imageId) => student.listChat(imageId),
+    // measurement (issue 13)
+    measureImage: (imageId) => measure.measure(imageId),
+    startMeasure: async (imageIds) => measure.startMeasure(imageIds),
+    importMasks: (dir) => measure.importMasks(dir),
   };
 
   return {

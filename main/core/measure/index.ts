@@ -10,58 +10,14 @@ import { basename } from 'node:path';
 import { inspectWithGray } from '../library/inspect.js';
 import { readGray } from '../library/decode.js';
 import type { DataBar } from '../library/databar.js';
+import type { MeasureResult, ParticleSummary } from './types.js';
 import { CLASSICAL_METHOD, segmentClassical } from './classical.js';
-import { measureLines, type LineMeasurement } from './lines.js';
-import { distribution, measureParticles, type Distribution, type Particle } from './particles.js';
+import { measureLines } from './lines.js';
+import { distribution, measureParticles } from './particles.js';
 import { pixelModelMethod, segmentWithModel, type PixelModel } from './pixel-model.js';
 
 export type { PixelModel } from './pixel-model.js';
-export type { LineMeasurement } from './lines.js';
-export type { Particle, Distribution } from './particles.js';
-
-export interface ParticleSummary {
-  /** Particles measured: whole particles inside the specimen area (edge-cut ones are not counted here). */
-  count: number;
-  /** Particles cut by the image border or the data bar: found, but excluded from every statistic (ISO 13322-1). */
-  excludedAtEdge: number;
-  calibrated: boolean;
-  /** Equivalent-circle diameter distribution in nm; null when the image has no pixel size. */
-  ecdNm: Distribution | null;
-  /** The same in px (always available). */
-  ecdPx: Distribution;
-  feretMaxNm: Distribution | null;
-  feretMinNm: Distribution | null;
-  aspectRatio: Distribution;
-  /** Area fraction of the specimen covered by particles (all particles, edge-cut included). */
-  areaFraction: number;
-  /** Per-particle table (edge-cut ones flagged); sizes in nm (calibrated) or px. */
-  items: Particle[];
-}
-
-export interface SegmenterInfo {
-  kind: 'classical' | 'learnt';
-  /** Model version the learnt segmenter belongs to, when it came from one. */
-  modelVersion: string | null;
-}
-
-export interface MeasureResult {
-  path: string;
-  fileName: string;
-  width: number;
-  height: number;
-  pixelSizeNm: number | null;
-  calibrated: boolean;
-  /** Data bar rows (excluded from every measurement), or null when none was found. */
-  dataBar: DataBar | null;
-  /** How the particles were segmented, in words. */
-  method: string;
-  segmenter: SegmenterInfo;
-  particles: ParticleSummary;
-  /** Line/space metrology, or null with `linesReason` when no periodic pattern was found. */
-  lines: LineMeasurement | null;
-  linesReason: string | null;
-  seconds: number;
-}
+export type * from './types.js';
 
 export interface MeasureOptions {
   /** A learnt segmenter; null or absent: the classical default. */
@@ -79,6 +35,7 @@ export interface MeasureInput {
   pixelSizeNm: number | null;
   dataBar: DataBar | null;
   path?: string;
+  imageId?: number | null;
 }
 
 /** Measures an already-decoded 8-bit grey plane. Returns the result and the instance labels (w*h). */
@@ -113,6 +70,7 @@ export function measureGray(input: MeasureInput, opts: MeasureOptions = {}): { r
     result: {
       path,
       fileName: path ? basename(path) : '',
+      imageId: input.imageId ?? null,
       width: w,
       height: h,
       pixelSizeNm: px,

@@ -5,26 +5,9 @@
 // in short strips along the lines. Lines are the brighter phase. nm when calibrated, px otherwise.
 import { gaussianBlur } from './ops.js';
 
-export interface LineMeasurement {
-  calibrated: boolean;
-  unit: 'nm' | 'px';
-  /** Direction the lines run, degrees from the image x axis (0 = horizontal lines), in [0, 180). */
-  orientationDeg: number;
-  /** Structure-tensor coherence in [0, 1]: how one-directional the pattern is. */
-  coherence: number;
-  pitch: number;
-  /** Mean line width (bright phase) at 50 % between the levels. */
-  cd: number;
-  space: number;
-  /** 3σ of the edge positions along the lines (pooled over all edges). */
-  ler3sigma: number | null;
-  /** Periods found across the measured area, and edges used for LER. */
-  periods: number;
-  edges: number;
-  /** Share of the profile's variance at the pitch frequency (0..1): how clean the periodicity is. */
-  periodicity: number;
-  method: string;
-}
+import type { LineMeasurement } from './types.js';
+
+export type { LineMeasurement } from './types.js';
 
 export interface LinesResult {
   lines: LineMeasurement | null;

@@ -3,38 +3,9 @@
 // Particles cut by the edge of the specimen area (image border or the data bar's top row) are marked
 // and left out of the distribution, as ISO 13322-1 asks: their true size is unknown.
 
-export interface Particle {
-  /** The particle's value in the label image (1..n). */
-  label: number;
-  /** Pixel count. */
-  areaPx: number;
-  /** Area in nm² (calibrated) or px² (not). */
-  area: number;
-  /** Equivalent-circle diameter sqrt(4A/π), nm or px. */
-  ecd: number;
-  /** Largest caliper width of the pixel outline (corners of the boundary pixels), nm or px. */
-  feretMax: number;
-  /** Smallest caliper width, nm or px. */
-  feretMin: number;
-  /** feretMax / feretMin (>= 1). */
-  aspectRatio: number;
-  /** Centroid in px (x right, y down). */
-  cx: number;
-  cy: number;
-  /** Bounding box in px: [x0, y0, x1, y1] inclusive. */
-  bbox: [number, number, number, number];
-  /** Cut by the image border or the data bar: excluded from the distribution. */
-  touchesEdge: boolean;
-}
+import type { Distribution, Particle } from './types.js';
 
-export interface Distribution {
-  n: number;
-  median: number | null;
-  p10: number | null;
-  p90: number | null;
-  mean: number | null;
-  sd: number | null;
-}
+export type { Distribution, Particle } from './types.js';
 
 /** Linear-interpolated percentile (q in [0,1]) of sorted values. */
 export function percentile(sorted: ArrayLike<number>, q: number): number | null {

@@ -1124,3 +1124,23 @@ export interface EmmaApi {
   /** Imports particle masks from a folder (`<stem>.tif|png`, `<stem>_m.tif`), matched to library images by name. */
   importMasks(dir: string): Promise<MaskImportResult>;
 }
+
+/** The particle segmenter a training run produced from the library's masks (TrainOutcomeInfo.segmenter). */
+export interface SegmenterTrainingInfo {
+  images: number;
+  heldOut: number;
+  newScore: { f1: number; imageIoU: number } | null;
+  previousScore: { f1: number; imageIoU: number; version: string } | null;
+  classicalScore: { f1: number; imageIoU: number } | null;
+  kept: 'new' | 'previous';
+  trainSeconds: number;
+  note: string;
+}
+
+// Merged into TrainOutcomeInfo above.
+export interface TrainOutcomeInfo {
+  /** Particle segmenter trained from masks in this run; null/absent when the library has none. */
+  segmenter?: SegmenterTrainingInfo | null;
+  /** What the run trained, in words, when it is not the usual student (masks and no class labels). */
+  note?: string;
+}

@@ -118,7 +118,7 @@ export function measureLines(
   const pr = power[kBest + 1] ?? 0;
   const denom = pl - 2 * power[kBest] + pr;
   const kRef = kBest + (denom < 0 ? (0.5 * (pl - pr)) / denom : 0);
-  const pitchPx = m / kRef;
+  const pitchDft = m / kRef;
 
   // Edges at 50 % between the space (low) and line (high) levels of the profile.
   const sorted = Float64Array.from(prof).sort();
@@ -150,6 +150,31 @@ export function measureLines(
     const s = a.slice().sort((x, y) => x - y);
     return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
   };
+  // Refine the pitch from the edges: least-squares slope of edge position against period index (the DFT
+  // peak is quantised to whole cycles over the profile and biased between bins).
+  let pitchPx = pitchDft;
+  {
+    let skk = 0;
+    let skp = 0;
+    let cnt = 0;
+    for (const rising of [true, false]) {
+      const es = edges.filter((e) => e.rising === rising);
+      if (es.length < 2) continue;
+      // Each edge family gets its own offset: fit against k with the family's mean removed.
+      const ks = es.map((e) => Math.round((e.pos - es[0].pos) / pitchDft));
+      const km = ks.reduce((a, b) => a + b, 0) / ks.length;
+      const pm = es.reduce((a, e) => a + e.pos, 0) / es.length;
+      es.forEach((e, i) => {
+        skk += (ks[i] - km) ** 2;
+        skp += (ks[i] - km) * (e.pos - pm);
+        cnt++;
+      });
+    }
+    if (cnt >= 3 && skk > 0) {
+      const slope = skp / skk;
+      if (Math.abs(slope - pitchDft) < 0.25 * pitchDft) pitchPx = slope;
+    }
+  }
   const cdPx = median(widths);
   const spacePx = median(spaces);
 
@@ -176,7 +201,7 @@ export function measureLines(
       scnt[s * m + b]++;
     }
   }
-  const win = pitchPx / 4;
+  const win = pitchDft / 4;
   let ss = 0;
   let dof = 0;
   let used = 0;

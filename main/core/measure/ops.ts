@@ -11,24 +11,27 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
   for (let i = 0; i < k.length; i++) k[i] /= sum;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
-  const line = new Float32Array(Math.max(w, h) + 2 * r);
-  // Rows.
+  const K = k.length;
+  // Rows: a padded copy of each row (mirrored ends), then the taps.
+  const mx = new Int32Array(w + 2 * r);
+  for (let x = 0; x < w + 2 * r; x++) mx[x] = mirror(x - r, w);
+  const line = new Float32Array(w + 2 * r);
   for (let y = 0; y < h; y++) {
     const o = y * w;
-    for (let x = 0; x < w + 2 * r; x++) line[x] = src[o + mirror(x - r, w)];
+    for (let x = 0; x < w + 2 * r; x++) line[x] = src[o + mx[x]];
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let j = 0; j < k.length; j++) s += k[j] * line[x + j];
+      for (let j = 0; j < K; j++) s += k[j] * line[x + j];
       tmp[o + x] = s;
     }
   }
-  // Columns.
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h + 2 * r; y++) line[y] = tmp[mirror(y - r, h) * w + x];
-    for (let y = 0; y < h; y++) {
-      let s = 0;
-      for (let j = 0; j < k.length; j++) s += k[j] * line[y + j];
-      out[y * w + x] = s;
+  // Columns, row by row: out row y accumulates whole source rows (contiguous, cache-friendly).
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    for (let j = 0; j < K; j++) {
+      const kj = k[j];
+      const so = mirror(y + j - r, h) * w;
+      for (let x = 0; x < w; x++) out[o + x] += kj * tmp[so + x];
     }
   }
   return out;
@@ -111,9 +114,6 @@ function dt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Flo
   z[0] = -Infinity;
   z[1] = Infinity;
   for (let q = 1; q < n; q++) {
-    if (f[q] >= 1e19 && f[v[k]] >= 1e19) {
-      // Both infinite: the envelope is unchanged in effect; keep the newer one (equal parabolas at infinity).
-    }
     let s = (f[q] + q * q - (f[v[k]] + v[k] * v[k])) / (2 * q - 2 * v[k]);
     while (s <= z[k]) {
       k--;
@@ -350,8 +350,8 @@ export function watershed(
   for (let p = 0; p < n; p++) {
     if (!out[p]) continue;
     const x = p % w;
-    const nb = [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, p >= w ? p - w : -1, p + w < n ? p + w : -1];
-    for (const q of nb) {
+    for (let d = 0; d < 4; d++) {
+      const q = d === 0 ? (x > 0 ? p - 1 : -1) : d === 1 ? (x < w - 1 ? p + 1 : -1) : d === 2 ? p - w : p + w < n ? p + w : -1;
       if (q >= 0 && region[q] && !queued[q]) {
         queued[q] = 1;
         push(q, level(q));
@@ -367,25 +367,21 @@ export function watershed(
     }
     head[cur] = next[p];
     if (head[cur] < 0) tail[cur] = -1;
-    // Take the label of a labelled neighbour (first found).
     const x = p % w;
+    // Take the label of a labelled neighbour (first found).
     let lab = 0;
     if (x > 0 && out[p - 1]) lab = out[p - 1];
     else if (x < w - 1 && out[p + 1]) lab = out[p + 1];
     else if (p >= w && out[p - w]) lab = out[p - w];
     else if (p + w < n && out[p + w]) lab = out[p + w];
     out[p] = lab;
-    const nb0 = x > 0 ? p - 1 : -1;
-    const nb1 = x < w - 1 ? p + 1 : -1;
-    const nb2 = p >= w ? p - w : -1;
-    const nb3 = p + w < n ? p + w : -1;
-    for (const q of [nb0, nb1, nb2, nb3]) {
+    for (let d = 0; d < 4; d++) {
+      const q = d === 0 ? (x > 0 ? p - 1 : -1) : d === 1 ? (x < w - 1 ? p + 1 : -1) : d === 2 ? p - w : p + w < n ? p + w : -1;
       if (q >= 0 && region[q] && !queued[q]) {
         queued[q] = 1;
         // Never below the current level: the flood only rises.
-        const lq = Math.max(cur, level(q));
-        push(q, lq);
-        if (lq < cur) cur = lq;
+        const lq = level(q);
+        push(q, lq > cur ? lq : cur);
       }
     }
   }

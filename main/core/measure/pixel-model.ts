@@ -11,7 +11,7 @@ import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelCompon
 
 export const PIXEL_MODEL_KIND = 'emma-pixel-mlp';
 
-export interface PixelModel {
+export interface PixelModel extends Mlp {
   kind: typeof PIXEL_MODEL_KIND;
   version: 1;
   scales: number[];
@@ -25,6 +25,8 @@ export interface PixelModel {
   b1: number[];
   w2: number[];
   b2: number[];
+  /** Auto-context second stage (filter bank + smoothed stage-1 probabilities); absent: one stage. */
+  context?: Mlp;
   post: { fgThreshold: number; coreThreshold: number; h: number; minArea: number };
   training: {
     images: number;
@@ -51,6 +53,8 @@ export interface TrainOptions {
   epochs?: number;
   samplesPerClassPerImage?: number;
   seed?: number;
+  /** Train the auto-context second stage (default true). */
+  autoContext?: boolean;
   onProgress?: (fraction: number, note: string) => void;
 }
 
@@ -109,28 +113,30 @@ function imageFeatures(img: TrainingImage | { gray: ArrayLike<number>; width: nu
   return computeFeatures(normaliseIntensity(img.gray, n), img.width, img.areaHeight, scales, factor);
 }
 
-/** Trains the pixel classifier and picks the post-processing on the training masks. */
-export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): PixelModel {
-  if (images.length === 0) throw new Error('trainPixelModel: no masked images to learn from');
-  const t0 = performance.now();
-  const scales = DEFAULT_SCALES.slice();
-  const nf = featureCount(scales);
-  const hidden = opts.hidden ?? 20;
-  const epochs = opts.epochs ?? 6;
-  const perClass = opts.samplesPerClassPerImage ?? 6000;
-  const rand = mulberry32(opts.seed ?? 1);
-  const sizes = images.map((i) => i.pixelSizeNm).filter((v): v is number => v !== null && v > 0).sort((a, b) => a - b);
-  const trainPixelSizeNm = sizes.length ? sizes[Math.floor(sizes.length / 2)] : null;
+/** One MLP layer pair (features -> hidden ReLU -> 3 classes) with its input standardisation. */
+export interface Mlp {
+  featureMean: number[];
+  featureStd: number[];
+  hidden: number;
+  w1: number[];
+  b1: number[];
+  w2: number[];
+  b2: number[];
+}
 
-  // 1. Features and balanced pixel samples.
-  const X: number[] = [];
-  const Y: number[] = [];
-  const feats: Float32Array[] = [];
-  images.forEach((img, k) => {
-    const n = img.width * img.areaHeight;
-    const f = imageFeatures(img, scales, scaleFactorFor({ trainPixelSizeNm }, img.pixelSizeNm));
-    feats.push(f);
-    const t = pixelTargets(img.labels, img.width, img.areaHeight);
+/** Class-balanced pixel samples of feature-major planes: raw feature rows X (m x nf) and classes Y. */
+function sampleRows(
+  feats: Float32Array[],
+  targets: Uint8Array[],
+  nf: number,
+  perClass: number,
+  rand: () => number,
+): { X: Float32Array; Y: Uint8Array } {
+  const rows: number[] = [];
+  const ys: number[] = [];
+  feats.forEach((f, k) => {
+    const t = targets[k];
+    const n = t.length;
     const byClass: number[][] = [[], [], []];
     for (let i = 0; i < n; i++) byClass[t[i]].push(i);
     for (let c = 0; c < CLASSES; c++) {
@@ -138,23 +144,25 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
       const take = Math.min(perClass, pool.length);
       for (let s = 0; s < take; s++) {
         const i = pool[Math.floor(rand() * pool.length)];
-        for (let q = 0; q < nf; q++) X.push(f[q * n + i]);
-        Y.push(c);
+        for (let q = 0; q < nf; q++) rows.push(f[q * n + i]);
+        ys.push(c);
       }
     }
-    opts.onProgress?.((0.3 * (k + 1)) / images.length, `features ${k + 1}/${images.length}`);
   });
+  return { X: Float32Array.from(rows), Y: Uint8Array.from(ys) };
+}
+
+/** Fits an MLP by Adam on softmax cross-entropy (seeded; linear learning-rate decay; small weight decay). */
+function fitMlp(X0: Float32Array, Y: Uint8Array, nf: number, hidden: number, epochs: number, rand: () => number, onEpoch?: (ep: number) => void): Mlp {
   const m = Y.length;
   const mean = new Float64Array(nf);
   const sd = new Float64Array(nf);
-  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) mean[q] += X[s * nf + q];
+  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) mean[q] += X0[s * nf + q];
   for (let q = 0; q < nf; q++) mean[q] /= m;
-  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) sd[q] += (X[s * nf + q] - mean[q]) ** 2;
+  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) sd[q] += (X0[s * nf + q] - mean[q]) ** 2;
   for (let q = 0; q < nf; q++) sd[q] = Math.sqrt(sd[q] / m) || 1;
   const Xs = new Float32Array(m * nf);
-  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) Xs[s * nf + q] = (X[s * nf + q] - mean[q]) / sd[q];
-
-  // 2. MLP with Adam on softmax cross-entropy.
+  for (let s = 0; s < m; s++) for (let q = 0; q < nf; q++) Xs[s * nf + q] = (X0[s * nf + q] - mean[q]) / sd[q];
   const w1 = new Float32Array(hidden * nf);
   const b1 = new Float32Array(hidden);
   const w2 = new Float32Array(CLASSES * hidden);
@@ -228,16 +236,79 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
         const P = params[p];
         const G = grads[p];
         const A = m1[p];
-        const B = m2[p];
+        const Bq = m2[p];
         for (let i = 0; i < P.length; i++) {
           const g = G[i] * inv + (p === 0 || p === 2 ? 1e-4 * P[i] : 0);
           A[i] = 0.9 * A[i] + 0.1 * g;
-          B[i] = 0.999 * B[i] + 0.001 * g * g;
-          P[i] -= (lr * (A[i] / bc1)) / (Math.sqrt(B[i] / bc2) + 1e-8);
+          Bq[i] = 0.999 * Bq[i] + 0.001 * g * g;
+          P[i] -= (lr * (A[i] / bc1)) / (Math.sqrt(Bq[i] / bc2) + 1e-8);
         }
       }
     }
-    opts.onProgress?.(0.3 + (0.5 * (ep + 1)) / epochs, `epoch ${ep + 1}/${epochs}`);
+    onEpoch?.(ep);
+  }
+  return {
+    featureMean: Array.from(mean),
+    featureStd: Array.from(sd),
+    hidden,
+    w1: Array.from(w1),
+    b1: Array.from(b1),
+    w2: Array.from(w2),
+    b2: Array.from(b2),
+  };
+}
+
+/** Auto-context features: the filter bank plus the first stage's interior and boundary probabilities, smoothed. */
+export const CONTEXT_SIGMAS = [1, 3];
+function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w: number, h: number): Float32Array {
+  const n = w * h;
+  const out = new Float32Array((nf + 2 * CONTEXT_SIGMAS.length) * n);
+  out.set(feats.subarray(0, nf * n), 0);
+  let f = nf;
+  for (const sg of CONTEXT_SIGMAS) {
+    for (const c of [1, 2]) {
+      out.set(gaussianBlur(probs.subarray(c * n, (c + 1) * n), w, h, sg), f * n);
+      f++;
+    }
+  }
+  return out;
+}
+
+/** Trains the pixel classifier (with an auto-context second stage) and picks the post-processing on the training masks. */
+export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): PixelModel {
+  if (images.length === 0) throw new Error('trainPixelModel: no masked images to learn from');
+  const t0 = performance.now();
+  const scales = DEFAULT_SCALES.slice();
+  const nf = featureCount(scales);
+  const hidden = opts.hidden ?? 20;
+  const epochs = opts.epochs ?? 6;
+  const perClass = opts.samplesPerClassPerImage ?? 6000;
+  const autoContext = opts.autoContext ?? true;
+  const rand = mulberry32(opts.seed ?? 1);
+  const sizes = images.map((i) => i.pixelSizeNm).filter((v): v is number => v !== null && v > 0).sort((a, b) => a - b);
+  const trainPixelSizeNm = sizes.length ? sizes[Math.floor(sizes.length / 2)] : null;
+  const stages = autoContext ? 2 : 1;
+
+  // 1. Features and targets.
+  const feats: Float32Array[] = [];
+  const targets: Uint8Array[] = [];
+  images.forEach((img, k) => {
+    feats.push(imageFeatures(img, scales, scaleFactorFor({ trainPixelSizeNm }, img.pixelSizeNm)));
+    targets.push(pixelTargets(img.labels, img.width, img.areaHeight));
+    opts.onProgress?.((0.2 * (k + 1)) / images.length, `features ${k + 1}/${images.length}`);
+  });
+  // 2. First stage on the filter bank.
+  const s1 = sampleRows(feats, targets, nf, perClass, rand);
+  const stage1 = fitMlp(s1.X, s1.Y, nf, hidden, epochs, rand, (ep) => opts.onProgress?.(0.2 + (0.3 / stages) * ((ep + 1) / epochs), `stage 1 epoch ${ep + 1}/${epochs}`));
+  let probs = images.map((img, k) => applyMlp(stage1, feats[k], img.width * img.areaHeight));
+  // 3. Auto-context: a second stage that also sees the first stage's smoothed probabilities (ilastik's idea).
+  let context: Mlp | undefined;
+  if (autoContext) {
+    const cf = images.map((img, k) => contextFeatures(feats[k], probs[k], nf, img.width, img.areaHeight));
+    const nc = nf + 2 * CONTEXT_SIGMAS.length;
+    const s2 = sampleRows(cf, targets, nc, perClass, rand);
+    context = fitMlp(s2.X, s2.Y, nc, hidden, epochs, rand, (ep) => opts.onProgress?.(0.35 + 0.3 * ((ep + 1) / epochs), `stage 2 epoch ${ep + 1}/${epochs}`));
+    probs = images.map((img, k) => applyMlp(context!, cf[k], img.width * img.areaHeight));
   }
 
   const model: PixelModel = {
@@ -246,23 +317,17 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
     scales,
     trainPixelSizeNm,
     polarity: 'as-trained',
-    featureMean: Array.from(mean),
-    featureStd: Array.from(sd),
-    hidden,
-    w1: Array.from(w1),
-    b1: Array.from(b1),
-    w2: Array.from(w2),
-    b2: Array.from(b2),
+    ...stage1,
+    ...(context ? { context } : {}),
     post: { fgThreshold: 0.5, coreThreshold: 0.5, h: 1.5, minArea: 10 },
-    training: { images: images.length, pixels: m, epochs, seconds: 0, trainScore: { imageIoU: 0, f1: 0 } },
+    training: { images: images.length, pixels: s1.Y.length, epochs, seconds: 0, trainScore: { imageIoU: 0, f1: 0 } },
   };
 
-  // 3. Post-processing chosen on the training masks (mean instance F1, then image IoU).
-  const probs = images.map((img, k) => predictProbabilities(model, feats[k], img.width * img.areaHeight));
+  // 4. Post-processing chosen on the training masks (mean instance F1, then image IoU).
   // Foreground threshold first (image IoU; balanced sampling shifts the classes' priors), then the split.
   let fgThreshold = 0.5;
   let bestIoU = -1;
-  for (const ft of [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
+  for (const ft of [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) {
     let iou = 0;
     images.forEach((img, k) => {
       const n = img.width * img.areaHeight;
@@ -279,7 +344,7 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
     if (iou > bestIoU) (bestIoU = iou), (fgThreshold = ft);
   }
   let best = { f1: -1, iou: 0, tau: 0.5, h: 1.5 };
-  for (const tau of [0.35, 0.5, 0.65]) {
+  for (const tau of [0.2, 0.35, 0.5, 0.65]) {
     for (const hh of [0.75, 1.5, 2.5, 4]) {
       let f1 = 0;
       let iou = 0;
@@ -301,8 +366,15 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
   return model;
 }
 
-/** Class probabilities, class-major: out[c * n + i]. */
-export function predictProbabilities(model: PixelModel, feats: Float32Array, n: number): Float32Array {
+/** Class probabilities of the whole model (both stages), class-major: out[c * n + i]. */
+export function predictProbabilities(model: PixelModel, feats: Float32Array, w: number, h: number): Float32Array {
+  const p1 = applyMlp(model, feats, w * h);
+  if (!model.context) return p1;
+  return applyMlp(model.context, contextFeatures(feats, p1, model.featureMean.length, w, h), w * h);
+}
+
+/** Class probabilities of one MLP, class-major: out[c * n + i]. */
+export function applyMlp(model: Mlp, feats: Float32Array, n: number): Float32Array {
   const nf = model.featureMean.length;
   const H = model.hidden;
   // Fold the standardisation into the first layer.
@@ -404,7 +476,7 @@ export function segmentWithModel(
   const n = w * areaHeight;
   const factor = scaleFactorFor(model, pixelSizeNm);
   const feats = imageFeatures({ gray, width: w, areaHeight }, model.scales, factor);
-  const probs = predictProbabilities(model, feats, n);
+  const probs = predictProbabilities(model, feats, w, areaHeight);
   const post = { ...model.post, minArea: Math.max(1, Math.round(model.post.minArea * factor * factor)) };
   const lab = instancesFromProbabilities(probs, w, areaHeight, post);
   const out = new Int32Array(w * h);
@@ -415,7 +487,7 @@ export function segmentWithModel(
 export function pixelModelMethod(model: PixelModel): string {
   return (
     `learnt pixel classifier (MLP ${model.featureMean.length}-${model.hidden}-3 on Gaussian/gradient/LoG/Hessian/DoG ` +
-    `features at σ ${model.scales.join(', ')} px; trained on ${model.training.images} masked images) + ` +
+    `features at σ ${model.scales.join(', ')} px${model.context ? ', with an auto-context second stage' : ''}; trained on ${model.training.images} masked images) + ` +
     `core/boundary watershed (core p > ${model.post.coreThreshold}, h ${model.post.h} px)`
   );
 }
@@ -440,6 +512,12 @@ export function parsePixelModel(value: unknown): PixelModel {
     typeof m.post?.coreThreshold === 'number' &&
     typeof m.post?.fgThreshold === 'number' &&
     typeof m.post?.h === 'number';
-  if (!ok) throw new Error('not an Emma pixel-classifier segmenter file (wrong kind, version or shapes)');
+  const c = m?.context;
+  const nc = nf + 2 * CONTEXT_SIGMAS.length;
+  const ctxOk =
+    c === undefined ||
+    (Array.isArray(c.featureMean) && c.featureMean.length === nc && c.featureStd?.length === nc && Number.isInteger(c.hidden) &&
+      c.w1?.length === c.hidden * nc && c.b1?.length === c.hidden && c.w2?.length === CLASSES * c.hidden && c.b2?.length === CLASSES);
+  if (!ok || !ctxOk) throw new Error('not an Emma pixel-classifier segmenter file (wrong kind, version or shapes)');
   return m;
 }

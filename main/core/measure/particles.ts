@@ -120,6 +120,7 @@ export function measureParticles(
       cy: sy[l] / aPx + 0.5,
       bbox: [x0[l], y0[l], x1[l], y1[l]],
       touchesEdge: edge[l] === 1,
+      outline: hull,
     });
   }
   return out;

@@ -29,6 +29,8 @@ export interface Particle {
   bbox: [number, number, number, number];
   /** Cut by the image border or the data bar: excluded from the distribution. */
   touchesEdge: boolean;
+  /** Convex outline in px, flat [x0, y0, x1, y1, ...] (pixel-corner coordinates), for drawing. */
+  outline: number[];
 }
 
 export interface Distribution {

@@ -3,6 +3,10 @@
 //   const { result, labels } = await measureImage('/data/a.tif', { segmenter: model ?? null });
 //   result.particles.count, result.particles.ecdNm?.median, result.lines?.pitch, result.method
 //
+// For a library image (by id, with the segmenter in use) call measureLibraryImage(db, imageId) from
+// ./service.js. For a size answer use particles.count, particles.ecdNm (or ecdPx when !calibrated) and
+// result.method; for a pitch answer, lines (null with linesReason when no periodic pattern was found).
+//
 // Every number names its method (`method`), its data (`particles.count`, `excludedAtEdge`) and its
 // calibration (`calibrated`, `pixelSizeNm`); sizes are in nm when the file states a pixel size, in px
 // otherwise (`ecdNm` is then null and `ecdPx` carries the distribution).
@@ -76,7 +80,7 @@ export function measureGray(input: MeasureInput, opts: MeasureOptions = {}): { r
       pixelSizeNm: px,
       calibrated: px !== null,
       dataBar: input.dataBar,
-      method: model ? pixelModelMethod(model) : CLASSICAL_METHOD,
+      method: model ? `${pixelModelMethod(model)}${opts.modelVersion ? `, model version ${opts.modelVersion}` : ''}` : CLASSICAL_METHOD,
       segmenter: { kind: model ? 'learnt' : 'classical', modelVersion: model ? (opts.modelVersion ?? null) : null },
       particles,
       lines: lr.lines,

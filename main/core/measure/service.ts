@@ -18,6 +18,19 @@ export class MeasureError extends Error {
   }
 }
 
+/**
+ * Measures one library image as the app does (the chat's entry point for size, count and pitch questions):
+ * the segmenter in use (see segmenter-store.ts) or the classical default, calibration from the file.
+ * Throws MeasureError('not_found') for an unknown id, ImageReadError for an unreadable file.
+ */
+export async function measureLibraryImage(db: Db, imageId: number): Promise<MeasureResult> {
+  const row = db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
+  if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+  const seg = await activeSegmenter(db);
+  const { result } = await measureFile(row.path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+  return { ...result, imageId };
+}
+
 export class MeasureService {
   constructor(private readonly d: { db: Db; jobs: JobManager; actor: string }) {}
 
@@ -27,11 +40,8 @@ export class MeasureService {
     return row.path;
   }
 
-  async measure(imageId: number): Promise<MeasureResult> {
-    const path = this.imagePath(imageId);
-    const seg = await activeSegmenter(this.d.db);
-    const { result } = await measureFile(path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
-    return { ...result, imageId };
+  measure(imageId: number): Promise<MeasureResult> {
+    return measureLibraryImage(this.d.db, imageId);
   }
 
   startMeasure(imageIds: number[]): JobInfo {

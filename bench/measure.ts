@@ -37,9 +37,13 @@ interface PerImage {
   countErrorPct: number;
   medianEcdErrorPct: number | null;
   seconds: number;
+  /** CPU seconds of this process for the same work (single-threaded: closer to an idle core's wall time under load). */
+  cpuSeconds: number | null;
 }
 
-function score(img: Img, pred: Int32Array, seconds: number): PerImage {
+const cpuNow = (): number => process.cpuUsage().user / 1e6;
+
+function score(img: Img, pred: Int32Array, seconds: number, cpuSeconds: number | null = null): PerImage {
   const s = scoreSegmentation(pred, img.ref, img.width, img.areaHeight);
   const pp = measureParticles(pred, img.width, img.height, img.areaHeight, img.pixelSizeNm);
   const pr = measureParticles(img.ref, img.width, img.height, img.areaHeight, img.pixelSizeNm);
@@ -52,6 +56,7 @@ function score(img: Img, pred: Int32Array, seconds: number): PerImage {
     countErrorPct: (100 * Math.abs(pp.length - pr.length)) / Math.max(1, pr.length),
     medianEcdErrorPct: mp !== null && mr !== null ? (100 * Math.abs(mp - mr)) / mr : null,
     seconds,
+    cpuSeconds,
   };
 }
 
@@ -61,6 +66,7 @@ function summarise(rows: PerImage[]) {
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const t = rows.map((r) => r.seconds).sort((a, b) => a - b);
+  const c = rows.map((r) => r.cpuSeconds).filter((x): x is number => x !== null).sort((a, b) => a - b);
   return {
     images: rows.length,
     imageIoU: mean((r) => r.imageIoU),
@@ -68,6 +74,7 @@ function summarise(rows: PerImage[]) {
     countErrorPct: mean((r) => r.countErrorPct),
     medianEcdErrorPct: mean((r) => r.medianEcdErrorPct),
     secondsPerImage: t.length ? t[Math.floor(t.length / 2)] : null,
+    cpuSecondsPerImage: c.length ? c[Math.floor(c.length / 2)] : null,
   };
 }
 
@@ -112,8 +119,9 @@ export async function run(argv: string[]): Promise<void> {
   const classical: PerImage[] = [];
   for (const img of imgs) {
     const t0 = performance.now();
+    const c0 = cpuNow();
     const lab = segmentClassical(img.gray, img.width, img.height, img.areaHeight);
-    classical.push(score(img, lab, (performance.now() - t0) / 1000));
+    classical.push(score(img, lab, (performance.now() - t0) / 1000, cpuNow() - c0));
   }
 
   const learnt: PerImage[] = [];
@@ -129,8 +137,9 @@ export async function run(argv: string[]): Promise<void> {
     lastModel = model;
     const img = imgs[k];
     const t1 = performance.now();
+    const c1 = cpuNow();
     const lab = segmentWithModel(model, img.gray, img.width, img.height, img.areaHeight, img.pixelSizeNm);
-    learnt.push(score(img, lab, (performance.now() - t1) / 1000));
+    learnt.push(score(img, lab, (performance.now() - t1) / 1000, cpuNow() - c1));
     console.log(`  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}`);
   }
 
@@ -149,14 +158,15 @@ export async function run(argv: string[]): Promise<void> {
       });
       const r = spawnSync(py, [join(repoRoot, 'bench', 'python', 'measure_ref.py'), tmp, ...pgms], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
       if (r.status !== 0) throw new Error(`Python reference failed: ${r.stderr}`);
-      const times = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: Record<string, number> }).seconds;
+      const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: Record<string, number>; cpu?: Record<string, number> };
+      const times = parsed.seconds;
       reference = imgs.map((img) => {
         const base = img.name.replace(/\.tiff?$/i, '');
         const b = readFileSync(join(tmp, `${base}.i32`));
         const part = new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
         const lab = new Int32Array(img.width * img.height);
         lab.set(part);
-        return score(img, lab, times[`${base}.pgm`] ?? NaN);
+        return score(img, lab, times[`${base}.pgm`] ?? NaN, parsed.cpu?.[`${base}.pgm`] ?? null);
       });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -174,10 +184,10 @@ export async function run(argv: string[]): Promise<void> {
     loadAverage: { start: load0.map((v) => +v.toFixed(2)), end: load1.map((v) => +v.toFixed(2)) },
   };
   const f = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
-  console.log('\nmethod       image IoU  inst. F1  count err %  median-ECD err %  s/image');
+  console.log('\nmethod       image IoU  inst. F1  count err %  median-ECD err %  s/image (wall)  CPU s/image');
   for (const [name, s] of [['learnt', out.learnt], ['classical', out.classical], ['skimage ref', out.reference]] as const) {
     if (!s) continue;
-    console.log(`${name.padEnd(12)} ${f(s.imageIoU).padStart(9)} ${f(s.f1).padStart(9)} ${f(s.countErrorPct, 1).padStart(12)} ${f(s.medianEcdErrorPct, 1).padStart(17)} ${f(s.secondsPerImage, 2).padStart(8)}`);
+    console.log(`${name.padEnd(12)} ${f(s.imageIoU).padStart(9)} ${f(s.f1).padStart(9)} ${f(s.countErrorPct, 1).padStart(12)} ${f(s.medianEcdErrorPct, 1).padStart(17)} ${f(s.secondsPerImage, 2).padStart(14)} ${f((s as { cpuSecondsPerImage?: number | null }).cpuSecondsPerImage ?? null, 2).padStart(12)}`);
   }
   if (referenceNote) console.log(referenceNote);
   console.log(`learnt training: median ${f(out.learnt.trainSecondsMedian, 1)} s per fold; load average ${out.loadAverage.start.join(' ')} -> ${out.loadAverage.end.join(' ')}`);

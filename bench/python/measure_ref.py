@@ -31,13 +31,16 @@ def segment(img):
 def main():
     out_dir, paths = sys.argv[1], sys.argv[2:]
     times = {}
+    cpu = {}
     for p in paths:
         img = io.imread(p)
         t0 = time.perf_counter()
+        c0 = time.process_time()
         labels = segment(img)
         times[os.path.basename(p)] = time.perf_counter() - t0
+        cpu[os.path.basename(p)] = time.process_time() - c0
         labels.tofile(os.path.join(out_dir, os.path.splitext(os.path.basename(p))[0] + '.i32'))
-    print(json.dumps({"seconds": times}))
+    print(json.dumps({"seconds": times, "cpu": cpu}))
 
 
 if __name__ == '__main__':

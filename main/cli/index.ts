@@ -9,6 +9,7 @@ import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
 import { teacherCommand } from './teacher.js';
 import { reviewCommand } from './review.js';
 import { databaseCommand, DATABASE_COMMANDS, DATABASE_USAGE, damagedDatabaseError } from './database.js';
+import { MEASURE_COMMANDS, MEASURE_USAGE, measureCommand } from './measure.js';
 
 const USAGE = `emma — electron-micrograph workstation
 
@@ -21,6 +22,7 @@ ${SERVE_USAGE}
 ${STUDENT_USAGE}
   emma review export|stats ...                             the reviewed data set (emma review --help)
 ${DATABASE_USAGE}
+${MEASURE_USAGE}
 
 --db FILE overrides EMMA_DB and the per-user data folder.`;
 
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   if ((DATABASE_COMMANDS as readonly string[]).includes(command)) return databaseCommand(command, rest);
   if (command === 'serve') return serveCli(rest);
   if (command === 'users') return usersCommand(rest);
+  if ((MEASURE_COMMANDS as readonly string[]).includes(command)) return measureCommand(command, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -73,11 +73,15 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
             {
               modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated,
               activeVersion: r.activeVersion, images: r.images, classes: r.classes, mode: r.mode, features: r.features, languageCarriedFrom: r.language?.carriedFrom ?? null,
+              segmenter: r.segmenter ?? null, note: r.note ?? null,
             },
-            `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
+            r.note
+              ? `model version ${r.modelVersion}: ${r.note}; ${r.segmenter?.note ?? ''} (${r.trainSeconds.toFixed(1)} s)`
+              : `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
               `features computed for ${r.features.extracted}, ${r.features.cached} from the cache; ` +
               `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
-              (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`),
+              (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`) +
+              (r.segmenter ? `; particle segmenter: ${r.segmenter.note}` : ''),
           );
           return 0;
         } catch (e) {

@@ -18,6 +18,7 @@ import { closeLanguageModels } from './student/language.js';
 import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
+import { MeasureService } from './measure/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -93,6 +94,8 @@ export function createCore(options: CoreOptions): EmmaCore {
   const student = new StudentApi({
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
   });
+
+  const measure = new MeasureService({ db, jobs, actor: options.mode });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
@@ -215,6 +218,10 @@ export function createCore(options: CoreOptions): EmmaCore {
       }
       return runImport({ paths }, true);
     },
+    // measurement (issue 13)
+    measureImage: (imageId) => measure.measure(imageId),
+    startMeasure: async (imageIds) => measure.startMeasure(imageIds),
+    importMasks: (dir) => measure.importMasks(dir),
   };
 
   return {

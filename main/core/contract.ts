@@ -123,7 +123,7 @@ export interface UploadedFile {
   bytes: Uint8Array;
 }
 
-export type JobKind = 'import' | 'teacher' | 'train' | 'classify';
+export type JobKind = 'import' | 'teacher' | 'train' | 'classify' | 'measure';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobProgress {
@@ -1073,6 +1073,10 @@ export const EMMA_METHODS = [
   'correctChatAnswer',
   'listChat',
   'importUploads',
+  // measurement (issue 13)
+  'measureImage',
+  'startMeasure',
+  'importMasks',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */
@@ -1090,4 +1094,69 @@ export interface EmmaBridge {
   onEvent(listener: (event: EmmaEvent) => void): () => void;
   /** Absolute path of a dropped File (Electron only). */
   pathForFile(file: File): string;
+}
+
+// ---- Particle and line measurement (issue 13) ----
+export type {
+  DataBarRows,
+  Distribution,
+  LineMeasurement,
+  MeasureResult,
+  Particle,
+  ParticleSummary,
+  SegmenterInfo,
+} from './measure/types.js';
+
+/** One image of a batch measurement job (the per-particle table stays out of the job record). */
+export interface MeasureJobItem {
+  imageId: number;
+  fileName: string;
+  count: number;
+  excludedAtEdge: number;
+  calibrated: boolean;
+  ecdMedian: number | null;
+  ecdUnit: 'nm' | 'px';
+  pitch: number | null;
+  method: string;
+}
+
+export interface MeasureJobResult {
+  results: MeasureJobItem[];
+  failed: { imageId: number; error: string }[];
+}
+
+export interface MaskImportResult {
+  imported: { file: string; imageId: number; image: string; particles: number; replaced: boolean }[];
+  failed: { file: string; error: string }[];
+  skipped: string[];
+}
+
+// Merged into EmmaApi above (interface declaration merging keeps this block self-contained).
+export interface EmmaApi {
+  /** Measures particles (and line patterns) of one library image with the active version's segmenter, else the classical default. */
+  measureImage(imageId: number): Promise<import('./measure/types.js').MeasureResult>;
+  /** Measures a selection as a job with progress; the job's result is a MeasureJobResult. */
+  startMeasure(imageIds: number[]): Promise<JobInfo>;
+  /** Imports particle masks from a folder (`<stem>.tif|png`, `<stem>_m.tif`), matched to library images by name. */
+  importMasks(dir: string): Promise<MaskImportResult>;
+}
+
+/** The particle segmenter a training run produced from the library's masks (TrainOutcomeInfo.segmenter). */
+export interface SegmenterTrainingInfo {
+  images: number;
+  heldOut: number;
+  newScore: { f1: number; imageIoU: number } | null;
+  previousScore: { f1: number; imageIoU: number; version: string } | null;
+  classicalScore: { f1: number; imageIoU: number } | null;
+  kept: 'new' | 'previous';
+  trainSeconds: number;
+  note: string;
+}
+
+// Merged into TrainOutcomeInfo above.
+export interface TrainOutcomeInfo {
+  /** Particle segmenter trained from masks in this run; null/absent when the library has none. */
+  segmenter?: SegmenterTrainingInfo | null;
+  /** What the run trained, in words, when it is not the usual student (masks and no class labels). */
+  note?: string;
 }

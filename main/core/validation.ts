@@ -168,6 +168,10 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   correctChatAnswer: z.tuple([z.object({ messageId: id, answer: z.string().trim().min(1).max(20_000), reviewer })]),
   listChat: z.tuple([id]),
   importUploads: z.tuple([z.array(z.string().regex(/^[0-9a-f]{32}$/, 'an upload id from POST /api/upload')).min(1).max(10_000)]),
+  // measurement (issue 13)
+  measureImage: z.tuple([id]),
+  startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
+  importMasks: z.tuple([z.string().trim().min(1).max(4096)]),
 };
 
 export class InvalidArgumentsError extends Error {

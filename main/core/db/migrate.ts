@@ -6,6 +6,7 @@ import { migration004 } from './migrations/004-student.js';
 import { migration005 } from './migrations/005-chat.js';
 import { migration006 } from './migrations/006-student-features.js';
 import { migration007 } from './migrations/007-job-owners.js';
+import { migration008 } from './migrations/008-masks.js';
 import { migration009 } from './migrations/009-users.js';
 
 export interface Migration {
@@ -16,7 +17,9 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration009];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009,
+];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -65,6 +65,11 @@ export async function inspectWithThumbnail(
   return { info, thumbnail };
 }
 
+/** inspectImage plus the full-resolution 8-bit grey plane of the same decode (particle measurement). */
+export async function inspectWithGray(path: string, opts: InspectOptions = {}): Promise<{ info: ImageInspection; gray: GrayImage }> {
+  return inspect(path, opts);
+}
+
 async function inspect(path: string, opts: InspectOptions): Promise<{ info: ImageInspection; gray: GrayImage }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const probe = await probeImage(path, { maxPixels });

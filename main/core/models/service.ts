@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
 import { providersFromEnv } from '../../../native-models/runtime/session.js';
+import { hasMasks } from '../measure/train-segmenter.js';
 import type {
   AskStudentRequest,
   ChatCorrection,
@@ -139,8 +140,10 @@ export class StudentApi {
       images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes, quick: quick && from ? from : undefined,
     });
     const n = Object.keys(classes).length;
+    // Masks without 2 label classes: Train trains the particle segmenter alone (and says so in the outcome).
+    const masksOnly = n < 2 && !quick && hasMasks(this.d.db);
     const blocked =
-      n < 2
+      n < 2 && !masksOnly
         ? `The student needs reviewed labels of at least 2 classes (found ${n} class${n === 1 ? '' : 'es'} in ${items.length} labelled images). Import a labelled folder or review teacher proposals first.`
         : this.trainingJob !== null
           ? `A training run is already going (job #${this.trainingJob}).`
@@ -192,7 +195,9 @@ export class StudentApi {
         state.provider = outcome.provider;
         state.etaS = 0;
         state.elapsedS = (performance.now() - t0) / 1000;
-        ctx.progress(state.total, state.total, `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}`);
+        ctx.progress(state.total, state.total, outcome.note
+          ? `version ${outcome.modelVersion}: ${outcome.note}; ${outcome.segmenter?.note ?? ''}`
+          : `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}${outcome.segmenter ? `; ${outcome.segmenter.note}` : ''}`);
         events.emit({ type: 'library-changed' });
         return state.outcome;
       } catch (e) {
@@ -311,6 +316,9 @@ export class StudentApi {
   activate(id: number): ModelActivation {
     const v = this.mustVersion(id);
     if (v.status !== 'completed') throw new StudentApiError('invalid_state', `model version ${id} is ${v.status}; only a completed version can be active`);
+    if (v.hyperparams.mode === 'segmenter') {
+      throw new StudentApiError('invalid_state', `model version ${id} holds only the particle segmenter (no classifier); measurement uses it without activation`);
+    }
     const db = this.d.db;
     const previous = activeVersion(db)?.id ?? null;
     const ref = studentRef(id);

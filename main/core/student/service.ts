@@ -15,6 +15,7 @@ import { activeVersion, completeVersion, endVersion, getVersion, patchHyperparam
 import { saveLanguage, trainLanguage, type LanguageManifest, type LanguagePreset, type TrainedLanguage } from './language.js';
 import { FeatureCache, stemHash } from './features.js';
 import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
+import { hasMasks, trainSegmenterInto, type SegmenterOutcome } from '../measure/train-segmenter.js';
 import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/student/vlm.js';
 
 export interface Preset {
@@ -53,7 +54,7 @@ export interface TrainProgress {
    * Set while the vision-language part trains (reported under phase 'final', the shipped version):
    * 'language-data' = measuring images and tokenizing reviewed text, 'language' = optimizer steps.
    */
-  readonly part?: 'language-data' | 'language';
+  readonly part?: 'language-data' | 'language' | 'segmenter';
   readonly done: number;
   readonly total: number;
   readonly loss?: number;
@@ -96,6 +97,10 @@ export interface TrainOutcome {
   /** Labelled images' stem features taken from the cache vs computed in this run. */
   readonly features: { readonly cached: number; readonly extracted: number };
   readonly error?: string;
+  /** The particle segmenter trained from the library's masks in this run (null: no masks). */
+  readonly segmenter?: SegmenterOutcome | null;
+  /** What this run trained, in words, when it is not the usual student (e.g. masks and no class labels). */
+  readonly note?: string;
 }
 
 export class TrainingCancelled extends Error {
@@ -177,7 +182,11 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
   if (!preset) throw new Error(`unknown preset '${presetName}' (known: ${Object.keys(PRESETS).join(', ')})`);
   const items = labeledImages(db);
   const labels = [...new Set(items.map((i) => i.className))].sort();
-  if (labels.length < 2) throw new Error(`the student needs reviewed labels of at least 2 classes (found ${labels.length}; ${items.length} labelled images)`);
+  if (labels.length < 2) {
+    // Masks and no class labels: Train trains what the data allows, the particle segmenter alone.
+    if (!quick && hasMasks(db)) return trainSegmenterOnly(db, o, t0, labels.length, items.length);
+    throw new Error(`the student needs reviewed labels of at least 2 classes (found ${labels.length}; ${items.length} labelled images)`);
+  }
   const { train, val } = splitByHash(items);
   const classOf = new Map(labels.map((l, i) => [l, i]));
   const deadline = o.minutes !== undefined ? t0 + o.minutes * 60_000 : Infinity;
@@ -328,6 +337,14 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         ? `copied unchanged from v${parent!.id}: same reviewed text and stem`
         : `${language ? 'trained' : 'none (no reviewed captions or Q&A)'}${carry && !carry.ok ? `; not carried over from v${parent!.id}: ${carry.reason}` : ''}`,
     });
+    // 6b. The particle segmenter, when the library has masks (stored with this version; the better of new and in use).
+    const segmenter = hasMasks(db)
+      ? await trainSegmenterInto(db, dir, {
+        checkCancel,
+        onProgress: (done, total) => progress({ phase: 'final', part: 'segmenter', done, total }),
+      })
+      : null;
+    if (segmenter) patchHyperparams(db, id, { segmenterNote: segmenter.note });
     // 7. Becomes active only if it is no worse than the active version on images that version never saw.
     const prev = activeVersion(db);
     const featuresFor = async (s: Stem, want: readonly LabeledImage[]): Promise<Float32Array> => {
@@ -359,6 +376,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         headSteps: final.steps,
         features: featureCounts,
         language: languageManifest ? { ...languageSummary, lastLoss: languageManifest.lastLoss, config: languageManifest.config } : null,
+        segmenter,
       },
       labels, provider, durationS: trainSeconds, dir, manifestPath, onnxPath: join(dir, 'head.onnx'), activate,
     });
@@ -371,7 +389,7 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     return {
       modelVersion: id, status: 'completed', trainSeconds, valAccuracy: valScores?.accuracy ?? null, valMacroF1: valScores?.macroF1 ?? null,
       provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels, language: languageSummary,
-      mode: quick ? 'quick' : 'full', features: featureCounts,
+      mode: quick ? 'quick' : 'full', features: featureCounts, segmenter,
     };
   } catch (e) {
     const cancelled = e instanceof TrainingCancelled;
@@ -485,4 +503,36 @@ export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { mo
 
 export function contentHash(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * A library with particle masks but fewer than 2 label classes: a version holding the segmenter alone
+ * (`hyperparams.mode = 'segmenter'`). It is never made the active student (it has no classifier); measurement
+ * uses the newest segmenter of the active version or of such a version (see measure/segmenter-store.ts).
+ */
+async function trainSegmenterOnly(db: Db, o: TrainOptions, t0: number, classes: number, labelled: number): Promise<TrainOutcome> {
+  const note = `segmenter only: the library has particle masks but ${classes < 1 ? 'no class labels' : 'labels of 1 class'} (${labelled} labelled images), so the classifier was not trained`;
+  const id = startVersion(db, { preset: 'segmenter', dataSnapshot: { masks: true }, hyperparams: { mode: 'segmenter', note }, jobId: o.jobId });
+  const seconds = () => (performance.now() - t0) / 1000;
+  try {
+    const dir = resolve(o.dataDir, 'models', `v${id}`);
+    const segmenter = await trainSegmenterInto(db, dir, {
+      checkCancel: () => { if (o.signal?.aborted === true || o.isCancelled?.() === true) throw new TrainingCancelled(); },
+      onProgress: (done, total) => o.onProgress?.({ phase: 'final', part: 'segmenter', done, total }),
+    });
+    patchHyperparams(db, id, { segmenterNote: segmenter.note });
+    completeVersion(db, id, {
+      metrics: { segmenter }, labels: [], provider: 'cpu', durationS: seconds(), dir, manifestPath: segmenter.path, onnxPath: '', activate: false,
+    });
+    const active = activeVersion(db);
+    return {
+      modelVersion: id, status: 'completed', trainSeconds: seconds(), valAccuracy: null, valMacroF1: null, provider: 'cpu',
+      activated: false, activeVersion: active?.id ?? null, images: segmenter.images, classes: [], language: null, mode: 'full',
+      features: { cached: 0, extracted: 0 }, segmenter, note,
+    };
+  } catch (e) {
+    const cancelled = e instanceof TrainingCancelled;
+    endVersion(db, id, cancelled ? 'cancelled' : 'failed', cancelled ? null : e instanceof Error ? e.message : String(e), seconds());
+    throw e;
+  }
 }

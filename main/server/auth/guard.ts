@@ -27,6 +27,7 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
       return [{ ...req, paths: real }];
     }
     case 'importModelVersion':
+    case 'importMasks':
       return [await paths.input(as<string>())];
     case 'exportModelVersion':
       return [a[0], await paths.output(as<string>(1))];

@@ -61,6 +61,9 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   askTeacherInChat: 'operator',
   correctChatAnswer: 'operator',
   listChat: 'operator',
+  measureImage: 'operator',
+  startMeasure: 'operator',
+  importMasks: 'operator',
 };
 
 const RANK: Record<Role, number> = { operator: 1, lead: 2 };

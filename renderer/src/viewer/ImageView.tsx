@@ -8,6 +8,7 @@ import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport
 import type { ImageList } from '../library/useImageList.js';
 import { MetadataPanel } from './MetadataPanel.js';
 import { ScaleBarOverlay } from './ScaleBarOverlay.js';
+import { ParticleLayer } from './ParticleLayer.js';
 import { useDragPan, useElementSize, useWheelZoom } from './usePanZoom.js';
 
 interface ImageViewProps {
@@ -228,6 +229,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
               viewportWidth={viewport.width}
             />
           )}
+          {item && natural && <ParticleLayer imageId={item.id} previewScale={previewScale} view={view} />}
         </div>
         {item && <MetadataPanel summary={item} detail={detail?.id === item.id ? detail : null} detailError={detailError} />}
       </div>

@@ -1,0 +1,81 @@
+// Measurement over the library: one image (API measureImage), a selection as a job (startMeasure), and
+// mask import. The active model version's segmenter measures when it has one, else the classical default.
+import type { JobInfo, MaskImportResult, MeasureJobItem, MeasureJobResult } from '../contract.js';
+import type { Db } from '../db/database.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import { measureImage as measureFile } from './index.js';
+import { importMasks } from './masks.js';
+import { activeSegmenter } from './segmenter-store.js';
+import type { MeasureResult } from './types.js';
+
+export class MeasureError extends Error {
+  constructor(
+    readonly code: 'not_found',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MeasureError';
+  }
+}
+
+/**
+ * Measures one library image as the app does (the chat's entry point for size, count and pitch questions):
+ * the segmenter in use (see segmenter-store.ts) or the classical default, calibration from the file.
+ * Throws MeasureError('not_found') for an unknown id, ImageReadError for an unreadable file.
+ */
+export async function measureLibraryImage(db: Db, imageId: number): Promise<MeasureResult> {
+  const row = db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
+  if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+  const seg = await activeSegmenter(db);
+  const { result } = await measureFile(row.path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+  return { ...result, imageId };
+}
+
+export class MeasureService {
+  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string }) {}
+
+  private imagePath(imageId: number): string {
+    const row = this.d.db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
+    if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+    return row.path;
+  }
+
+  measure(imageId: number): Promise<MeasureResult> {
+    return measureLibraryImage(this.d.db, imageId);
+  }
+
+  startMeasure(imageIds: number[]): JobInfo {
+    return this.d.jobs.start('measure', { imageIds }, async (ctx) => {
+      const seg = await activeSegmenter(this.d.db);
+      const out: MeasureJobResult = { results: [], failed: [] };
+      for (const [i, imageId] of imageIds.entries()) {
+        if (ctx.signal.aborted) break;
+        ctx.progress(i, imageIds.length, `measuring ${i + 1}/${imageIds.length}`);
+        try {
+          const { result: r } = await measureFile(this.imagePath(imageId), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+          const d = r.particles.ecdNm ?? r.particles.ecdPx;
+          const item: MeasureJobItem = {
+            imageId,
+            fileName: r.fileName,
+            count: r.particles.count,
+            excludedAtEdge: r.particles.excludedAtEdge,
+            calibrated: r.calibrated,
+            ecdMedian: d.median,
+            ecdUnit: r.particles.ecdNm ? 'nm' : 'px',
+            pitch: r.lines?.pitch ?? null,
+            method: r.method,
+          };
+          out.results.push(item);
+        } catch (e) {
+          out.failed.push({ imageId, error: (e as Error).message });
+        }
+      }
+      ctx.progress(imageIds.length, imageIds.length, 'done');
+      return out;
+    });
+  }
+
+  importMasks(dir: string): Promise<MaskImportResult> {
+    return importMasks(this.d.db, dir, this.d.actor);
+  }
+}

@@ -1,0 +1,105 @@
+// Segmentation on synthetic scenes with known instances: the image ops, the classical default, the learnt
+// pixel classifier (trained on one scene, scored on another it never saw), and the scoring itself.
+import { describe, expect, it } from 'vitest';
+import { segmentClassical } from '../../../main/core/measure/classical.js';
+import { scoreSegmentation } from '../../../main/core/measure/evaluate.js';
+import { distanceTransform, labelComponents, otsuThreshold, watershed } from '../../../main/core/measure/ops.js';
+import { parsePixelModel, segmentWithModel, trainPixelModel } from '../../../main/core/measure/pixel-model.js';
+import { measureParticles } from '../../../main/core/measure/particles.js';
+import { discScene, rng } from './synthetic.js';
+
+function scene(seed: number, w = 200, h = 160) {
+  const rand = rng(seed);
+  const discs: { cx: number; cy: number; r: number }[] = [];
+  // Pairs of touching discs and single ones, radii 7..13 px.
+  for (let gy = 0; gy < 3; gy++) {
+    for (let gx = 0; gx < 3; gx++) {
+      const r1 = 7 + rand() * 6;
+      const cx = 35 + gx * 65;
+      const cy = 28 + gy * 52;
+      discs.push({ cx, cy, r: r1 });
+      if ((gx + gy + seed) % 2 === 0) {
+        const r2 = 7 + rand() * 6;
+        const a = rand() * Math.PI;
+        const d = (r1 + r2) * 0.92;
+        discs.push({ cx: cx + d * Math.cos(a), cy: cy + d * Math.sin(a) * 0.5, r: r2 });
+      }
+    }
+  }
+  return { ...discScene(w, h, discs, seed), discs, w, h };
+}
+
+describe('image ops', () => {
+  it('distance transform: exact Euclidean distances to the background', () => {
+    const w = 9;
+    const h = 9;
+    const fg = new Uint8Array(w * h).fill(1);
+    fg[4 * w + 4] = 0;
+    const d = distanceTransform(fg, w, h);
+    expect(d[4 * w + 4]).toBe(0);
+    expect(d[4 * w + 7]).toBeCloseTo(3, 6);
+    expect(d[7 * w + 8]).toBeCloseTo(5, 6); // (3, 4) away
+  });
+
+  it('Otsu splits a bimodal histogram between the modes; 4- vs 8-connectivity', () => {
+    const v = [...Array(100).fill(40), ...Array(50).fill(200)];
+    const t = otsuThreshold(v);
+    expect(t).toBeGreaterThan(40);
+    expect(t).toBeLessThan(200);
+    const fg = Uint8Array.from([1, 0, 0, 1]);
+    expect(labelComponents(fg, 2, 2, 4).count).toBe(2);
+    expect(labelComponents(fg, 2, 2, 8).count).toBe(1);
+  });
+
+  it('watershed from two markers splits a dumbbell at its neck', () => {
+    const w = 40;
+    const h = 20;
+    const fg = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      if ((x - 10) ** 2 + (y - 10) ** 2 < 64 || (x - 29) ** 2 + (y - 10) ** 2 < 64) fg[y * w + x] = 1;
+    }
+    const d = distanceTransform(fg, w, h);
+    const markers = new Int32Array(w * h);
+    markers[10 * w + 10] = 1;
+    markers[10 * w + 29] = 2;
+    const elev = d.map((v) => -v);
+    const ws = watershed(elev, markers, fg, w, h);
+    expect(ws[10 * w + 5]).toBe(1);
+    expect(ws[10 * w + 34]).toBe(2);
+    for (let i = 0; i < fg.length; i++) expect(ws[i] > 0).toBe(fg[i] === 1);
+  });
+});
+
+describe('segmenters on synthetic particles', () => {
+  it('the classical default separates touching discs and sizes them', () => {
+    const s = scene(3);
+    const lab = segmentClassical(s.gray, s.w, s.h, s.h);
+    const sc = scoreSegmentation(lab, s.labels, s.w, s.h);
+    expect(sc.imageIoU).toBeGreaterThan(0.85);
+    expect(sc.f1).toBeGreaterThan(0.8);
+    const truth = measureParticles(s.labels, s.w, s.h, s.h, null);
+    const got = measureParticles(lab, s.w, s.h, s.h, null);
+    const med = (a: number[]) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    expect(Math.abs(med(got.map((p) => p.ecd)) - med(truth.map((p) => p.ecd)))).toBeLessThan(2);
+  });
+
+  it('the learnt segmenter, trained on two scenes, segments an unseen one; it survives JSON', () => {
+    const train = [scene(1), scene(2)].map((s) => ({ gray: s.gray, width: s.w, areaHeight: s.h, labels: s.labels, pixelSizeNm: 5 }));
+    const model = trainPixelModel(train, { epochs: 3, samplesPerClassPerImage: 1500, seed: 7 });
+    const copy = parsePixelModel(JSON.parse(JSON.stringify(model)));
+    const test = scene(5);
+    const lab = segmentWithModel(copy, test.gray, test.w, test.h, test.h, 5);
+    const sc = scoreSegmentation(lab, test.labels, test.w, test.h);
+    expect(sc.imageIoU).toBeGreaterThan(0.85);
+    expect(sc.f1).toBeGreaterThan(0.8);
+    expect(() => parsePixelModel({ ...model, w1: [1, 2, 3] })).toThrow(/not an Emma pixel-classifier/);
+  });
+
+  it('scoring: a perfect prediction scores 1, an empty one 0', () => {
+    const s = scene(4);
+    expect(scoreSegmentation(s.labels, s.labels, s.w, s.h)).toMatchObject({ imageIoU: 1, f1: 1 });
+    const none = scoreSegmentation(new Int32Array(s.w * s.h), s.labels, s.w, s.h);
+    expect(none.imageIoU).toBe(0);
+    expect(none.f1).toBe(0);
+  });
+});

@@ -1,0 +1,143 @@
+// The question layer: which intent a question carries, learnt from labelled wordings (built-in seeds, the reviewed
+// Q&A's questions, instruction pairs from reviewed labels) with paraphrase augmentation, as a softmax regression
+// over hashed subword features. Out of scope is a real decision: the model's own out-of-scope class (seeded with
+// things an image cannot answer) and a novelty test, the question's similarity to the nearest in-scope training
+// wording below a threshold learnt by holding out each wording group in turn.
+import { INTENTS, type Intent } from './seeds.js';
+import { dot, features, FEATURE_DIM, type SparseVec, withClassSlot } from './text.js';
+
+export interface LabelledWording {
+  readonly text: string;
+  readonly intent: Intent;
+  /** Wordings derived from one source (a seed and its paraphrases) share a group: held out together. */
+  readonly group: string;
+}
+
+export interface IntentDecision {
+  readonly intent: Intent;
+  /** Softmax probability of the chosen intent. */
+  readonly probability: number;
+  /** Cosine similarity to the nearest in-scope training wording, and the threshold below which it is novel. */
+  readonly similarity: number;
+  readonly threshold: number;
+  /** True when refused as out of scope; `why` says which test refused it. */
+  readonly outOfScope: boolean;
+  readonly why: string | null;
+}
+
+const K = INTENTS.length;
+const OOS = INTENTS.indexOf('oos');
+/** Below this the model is not sure enough of any intent to answer. */
+export const MIN_INTENT_P = 0.45;
+
+/** A deterministic PRNG (mulberry32) for shuffling. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class IntentModel {
+  private constructor(
+    private readonly w: Float32Array,
+    private readonly b: Float32Array,
+    private readonly inScope: SparseVec[],
+    readonly threshold: number,
+    readonly classes: readonly string[],
+    readonly examples: number,
+  ) {}
+
+  /** Fits the model (deterministic for the same wordings). `classes`: the taxonomy, for the class slot. */
+  static fit(wordings: readonly LabelledWording[], classes: readonly string[], o: { epochs?: number; lr?: number; l2?: number } = {}): IntentModel {
+    // Deduplicate after slotting: repeated reviewed questions would otherwise dominate.
+    const seen = new Set<string>();
+    const xs: { v: SparseVec; y: number; group: string }[] = [];
+    for (const wd of wordings) {
+      const t = withClassSlot(wd.text, classes);
+      const key = `${wd.intent}\u0000${t}`;
+      if (!t || seen.has(key)) continue;
+      seen.add(key);
+      xs.push({ v: features(t), y: INTENTS.indexOf(wd.intent), group: wd.group });
+    }
+    const w = new Float32Array(K * FEATURE_DIM);
+    const b = new Float32Array(K);
+    // Class weights: every intent counts the same however many wordings it has.
+    const counts = new Array<number>(K).fill(0);
+    for (const x of xs) counts[x.y]++;
+    const cw = counts.map((c) => (c > 0 ? xs.length / (K * c) : 0));
+    const epochs = o.epochs ?? 40;
+    const lr0 = o.lr ?? 0.8;
+    const l2 = o.l2 ?? 1e-4;
+    const rand = rng(12345);
+    const order = xs.map((_, i) => i);
+    const p = new Float64Array(K);
+    for (let e = 0; e < epochs; e++) {
+      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      const lr = lr0 / (1 + e * 0.1);
+      for (const i of order) {
+        const x = xs[i];
+        scores(w, b, x.v, p);
+        softmax(p);
+        for (let k = 0; k < K; k++) {
+          const g = (p[k] - (k === x.y ? 1 : 0)) * cw[x.y] * lr;
+          if (g === 0) continue;
+          b[k] -= g;
+          const base = k * FEATURE_DIM;
+          for (const [f, val] of x.v) w[base + f] -= g * val + lr * l2 * w[base + f];
+        }
+      }
+    }
+    const inScope = xs.filter((x) => x.y !== OOS);
+    // Novelty threshold: for each in-scope wording, its similarity to the nearest in-scope wording of *another*
+    // group (as if its group had never been seen); a question less similar than nearly all of those is novel.
+    const loo: number[] = [];
+    for (const x of inScope) {
+      let best = 0;
+      for (const z of inScope) if (z.group !== x.group) best = Math.max(best, dot(x.v, z.v));
+      loo.push(best);
+    }
+    loo.sort((a, c) => a - c);
+    const threshold = loo.length ? loo[Math.floor(0.02 * loo.length)] * 0.9 : 0;
+    return new IntentModel(w, b, inScope.map((x) => x.v), threshold, classes, xs.length);
+  }
+
+  decide(question: string): IntentDecision {
+    const t = withClassSlot(question, this.classes);
+    const v = features(t);
+    const p = new Float64Array(K);
+    scores(this.w, this.b, v, p);
+    softmax(p);
+    let best = 0;
+    for (let k = 1; k < K; k++) if (p[k] > p[best]) best = k;
+    let sim = 0;
+    for (const z of this.inScope) sim = Math.max(sim, dot(v, z));
+    const intent = INTENTS[best];
+    let why: string | null = null;
+    if (intent === 'oos') why = 'it is not a question about what the image shows';
+    else if (sim < this.threshold) why = 'it is unlike any question I learnt to answer';
+    else if (p[best] < MIN_INTENT_P) why = 'I am not sure what is being asked';
+    return { intent, probability: p[best], similarity: sim, threshold: this.threshold, outOfScope: why !== null, why };
+  }
+}
+
+function scores(w: Float32Array, b: Float32Array, v: SparseVec, out: Float64Array): void {
+  for (let k = 0; k < K; k++) {
+    let s = b[k];
+    const base = k * FEATURE_DIM;
+    for (const [f, x] of v) s += w[base + f] * x;
+    out[k] = s;
+  }
+}
+
+function softmax(p: Float64Array): void {
+  let m = -Infinity;
+  for (const x of p) m = Math.max(m, x);
+  let z = 0;
+  for (let k = 0; k < p.length; k++) { p[k] = Math.exp(p[k] - m); z += p[k]; }
+  for (let k = 0; k < p.length; k++) p[k] /= z;
+}

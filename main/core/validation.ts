@@ -167,6 +167,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   ]),
   correctChatAnswer: z.tuple([z.object({ messageId: id, answer: z.string().trim().min(1).max(20_000), reviewer })]),
   listChat: z.tuple([id]),
+  searchImagesByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
 };
 
 export class InvalidArgumentsError extends Error {

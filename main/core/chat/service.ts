@@ -5,7 +5,7 @@
 // Per model version it keeps the loaded classifier, a stem extractor and the intent model (fitted once from the
 // version's intent.json, or for versions saved without one, from the built-in seeds and the library's reviewed
 // questions), and per image the classifier's probabilities and nearest reviewed images.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyFeatures, loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor } from '../../../native-models/student/texture.js';
@@ -20,17 +20,9 @@ import {
 } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
+import { INTENT_FILE, reviewedQuestions, type IntentFile } from './intent-file.js';
 import { QA_KIND_INTENT, type Intent } from './seeds.js';
 import { classMentions, normalise } from './text.js';
-
-export const INTENT_FILE = 'intent.json';
-
-interface IntentFile {
-  readonly format: 'emma-intent';
-  readonly version: 1;
-  readonly classes: readonly string[];
-  readonly reviewed: readonly ReviewedQuestion[];
-}
 
 export interface GroundedEvidence {
   /** The classifier's prediction for the image (top 3). */
@@ -72,25 +64,11 @@ interface Loaded {
 
 const loaded = new Map<string, Promise<Loaded>>();
 
-/** Reviewed questions of the library (teacher Q&A the operator accepted or edited, the operator's own). */
-export function reviewedQuestions(db: Db): ReviewedQuestion[] {
-  return (db.prepare(
-    `SELECT question, qa_kind FROM annotations WHERE kind = 'qa' AND status IN ('accepted', 'edited') AND source IN ('teacher', 'human')
-        AND question IS NOT NULL AND length(trim(question)) > 0 ORDER BY id`,
-  ).all() as { question: string; qa_kind: string | null }[]).map((r) => ({ question: r.question, qaKind: r.qa_kind }));
-}
-
 /** Fits the intent model: seeds + reviewed questions (the operator's own labelled by a seed-only model first). */
 export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[]): IntentModel {
   const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
   const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3 }), classes) : null;
   return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes);
-}
-
-/** Written with a version: the reviewed questions its intent model learns from (fitted deterministically on load). */
-export function saveIntents(dir: string, db: Db, classes: readonly string[]): void {
-  const f: IntentFile = { format: 'emma-intent', version: 1, classes: [...classes], reviewed: reviewedQuestions(db) };
-  writeFileSync(join(dir, INTENT_FILE), `${JSON.stringify(f)}\n`);
 }
 
 async function load(db: Db, version: number, dir: string): Promise<Loaded> {

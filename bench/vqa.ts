@@ -265,6 +265,8 @@ export async function run(argv: string[]): Promise<void> {
     for (const [c, v] of Object.entries(perClass)) log(`  ${c.padEnd(16)} held-out ${v.heldOut}  P@10 ${v.precisionAt10.toFixed(2)}  P@min ${v.precisionAtMin.toFixed(2)}${v.noGoodMatch ? '  (no good match)' : ''}`);
     log(`by kind: ${JSON.stringify(byKind)}`);
     for (const e of out.examples) log(`  [${e.kind}, ${e.truth}] ${e.q}\n    → ${e.a} (${e.confidence === null ? '—' : e.confidence.toFixed(2)})`);
+    for (const e of out.stutter.examples) log(`  stutter: ${e.q} → ${e.a} [${e.why.join('; ')}]`);
+    log(`bench ${out.benchSeconds.toFixed(0)} s`);
     for (const e of out.outOfScope.missed) log(`  not refused: ${e.q} → ${e.a}`);
     for (const d of out.decoder.examples) log(`  decoder: ${d.question} → ${d.text}${d.stutter.length ? ` [${d.stutter.join('; ')}]` : ''}`);
     if (values.json) console.log(JSON.stringify(out));

@@ -93,8 +93,10 @@ export class IntentModel {
       }
     }
     const inScope = xs.filter((x) => x.y !== OOS);
-    // Novelty threshold: for each in-scope wording, its similarity to the nearest in-scope wording of *another*
-    // group (as if its group had never been seen); a question less similar than nearly all of those is novel.
+    // Novelty threshold: each in-scope wording's similarity to the nearest in-scope wording of *another* group (as
+    // if its group had never been seen). A question farther from every learnt wording than 99 % of those, with a
+    // 20 % margin, is refused as novel; everything closer is left to the model's own out-of-scope class (seeded with
+    // questions no image answers), which separates in-scope from out-of-scope far better than distance alone.
     const loo: number[] = [];
     for (const x of inScope) {
       let best = 0;
@@ -102,7 +104,7 @@ export class IntentModel {
       loo.push(best);
     }
     loo.sort((a, c) => a - c);
-    const threshold = loo.length ? loo[Math.floor(0.02 * loo.length)] * 0.9 : 0;
+    const threshold = loo.length ? loo[Math.floor(0.01 * loo.length)] * 0.8 : 0;
     return new IntentModel(w, b, inScope.map((x) => x.v), threshold, classes, xs.length);
   }
 

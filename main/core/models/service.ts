@@ -578,10 +578,11 @@ export class StudentApi {
       const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, imageId);
       return { image, similarity: score, className: image.label?.className ?? null };
     });
-    const noGoodMatch = results.length === 0 || results[0].similarity < 0.5;
+    const noGoodMatch = results.length === 0;
+    const weak = !noGoodMatch && results[0].similarity < 0.5;
     return {
-      ...base, results: noGoodMatch ? [] : results, noGoodMatch, readAs,
-      note: `${noGoodMatch ? 'No good match: no image is more likely than not to show it. ' : ''}Read as ${readAs.slice(0, 3).map((r) => `${displayName(r.className)} (${Math.round(100 * r.weight)}%)`).join(', ')}; score = the classifier's probability of that class (v${version}).${unclassified}`,
+      ...base, results, noGoodMatch, readAs,
+      note: `${noGoodMatch ? 'No good match: no image was searched. ' : weak ? 'Weak matches only: no image is more likely than not to show it. ' : ''}Read as ${readAs.slice(0, 3).map((r) => `${displayName(r.className)} (${Math.round(100 * r.weight)}%)`).join(', ')}; score = the classifier's probability of that class (v${version}).${unclassified}`,
     };
   }
 

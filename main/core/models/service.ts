@@ -72,6 +72,8 @@ const MAX_POINTS = 4000;
 const MIN_STORED_P = 0.01;
 const CLASSIFY_CHUNK = 8;
 const MAX_COMPARE_IMAGES = 300;
+/** Images a text search classifies first when the active version has not classified them. */
+const TEXT_SEARCH_CLASSIFY = 500;
 
 interface ImageRowLite {
   id: number;
@@ -559,6 +561,12 @@ export class StudentApi {
     if (!caps.findByText) throw new StudentApiError('not_supported', caps.note);
     const { version, student } = this.active();
     const L = student.manifest.labels;
+    // Images the active version has not classified yet are classified once (a classify job, at most
+    // TEXT_SEARCH_CLASSIFY per search), so their class probabilities are stored; queries then read only those.
+    const toClassify = this.d.db.prepare(
+      `SELECT id FROM images WHERE id NOT IN (SELECT image_id FROM labels WHERE source = 'student' AND source_ref = ?) ORDER BY id LIMIT ?`,
+    ).pluck().all(studentRef(version), TEXT_SEARCH_CLASSIFY) as number[];
+    if (toClassify.length > 0) await this.d.jobs.wait(this.startClassify({ imageIds: toClassify }).id);
     const rows = this.d.db.prepare(`SELECT count(*) FROM labels WHERE source = 'student' AND source_ref = ? AND decision_id IS NULL`).pluck().get(studentRef(version)) as number;
     if (!this.textIndex || this.textIndex.version !== version || this.textIndex.rows !== rows) {
       const ct = classTexts(this.d.db, L);

@@ -281,6 +281,8 @@ export interface TeacherRunResult {
   processed: number;
   proposals: number;
   flagged: TeacherFlag[];
+  /** Images proposed from a partly valid answer: their invalid Q&A items alone were flagged (counted in proposals). */
+  partial?: TeacherFlag[];
   /** Images skipped because an earlier answer for the same configuration exists. */
   skipped: number;
   /** Images not reached (budget stop or cancel). */
@@ -329,6 +331,8 @@ export interface TeacherAnswer {
   rationale: string;
   caption: string;
   qa: TeacherQa[];
+  /** Q&A items left out of a partly valid answer (the rest was kept), with why. */
+  invalidQa?: { index: number; kind: string | null; question: string | null; answer: string | null; reason: string }[];
 }
 
 export interface TeacherOutput {

@@ -1,7 +1,8 @@
 // Decoding rules of the student's text decoder, independent of the model: which next tokens are allowed and when
 // to stop. Greedy decoding of a small decoder trained on few sentences loops ("AAAAAAAbout") and restarts training
 // sentences mid-word ("twoThe micrograph…": the answer-initial token "The" has no leading space, so a restart is
-// glued to the previous word). The rules: no repeated token 3-gram, no token three times in a row, no word-initial
+// glued to the previous word). The rules: no repeated token 3-gram, no token three times in a row (no whole word
+// twice), no word-initial
 // capital glued to a letter, no letter glued to sentence punctuation; stop after `maxSentences` sentences; an answer
 // cut by the length limit is trimmed back to its last full sentence.
 
@@ -35,7 +36,9 @@ export function allowedNext(out: readonly number[], next: number, tok: PieceSour
   if (out.length > 0) {
     const prev = tok.piece(out[out.length - 1]);
     const p = tok.piece(next);
-    if (/\p{L}$/u.test(prev) && /^\p{Lu}/u.test(p)) return false;
+    // A word or a piece of 2+ letters never directly repeats ("lines lines", "boutbout"); digits and single letters may ("100").
+    if (run >= 1 && (/^\s\p{L}/u.test(p) || /\p{L}{2}/u.test(p))) return false;
+    if (/[\p{L}\p{N}]$/u.test(prev) && /^\p{Lu}/u.test(p)) return false;
     if (/[.!?;,:]$/.test(prev) && /^\p{L}/u.test(p)) return false;
   }
   return true;

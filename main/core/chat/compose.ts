@@ -13,12 +13,13 @@ const cls = (c: string) => displayName(c);
 
 function definitionClause(def: string | undefined): string {
   const d = (def ?? '').trim().replace(/\.+$/, '');
-  return d ? ` (${d.charAt(0).toLowerCase()}${d.slice(1)})` : '';
+  // After the probability, so that a definition starting with the class's own word never follows the name.
+  return d ? ` (by definition: ${d.charAt(0).toLowerCase()}${d.slice(1)})` : '';
 }
 
 export function whichClassText(ranked: readonly ClassProb[], defs: ReadonlyMap<string, string>): string {
   const [top, second] = ranked;
-  const base = `This looks like ${cls(top.className)}${definitionClause(defs.get(top.className))}: the classifier gives it ${pc(top.probability)}.`;
+  const base = `This looks like ${cls(top.className)}: the classifier gives it ${pc(top.probability)}${definitionClause(defs.get(top.className))}.`;
   if (second && top.probability < 0.6) return `${base} I am not certain; next is ${cls(second.className)} at ${pc(second.probability)}.`;
   return base;
 }

@@ -2,8 +2,8 @@
 // subword similarity to each class's name and definition), and images are ranked by the probability that they
 // show the class the text means, Σ_c q(c | text) · p(c | image), from the class probabilities the active version
 // stored when it classified the library (no image is encoded per query). A text that matches no class well
-// (similarity below a threshold learnt from reviewed texts that name a class against texts that cannot be
-// about an image) gets "no good match".
+// (similarity below a threshold learnt from partial class descriptions against texts that cannot be about an
+// image) gets "no good match".
 import type { Db } from '../db/database.js';
 import { SEEDS } from './seeds.js';
 import { classMentions, displayName, dot, features, type SparseVec } from './text.js';
@@ -43,31 +43,23 @@ export function textToClasses(text: string, ct: readonly ClassText[]): TextClass
 }
 
 /**
- * The match threshold: the similarity that best separates reviewed texts naming a class (with the class name
- * removed, so the definition has to carry the match) from seed texts no image can answer. Falls back to a
- * conservative fixed value when there is nothing to learn from.
+ * The match threshold: the similarity that best separates (balanced accuracy) partial descriptions of a class
+ * (every other word of its definition, both halves: a user rarely types the whole definition) from the seed texts
+ * no image can answer. Falls back to a fixed value when no class has a definition.
  */
 export function learnMatchThreshold(db: Db, ct: readonly ClassText[]): number {
-  const names = ct.map((c) => c.className);
-  const texts = (db.prepare(
-    `SELECT answer FROM annotations WHERE status = 'accepted' AND source IN ('teacher', 'human') AND length(answer) > 0 ORDER BY id LIMIT 4000`,
-  ).pluck().all() as string[]);
+  const defs = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
   const pos: number[] = [];
-  for (const t of new Set(texts)) {
-    const ms = classMentions(t, names);
-    if (ms.length !== 1) continue;
-    const stripped = t.split(/\s+/).filter((w) => classMentions(w, names).length === 0).join(' ');
-    pos.push(Math.max(...ct.map((c) => dot(features(stripped), c.v))));
+  for (const c of ct) {
+    const ws = (defs.get(c.className) ?? '').split(/\s+/).filter(Boolean);
+    if (ws.length < 4) continue;
+    for (const half of [0, 1]) pos.push(Math.max(...ct.map((d) => dot(features(ws.filter((_, i) => i % 2 === half).join(' ')), d.v))));
   }
   if (pos.length === 0) return FALLBACK_MATCH;
   const neg = SEEDS.oos.map((t) => Math.max(...ct.map((c) => dot(features(t), c.v))));
-  const all = [...pos.map((s) => ({ s, y: 1 })), ...neg.map((s) => ({ s, y: 0 }))].sort((a, b) => a.s - b.s);
   let best = { acc: -1, t: FALLBACK_MATCH };
-  for (let i = 0; i < all.length; i++) {
-    const t = i === 0 ? all[0].s - 1e-6 : (all[i - 1].s + all[i].s) / 2;
-    const tp = pos.filter((s) => s >= t).length / pos.length;
-    const tn = neg.filter((s) => s < t).length / neg.length;
-    const acc = (tp + tn) / 2;
+  for (const t of [...pos, ...neg]) {
+    const acc = pos.filter((s) => s >= t).length / pos.length + neg.filter((s) => s < t).length / neg.length;
     if (acc > best.acc) best = { acc, t };
   }
   return best.t;

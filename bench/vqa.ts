@@ -164,6 +164,7 @@ export async function run(argv: string[]): Promise<void> {
         all.push({ imageId: v.imageId, truth: v.className, pred: predicted.get(v.imageId), q, a, ms: performance.now() - t, first: k === 0 });
       }
     }
+    const refused = (a: GroundedAnswer) => a.refused || a.text.startsWith(REFUSAL);
     const which = all.filter((x) => x.q.kind === 'which');
     const named = which.map((x) => firstClassIn(x.a.text, classes));
     const yn = all.filter((x) => x.q.kind === 'yes' || x.q.kind === 'no');
@@ -174,7 +175,6 @@ export async function run(argv: string[]): Promise<void> {
     const neg = yn.filter((x) => x.q.kind === 'no');
     const agreeWhich = which.filter((x, k) => named[k] === x.pred).length;
     const agreeYn = yn.filter((x) => (saysYes(x.a.text) ? x.q.asked === x.pred : saysNo(x.a.text) && x.q.asked !== x.pred)).length;
-    const refused = (a: GroundedAnswer) => a.refused || a.text.startsWith(REFUSAL);
     const oos = all.filter((x) => x.q.kind === 'oos');
     const inScope = all.filter((x) => ['which', 'yes', 'no', 'calibration', 'describe'].includes(x.q.kind));
     const stutters = all.filter((x) => stutterReasons(x.a.text).length > 0);
@@ -234,7 +234,11 @@ export async function run(argv: string[]): Promise<void> {
     const out = {
       set: values.set, images: files.length, reviewedImages: train.length, heldOutImages: val.length, preset: values.preset, modelVersion: version,
       trainSeconds: trainS, classifierAccuracy: classifierAcc, chatLoadMs: warmMs,
-      classNamedCorrectly: { n: which.length, rate: named.filter((c, k) => c === which[k].truth).length / which.length },
+      classNamedCorrectly: {
+        n: which.length, rate: named.filter((c, k) => c === which[k].truth).length / which.length,
+        answered: which.filter((x) => !refused(x.a)).length,
+        rateAmongAnswered: named.filter((c, k) => c === which[k].truth && !refused(which[k].a)).length / Math.max(1, which.filter((x) => !refused(x.a)).length),
+      },
       agreement: { n: which.length + yn.length, rate: (agreeWhich + agreeYn) / (which.length + yn.length), whichClass: agreeWhich / which.length, yesNo: agreeYn / yn.length },
       yesNo: { n: yn.length, positives: pos.length, negatives: neg.length, accuracyPositives: pos.filter(ynCorrect).length / pos.length, accuracyNegatives: neg.filter(ynCorrect).length / neg.length, balancedAccuracy: (pos.filter(ynCorrect).length / pos.length + neg.filter(ynCorrect).length / neg.length) / 2 },
       stutter: { n: all.length, rate: stutters.length / all.length, examples: stutters.slice(0, 5).map((x) => ({ q: x.q.question, a: x.a.text, why: stutterReasons(x.a.text) })) },
@@ -253,7 +257,7 @@ export async function run(argv: string[]): Promise<void> {
       benchSeconds: (performance.now() - tStart) / 1000,
     };
     const f = (x: number) => (100 * x).toFixed(1);
-    log(`class named correctly ${f(out.classNamedCorrectly.rate)}% (n=${which.length}) vs classifier ${f(classifierAcc)}% (n=${val.length})`);
+    log(`class named correctly ${f(out.classNamedCorrectly.rate)}% (n=${which.length}) vs classifier ${f(classifierAcc)}% (n=${val.length}); among the ${out.classNamedCorrectly.answered} not refused ${f(out.classNamedCorrectly.rateAmongAnswered)}%`);
     log(`answer agrees with prediction ${f(out.agreement.rate)}% (n=${out.agreement.n})`);
     log(`yes/no balanced ${f(out.yesNo.balancedAccuracy)}% (pos ${f(out.yesNo.accuracyPositives)}% n=${pos.length}, neg ${f(out.yesNo.accuracyNegatives)}% n=${neg.length})`);
     log(`stutter ${f(out.stutter.rate)}% (n=${all.length}); decoder free text ${f(out.decoder.stutterRate)}% (n=${dec.length})`);

@@ -27,6 +27,9 @@ export interface IntentDecision {
 
 const K = INTENTS.length;
 const OOS = INTENTS.indexOf('oos');
+const YESNO = INTENTS.indexOf('yesno');
+/** English wh-questions (what, which, how, where, …), possibly after a politeness frame or "so". */
+const WH_START = /^(?:(?:so|ok|okay|and|well|hey|hi|please|now)\s+)*(?:what|which|how|where|when|who|whom|whose|why)\b/;
 /**
  * When a question is refused: the out-of-scope class at least `oosP` (and more likely than any in-scope intent),
  * similarity to the nearest learnt wording below the `noveltyQuantile` quantile of held-out-group similarities
@@ -122,9 +125,12 @@ export class IntentModel {
     const p = new Float64Array(K);
     scores(this.w, this.b, v, p);
     softmax(p);
-    // The best in-scope intent; out of scope when the model's out-of-scope class is likely enough.
+    // The best in-scope intent; out of scope when the model's out-of-scope class is likely enough. Grammar first:
+    // a question opening with a wh-word ("what kind of defect…", "which…") is never a yes/no question.
+    const wh = WH_START.test(t);
     let best = OOS === 0 ? 1 : 0;
-    for (let k = 0; k < K; k++) if (k !== OOS && p[k] > p[best]) best = k;
+    for (let k = 0; k < K; k++) if (k !== OOS && !(wh && k === YESNO) && p[k] > p[best]) best = k;
+    if (wh && best === YESNO) best = INTENTS.indexOf('which');
     let sim = 0;
     for (const z of this.inScope) sim = Math.max(sim, dot(v, z));
     const r = this.rule;

@@ -239,7 +239,11 @@ export async function run(argv: string[]): Promise<void> {
         answered: which.filter((x) => !refused(x.a)).length,
         rateAmongAnswered: named.filter((c, k) => c === which[k].truth && !refused(which[k].a)).length / Math.max(1, which.filter((x) => !refused(x.a)).length),
       },
-      agreement: { n: which.length + yn.length, rate: (agreeWhich + agreeYn) / (which.length + yn.length), whichClass: agreeWhich / which.length, yesNo: agreeYn / yn.length },
+      agreement: {
+        n: which.length + yn.length, rate: (agreeWhich + agreeYn) / (which.length + yn.length), whichClass: agreeWhich / which.length, yesNo: agreeYn / yn.length,
+        disagreements: yn.filter((x) => !(saysYes(x.a.text) ? x.q.asked === x.pred : saysNo(x.a.text) && x.q.asked !== x.pred)).slice(0, 6)
+          .map((x) => ({ q: x.q.question, a: x.a.text, storedPrediction: x.pred, chatPrediction: x.a.evidence.prediction[0] })),
+      },
       yesNo: { n: yn.length, positives: pos.length, negatives: neg.length, accuracyPositives: pos.filter(ynCorrect).length / pos.length, accuracyNegatives: neg.filter(ynCorrect).length / neg.length, balancedAccuracy: (pos.filter(ynCorrect).length / pos.length + neg.filter(ynCorrect).length / neg.length) / 2 },
       stutter: { n: all.length, rate: stutters.length / all.length, examples: stutters.slice(0, 5).map((x) => ({ q: x.q.question, a: x.a.text, why: stutterReasons(x.a.text) })) },
       outOfScope: { n: oos.length, refused: oos.filter((x) => refused(x.a)).length / oos.length, missed: oos.filter((x) => !refused(x.a)).slice(0, 8).map((x) => ({ q: x.q.question, a: x.a.text })) },

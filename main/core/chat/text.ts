@@ -51,8 +51,8 @@ export interface Mention {
 }
 
 /**
- * Classes of the taxonomy named in a question: every word of the class name (stemmed; one typo allowed in words of
- * 5+ letters) appears as consecutive words. Longest mentions first; overlapping shorter ones dropped.
+ * Classes of the taxonomy named in a question: every word of the class name (stemmed; one typo allowed when both
+ * words have 5+ letters, so that a short common word — "shot" — never reads as a class — "short") appears as consecutive words. Longest mentions first; overlapping shorter ones dropped.
  */
 export function classMentions(question: string, classes: readonly string[]): Mention[] {
   const ws = words(question).map(stem);
@@ -61,7 +61,7 @@ export function classMentions(question: string, classes: readonly string[]): Men
     const cw = words(displayName(c)).map(stem);
     if (cw.length === 0) continue;
     for (let i = 0; i + cw.length <= ws.length; i++) {
-      const ok = cw.every((w, k) => ws[i + k] === w || (w.length >= 5 && editDistanceAtMost1(ws[i + k], w)));
+      const ok = cw.every((w, k) => ws[i + k] === w || (w.length >= 5 && ws[i + k].length >= 5 && editDistanceAtMost1(ws[i + k], w)));
       if (ok) { found.push({ className: c, from: i, to: i + cw.length }); break; }
     }
   }

@@ -70,6 +70,7 @@ describe('class slot', () => {
     expect(classMentions('do you see bridqes', classes).map((m) => m.className)).toEqual(['bridges']);
     expect(classMentions('is it a short or clean?', classes).map((m) => m.className)).toEqual(['short', 'clean']);
     expect(classMentions('what is the weather?', classes)).toEqual([]);
+    expect(classMentions('any bridges in this shot?', classes).map((m) => m.className)).toEqual(['bridges']);
     expect(withClassSlot('Is there a bridge?', classes)).toBe('is there a xclassx');
   });
 });

@@ -2,10 +2,11 @@
 import { parseArgs } from 'node:util';
 import { createCore } from '../core/api.js';
 import { classifyPaths, evaluateFolder, PRESETS, trainStudent, TrainingCancelled } from '../core/student/service.js';
-import { listVersions } from '../core/student/versions.js';
-import { answer, closeLanguageModels, NoLanguageModel } from '../core/student/language.js';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { activeVersion, listVersions } from '../core/student/versions.js';
+import { closeLanguageModels, NoLanguageModel } from '../core/student/language.js';
+import { askGrounded, closeChatModels } from '../core/chat/service.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const STUDENT_COMMANDS = ['train', 'eval', 'classify', 'ask', 'models'] as const;
 
@@ -120,14 +121,22 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         const [img, question] = positionals;
         const image = /^\d+$/.test(img) && !existsSync(img) ? Number(img) : resolve(img);
         try {
-          const a = await answer(core.db, image, question);
-          out(json, { answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion }, `${a.text}\n(confidence ${a.confidence.toFixed(2)}, model version ${a.modelVersion})`);
+          // The grounded chat (main/core/chat), as in the app; a version trained without reviewed text answers nothing.
+          const v = activeVersion(core.db);
+          if (v?.dir && !(JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as { language?: unknown }).language) throw new NoLanguageModel(v.id);
+          const a = await askGrounded(core.db, image, question);
+          const conf = a.confidence === null ? 'no probability: a measurement or a fact' : `confidence ${a.confidence.toFixed(2)}`;
+          out(json, {
+            answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion, supported: true, intent: a.intent, refused: a.refused, reason: a.reason,
+            className: a.className, yes: a.yes, prediction: a.evidence.prediction, source: a.evidence.source,
+          }, `${a.text}\n(${conf}, ${a.refused ? 'refused, ' : ''}intent ${a.intent}, from ${a.evidence.source}, model version ${a.modelVersion})`);
           return 0;
         } catch (e) {
           if (!(e instanceof NoLanguageModel)) throw e;
           out(json, { answer: null, confidence: null, modelVersion: null, supported: false, error: e.message }, `emma: ${e.message}`);
           return 3;
         } finally {
+          await closeChatModels();
           await closeLanguageModels();
         }
       }

@@ -197,6 +197,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     findByText: (text, k) => student.findByText(text, k),
     getStudentCapabilities: async () => student.capabilities(),
     askStudent: (request) => student.ask(request),
+    searchImagesByText: (text, k) => student.searchText(text, k),
     askTeacherInChat: (request) => student.askTeacher(request),
     correctChatAnswer: async (request) => student.correct(request),
     listChat: async (imageId) => student.listChat(imageId),

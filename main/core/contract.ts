@@ -291,6 +291,8 @@ export interface TeacherRunResult {
   processed: number;
   proposals: number;
   flagged: TeacherFlag[];
+  /** Images proposed from a partly valid answer: their invalid Q&A items alone were flagged (counted in proposals). */
+  partial?: TeacherFlag[];
   /** Images skipped because an earlier answer for the same configuration exists. */
   skipped: number;
   /** Images not reached (budget stop or cancel). */
@@ -339,6 +341,8 @@ export interface TeacherAnswer {
   rationale: string;
   caption: string;
   qa: TeacherQa[];
+  /** Q&A items left out of a partly valid answer (the rest was kept), with why. */
+  invalidQa?: { index: number; kind: string | null; question: string | null; answer: string | null; reason: string }[];
 }
 
 export interface TeacherOutput {
@@ -909,6 +913,48 @@ export interface StudentAnswer {
   note: string | null;
   question: ChatMessage | null;
   message: ChatMessage | null;
+  /** How the answer was reached (intent, refusal, evidence); absent from answers of older cores. */
+  grounding?: AnswerGrounding | null;
+}
+
+/** The grounded chat's account of one answer (main/core/chat). */
+export interface AnswerGrounding {
+  /** which | yesno | measure | calibration | describe | process | oos */
+  intent: string;
+  intentProbability: number;
+  refused: boolean;
+  /** Why it was refused or could not be measured. */
+  reason: string | null;
+  /** Egress is on and the student could not answer: the chat offers to ask the teacher. */
+  offerTeacher: boolean;
+  /** The class the answer is about; for yes/no questions `yes` is the answer. */
+  className: string | null;
+  yes: boolean | null;
+  /** The classifier's prediction (top 3, probabilities). */
+  prediction: { className: string; probability: number }[];
+  /** Reviewed images the student finds most similar. */
+  similar: { imageId: number; className: string | null; similarity: number }[];
+  /** The measurement used, in words (null: none). */
+  measurement: string | null;
+  pixelSizeNm: number | null;
+  /** What the content came from, in words. */
+  source: string;
+}
+
+/** Find by text, grounded in the classifier (main/core/chat/find.ts). */
+export interface TextSearchResult {
+  results: SimilarImage[];
+  /** The text matches no class of the taxonomy well enough: nothing is a good match. */
+  noGoodMatch: boolean;
+  /** The class the text was read as (null: none), and how well it matched (1 = named). */
+  readAs: { className: string; weight: number }[];
+  match: number;
+  threshold: number;
+  /** Images searched (those the active version has classified) and those it has not classified yet. */
+  searched: number;
+  notClassified: number;
+  modelVersion: number | null;
+  note: string;
 }
 
 export interface ChatTeacherRequest {
@@ -1013,6 +1059,8 @@ export interface EmmaApi {
   // body per file, which answers an upload id; this imports those files. Files that end up in no image
   // (failed, duplicate, cancelled) are removed from the uploads folder afterwards.
   importUploads(uploadIds: string[]): Promise<JobInfo>;
+  /** Images ranked by the probability that they show what a text describes, or "no good match". */
+  searchImagesByText(text: string, k: number): Promise<TextSearchResult>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1077,6 +1125,7 @@ export const EMMA_METHODS = [
   'measureImage',
   'startMeasure',
   'importMasks',
+  'searchImagesByText',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

@@ -172,6 +172,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   measureImage: z.tuple([id]),
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
   importMasks: z.tuple([z.string().trim().min(1).max(4096)]),
+  searchImagesByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
 };
 
 export class InvalidArgumentsError extends Error {

@@ -145,7 +145,16 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await page.getByTestId('chat-send').click();
     const answer = page.getByTestId('chat-answer-student').last();
     await answer.waitFor({ timeout: 20_000 });
-    expect(await answer.innerText()).toMatch(/student v1 · confidence \d+%\n.*microstructure/);
+    // Grounded (main/core/chat): the class comes from the classifier, shown with the evidence beside it.
+    expect(await answer.innerText()).toMatch(/student v1 · confidence \d+%\nThis looks like (network|pearlite|spheroidite): the classifier gives it \d+%/);
+    expect(await answer.getByTestId('chat-evidence').getAttribute('data-intent')).toBe('which');
+    expect(await answer.getByTestId('chat-prediction').innerText()).toMatch(/^Prediction: (network|pearlite|spheroidite) \d+%/);
+    await page.getByTestId('chat-input').fill('What will the weather be like tomorrow?');
+    await page.getByTestId('chat-send').click();
+    const refused = page.locator('.chat-turn').last().getByTestId('chat-answer-student');
+    await refused.getByTestId('chat-refusal-reason').waitFor({ timeout: 20_000 });
+    expect(await refused.innerText()).toMatch(/I can't answer that from this image/);
+    expect(await refused.getByTestId('chat-ask-teacher-instead').count()).toBe(0); // egress is off here
     // A wrong answer corrected in place becomes a reviewed Q&A pair.
     await answer.getByTestId('chat-correct').click();
     await page.getByTestId('chat-correct-input').fill('network microstructure: ferrite network along prior grain boundaries');
@@ -204,6 +213,14 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect(Math.abs(sb.y - tb.y)).toBeLessThan(4);
     expect(sb.x).not.toBe(tb.x);
     expect((await turn.getByTestId('chat-answer-teacher').innerText()).length).toBeGreaterThan(10);
+    // A question the student refuses offers the teacher (egress on): one click asks it.
+    await also.click();
+    await page.getByTestId('chat-input').fill('Who took this picture?');
+    await page.getByTestId('chat-send').click();
+    const refusedTurn = page.locator('.chat-turn').last();
+    await refusedTurn.getByTestId('chat-refusal-reason').waitFor({ timeout: 20_000 });
+    await refusedTurn.getByTestId('chat-ask-teacher-instead').click();
+    await refusedTurn.getByTestId('chat-answer-teacher').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(artifacts, 'chat-teacher.png'), fullPage: false });
   });
 

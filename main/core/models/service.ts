@@ -8,6 +8,7 @@ import { StemExtractor, type GreyImage } from '../../../native-models/student/te
 import { providersFromEnv } from '../../../native-models/runtime/session.js';
 import { hasMasks } from '../measure/train-segmenter.js';
 import type {
+  AnswerGrounding,
   AskStudentRequest,
   ChatCorrection,
   ChatMessage,
@@ -27,6 +28,7 @@ import type {
   StudentAnswer,
   StudentCapabilities,
   TeacherAskResult,
+  TextSearchResult,
   TrainingPlan,
   TrainingProgress,
   TrainOutcomeInfo,
@@ -40,7 +42,7 @@ import type { ReviewService } from '../review/service.js';
 import { calibrate } from '../student/calibration.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
-import { answer as studentAnswer, embed as studentEmbed, embedText as studentEmbedText, type Turn } from '../student/language.js';
+import type { Turn } from '../student/language.js';
 import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import { countCached } from '../student/features.js';
@@ -49,6 +51,10 @@ import type { EventHub } from '../util/events.js';
 import { audit } from '../teacher/settings.js';
 import { exportVersion, importVersion, ModelTransferError } from '../student/transfer.js';
 import { choosePlan, estimateEta, PRESET_NAMES } from './plan.js';
+import { askGrounded, type GroundedAnswer } from '../chat/service.js';
+import { buildPredictionIndex, classTexts, learnMatchThreshold, rankIndex, textToClasses, type ClassText, type PredictionIndex } from '../chat/find.js';
+import type { MeasurementSource } from '../chat/measure.js';
+import { displayName } from '../chat/text.js';
 
 export class StudentApiError extends Error {
   constructor(
@@ -67,7 +73,8 @@ const MAX_POINTS = 4000;
 const MIN_STORED_P = 0.01;
 const CLASSIFY_CHUNK = 8;
 const MAX_COMPARE_IMAGES = 300;
-const MAX_TEXT_SEARCH = 2000;
+/** Images a text search classifies first when the active version has not classified them. */
+const TEXT_SEARCH_CLASSIFY = 500;
 
 interface ImageRowLite {
   id: number;
@@ -112,12 +119,16 @@ export interface StudentApiDeps {
   actor?: string;
   /** The teacher's interactive ask (egress is checked there). */
   teacherAsk: (request: { imageId: number; question: string; streamId?: string }) => Promise<TeacherAskResult>;
+  /** Measurements for size/count/spacing questions (main/core/measure); default: none, answers say so. */
+  measurements?: MeasurementSource;
 }
 
 export class StudentApi {
   private readonly progress = new Map<number, TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } }>();
   private trainingJob: number | null = null;
   private cached: { version: number; student: LoadedStudent } | null = null;
+  /** Find by text: class texts, learnt threshold and the stored predictions of the active version. */
+  private textIndex: { version: number; rows: number; ct: ClassText[]; threshold: number; ix: PredictionIndex } | null = null;
 
   constructor(private readonly d: StudentApiDeps) {}
 
@@ -543,29 +554,52 @@ export class StudentApi {
     return out;
   }
 
-  /** Library images ranked by the student's image–text similarity to `text` (the first MAX_TEXT_SEARCH images, embeddings cached per version). */
+  /** Library images ranked by what a text describes (see searchText); empty when nothing is a good match. */
   async findByText(text: string, k: number): Promise<SimilarImage[]> {
+    return (await this.searchText(text, k)).results;
+  }
+
+  /**
+   * Find by text, grounded in the classifier (main/core/chat/find.ts): ranks the images the active version has
+   * classified by the probability that they show the class the text means, from their stored predictions (no image
+   * is encoded per query). `only`: restrict to these images (the benchmark's held-out set).
+   */
+  async searchText(text: string, k: number, only?: ReadonlySet<number>): Promise<TextSearchResult> {
     const caps = this.capabilities();
     if (!caps.findByText) throw new StudentApiError('not_supported', caps.note);
-    const q = (await studentEmbedText(this.d.db, text)).vector;
-    const ids = this.d.db.prepare(`SELECT id FROM images ORDER BY id LIMIT ?`).pluck().all(MAX_TEXT_SEARCH) as number[];
-    const scored: { id: number; s: number }[] = [];
-    for (const id of ids) {
-      try {
-        const v = (await studentEmbed(this.d.db, id)).vector;
-        let dot = 0;
-        for (let j = 0; j < v.length; j++) dot += v[j] * q[j];
-        scored.push({ id, s: dot });
-      } catch {
-        // an unreadable image is left out of the search
-      }
-      await yieldThread();
+    const { version, student } = this.active();
+    const L = student.manifest.labels;
+    // Images the active version has not classified yet are classified once (a classify job, at most
+    // TEXT_SEARCH_CLASSIFY per search), so their class probabilities are stored; queries then read only those.
+    const toClassify = this.d.db.prepare(
+      `SELECT id FROM images WHERE id NOT IN (SELECT image_id FROM labels WHERE source = 'student' AND source_ref = ?) ORDER BY id LIMIT ?`,
+    ).pluck().all(studentRef(version), TEXT_SEARCH_CLASSIFY) as number[];
+    if (toClassify.length > 0) await this.d.jobs.wait(this.startClassify({ imageIds: toClassify }).id);
+    const rows = this.d.db.prepare(`SELECT count(*) FROM labels WHERE source = 'student' AND source_ref = ? AND decision_id IS NULL`).pluck().get(studentRef(version)) as number;
+    if (!this.textIndex || this.textIndex.version !== version || this.textIndex.rows !== rows) {
+      const ct = classTexts(this.d.db, L);
+      this.textIndex = { version, rows, ct, threshold: learnMatchThreshold(this.d.db, ct), ix: buildPredictionIndex(this.d.db, version, L) };
     }
-    scored.sort((a, b) => b.s - a.s);
-    return scored.slice(0, k).map(({ id, s }) => {
-      const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, id);
-      return { image, similarity: s, className: image.label?.className ?? null };
+    const { ct, threshold, ix } = this.textIndex;
+    const total = this.d.db.prepare(`SELECT count(*) FROM images`).pluck().get() as number;
+    const tc = textToClasses(text, ct);
+    const readAs = L.map((c, j) => ({ className: c, weight: tc.q[j] })).filter((r) => r.weight >= 0.05).sort((a, b) => b.weight - a.weight);
+    const base = { match: tc.match, threshold, searched: ix.ids.length, notClassified: Math.max(0, total - ix.ids.length), modelVersion: version };
+    const unclassified = base.notClassified > 0 ? ` ${base.notClassified} image${base.notClassified === 1 ? ' is' : 's are'} not classified by v${version} yet and were not searched (run Classify).` : '';
+    if (tc.match < threshold) {
+      return { ...base, results: [], noGoodMatch: true, readAs: [], note: `No good match: "${text}" matches none of the classes (${L.map(displayName).join(', ')}) well enough (similarity ${tc.match.toFixed(2)} < ${threshold.toFixed(2)}).${unclassified}` };
+    }
+    const ranked = rankIndex(ix, tc.q, k, only);
+    const results = ranked.map(({ imageId, score }) => {
+      const { path: _p, metadata: _m, labels: _l, ...image } = getImage(this.d.db, imageId);
+      return { image, similarity: score, className: image.label?.className ?? null };
     });
+    const noGoodMatch = results.length === 0;
+    const weak = !noGoodMatch && results[0].similarity < 0.5;
+    return {
+      ...base, results, noGoodMatch, readAs,
+      note: `${noGoodMatch ? 'No good match: no image was searched. ' : weak ? 'Weak matches only: no image is more likely than not to show it. ' : ''}Read as ${readAs.slice(0, 3).map((r) => `${displayName(r.className)} (${Math.round(100 * r.weight)}%)`).join(', ')}; score = the classifier's probability of that class (v${version}).${unclassified}`,
+    };
   }
 
   capabilities(): StudentCapabilities {
@@ -629,10 +663,13 @@ export class StudentApi {
         if (q) turns.push({ question: q.text, answer: a.text });
       }
     }
-    const r = await studentAnswer(this.d.db, request.imageId, request.question, turns);
+    // Grounded answers (main/core/chat): intent + class slot, content from the classifier, numbers from the
+    // calibration or a measurement. Single-turn by design, so earlier turns (`turns`) do not change them.
+    void turns;
+    const r = await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements });
     const question = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null });
     const message = this.addMessage({ imageId: request.imageId, role: 'student', text: r.text, confidence: r.confidence, modelRef: `v${r.modelVersion}`, replyTo: question.id, annotationId: null });
-    return { supported: true, answer: r.text, confidence: r.confidence, modelVersion: r.modelVersion, note: null, question, message };
+    return { supported: true, answer: r.text, confidence: r.confidence, modelVersion: r.modelVersion, note: r.refused ? r.reason : null, question, message, grounding: groundingOf(r) };
   }
 
   async askTeacher(request: ChatTeacherRequest): Promise<ChatMessage> {
@@ -656,6 +693,15 @@ export class StudentApi {
     const annotationId = decision.after.find((r) => r.table === 'annotations')?.id ?? null;
     return this.addMessage({ imageId: m.imageId, role: 'correction', text: request.answer, confidence: null, modelRef: request.reviewer, replyTo: m.id, annotationId });
   }
+}
+
+export function groundingOf(r: GroundedAnswer): AnswerGrounding {
+  const e = r.evidence;
+  return {
+    intent: r.intent, intentProbability: r.intentProbability, refused: r.refused, reason: r.reason, offerTeacher: r.offerTeacher,
+    className: r.className, yes: r.yes, prediction: e.prediction.map((p) => ({ ...p })), similar: e.similar.map((x) => ({ ...x })),
+    measurement: e.measurement ? e.measurement.method : null, pixelSizeNm: e.pixelSizeNm, source: e.source,
+  };
 }
 
 function transferred<T>(f: () => T): T {

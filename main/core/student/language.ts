@@ -17,6 +17,7 @@ import type { LoadedStudent, StudentManifest } from '../../../native-models/stud
 import { loadStudent } from '../../../native-models/student/classifier.js';
 import { featureSize, StemExtractor, type Stem } from '../../../native-models/student/texture.js';
 import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../native-models/student/tokenizer.js';
+import { allowedNext, DEFAULT_RULES, finishText, sentenceCount } from '../../../native-models/student/decode.js';
 import { runVlmTraining } from '../../../native-models/student/vlm-job.js';
 import {
   decoderSequence, encoderSequence, vlmPartBytes, type DecoderTurn, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
@@ -435,16 +436,20 @@ async function generate(
   while (n < T && out.length < maxTokens) {
     const r = await l.decode.session.run({ ctx: ctxT, ids: idsT });
     const logits = (r.logits.data as Float32Array).subarray((n - 1) * c.vocab, n * c.vocab);
-    let best = 0;
     let mx = -Infinity;
-    for (let j = 0; j < c.vocab; j++) if (logits[j] > mx) { mx = logits[j]; best = j; }
+    for (let j = 0; j < c.vocab; j++) if (logits[j] > mx) mx = logits[j];
     let z = 0;
     for (let j = 0; j < c.vocab; j++) z += Math.exp(logits[j] - mx);
-    logSum += -Math.log(z);
-    if (best === EOS) { ended = true; break; }
-    if (best === BOS || best === SEP || best === CAPTION || best === l.tokenizer.turn || best < 1) { ended = true; break; }
+    // The most probable token the decoding rules allow (decode.ts); control tokens end the answer.
+    const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
+    const ends = (j: number) => j === EOS || j === BOS || j === SEP || j === CAPTION || j === l.tokenizer.turn || j < 1;
+    const best = order.find((j) => ends(j) || allowedNext(out, j, l.tokenizer)) ?? EOS;
+    logSum += logits[best] - mx - Math.log(z);
+    if (ends(best)) { ended = true; break; }
     out.push(best);
     ids[n++] = BigInt(best);
+    // Stop rule: enough complete sentences.
+    if (/[.!?]$/.test(l.tokenizer.piece(best).trimEnd()) && sentenceCount(l.tokenizer.decode(out)) >= DEFAULT_RULES.maxSentences) { ended = true; break; }
   }
   return { ids: out, confidence: Math.exp(logSum / (out.length + 1)), turns: seq.turns, full: !ended && out.length < maxTokens };
 }
@@ -487,7 +492,7 @@ export async function answer(db: Db, image: number | string, question: string, h
     while (g.full && g.turns > 0) g = await generate(l, s.ctx, q, max, turns.slice(turns.length - (g.turns - 1)), room);
   }
   const slots = l.tokenizer.decode(g.ids);
-  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
+  return { text: finishText(fromSlots(slots, s.m)), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
 }
 
 /** A caption of an image with the active version. */
@@ -496,7 +501,7 @@ export async function caption(db: Db, image: number | string, o: { maxTokens?: n
   const s = await imageState(l, await resolveImage(db, image));
   const g = await generate(l, s.ctx, null, o.maxTokens ?? 48);
   const slots = l.tokenizer.decode(g.ids);
-  return { text: fromSlots(slots, s.m).trim(), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
+  return { text: finishText(fromSlots(slots, s.m)), confidence: g.confidence, modelVersion: l.version, slots, tokens: g.ids.length, historyTurns: g.turns };
 }
 
 /** The image's unit-length embedding in the image–text contrastive space. */

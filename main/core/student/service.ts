@@ -12,6 +12,7 @@ import { inspectImage } from '../library/inspect.js';
 import { calibrate, type Calibration } from './calibration.js';
 import { labeledImages, libraryImages, splitByHash, type LabeledImage } from './data.js';
 import { activeVersion, completeVersion, endVersion, getVersion, patchHyperparams, startVersion } from './versions.js';
+import { saveIntents } from '../chat/intent-file.js';
 import { saveLanguage, trainLanguage, type LanguageManifest, type LanguagePreset, type TrainedLanguage } from './language.js';
 import { FeatureCache, stemHash } from './features.js';
 import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
@@ -318,6 +319,8 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     progress({ phase: 'saving', done: 0, total: 1 });
     const dir = resolve(o.dataDir, 'models', `v${id}`);
     const manifestPath = saveStudent(dir, stem, final, all.map((it) => it.sha256), { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null });
+    // The chat's question layer: the reviewed questions it learns from (fitted on load, see main/core/chat).
+    saveIntents(dir, db, labels);
     let languageManifest: LanguageManifest | null = null;
     if (carry?.ok) {
       languageManifest = carryLanguage(parent!.dir!, parent!.id, dir, carry.manifest);

@@ -30,10 +30,14 @@ export interface ExportedVersion {
 }
 
 /** Files a student folder consists of: the manifest first, then what it names (language part included). */
-function filesOf(m: Manifest): string[] {
+function filesOf(m: Manifest, dir?: string): string[] {
   const named = [...Object.values(m.files ?? {}), ...Object.values(m.language?.files ?? {})];
-  return ['student.json', ...new Set(named)];
+  // Optional files not named by the manifest (older versions lack them): the chat's question layer.
+  const optional = dir ? OPTIONAL_FILES.filter((f) => existsSync(join(dir, f))) : [];
+  return ['student.json', ...new Set([...named, ...optional])];
 }
+
+const OPTIONAL_FILES = ['intent.json'];
 
 export function exportVersion(db: Db, id: number, outDir: string): ExportedVersion {
   const v = getVersion(db, id);
@@ -45,7 +49,7 @@ export function exportVersion(db: Db, id: number, outDir: string): ExportedVersi
     if (readdirSync(out).length > 0) throw new ModelTransferError('invalid_arguments', `${out} is not empty: export into a new or empty folder.`);
   }
   const m = JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as Manifest;
-  const files = filesOf(m);
+  const files = filesOf(m, v.dir);
   for (const f of files) if (!existsSync(join(v.dir, f))) throw new ModelTransferError('invalid_state', `Model version ${id} is missing ${f} in ${v.dir}.`);
   mkdirSync(out, { recursive: true });
   let bytes = 0;
@@ -107,7 +111,7 @@ export async function importVersion(db: Db, dataDir: string, srcDir: string): Pr
   mkdirSync(staging, { recursive: true });
   let id: number | null = null;
   try {
-    for (const f of filesOf(m0)) copyFileSync(join(src, f), join(staging, f));
+    for (const f of filesOf(m0, src)) copyFileSync(join(src, f), join(staging, f));
     const m = await validateStudentDir(staging);
     const training = (m.training ?? {}) as Record<string, unknown>;
     id = registerImported(db, {

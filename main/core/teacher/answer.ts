@@ -247,3 +247,58 @@ export function parseAnswer(content: string | null | undefined, ctx: AnswerConte
     },
   };
 }
+
+/** A Q&A item left out of a partly valid answer, with why (shown to the reviewer; the rest of the answer is kept). */
+export interface InvalidQaItem {
+  index: number;
+  kind: string | null;
+  question: string | null;
+  answer: string | null;
+  reason: string;
+}
+
+export type SalvageOutcome = { ok: true; answer: TeacherAnswer; invalid: InvalidQaItem[] } | { ok: false; reason: string };
+
+/**
+ * The valid parts of an answer that failed the full check: class, confidence, rationale and caption must be valid;
+ * each Q&A item is checked on its own (shape and the calibration rule), invalid ones are left out and reported.
+ * Used after the repair attempt, so that one bad item no longer costs the image its class proposal and caption.
+ */
+export function salvageAnswer(content: string | null | undefined, ctx: AnswerContext): SalvageOutcome {
+  if (!content || !content.trim()) return { ok: false, reason: 'empty answer' };
+  const json = extractJson(content) as { qa?: unknown } | null;
+  if (json === null) return { ok: false, reason: 'answer is not JSON' };
+  const items = Array.isArray(json.qa) ? json.qa : [];
+  const full = answerSchema({ ...ctx, qaCount: 0 });
+  const head = full.safeParse({ ...json, qa: [] });
+  if (!head.success) {
+    const issues = head.error.issues.slice(0, 4).map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
+    return { ok: false, reason: `answer does not match the schema: ${issues.join('; ')}` };
+  }
+  // One item at a time through the same checks (a one-item plan of the item's own kind).
+  const one = answerSchema({ ...ctx, qaCount: 1 });
+  const valid: TeacherAnswer['qa'] = [];
+  const invalid: InvalidQaItem[] = [];
+  items.forEach((raw: unknown, index: number) => {
+    const item = (raw ?? {}) as { kind?: unknown; question?: unknown; answer?: unknown };
+    const kind = typeof item.kind === 'string' ? item.kind : null;
+    const r = one.safeParse({ ...json, qa: [raw] });
+    const issues = r.success ? [] : r.error.issues.filter((i) => i.path[0] === 'qa' && !/missing a "/.test(i.message));
+    if (r.success || (issues.length === 0 && kind !== null)) {
+      const q = (r.success ? r.data.qa[0] : (raw as { kind: TeacherQaKind; question: string; answer: string; value_nm?: number | null }));
+      valid.push({ kind: q.kind, question: q.question.trim(), answer: q.answer.trim(), valueNm: q.value_nm ?? null });
+    } else {
+      invalid.push({
+        index, kind, question: typeof item.question === 'string' ? item.question : null, answer: typeof item.answer === 'string' ? item.answer : null,
+        reason: (issues.length ? issues : r.success ? [] : r.error.issues).slice(0, 2).map((i) => i.message).join('; ') || 'invalid item',
+      });
+    }
+  });
+  if (items.length !== ctx.qaCount) invalid.push({ index: -1, kind: null, question: null, answer: null, reason: `expected exactly ${ctx.qaCount} question–answer pairs, got ${items.length}` });
+  const a = head.data;
+  return {
+    ok: true,
+    invalid,
+    answer: { className: a.class.name, confidence: a.class.confidence, rationale: a.class.rationale, caption: a.caption, qa: valid },
+  };
+}

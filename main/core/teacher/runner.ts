@@ -10,6 +10,8 @@ import {
   answerShapeText,
   calibrationText,
   parseAnswer,
+  salvageAnswer,
+  type InvalidQaItem,
   qaInstructions,
   taxonomyText,
   type AnswerContext,
@@ -198,6 +200,7 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
       consecutiveRejected = 0;
       let parsed = parseAnswer(first.content, actx);
       let lastRequest = first.requestId;
+      let partial: { answer: TeacherAnswer; invalid: InvalidQaItem[]; note: string } | null = null;
       if (!parsed.ok) {
         // One repair: show the model its answer and what was wrong with it.
         const firstReason = parsed.reason;
@@ -217,9 +220,27 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
         );
         lastRequest = repair.requestId;
         parsed = parseAnswer(repair.content, actx);
-        if (!parsed.ok) parsed = { ok: false, reason: `${parsed.reason} (after one repair; first answer: ${firstReason})` };
+        if (!parsed.ok) {
+          // Keep the valid parts: class, caption and the valid Q&A items of the repaired (else the first) answer;
+          // only the invalid items are flagged, with their reasons.
+          const reason = `${parsed.reason} (after one repair; first answer: ${firstReason})`;
+          const salvage = [salvageAnswer(repair.content, actx), salvageAnswer(first.content, actx)].find((x) => x.ok);
+          if (salvage?.ok) {
+            const note = `kept the class, caption and ${salvage.answer.qa.length} valid Q&A item(s); flagged ${salvage.invalid.map((i) => (i.index >= 0 ? `item ${i.index + 1}${i.kind ? ` (${i.kind})` : ''}: ${i.reason}` : i.reason)).join('; ')}`;
+            partial = { answer: salvage.answer, invalid: salvage.invalid, note: `${note} — ${reason}` };
+          }
+          parsed = { ok: false, reason };
+        }
       }
-      if (parsed.ok) {
+      if (!parsed.ok && partial) {
+        const stored = storeOutcome(db, plan, img, { status: 'valid', answer: { ...partial.answer, invalidQa: partial.invalid } }, usage(), lastRequest, sourceRef, partial.note);
+        if (!stored) {
+          result.skipped++;
+          return;
+        }
+        result.proposals++;
+        (result.partial ??= []).push({ image: img.path, imageId: img.id, reason: partial.note });
+      } else if (parsed.ok) {
         const stored = storeOutcome(db, plan, img, { status: 'valid', answer: parsed.answer }, usage(), lastRequest, sourceRef);
         if (!stored) {
           result.skipped++;
@@ -333,6 +354,8 @@ export function storeOutcome(
   usage: { promptTokens: number; completionTokens: number; costUsd: number },
   requestId: number | null,
   sourceRef: string,
+  /** For a partly valid answer: which Q&A items were left out, and why. */
+  note: string | null = null,
 ): boolean {
   return db.transaction(() => {
     const existing = db
@@ -359,7 +382,7 @@ export function storeOutcome(
       config_key: plan.configKey,
       template_id: plan.template.id,
       status: outcome.status,
-      reason: outcome.status === 'valid' ? null : outcome.reason,
+      reason: outcome.status === 'valid' ? note : outcome.reason,
       class_name: outcome.status === 'valid' ? outcome.answer.className : null,
       confidence: outcome.status === 'valid' ? outcome.answer.confidence : null,
       parsed_json: outcome.status === 'valid' ? JSON.stringify(outcome.answer) : null,

@@ -61,6 +61,7 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   askTeacherInChat: 'operator',
   correctChatAnswer: 'operator',
   listChat: 'operator',
+  searchImagesByText: 'operator',
   measureImage: 'operator',
   startMeasure: 'operator',
   importMasks: 'operator',

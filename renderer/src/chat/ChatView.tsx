@@ -1,10 +1,12 @@
 // Chat over an image: pick one from the library (or drop a file), see it with its calibrated scale bar, ask in free
 // text; the active student answers locally with its confidence (or says plainly that it cannot yet). "Ask the
 // teacher too" (only with egress on) answers beside it, streamed. A wrong student answer is corrected in place and
-// becomes a reviewed Q&A pair. "Find similar images" from the student's memory, "find images of <text>" from its
-// image–text embeddings (ranked thumbnails with scores). Chats are saved per image.
+// becomes a reviewed Q&A pair. A student answer shows its evidence (the prediction with probabilities, similar
+// reviewed images, the measurement used) and, when refused with egress on, offers to ask the teacher instead.
+// "Find similar images" from the student's memory, "find images of <text>" by the class the text describes
+// (ranked thumbnails with scores, or "no good match"). Chats are saved per image.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import type { ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities } from '../../../main/core/contract.js';
+import type { AnswerGrounding, ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities, TextSearchResult } from '../../../main/core/contract.js';
 import { api, mediaUrl, onEvent } from '../api/index.js';
 import { formatMagnification, formatPixelSize } from '../lib/format.js';
 import { isActive } from '../lib/jobs.js';
@@ -64,7 +66,7 @@ export function ChatView({ libraryVersion, onError }: Props) {
 function TextSearch({ caps, onPick, onError }: { caps: StudentCapabilities | null; onPick(id: number): void; onError(m: string): void }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
-  const [found, setFound] = useState<{ text: string; items: SimilarImage[] } | null>(null);
+  const [found, setFound] = useState<{ text: string; items: SimilarImage[]; result: TextSearchResult } | null>(null);
   const seq = useRef(0);
   const enabled = caps?.findByText === true;
   const submit = async (e: FormEvent) => {
@@ -74,8 +76,8 @@ function TextSearch({ caps, onPick, onError }: { caps: StudentCapabilities | nul
     const n = ++seq.current;
     setBusy(true);
     try {
-      const items = await api.findByText(q, 12);
-      if (n === seq.current) setFound({ text: q, items });
+      const result = await api.searchImagesByText(q, 12);
+      if (n === seq.current) setFound({ text: q, items: result.results, result });
     } catch (err) {
       onError(`Find images of "${q}": ${messageOf(err)}`);
     } finally {
@@ -99,9 +101,10 @@ function TextSearch({ caps, onPick, onError }: { caps: StudentCapabilities | nul
         </button>
       </form>
       {found && (
-        <div data-testid="text-search-results" data-count={found.items.length}>
-          <div className="muted small">
-            {found.items.length ? `Best matches for "${found.text}" (student v${caps?.activeVersion ?? '?'}, image–text similarity):` : `Nothing found for "${found.text}".`}{' '}
+        <div data-testid="text-search-results" data-count={found.items.length} data-no-good-match={found.result.noGoodMatch}>
+          <div className="muted small" data-testid="text-search-note">
+            {found.result.noGoodMatch ? '' : `Best matches for "${found.text}" (student v${caps?.activeVersion ?? '?'}, probability of the class the text describes). `}
+            {found.result.note}{' '}
             <button type="button" className="link" onClick={() => setFound(null)} data-testid="text-search-clear">
               clear
             </button>
@@ -272,6 +275,8 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
   const [studentNote, setStudentNote] = useState<string | null>(null);
   const [similar, setSimilar] = useState<SimilarImage[] | null>(null);
   const [similarBusy, setSimilarBusy] = useState(false);
+  /** How each student answer of this session was reached (evidence); saved chats from before show the text only. */
+  const [grounding, setGrounding] = useState<Map<number, AnswerGrounding>>(new Map());
   const listRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -301,6 +306,8 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
       if (canStudent) {
         const r = await api.askStudent({ imageId, question: q });
         if (!r.supported) setStudentNote(r.note);
+        const g = r.grounding;
+        if (r.message && g) setGrounding((m) => new Map(m).set(r.message!.id, g));
         const add = [r.question, r.message].filter((m): m is ChatMessage => m != null);
         setMessages((list) => [...list, ...add]);
         userId = r.question?.id;
@@ -330,6 +337,24 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
       onError(`Ask: ${messageOf(err)}`);
     } finally {
       setAsking(false);
+    }
+  };
+
+  /** A refused or unmeasurable student answer: ask the teacher about the same question (egress on only). */
+  const askTeacherAbout = async (q: ChatMessage) => {
+    const streamId = `chat-${imageId}-${Date.now().toString(36)}`;
+    setStreaming('');
+    const off = onEvent((ev) => {
+      if (ev.type === 'teacher-stream' && ev.streamId === streamId) setStreaming((s) => (s ?? '') + ev.delta);
+    });
+    try {
+      await api.askTeacherInChat({ imageId, question: q.text, replyTo: q.id, streamId });
+      setMessages(await api.listChat(imageId));
+    } catch (err) {
+      onError(`Teacher: ${messageOf(err)}`);
+    } finally {
+      off();
+      setStreaming(null);
     }
   };
 
@@ -403,7 +428,17 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
                 {(byReply.get(q.id) ?? [])
                   .filter((m) => m.role !== 'correction')
                   .map((m) => (
-                    <Answer key={m.id} message={m} corrections={byReply.get(m.id) ?? []} onCorrected={(c) => setMessages((l) => [...l, c])} onError={onError} />
+                    <Answer
+                      key={m.id}
+                      message={m}
+                      grounding={grounding.get(m.id) ?? null}
+                      teacherAnswered={(byReply.get(q.id) ?? []).some((x) => x.role === 'teacher')}
+                      onAskTeacher={egress ? () => void askTeacherAbout(q) : null}
+                      onPick={onPick}
+                      corrections={byReply.get(m.id) ?? []}
+                      onCorrected={(c) => setMessages((l) => [...l, c])}
+                      onError={onError}
+                    />
                   ))}
               </div>
             </div>
@@ -449,7 +484,51 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
   );
 }
 
-function Answer({ message: m, corrections, onCorrected, onError }: { message: ChatMessage; corrections: ChatMessage[]; onCorrected(c: ChatMessage): void; onError(e: string): void }) {
+/** The evidence of a grounded student answer: the prediction, similar reviewed images, the measurement or refusal. */
+function Evidence({ g, onPick }: { g: AnswerGrounding; onPick(id: number): void }) {
+  const name = (c: string) => c.replace(/_/g, ' ');
+  return (
+    <div className="chat-evidence small" data-testid="chat-evidence" data-intent={g.intent} data-refused={g.refused}>
+      {g.refused && g.reason && (
+        <div data-testid="chat-refusal-reason">
+          <strong>Why not answered:</strong> {g.reason}.
+        </div>
+      )}
+      {!g.refused && (
+        <div data-testid="chat-prediction">
+          <strong>Prediction:</strong> {g.prediction.map((p) => `${name(p.className)} ${pct(p.probability, 0)}`).join(' · ')}
+        </div>
+      )}
+      {g.measurement && <div>Measurement: {g.measurement}</div>}
+      <div className="muted">From {g.source}{g.pixelSizeNm != null ? ` · pixel size ${formatPixelSize(g.pixelSizeNm)}` : ''} · question read as {g.intent} ({pct(g.intentProbability, 0)})</div>
+      {!g.refused && g.similar.length > 0 && (
+        <div className="similar-strip" data-testid="chat-evidence-similar">
+          {g.similar.map((s) => (
+            <button type="button" key={s.imageId} className="chat-thumb" onClick={() => onPick(s.imageId)} title={`reviewed as ${s.className ?? '—'}, similarity ${s.similarity.toFixed(2)}`}>
+              <img src={mediaUrl(s.imageId, 'thumb')} alt="" loading="lazy" />
+              <span>
+                {s.className ? name(s.className) : '—'} · {s.similarity.toFixed(2)}
+              </span>
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Answer({
+  message: m, grounding, teacherAnswered, onAskTeacher, onPick, corrections, onCorrected, onError,
+}: {
+  message: ChatMessage;
+  grounding: AnswerGrounding | null;
+  teacherAnswered: boolean;
+  onAskTeacher: (() => void) | null;
+  onPick(id: number): void;
+  corrections: ChatMessage[];
+  onCorrected(c: ChatMessage): void;
+  onError(e: string): void;
+}) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(m.text);
   const [saving, setSaving] = useState(false);
@@ -473,6 +552,12 @@ function Answer({ message: m, corrections, onCorrected, onError }: { message: Ch
         {m.confidence != null && <span className="chat-conf"> · confidence {pct(m.confidence, 0)}</span>}
       </div>
       <div className={correction ? 'struck' : ''}>{m.text}</div>
+      {grounding && <Evidence g={grounding} onPick={onPick} />}
+      {grounding?.offerTeacher && onAskTeacher && !teacherAnswered && (
+        <button type="button" className="small" onClick={onAskTeacher} data-testid="chat-ask-teacher-instead">
+          Ask the teacher instead
+        </button>
+      )}
       {correction && (
         <div className="chat-correction" data-testid="chat-correction">
           <span className="chat-who">corrected by {correction.modelRef} · saved as a reviewed Q&amp;A pair</span>

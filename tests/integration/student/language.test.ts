@@ -148,11 +148,12 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
     expect(listVersions(h.db).at(-1)).toMatchObject({ status: 'cancelled', active: false });
   }, 120_000);
 
-  it('emma ask prints {answer, confidence, modelVersion}', () => {
+  it('emma ask prints {answer, confidence, modelVersion} and how the grounded chat answered', () => {
+    // Deliberately changed with the grounded chat (main/core/chat): more fields, same three first ones.
     const t = taught[0];
     const r = emma('ask', String(t.imageId), t.question, '--db', h.dbPath, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toEqual({ answer: expect.any(String), confidence: expect.any(Number), modelVersion: activeVersion(h.db)!.id });
+    expect(j).toMatchObject({ answer: expect.any(String), confidence: expect.any(Number), modelVersion: activeVersion(h.db)!.id, supported: true, intent: expect.any(String) });
   });
 });

@@ -29,7 +29,7 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
           : n % 20 === 7 ? ['schema-violation', 'valid'] // repaired
           : n % 20 === 11 ? [{ status: 500 }, 'valid'] // retried
           : n % 20 === 13 ? ['drop', 'valid'] // connection dropped, retried
-          : n % 20 === 17 ? ['ignore-calibration', 'ignore-calibration'] // semantic check fails twice: flagged
+          : n % 20 === 17 ? ['ignore-calibration', 'ignore-calibration'] // semantic check fails twice: that item flagged, the rest kept
           : ['valid'];
         steer.set(key, plan);
       }
@@ -61,13 +61,16 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
   });
 
   it('repairs and retries what can be fixed, flags what cannot, and says why', () => {
-    // 200 images, 10 per 20-cycle are flagged by plan (n%20 in {3,17}).
-    expect(result.flagged).toHaveLength(20);
+    // 200 images: 10 are never JSON (n%20 = 3): flagged. 10 have a size answer that ignores the calibration twice
+    // (n%20 = 17): only that Q&A item is flagged, their class, caption and other items are proposed.
+    expect(result.flagged).toHaveLength(10);
     const reasons = result.flagged.map((f) => f.reason);
     expect(reasons.filter((r) => /not JSON/.test(r))).toHaveLength(10);
-    expect(reasons.filter((r) => /ignores the calibration|does not say the size is unknown/.test(r))).toHaveLength(10);
     expect(reasons.every((r) => /after one repair/.test(r))).toBe(true);
-    expect(result.proposals).toBe(180);
+    const partial = (result.partial ?? []).map((f) => f.reason);
+    expect(partial).toHaveLength(10);
+    expect(partial.every((r) => /flagged item 3 \(size\): .*(ignores the calibration|does not say the size is unknown)/.test(r))).toBe(true);
+    expect(result.proposals).toBe(190);
     const failedRequests = h.db.prepare(`SELECT outcome, count(*) AS n FROM teacher_requests WHERE outcome != 'ok' GROUP BY outcome`).all() as { outcome: string; n: number }[];
     const f = Object.fromEntries(failedRequests.map((r) => [r.outcome, r.n]));
     expect(f.server).toBe(10);
@@ -78,8 +81,8 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     const labels = h.db
       .prepare(`SELECT l.image_id, l.source_ref, l.status, l.confidence, c.name FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.source = 'teacher'`)
       .all() as { image_id: number; source_ref: string; status: string; confidence: number; name: string }[];
-    expect(labels).toHaveLength(180);
-    expect(new Set(labels.map((l) => l.image_id)).size).toBe(180);
+    expect(labels).toHaveLength(190);
+    expect(new Set(labels.map((l) => l.image_id)).size).toBe(190);
     for (const l of labels) {
       expect(l.status).toBe('proposed');
       expect(l.source_ref).toMatch(new RegExp(`teacher run ${result.runId} · template micrograph-qa@1 · double-vision-1`));
@@ -91,12 +94,12 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     expect(leaked.n).toBe(0);
     const ann = h.db.prepare(`SELECT kind, qa_kind, count(*) AS n FROM annotations GROUP BY kind, qa_kind ORDER BY kind, qa_kind`).all();
     expect(ann).toEqual([
-      { kind: 'caption', qa_kind: null, n: 180 },
-      { kind: 'qa', qa_kind: 'defects', n: 180 },
-      { kind: 'qa', qa_kind: 'identification', n: 180 },
-      { kind: 'qa', qa_kind: 'morphology', n: 180 },
-      { kind: 'qa', qa_kind: 'process', n: 180 },
-      { kind: 'qa', qa_kind: 'size', n: 180 },
+      { kind: 'caption', qa_kind: null, n: 190 },
+      { kind: 'qa', qa_kind: 'defects', n: 190 },
+      { kind: 'qa', qa_kind: 'identification', n: 190 },
+      { kind: 'qa', qa_kind: 'morphology', n: 190 },
+      { kind: 'qa', qa_kind: 'process', n: 190 },
+      { kind: 'qa', qa_kind: 'size', n: 180 }, // the flagged size items are not proposed
     ]);
     // These images have no calibration: every size answer says so.
     const sizes = h.db.prepare(`SELECT answer, value_nm FROM annotations WHERE qa_kind = 'size'`).all() as { answer: string; value_nm: number | null }[];
@@ -115,7 +118,7 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     const perImage = h.db.prepare(`SELECT sum(cost_usd) AS usd FROM teacher_outputs`).get() as { usd: number };
     expect(perImage.usd).toBeCloseTo(sums.usd, 5);
     const summary = h.teacher.getRun(result.runId);
-    expect(summary).toMatchObject({ state: 'done', valid: 180, invalid: 20, failed: 0, requests: sums.n, template: 'micrograph-qa@1' });
+    expect(summary).toMatchObject({ state: 'done', valid: 190, invalid: 10, failed: 0, requests: sums.n, template: 'micrograph-qa@1' });
     // One audit entry per request, with what left the building.
     const audits = h.db.prepare(`SELECT details_json FROM audit_log WHERE action = 'teacher.request'`).all() as { details_json: string }[];
     expect(audits).toHaveLength(sums.n);

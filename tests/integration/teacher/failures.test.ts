@@ -191,11 +191,20 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     expect(JSON.stringify(h.double.requests[0].body)).toMatch(/detector: InLens/);
   });
 
-  it('flags a size answer that ignores the calibration', async () => {
+  it('flags a size answer that ignores the calibration, and keeps the rest of that answer', async () => {
     h = await makeHarness({ files: [join(sharedData, 'sem-tiff', 'sem', '1908248.tif')], double: { behavior: () => 'ignore-calibration' } });
     const r = await run(h);
-    expect(r.flagged).toHaveLength(1);
-    expect(r.flagged[0].reason).toMatch(/size answer ignores the calibration/);
+    expect(r.flagged).toHaveLength(0);
+    expect(r.partial).toHaveLength(1);
+    expect(r.partial![0].reason).toMatch(/flagged item 3 \(size\): size answer ignores the calibration/);
+    expect(r.proposals).toBe(1);
+    const kinds = h.db.prepare(`SELECT kind, qa_kind FROM annotations WHERE source = 'teacher' ORDER BY id`).all() as { kind: string; qa_kind: string | null }[];
+    expect(kinds.map((k) => k.qa_kind ?? k.kind)).toEqual(['caption', 'identification', 'morphology', 'defects', 'process']);
+    expect(h.db.prepare(`SELECT count(*) FROM labels WHERE source = 'teacher'`).pluck().get()).toBe(1);
+    const out = h.db.prepare(`SELECT status, reason, parsed_json FROM teacher_outputs`).get() as { status: string; reason: string; parsed_json: string };
+    expect(out.status).toBe('valid');
+    expect(out.reason).toMatch(/ignores the calibration/);
+    expect(JSON.parse(out.parsed_json).invalidQa).toEqual([expect.objectContaining({ index: 2, kind: 'size', question: 'How large are the features?' })]);
   });
 
   it('stops the run with a clear error when the key is refused, and when the model does not take images', async () => {

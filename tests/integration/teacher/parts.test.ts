@@ -1,7 +1,7 @@
 // The small parts the pipeline trusts: JSON extraction, answer validation (semantic size checks), secret scrubbing,
 // Retry-After parsing, prices, backoff bounds, template placeholders, taxonomy sets.
 import { describe, expect, it } from 'vitest';
-import { answerJsonSchema, extractJson, parseAnswer, qaPlan } from '../../../main/core/teacher/answer.js';
+import { answerJsonSchema, extractJson, parseAnswer, qaPlan, salvageAnswer } from '../../../main/core/teacher/answer.js';
 import { parseRetryAfter } from '../../../main/core/teacher/client.js';
 import { redactSecrets } from '../../../main/core/teacher/keys.js';
 import { costUsd, DEFAULT_PRICES, priceFor } from '../../../main/core/teacher/pricing.js';
@@ -47,6 +47,22 @@ describe('teacher parts', () => {
     const none = { classes, qaCount: 5, calibrated: false };
     expect(parseAnswer(answer({ answer: 'About 40 nm.', value_nm: 40 }), none)).toMatchObject({ ok: false, reason: expect.stringMatching(/no calibration/) });
     expect(parseAnswer(answer({ answer: 'Unknown: the image has no calibration (about 30 px).', value_nm: null }), none).ok).toBe(true);
+  });
+
+  it('salvages a partly valid answer: one bad Q&A item is left out and reported, the class and caption are kept', () => {
+    const ctx = { classes, qaCount: 5, calibrated: true };
+    const text = answer({ answer: 'Quite large.', value_nm: null });
+    expect(parseAnswer(text, ctx).ok).toBe(false);
+    const s = salvageAnswer(text, ctx);
+    expect(s).toMatchObject({ ok: true, answer: { className: 'bridges', caption: 'Lines with a bridge.' } });
+    if (!s.ok) return;
+    expect(s.answer.qa.map((q) => q.kind)).toEqual(['identification', 'morphology', 'defects', 'process']);
+    expect(s.invalid).toEqual([expect.objectContaining({ index: 2, kind: 'size', question: 'How wide?', reason: expect.stringMatching(/ignores the calibration/) })]);
+    // An item of the wrong shape is reported too; a bad class still fails the whole answer.
+    const bad = JSON.parse(text);
+    bad.qa[0] = { kind: 'identification', question: '', answer: 'x', value_nm: null };
+    expect((salvageAnswer(JSON.stringify(bad), ctx) as { invalid: unknown[] }).invalid).toHaveLength(2);
+    expect(salvageAnswer(answer({ answer: 'About 45 nm.', value_nm: 45 }, 'particles'), ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/not in the taxonomy/) });
   });
 
   it('rejects classes outside the taxonomy, wrong pair counts and out-of-range confidence', () => {

@@ -1,0 +1,95 @@
+// Training wordings for the intent model: seeds, reviewed questions and instruction pairs from reviewed labels,
+// each multiplied by paraphrase augmentation (politeness frames, "in this image"-style tails, synonym swaps of
+// common words, one dropped word), deterministically.
+import { rng, type LabelledWording } from './intent.js';
+import { QA_KIND_INTENT, SEEDS, INTENTS, type Intent } from './seeds.js';
+import { displayName, normalise } from './text.js';
+
+const PREFIXES = ['', 'please ', 'can you tell me ', 'could you say ', 'i would like to know ', 'quick question ', 'hey ', 'tell me '];
+const SUFFIXES = ['', ' in this image', ' here', ' in this micrograph', ' in the picture', ' please', ' in this sem image'];
+/** Interchangeable general words (not domain answers): a swap keeps the question's meaning. */
+const SYNONYMS: readonly (readonly string[])[] = [
+  ['image', 'picture', 'micrograph', 'photo', 'frame', 'shot', 'scan'],
+  ['see', 'spot', 'find', 'notice', 'observe', 'detect'],
+  ['show', 'display', 'contain', 'depict'],
+  ['large', 'big'],
+  ['what', 'which'],
+  ['is there', 'do we have', 'can i see'],
+  ['describe', 'characterise', 'summarise'],
+  ['class', 'category', 'type', 'kind'],
+];
+
+export function paraphrases(text: string, n: number, seed: number): string[] {
+  const r = rng(seed);
+  const base = normalise(text);
+  const out = new Set<string>([base]);
+  for (let tries = 0; out.size < n + 1 && tries < n * 6; tries++) {
+    let t = base;
+    for (const group of SYNONYMS) {
+      const hit = group.find((g) => new RegExp(`\\b${g}\\b`).test(t));
+      if (hit && r() < 0.6) t = t.replace(new RegExp(`\\b${hit}\\b`), group[Math.floor(r() * group.length)]);
+    }
+    const ws = t.split(' ');
+    if (ws.length > 3 && r() < 0.3) {
+      const k = Math.floor(r() * ws.length);
+      if (ws[k] !== 'xclassx') ws.splice(k, 1);
+      t = ws.join(' ');
+    }
+    t = `${PREFIXES[Math.floor(r() * PREFIXES.length)]}${t}${SUFFIXES[Math.floor(r() * SUFFIXES.length)]}`;
+    out.add(t.trim());
+  }
+  return [...out];
+}
+
+/** Fills the slot word with a class's display name (so the slot detector is exercised in training too). */
+function fill(text: string, cls: string): string {
+  return text.replace(/xclassx/g, displayName(cls));
+}
+
+export interface ReviewedQuestion {
+  readonly question: string;
+  /** The teacher's Q&A kind, when the pair came from a teacher answer. */
+  readonly qaKind: string | null;
+}
+
+/**
+ * Every labelled wording the intent model learns from. Reviewed questions with a known kind carry its intent;
+ * reviewed questions without one (the operator's own) are labelled by `label` (a seed-only model) and used only
+ * when it is sure. Instruction pairs from reviewed labels: for each class, which-class and yes/no questions.
+ */
+export function trainingWordings(o: {
+  classes: readonly string[];
+  reviewed: readonly ReviewedQuestion[];
+  label?: (q: string) => { intent: Intent; probability: number; outOfScope: boolean } | null;
+  perSeed?: number;
+}): LabelledWording[] {
+  const per = o.perSeed ?? 6;
+  const out: LabelledWording[] = [];
+  let s = 1;
+  for (const intent of INTENTS) {
+    for (const [i, seed] of SEEDS[intent].entries()) {
+      const group = `seed:${intent}:${i}`;
+      for (const p of paraphrases(seed, per, s++)) out.push({ text: p, intent, group });
+    }
+  }
+  // Instruction pairs from reviewed labels: the class named in which-class and yes/no wordings.
+  for (const [ci, cls] of o.classes.entries()) {
+    for (const [i, seed] of SEEDS.yesno.entries()) {
+      if (!seed.includes('xclassx') || (i + ci) % 3 !== 0) continue;
+      out.push({ text: fill(seed, cls), intent: 'yesno', group: `seed:yesno:${i}` });
+    }
+  }
+  const uniq = new Map<string, ReviewedQuestion>();
+  for (const r of o.reviewed) if (r.question.trim()) uniq.set(normalise(r.question), r);
+  for (const [k, r] of [...uniq.values()].entries()) {
+    let intent: Intent | null = r.qaKind ? (QA_KIND_INTENT[r.qaKind] ?? null) : null;
+    if (!intent && o.label) {
+      const d = o.label(r.question);
+      if (d && !d.outOfScope && d.probability >= 0.8) intent = d.intent;
+    }
+    if (!intent) continue;
+    const group = `reviewed:${k}`;
+    for (const p of paraphrases(r.question, per, 1000 + k)) out.push({ text: p, intent, group });
+  }
+  return out;
+}

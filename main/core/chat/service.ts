@@ -1,0 +1,256 @@
+// The grounded chat over an image: the question layer decides the intent (and a class slot), the classifier
+// supplies the class content and its probability, the calibration and a measurement source the numbers, reviewed
+// answers of images of the predicted class the process knowledge. Questions outside what was learnt are refused.
+//
+// Per model version it keeps the loaded classifier, a stem extractor and the intent model (fitted once from the
+// version's intent.json, or for versions saved without one, from the built-in seeds and the library's reviewed
+// questions), and per image the classifier's probabilities and nearest reviewed images.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { classifyFeatures, loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
+import { StemExtractor } from '../../../native-models/student/texture.js';
+import type { Db } from '../db/database.js';
+import { resolveImage } from '../student/language.js';
+import { readForStudent } from '../student/service.js';
+import { activeVersion } from '../student/versions.js';
+import { readEgress } from '../teacher/settings.js';
+import { trainingWordings, type ReviewedQuestion } from './augment.js';
+import {
+  anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb,
+} from './compose.js';
+import { IntentModel, type IntentDecision } from './intent.js';
+import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
+import { INTENT_FILE, reviewedQuestions, type IntentFile } from './intent-file.js';
+import { QA_KIND_INTENT, type Intent } from './seeds.js';
+import { classMentions, normalise } from './text.js';
+
+export interface GroundedEvidence {
+  /** The classifier's prediction for the image (top 3). */
+  readonly prediction: readonly ClassProb[];
+  /** Reviewed images the student finds most similar (its memory), with their reviewed class. */
+  readonly similar: readonly { readonly imageId: number; readonly className: string | null; readonly similarity: number }[];
+  /** The measurement an answer used (null: none). */
+  readonly measurement: ImageMeasurement | null;
+  readonly pixelSizeNm: number | null;
+  /** What the answer's content came from, in words. */
+  readonly source: string;
+}
+
+export interface GroundedAnswer {
+  readonly text: string;
+  /** The classifier's probability behind a class answer; low for refusals; null for a measurement (not a probability). */
+  readonly confidence: number | null;
+  readonly modelVersion: number;
+  readonly intent: Intent;
+  readonly intentProbability: number;
+  readonly refused: boolean;
+  readonly reason: string | null;
+  /** Refused or unmeasurable with egress on: the chat offers to ask the teacher. */
+  readonly offerTeacher: boolean;
+  /** The class the answer is about (the prediction, or the class asked in a yes/no question). */
+  readonly className: string | null;
+  /** For yes/no questions: the answer. */
+  readonly yes: boolean | null;
+  readonly evidence: GroundedEvidence;
+}
+
+interface Loaded {
+  readonly version: number;
+  readonly student: LoadedStudent;
+  readonly extractor: StemExtractor;
+  readonly intents: IntentModel;
+  readonly images: Map<string, { ranked: ClassProb[]; similar: GroundedEvidence['similar'] }>;
+}
+
+const loaded = new Map<string, Promise<Loaded>>();
+
+/** Fits the intent model: seeds + reviewed questions (the operator's own labelled by a seed-only model first). */
+export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[]): IntentModel {
+  const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
+  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3 }), classes) : null;
+  return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes);
+}
+
+async function load(db: Db, version: number, dir: string): Promise<Loaded> {
+  const student = loadStudent(dir);
+  const classes = student.manifest.labels;
+  let reviewed: readonly ReviewedQuestion[];
+  const file = join(dir, INTENT_FILE);
+  if (existsSync(file)) {
+    const f = JSON.parse(readFileSync(file, 'utf8')) as IntentFile;
+    if (f.format !== 'emma-intent' || f.version !== 1) throw new Error(`${file}: not an intent file this program reads`);
+    reviewed = f.reviewed;
+  } else {
+    // A version saved before the question layer existed: the library's reviewed questions of now.
+    reviewed = reviewedQuestions(db);
+  }
+  return { version, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed), images: new Map() };
+}
+
+async function active(db: Db): Promise<Loaded> {
+  const v = activeVersion(db);
+  if (!v || !v.dir) throw new Error('no active student model: run `emma train` first');
+  let p = loaded.get(v.dir);
+  if (!p) {
+    p = load(db, v.id, v.dir);
+    loaded.set(v.dir, p);
+    p.catch(() => loaded.delete(v.dir!));
+  }
+  return p;
+}
+
+/** Loads the active version's chat state now (the first question then costs no fitting). */
+export async function warmChat(db: Db): Promise<void> {
+  await active(db);
+}
+
+export async function closeChatModels(): Promise<void> {
+  const all = [...loaded.values()];
+  loaded.clear();
+  for (const p of all) {
+    try { await (await p).extractor.close(); } catch { /* nothing held */ }
+  }
+}
+
+async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
+  const key = `${img.path}\u0000${img.databar_y}`;
+  const hit = l.images.get(key);
+  if (hit) return hit;
+  const grey = await readForStudent(img.path, { y: img.databar_y, width: img.width }, l.student.stem.config.maxSide);
+  const feat = await l.extractor.extract(grey);
+  const probs = (await classifyFeatures(l.student.classifier, l.student.stem.config, feat, 1, l.student.headOnnx)).probs;
+  const L = l.student.manifest.labels;
+  const ranked = L.map((c, j) => ({ className: c, probability: probs[j] })).sort((a, b) => b.probability - a.probability);
+  const refs = l.student.manifest.memoryRefs;
+  const bySha = db.prepare(`SELECT id FROM images WHERE sha256 = ?`).pluck();
+  const similar: { imageId: number; className: string | null; similarity: number }[] = [];
+  for (const n of nearest(l.student.classifier, feat, 6)) {
+    const sha = refs[n.index];
+    if (!sha || sha === img.sha256) continue;
+    const id = bySha.get(sha) as number | undefined;
+    if (id === undefined) continue;
+    similar.push({ imageId: id, className: L[l.student.classifier.memoryLabels[n.index]] ?? null, similarity: n.similarity });
+    if (similar.length >= 3) break;
+  }
+  const facts = { ranked, similar };
+  if (l.images.size > 1024) l.images.clear();
+  l.images.set(key, facts);
+  return facts;
+}
+
+/** A no-defect class of the taxonomy, if it has one (for "are there defects?"). */
+function noDefectClass(classes: readonly string[]): string | null {
+  return classes.find((c) => /^(clean|none|no[ _-]?defects?|normal|good|ok|defect[ _-]?free|pass)$/i.test(c)) ?? null;
+}
+
+const DEFECT_WORD = /\b(defects?|defective|flaws?|faults?|faulty|anomal(y|ies)|problems?|damaged?|irregularit(y|ies))\b/i;
+
+/** The most frequent reviewed process answer on images reviewed as `className` (answers with digits left out: numbers come from measurements). */
+function reviewedProcessAnswer(db: Db, l: Loaded, className: string): { answer: string; agree: number; of: number } | null {
+  const rows = db.prepare(
+    `SELECT a.question, a.qa_kind, a.answer FROM annotations a
+       JOIN labels lb ON lb.image_id = a.image_id AND lb.status IN ('accepted', 'edited') AND lb.source IN ('human', 'teacher')
+       JOIN classes c ON c.id = lb.class_id
+      WHERE a.kind = 'qa' AND a.status = 'accepted' AND a.source IN ('teacher', 'human') AND c.name = ?`,
+  ).all(className) as { question: string | null; qa_kind: string | null; answer: string }[];
+  const counts = new Map<string, { text: string; n: number }>();
+  let of = 0;
+  for (const r of rows) {
+    const intent = r.qa_kind ? QA_KIND_INTENT[r.qa_kind] : (r.question ? l.intents.decide(r.question).intent : null);
+    if (intent !== 'process' || /\d/.test(r.answer)) continue;
+    of++;
+    const k = normalise(r.answer);
+    const c = counts.get(k) ?? { text: r.answer.trim(), n: 0 };
+    c.n++;
+    counts.set(k, c);
+  }
+  const best = [...counts.values()].sort((a, b) => b.n - a.n)[0];
+  return best ? { answer: best.text, agree: best.n, of } : null;
+}
+
+export interface AskOptions {
+  readonly measurements?: MeasurementSource;
+}
+
+/** Answers a question about an image (library id or file path) with the active version, grounded as described above. */
+export async function askGrounded(db: Db, image: number | string, question: string, o: AskOptions = {}): Promise<GroundedAnswer> {
+  const q = question.trim();
+  if (!q) throw new Error('the question is empty');
+  const l = await active(db);
+  const img = await resolveImage(db, image);
+  const decision: IntentDecision = l.intents.decide(q);
+  const facts = await imageFacts(db, l, img);
+  const { ranked } = facts;
+  const top = ranked[0];
+  const classes = l.student.manifest.labels;
+  const defs = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  const egress = readEgress(db).enabled;
+  const pixelNm = img.pixel_size_nm;
+  const base = {
+    modelVersion: l.version, intent: decision.intent, intentProbability: decision.probability,
+    evidence: { prediction: ranked.slice(0, 3), similar: facts.similar, measurement: null, pixelSizeNm: pixelNm, source: 'the classifier' } as GroundedEvidence,
+  };
+  const refuse = (why: string, intent: Intent = decision.intent): GroundedAnswer => ({
+    ...base, intent, text: refusalText(why, egress), confidence: Math.min(0.2, decision.probability * 0.2), refused: true, reason: why,
+    offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, source: 'nothing (refused)' },
+  });
+  if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
+  const mentions = classMentions(q, classes).map((m) => m.className);
+  const answerWith = (a: Partial<GroundedAnswer> & { text: string }): GroundedAnswer => ({
+    ...base, confidence: null, refused: false, reason: null, offerTeacher: false, className: null, yes: null, ...a,
+  });
+  switch (decision.intent) {
+    case 'which':
+      return answerWith({ text: whichClassText(ranked, defs), confidence: top.probability, className: top.className });
+    case 'yesno': {
+      if (mentions.length >= 2) {
+        const c = choiceText(mentions, ranked);
+        return answerWith({ text: c.text, confidence: c.confidence, className: c.className });
+      }
+      if (mentions.length === 1) {
+        const y = yesNoText(mentions[0], ranked);
+        return answerWith({ text: y.text, confidence: y.confidence, className: mentions[0], yes: y.yes });
+      }
+      const clean = noDefectClass(classes);
+      if (clean && DEFECT_WORD.test(q)) {
+        const y = anyDefectText(clean, ranked);
+        return answerWith({ text: y.text, confidence: y.confidence, className: y.yes ? top.className : clean, yes: y.yes });
+      }
+      return refuse(`it asks about something that is not one of the classes I know (${classes.join(', ')})`);
+    }
+    case 'calibration':
+      return answerWith({
+        text: calibrationText(pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
+        confidence: pixelNm === null ? null : 1, evidence: { ...base.evidence, source: "the image's calibration metadata" },
+      });
+    case 'describe':
+      return answerWith({
+        text: describeText(ranked, defs, pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
+        confidence: top.probability, className: top.className, evidence: { ...base.evidence, source: 'the classifier and the calibration' },
+      });
+    case 'process': {
+      const r = reviewedProcessAnswer(db, l, top.className);
+      if (!r) return refuse(`no reviewed answer about the process exists for images like this one (${top.className})`);
+      return answerWith({
+        text: processText(top, r.answer, r.agree, r.of), confidence: top.probability * (r.agree / r.of), className: top.className,
+        evidence: { ...base.evidence, source: `reviewed answers of ${r.of} ${top.className} images` },
+      });
+    }
+    case 'measure': {
+      const quantity = quantityAsked(q);
+      const m = img.id > 0 ? await (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : null;
+      const sentence = m ? measurementSentence(m, quantity) : null;
+      if (!m || !sentence) {
+        const why = `I can't measure that in this image yet (no ${quantity === 'count' ? 'particle count' : quantity === 'size' ? 'size measurement' : 'line measurement'} is available for it)`;
+        const scale = pixelNm === null ? ' The image has no calibration either.' : ` Its pixel size is ${Number(pixelNm.toPrecision(4))} nm.`;
+        return {
+          ...base, text: `${why}.${scale}${egress ? ' You can ask the teacher instead.' : ''}`, confidence: null, refused: true, reason: why,
+          offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, measurement: m, source: 'no measurement' },
+        };
+      }
+      return answerWith({ text: sentence, evidence: { ...base.evidence, measurement: m, source: `measurement: ${m.method}` } });
+    }
+    default:
+      return refuse('it is outside what I learnt', 'oos');
+  }
+}

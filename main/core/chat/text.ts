@@ -1,0 +1,125 @@
+// Text helpers of the chat's question layer: normalisation, a light stemmer, class-name mentions, and hashed
+// subword features (word stems, word pairs, character n-grams). Subword features let a small linear model
+// generalise to words it never saw in training ("categorise" shares n-grams with "category", "classify").
+
+/** Lower case, curly quotes straightened, anything but letters, digits, apostrophes and spaces turned into spaces. */
+export function normalise(s: string): string {
+  return s.toLowerCase().replace(/[’‘]/g, "'").replace(/[^\p{L}\p{N}' ]+/gu, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** A conservative suffix stripper (plural, -ing, -ed), enough to match "bridge"/"bridges", "crack"/"cracked". */
+export function stem(w: string): string {
+  if (w.length <= 3) return w;
+  if (/(ches|shes|sses|xes)$/.test(w)) return w.slice(0, -2);
+  if (/ies$/.test(w) && w.length > 4) return `${w.slice(0, -3)}y`;
+  if (/[^s]s$/.test(w) && !/(us|is)$/.test(w)) return w.slice(0, -1);
+  if (/ing$/.test(w) && w.length > 5) return w.slice(0, -3);
+  if (/ed$/.test(w) && w.length > 4) return w.slice(0, -2);
+  return w;
+}
+
+export function words(s: string): string[] {
+  return normalise(s).split(' ').filter(Boolean);
+}
+
+/** A class name as people write it: "malformed_vias" → "malformed vias". */
+export function displayName(name: string): string {
+  return name.replace(/[_]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function editDistanceAtMost1(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  let j = 0;
+  let edits = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) { i++; j++; continue; }
+    if (++edits > 1) return false;
+    if (a.length > b.length) i++;
+    else if (b.length > a.length) j++;
+    else { i++; j++; }
+  }
+  return edits + (a.length - i) + (b.length - j) <= 1;
+}
+
+export interface Mention {
+  readonly className: string;
+  /** Word positions [from, to) of the mention in `words(question)`. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Classes of the taxonomy named in a question: every word of the class name (stemmed; one typo allowed when both
+ * words have 5+ letters, so that a short common word — "shot" — never reads as a class — "short") appears as consecutive words. Longest mentions first; overlapping shorter ones dropped.
+ */
+export function classMentions(question: string, classes: readonly string[]): Mention[] {
+  const ws = words(question).map(stem);
+  const found: Mention[] = [];
+  for (const c of classes) {
+    const cw = words(displayName(c)).map(stem);
+    if (cw.length === 0) continue;
+    for (let i = 0; i + cw.length <= ws.length; i++) {
+      const ok = cw.every((w, k) => ws[i + k] === w || (w.length >= 5 && ws[i + k].length >= 5 && editDistanceAtMost1(ws[i + k], w)));
+      if (ok) { found.push({ className: c, from: i, to: i + cw.length }); break; }
+    }
+  }
+  found.sort((a, b) => (b.to - b.from) - (a.to - a.from) || a.from - b.from);
+  const kept: Mention[] = [];
+  for (const m of found) if (!kept.some((k) => m.from < k.to && k.from < m.to)) kept.push(m);
+  return kept.sort((a, b) => a.from - b.from);
+}
+
+/** The question with each class mention replaced by the slot word `xclassx` (intents are learnt class-free). */
+export function withClassSlot(question: string, classes: readonly string[]): string {
+  const ms = classMentions(question, classes);
+  if (ms.length === 0) return normalise(question);
+  const ws = words(question);
+  const out: string[] = [];
+  for (let i = 0; i < ws.length; i++) {
+    const m = ms.find((x) => x.from === i);
+    if (m) { out.push('xclassx'); i = m.to - 1; } else out.push(ws[i]);
+  }
+  return out.join(' ');
+}
+
+export const FEATURE_DIM = 1 << 14;
+
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) & (FEATURE_DIM - 1);
+}
+
+export type SparseVec = Map<number, number>;
+
+/** Hashed features, L2-normalised: word stems (w), word pairs (b), char 3- and 4-grams of each word with boundaries (c). */
+export function features(text: string): SparseVec {
+  const ws = words(text);
+  const v: SparseVec = new Map();
+  const add = (k: string, x: number) => { const h = hash(k); v.set(h, (v.get(h) ?? 0) + x); };
+  ws.forEach((w, i) => {
+    const s = stem(w);
+    add(`w:${s}`, 1);
+    if (i + 1 < ws.length) add(`b:${s} ${stem(ws[i + 1])}`, 0.7);
+    if (i === 0) add(`f:${s}`, 0.7);
+    const p = `<${w}>`;
+    for (const n of [3, 4]) for (let j = 0; j + n <= p.length; j++) add(`c:${p.slice(j, j + n)}`, 0.35);
+  });
+  let z = 0;
+  for (const x of v.values()) z += x * x;
+  z = Math.sqrt(z) || 1;
+  for (const [k, x] of v) v.set(k, x / z);
+  return v;
+}
+
+export function dot(a: SparseVec, b: SparseVec): number {
+  const [s, l] = a.size < b.size ? [a, b] : [b, a];
+  let d = 0;
+  for (const [k, x] of s) { const y = l.get(k); if (y !== undefined) d += x * y; }
+  return d;
+}

@@ -1,0 +1,47 @@
+// The question layer on its own: fitted from the built-in seeds and a few reviewed questions, it routes wordings
+// written for this test (neither seeds nor the benchmark's held-out file) and refuses what an image cannot answer.
+import { describe, expect, it } from 'vitest';
+import { fitIntents } from '../../../main/core/chat/service.js';
+import { paraphrases } from '../../../main/core/chat/augment.js';
+
+const classes = ['bridges', 'clean', 'cracks', 'malformed_vias', 'open', 'other', 'scratches', 'short'];
+const reviewed = [
+  { question: 'What does the image show?', qaKind: 'identification' },
+  { question: 'What is the characteristic feature size?', qaKind: 'size' },
+  { question: 'What process step does this suggest?', qaKind: 'process' },
+  { question: 'how do the lines look overall?', qaKind: null },
+];
+
+describe('intent model', () => {
+  const m = fitIntents(classes, reviewed);
+
+  it('routes unseen wordings to their intent', () => {
+    const cases: [string, string][] = [
+      ['Which defect category applies to this one?', 'which'],
+      ['Is a short visible in this micrograph?', 'yesno'],
+      ['Are there any cracks at all?', 'yesno'],
+      ['How many particles do you count?', 'measure'],
+      ['How wide are the lines in nm?', 'measure'],
+      ['What is the pixel size of this image?', 'calibration'],
+      ['Please describe this picture.', 'describe'],
+      ['Which fabrication step does this point to?', 'process'],
+    ];
+    for (const [q, intent] of cases) {
+      const d = m.decide(q);
+      expect({ q, intent: d.intent, refused: d.outOfScope }).toEqual({ q, intent, refused: false });
+    }
+  });
+
+  it('refuses questions no image can answer', () => {
+    for (const q of ['Will it snow on Friday?', 'Who is the lab manager?', 'How much does a wafer cost?', 'Tell me a funny story.', 'What was the spot size on the microscope?']) {
+      expect(m.decide(q).outOfScope, q).toBe(true);
+    }
+  });
+
+  it('is deterministic and its paraphrases keep the slot', () => {
+    expect(fitIntents(classes, reviewed).decide('is there a bridge?')).toEqual(m.decide('is there a bridge?'));
+    const p = paraphrases('is there xclassx', 6, 3);
+    expect(p.length).toBeGreaterThan(3);
+    expect(p.every((x) => x.includes('xclassx'))).toBe(true);
+  });
+});

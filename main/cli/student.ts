@@ -124,12 +124,12 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
           // The grounded chat (main/core/chat), as in the app; a version trained without reviewed text answers nothing.
           const v = activeVersion(core.db);
           if (v?.dir && !(JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as { language?: unknown }).language) throw new NoLanguageModel(v.id);
-          const a = await askGrounded(core.db, image, question);
+          const a = await askGrounded(core.db, image, question, { measurements: core.student.measurements });
           const conf = a.confidence === null ? 'no probability: a measurement or a fact' : `confidence ${a.confidence.toFixed(2)}`;
           out(json, {
             answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion, supported: true, intent: a.intent, refused: a.refused, reason: a.reason,
             className: a.className, yes: a.yes, prediction: a.evidence.prediction, source: a.evidence.source,
-          }, `${a.text}\n(${conf}, ${a.refused ? 'refused, ' : ''}intent ${a.intent}, from ${a.evidence.source}, model version ${a.modelVersion})`);
+          }, `${a.text}\n(${conf}, ${a.refused ? 'refused, ' : ''}intent ${a.intent}, from ${a.evidence.source}, ${a.modelVersion === null ? "no student model" : `model version ${a.modelVersion}`})`);
           return 0;
         } catch (e) {
           if (!(e instanceof NoLanguageModel)) throw e;

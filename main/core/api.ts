@@ -19,6 +19,7 @@ import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
+import { chatMeasurement } from './chat/measure.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -91,11 +92,12 @@ export function createCore(options: CoreOptions): EmmaCore {
     actor: options.mode,
   });
   const review = new ReviewService(db, events, options.mode, location.dataDir);
+  const measure = new MeasureService({ db, jobs, actor: options.mode });
   const student = new StudentApi({
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
+    // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
+    measurements: { measure: async (imageId) => chatMeasurement(await measure.measure(imageId)) },
   });
-
-  const measure = new MeasureService({ db, jobs, actor: options.mode });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>

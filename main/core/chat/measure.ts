@@ -1,22 +1,25 @@
 // The measurement hook of the chat: numbers in answers about sizes, counts and spacings come only from a
 // MeasurementSource (particle analysis, line metrology), never from the decoder. The default source measures
-// nothing, so such questions get an honest "I can't measure that in this image yet". The real source
-// (main/core/measure/) plugs in here.
+// nothing, so such questions get an honest "I can't measure that in this image yet"; createCore plugs in the
+// particle analysis and line metrology of main/core/measure (chatMeasurement).
+import type { MeasureResult } from '../measure/types.js';
 
 export interface EcdStats {
   readonly median: number;
   readonly p10: number;
   readonly p90: number;
   readonly mean: number;
-  readonly sd: number;
+  readonly sd: number | null;
 }
 
 export interface ImageMeasurement {
-  /** How it was measured, in words a reader can check (e.g. "Otsu threshold + connected components"). */
+  /** How it was measured, in words a reader can check (e.g. "classical default: Otsu threshold + watershed"). */
   readonly method: string;
   readonly pixelSizeNm: number | null;
-  readonly particles: { readonly count: number; readonly excludedAtEdge: number; readonly ecdNm: EcdStats | null } | null;
-  readonly lines: { readonly pitchNm: number | null; readonly cdNm: number | null; readonly spaceNm: number | null } | null;
+  /** Unit of every length below: nm from the image's calibration, px where the file gives none. */
+  readonly unit: 'nm' | 'px';
+  readonly particles: { readonly count: number; readonly excludedAtEdge: number; readonly ecd: EcdStats | null } | null;
+  readonly lines: { readonly pitch: number | null; readonly cd: number | null; readonly space: number | null } | null;
 }
 
 export interface MeasurementSource {
@@ -26,6 +29,23 @@ export interface MeasurementSource {
 
 /** The default: no measurement is available (answers say so instead of guessing). */
 export const NO_MEASUREMENTS: MeasurementSource = { measure: async () => null };
+
+/** The chat's view of a particle/line measurement (main/core/measure): lengths in nm when calibrated, else px. */
+export function chatMeasurement(r: MeasureResult): ImageMeasurement {
+  const nm = r.calibrated && r.particles.ecdNm !== null;
+  const d = nm ? r.particles.ecdNm : r.particles.ecdPx;
+  const ecd =
+    d && d.n > 0 && d.median !== null && d.p10 !== null && d.p90 !== null && d.mean !== null
+      ? { median: d.median, p10: d.p10, p90: d.p90, mean: d.mean, sd: d.sd }
+      : null;
+  return {
+    method: r.method,
+    pixelSizeNm: r.pixelSizeNm,
+    unit: r.calibrated ? 'nm' : 'px',
+    particles: { count: r.particles.count, excludedAtEdge: r.particles.excludedAtEdge, ecd },
+    lines: r.lines ? { pitch: r.lines.pitch, cd: r.lines.cd, space: r.lines.space } : null,
+  };
+}
 
 export type Quantity = 'count' | 'size' | 'spacing' | 'width';
 
@@ -43,27 +63,37 @@ export function quantityAsked(question: string): Quantity {
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
+/** How a length was calibrated, said once per answer. */
+function calibration(m: ImageMeasurement): string {
+  return m.unit === 'nm' && m.pixelSizeNm !== null
+    ? `at ${fmt(m.pixelSizeNm)} nm/px from the file's calibration`
+    : 'uncalibrated: the file gives no pixel size, so lengths are in pixels';
+}
+
 /** The answer sentence for a quantity from a measurement; null when the measurement lacks it. */
 export function measurementSentence(m: ImageMeasurement, q: Quantity): string | null {
   const p = m.particles;
   const l = m.lines;
+  const u = m.unit;
+  const how = `method: ${m.method}; ${calibration(m)}`;
   switch (q) {
     case 'count':
       if (!p) return null;
       return `${p.count} particle${p.count === 1 ? '' : 's'} counted${p.excludedAtEdge ? ` (${p.excludedAtEdge} more touch the edge and were left out)` : ''}; method: ${m.method}.`;
     case 'size':
-      if (p?.ecdNm) {
-        const e = p.ecdNm;
-        return `Median equivalent circular diameter ${fmt(e.median)} nm (p10–p90 ${fmt(e.p10)}–${fmt(e.p90)} nm, mean ${fmt(e.mean)} ± ${fmt(e.sd)} nm, ${p.count} particles); method: ${m.method}.`;
+      if (p?.ecd && p.count > 0) {
+        const e = p.ecd;
+        const sd = e.sd !== null ? ` ± ${fmt(e.sd)}` : '';
+        return `Median equivalent circular diameter ${fmt(e.median)} ${u} (p10–p90 ${fmt(e.p10)}–${fmt(e.p90)} ${u}, mean ${fmt(e.mean)}${sd} ${u}, n = ${p.count} particles); ${how}.`;
       }
-      if (l?.cdNm != null) return `Line width (CD) ${fmt(l.cdNm)} nm; method: ${m.method}.`;
+      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${how}.`;
       return null;
     case 'spacing':
-      if (l?.pitchNm != null) return `Pitch ${fmt(l.pitchNm)} nm${l.spaceNm != null ? `, space between lines ${fmt(l.spaceNm)} nm` : ''}; method: ${m.method}.`;
-      if (l?.spaceNm != null) return `Space between lines ${fmt(l.spaceNm)} nm; method: ${m.method}.`;
+      if (l?.pitch != null) return `Pitch ${fmt(l.pitch)} ${u}${l.space != null ? `, space between lines ${fmt(l.space)} ${u}` : ''}; ${how}.`;
+      if (l?.space != null) return `Space between lines ${fmt(l.space)} ${u}; ${how}.`;
       return null;
     case 'width':
-      if (l?.cdNm != null) return `Line width (CD) ${fmt(l.cdNm)} nm; method: ${m.method}.`;
+      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${how}.`;
       return null;
   }
 }

@@ -40,7 +40,8 @@ export interface GroundedAnswer {
   readonly text: string;
   /** The classifier's probability behind a class answer; low for refusals; null for a measurement (not a probability). */
   readonly confidence: number | null;
-  readonly modelVersion: number;
+  /** The student version that answered; null when none is trained (measurement and calibration answers only). */
+  readonly modelVersion: number | null;
   readonly intent: Intent;
   readonly intentProbability: number;
   readonly refused: boolean;
@@ -172,10 +173,73 @@ export interface AskOptions {
   readonly measurements?: MeasurementSource;
 }
 
+type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability' | 'evidence'>;
+
+/** A size / count / spacing question: the numbers come only from the measurement source, or Emma says it cannot. */
+async function measurementAnswer(
+  img: Awaited<ReturnType<typeof resolveImage>>, q: string, o: AskOptions, base: Base, egress: boolean,
+): Promise<GroundedAnswer> {
+  const pixelNm = img.pixel_size_nm;
+  const quantity = quantityAsked(q);
+  const m = img.id > 0 ? await (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : null;
+  const sentence = m ? measurementSentence(m, quantity) : null;
+  const common = { ...base, className: null, yes: null };
+  if (!m || !sentence) {
+    const why = `I can't measure that in this image yet (no ${quantity === 'count' ? 'particle count' : quantity === 'size' ? 'size measurement' : 'line measurement'} is available for it)`;
+    const scale = pixelNm === null ? ' The image has no calibration either.' : ` Its pixel size is ${Number(pixelNm.toPrecision(4))} nm.`;
+    return {
+      ...common, text: `${why}.${scale}${egress ? ' You can ask the teacher instead.' : ''}`, confidence: null, refused: true, reason: why,
+      offerTeacher: egress, evidence: { ...base.evidence, measurement: m, source: 'no measurement' },
+    };
+  }
+  return {
+    ...common, text: sentence, confidence: null, refused: false, reason: null, offerTeacher: false,
+    evidence: { ...base.evidence, measurement: m, source: `measurement: ${m.method}` },
+  };
+}
+
+// Without a trained student (a new library, or one with particle masks and no class labels) the question layer
+// still runs on its built-in seed wordings, so measurement and calibration questions get their answers.
+let seedIntents: { key: string; model: IntentModel } | null = null;
+function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel } {
+  const classes = db.prepare(`SELECT name FROM classes ORDER BY name`).pluck().all() as string[];
+  const key = classes.join('\u0000');
+  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, []) };
+  return { classes, model: seedIntents.model };
+}
+
+async function askWithoutStudent(db: Db, image: number | string, q: string, o: AskOptions): Promise<GroundedAnswer> {
+  const img = await resolveImage(db, image);
+  const { model } = intentsWithoutStudent(db);
+  const decision = model.decide(q);
+  const egress = readEgress(db).enabled;
+  const pixelNm = img.pixel_size_nm;
+  const base: Base = {
+    modelVersion: null, intent: decision.intent, intentProbability: decision.probability,
+    evidence: { prediction: [], similar: [], measurement: null, pixelSizeNm: pixelNm, source: 'no student model' },
+  };
+  const refuse = (why: string, intent: Intent = decision.intent): GroundedAnswer => ({
+    ...base, intent, text: refusalText(why, egress), confidence: Math.min(0.2, decision.probability * 0.2), refused: true, reason: why,
+    offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, source: 'nothing (refused)' },
+  });
+  if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
+  if (decision.intent === 'measure') return measurementAnswer(img, q, o, base, egress);
+  if (decision.intent === 'calibration') {
+    return {
+      ...base, text: calibrationText(pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
+      confidence: pixelNm === null ? null : 1, refused: false, reason: null, offerTeacher: false, className: null, yes: null,
+      evidence: { ...base.evidence, source: "the image's calibration metadata" },
+    };
+  }
+  return refuse('no student model is trained yet, so I cannot tell what this image shows (press Train once images are reviewed)');
+}
+
 /** Answers a question about an image (library id or file path) with the active version, grounded as described above. */
 export async function askGrounded(db: Db, image: number | string, question: string, o: AskOptions = {}): Promise<GroundedAnswer> {
   const q = question.trim();
   if (!q) throw new Error('the question is empty');
+  const v = activeVersion(db);
+  if (!v || !v.dir) return askWithoutStudent(db, image, q, o);
   const l = await active(db);
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
@@ -236,20 +300,8 @@ export async function askGrounded(db: Db, image: number | string, question: stri
         evidence: { ...base.evidence, source: `reviewed answers of ${r.of} ${top.className} images` },
       });
     }
-    case 'measure': {
-      const quantity = quantityAsked(q);
-      const m = img.id > 0 ? await (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : null;
-      const sentence = m ? measurementSentence(m, quantity) : null;
-      if (!m || !sentence) {
-        const why = `I can't measure that in this image yet (no ${quantity === 'count' ? 'particle count' : quantity === 'size' ? 'size measurement' : 'line measurement'} is available for it)`;
-        const scale = pixelNm === null ? ' The image has no calibration either.' : ` Its pixel size is ${Number(pixelNm.toPrecision(4))} nm.`;
-        return {
-          ...base, text: `${why}.${scale}${egress ? ' You can ask the teacher instead.' : ''}`, confidence: null, refused: true, reason: why,
-          offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, measurement: m, source: 'no measurement' },
-        };
-      }
-      return answerWith({ text: sentence, evidence: { ...base.evidence, measurement: m, source: `measurement: ${m.method}` } });
-    }
+    case 'measure':
+      return measurementAnswer(img, q, o, base, egress);
     default:
       return refuse('it is outside what I learnt', 'oos');
   }

@@ -40,8 +40,21 @@ export class MeasureService {
     return row.path;
   }
 
-  measure(imageId: number): Promise<MeasureResult> {
-    return measureLibraryImage(this.d.db, imageId);
+  // The last few results, by image and segmenter: a chat follow-up ("and how many?") or the image view after a
+  // size answer costs no second segmentation. Library files do not change under an id (content-hash import).
+  private readonly recent = new Map<string, Promise<MeasureResult>>();
+
+  async measure(imageId: number): Promise<MeasureResult> {
+    const seg = await activeSegmenter(this.d.db);
+    const key = `${imageId}\u0000${seg?.version ?? 'classical'}`;
+    let hit = this.recent.get(key);
+    if (!hit) {
+      hit = measureLibraryImage(this.d.db, imageId);
+      hit.catch(() => this.recent.delete(key));
+      this.recent.set(key, hit);
+      while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
+    }
+    return hit;
   }
 
   startMeasure(imageIds: number[]): JobInfo {

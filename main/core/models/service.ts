@@ -647,6 +647,9 @@ export class StudentApi {
     getImage(this.d.db, request.imageId);
     const caps = this.capabilities();
     if (!caps.answer) {
+      // No student yet: sizes, counts and the calibration are still answered (measured, not learnt).
+      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }) : null;
+      if (r && (r.intent === 'measure' || r.intent === 'calibration')) return this.saveAnswer(request, r);
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
     const turns: Turn[] = [];
@@ -666,9 +669,18 @@ export class StudentApi {
     // Grounded answers (main/core/chat): intent + class slot, content from the classifier, numbers from the
     // calibration or a measurement. Single-turn by design, so earlier turns (`turns`) do not change them.
     void turns;
-    const r = await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements });
+    return this.saveAnswer(request, await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }));
+  }
+
+  /** Where chat answers take their sizes, counts and pitches from (the CLI asks with the same source). */
+  get measurements(): MeasurementSource | undefined {
+    return this.d.measurements;
+  }
+
+  private saveAnswer(request: AskStudentRequest, r: GroundedAnswer): StudentAnswer {
     const question = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null });
-    const message = this.addMessage({ imageId: request.imageId, role: 'student', text: r.text, confidence: r.confidence, modelRef: `v${r.modelVersion}`, replyTo: question.id, annotationId: null });
+    const modelRef = r.modelVersion === null ? null : `v${r.modelVersion}`;
+    const message = this.addMessage({ imageId: request.imageId, role: 'student', text: r.text, confidence: r.confidence, modelRef, replyTo: question.id, annotationId: null });
     return { supported: true, answer: r.text, confidence: r.confidence, modelVersion: r.modelVersion, note: r.refused ? r.reason : null, question, message, grounding: groundingOf(r) };
   }
 

@@ -38,9 +38,9 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
     held = rows.slice(26).map((r) => r.id);
     const deps = { db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, teacherAsk: async () => { throw new Error('not in this test'); } };
     api = new StudentApi(deps);
-    // A measurement source for the hook (a stand-in for main/core/measure, which another branch builds).
+    // A measurement source for the hook, standing in for main/core/measure (wired by createCore; see measure-chat.test.ts).
     const source: MeasurementSource = {
-      measure: async (id) => (id === held[0] ? { method: 'test source', pixelSizeNm: 2, particles: { count: 17, excludedAtEdge: 2, ecdNm: null }, lines: null } : null),
+      measure: async (id) => (id === held[0] ? { method: 'test source', pixelSizeNm: 2, unit: 'nm' as const, particles: { count: 17, excludedAtEdge: 2, ecd: null }, lines: null } : null),
     };
     measured = new StudentApi({ ...deps, measurements: source });
     const job = await h.jobs.wait(api.startTraining({ preset: 'fast' }).id);

@@ -77,9 +77,9 @@ describe('class slot', () => {
 
 describe('measurement sentences', () => {
   const m: ImageMeasurement = {
-    method: 'Otsu threshold + connected components', pixelSizeNm: 2,
-    particles: { count: 41, excludedAtEdge: 3, ecdNm: { median: 52.3, p10: 31, p90: 80.2, mean: 54, sd: 12.1 } },
-    lines: { pitchNm: 90, cdNm: 45, spaceNm: 45 },
+    method: 'Otsu threshold + connected components', pixelSizeNm: 2, unit: 'nm',
+    particles: { count: 41, excludedAtEdge: 3, ecd: { median: 52.3, p10: 31, p90: 80.2, mean: 54, sd: 12.1 } },
+    lines: { pitch: 90, cd: 45, space: 45 },
   };
   it('reports only what the measurement holds, naming the method', () => {
     expect(quantityAsked('how many particles are there?')).toBe('count');
@@ -90,6 +90,11 @@ describe('measurement sentences', () => {
     expect(measurementSentence(m, 'size')).toMatch(/Median equivalent circular diameter 52.3 nm/);
     expect(measurementSentence(m, 'spacing')).toMatch(/Pitch 90 nm, space between lines 45 nm/);
     expect(measurementSentence({ ...m, lines: null }, 'width')).toBeNull();
+    expect(measurementSentence(m, 'size')).toMatch(/n = 41 particles\); method: Otsu.*at 2 nm\/px from the file's calibration/);
+    // No calibration: lengths in px, said so; never a number in nm.
+    const px = measurementSentence({ ...m, pixelSizeNm: null, unit: 'px' }, 'size')!;
+    expect(px).toMatch(/52.3 px.*uncalibrated/);
+    expect(px).not.toMatch(/\bnm\b/);
     for (const q of ['count', 'size', 'spacing', 'width'] as const) expect(stutterReasons(measurementSentence(m, q)!)).toEqual([]);
   });
 });

@@ -314,6 +314,8 @@ export interface TeacherRunSummary {
   budgetTokens: number | null;
   createdAt: string;
   updatedAt: string;
+  /** False when the model had no price for this run: costUsd is then 0 but means "unknown", not free. */
+  costKnown: boolean;
 }
 
 export interface TeacherQa {

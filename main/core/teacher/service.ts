@@ -45,6 +45,7 @@ import type {
   TeacherTemplateDraft,
 } from './types.js';
 import { canonicalJson, sha256Hex } from './util.js';
+import { priceFor } from './pricing.js';
 
 export class EgressDisabledError extends Error {
   readonly code = 'egress_disabled';
@@ -434,7 +435,7 @@ export class TeacherService {
     const session = await this.openSession(config);
     if (budgetUsd !== null && !session.price) {
       throw new TeacherSetupError(
-        `a cost budget needs a price for model ${config.model}: add it to the teacher price table (US$ per 1M input/output tokens)`,
+        `a cost budget needs a price for model ${config.model}: add its price (US$ per 1M input/output tokens) in the Teacher view or with 'emma teacher price', or set a token budget instead`,
       );
     }
     const configKey = sha256Hex(
@@ -575,6 +576,7 @@ export class TeacherService {
       budgetTokens: r.budget_tokens,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      costKnown: reqs.p + reqs.c === 0 || runHasPrice(r),
     };
   }
 
@@ -664,6 +666,16 @@ export class TeacherService {
       if (e instanceof TeacherCallError || e instanceof RunStopError) throw new TeacherSetupError(e.message);
       throw e;
     }
+  }
+}
+
+/** Whether the run's own configuration priced its model (a price added later does not reprice paid requests). */
+function runHasPrice(r: RunRow): boolean {
+  try {
+    const config = JSON.parse(r.config_json) as Partial<TeacherConfig>;
+    return priceFor(config.prices ?? {}, r.model) !== null;
+  } catch {
+    return false;
   }
 }
 

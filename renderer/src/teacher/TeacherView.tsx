@@ -6,6 +6,7 @@ import type {
   TaxonomyClass,
   TaxonomySet,
   TeacherCapabilities,
+  TeacherPrice,
   TeacherProvider,
   TeacherRunSummary,
   TeacherSettings,
@@ -41,21 +42,22 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   const [draft, setDraft] = useState({ provider: 'openai' as TeacherProvider, baseUrl: '', model: '', azureApiVersion: '' });
   const [key, setKey] = useState('');
   const [setId, setSetId] = useState('');
-  const [run, setRun] = useState({ limit: '', concurrency: '4', budgetUsd: '' });
+  const [run, setRun] = useState({ limit: '', concurrency: '4', budgetUsd: '', budgetTokens: '' });
+  const [priceDraft, setPriceDraft] = useState<PriceRow[]>([]);
+  // Errors shown beside the action that caused them; each is cleared when its action next succeeds.
+  const [errors, setErrors] = useState<Partial<Record<Slot, string>>>({});
 
-  const guard = useCallback(
-    async (what: string, fn: () => Promise<void>) => {
-      setBusy(what);
-      try {
-        await fn();
-      } catch (e) {
-        onError(`${what}: ${messageOf(e)}`);
-      } finally {
-        setBusy(null);
-      }
-    },
-    [onError],
-  );
+  const guard = useCallback(async (what: string, slot: Slot, fn: () => Promise<void>) => {
+    setBusy(what);
+    try {
+      await fn();
+      setErrors((prev) => ({ ...prev, [slot]: undefined }));
+    } catch (e) {
+      setErrors((prev) => ({ ...prev, [slot]: `${what}: ${messageOf(e)}` }));
+    } finally {
+      setBusy(null);
+    }
+  }, []);
 
   const adopt = useCallback((s: TeacherSettings) => {
     setSettings(s);
@@ -66,10 +68,11 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
       azureApiVersion: s.config.azureApiVersion ?? '',
     });
     setProbe(s.capabilities);
+    setPriceDraft(priceRows(s.config.prices, s.config.model));
   }, []);
 
   useEffect(() => {
-    void guard('Loading teacher settings', async () => {
+    void guard('Loading teacher settings', 'load', async () => {
       const [s, allSets, classes] = await Promise.all([api.getTeacherSettings(), api.listTaxonomySets(), api.listTaxonomy()]);
       adopt(s);
       setSets(allSets);
@@ -82,7 +85,13 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
     api.listTeacherRuns(20).then(setRuns, (e: unknown) => onError(`Loading runs: ${messageOf(e)}`));
   }, [jobsVersion, onError]);
 
-  if (!settings) return <section className="view teacher-view muted">Loading…</section>;
+  if (!settings) {
+    return (
+      <section className="view teacher-view muted">
+        {errors.load ? <ActionError text={errors.load} slot="load" /> : 'Loading…'}
+      </section>
+    );
+  }
   const egress = settings.egress;
   const dirty =
     draft.provider !== settings.config.provider ||
@@ -123,11 +132,12 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
           data-testid="teacher-egress-toggle"
           className={egress.enabled ? '' : 'primary'}
           disabled={busy !== null}
-          onClick={() => void guard('Switching egress', async () => adopt(await api.setTeacherEgress(!egress.enabled)))}
+          onClick={() => void guard('Switching egress', 'egress', async () => adopt(await api.setTeacherEgress(!egress.enabled)))}
         >
           {egress.enabled ? 'Switch off' : 'Allow images to leave this PC'}
         </button>
       </div>
+      <ActionError text={errors.egress} slot="egress" />
 
       <div className="card">
         <h2>Endpoint</h2>
@@ -173,7 +183,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             disabled={!dirty || busy !== null}
             data-testid="teacher-save-config"
             onClick={() =>
-              void guard('Saving endpoint', async () =>
+              void guard('Saving endpoint', 'endpoint', async () =>
                 adopt(
                   await api.updateTeacherConfig({
                     provider: draft.provider,
@@ -192,11 +202,12 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             disabled={dirty || busy !== null || !egress.enabled}
             title={egress.enabled ? 'Probe vision input and structured output support' : 'Egress is off'}
             data-testid="teacher-test"
-            onClick={() => void guard('Testing the connection', async () => setProbe(await api.testTeacherConnection()))}
+            onClick={() => void guard('Testing the connection', 'endpoint', async () => setProbe(await api.testTeacherConnection()))}
           >
             {busy === 'Testing the connection' ? 'Testing…' : 'Test connection'}
           </button>
         </div>
+        <ActionError text={errors.endpoint} slot="endpoint" />
         {probe && (
           <div className="probe" data-testid="teacher-probe">
             <span className={probe.reachable ? 'ok-text' : 'error-text'}>{probe.reachable ? 'reachable' : 'not reachable'}</span>
@@ -232,7 +243,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             type="button"
             disabled={!key.trim() || busy !== null}
             onClick={() =>
-              void guard('Saving the key', async () => {
+              void guard('Saving the key', 'key', async () => {
                 adopt(await api.setTeacherApiKey(key.trim()));
                 setKey('');
               })
@@ -241,12 +252,27 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             Save key
           </button>
           {settings.keyConfigured && (
-            <button type="button" disabled={busy !== null} onClick={() => void guard('Forgetting the key', async () => adopt(await api.setTeacherApiKey(null)))}>
+            <button type="button" disabled={busy !== null} onClick={() => void guard('Forgetting the key', 'key', async () => adopt(await api.setTeacherApiKey(null)))}>
               Forget key
             </button>
           )}
         </div>
+        <ActionError text={errors.key} slot="key" />
       </div>
+
+      <PricesCard
+        model={settings.config.model}
+        prices={settings.config.prices}
+        rows={priceDraft}
+        onChange={setPriceDraft}
+        busy={busy !== null}
+        error={errors.prices}
+        onSave={() =>
+          void guard('Saving prices', 'prices', async () => {
+            adopt(await api.updateTeacherConfig({ prices: parsePriceRows(priceDraft) }));
+          })
+        }
+      />
 
       <div className="card">
         <h2>Taxonomy</h2>
@@ -264,7 +290,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             disabled={!setId || busy !== null}
             data-testid="teacher-taxonomy-apply"
             onClick={() =>
-              void guard('Applying the taxonomy', async () => {
+              void guard('Applying the taxonomy', 'taxonomy', async () => {
                 adopt(await api.applyTaxonomySet(setId));
                 setTaxonomy(await api.listTaxonomy());
               })
@@ -273,6 +299,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             Use this set
           </button>
         </div>
+        <ActionError text={errors.taxonomy} slot="taxonomy" />
         {taxonomy.length > 0 ? (
           <dl className="taxonomy" data-testid="teacher-taxonomy">
             {taxonomy.map((c) => (
@@ -302,6 +329,15 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             Budget, US$ (stops the run when reached)
             <input inputMode="decimal" value={run.budgetUsd} onChange={(e) => setRun({ ...run, budgetUsd: e.target.value })} data-testid="teacher-run-budget" />
           </label>
+          <label>
+            Budget, tokens (prompt + completion; works without a price)
+            <input
+              inputMode="numeric"
+              value={run.budgetTokens}
+              onChange={(e) => setRun({ ...run, budgetTokens: e.target.value })}
+              data-testid="teacher-run-budget-tokens"
+            />
+          </label>
         </div>
         <button
           type="button"
@@ -310,11 +346,12 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
           title={egress.enabled ? undefined : 'Egress is off: switch it on first'}
           data-testid="teacher-run-start"
           onClick={() =>
-            void guard('Starting the run', async () => {
+            void guard('Starting the run', 'run', async () => {
               const job = await api.startTeacherRun({
                 limit: parseOptionalNumber(run.limit, 'Images', true),
                 concurrency: parseOptionalNumber(run.concurrency, 'Requests at once', true),
                 budgetUsd: parseOptionalNumber(run.budgetUsd, 'Budget', false),
+                budgetTokens: parseOptionalNumber(run.budgetTokens, 'Token budget', true),
               });
               onJob(job);
             })
@@ -322,6 +359,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         >
           Start teacher run
         </button>
+        <ActionError text={errors.run} slot="run" />
         <RunsTable runs={runs} />
       </div>
     </section>
@@ -335,6 +373,7 @@ function tri(v: boolean | null): string {
 function RunsTable({ runs }: { runs: TeacherRunSummary[] }) {
   if (runs.length === 0) return <p className="muted">No runs yet.</p>;
   return (
+    <div className="table-scroll">
     <table className="runs" data-testid="teacher-runs">
       <thead>
         <tr>
@@ -365,13 +404,140 @@ function RunsTable({ runs }: { runs: TeacherRunSummary[] }) {
             <td className="num">
               {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)}
             </td>
-            <td className="num" data-testid="teacher-run-cost">
-              {formatUsd(r.costUsd)}
+            <td
+              className="num"
+              data-testid="teacher-run-cost"
+              title={r.costKnown ? undefined : `No price for ${r.model} when this run ran: the cost is unknown, not zero`}
+            >
+              {r.costKnown ? formatUsd(r.costUsd) : 'unknown'}
             </td>
-            <td className="num">{r.budgetUsd === null ? '—' : formatUsd(r.budgetUsd)}</td>
+            <td className="num">
+              {[r.budgetUsd === null ? null : formatUsd(r.budgetUsd), r.budgetTokens === null ? null : `${formatCount(r.budgetTokens)} tokens`]
+                .filter(Boolean)
+                .join(' · ') || '—'}
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+    </div>
+  );
+}
+
+type Slot = 'load' | 'egress' | 'endpoint' | 'key' | 'prices' | 'taxonomy' | 'run';
+
+/** An error beside the action that caused it (role alert so it is announced). */
+function ActionError({ text, slot }: { text: string | undefined; slot: Slot }) {
+  if (!text) return null;
+  return (
+    <p className="action-error error-text" role="alert" data-testid={`teacher-error-${slot}`}>
+      {text}
+    </p>
+  );
+}
+
+interface PriceRow {
+  model: string;
+  input: string;
+  output: string;
+}
+
+/** Rows of the price editor: the stored table, plus an empty row for the configured model when it has no price. */
+function priceRows(prices: Record<string, TeacherPrice>, model: string): PriceRow[] {
+  const rows = Object.entries(prices)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([m, p]) => ({ model: m, input: String(p.inputPerMTok), output: String(p.outputPerMTok) }));
+  if (model && !priceForModel(prices, model)) rows.unshift({ model, input: '', output: '' });
+  return rows;
+}
+
+/** Same rule as the core (exact name, else the longest prefix): the view must say what the run will use. */
+function priceForModel(prices: Record<string, TeacherPrice>, model: string): { name: string; price: TeacherPrice } | null {
+  if (prices[model]) return { name: model, price: prices[model] };
+  let best: string | null = null;
+  for (const name of Object.keys(prices)) if (model.startsWith(name) && (best === null || name.length > best.length)) best = name;
+  return best === null ? null : { name: best, price: prices[best] };
+}
+
+function parsePriceRows(rows: PriceRow[]): Record<string, TeacherPrice> {
+  const out: Record<string, TeacherPrice> = {};
+  for (const r of rows) {
+    const name = r.model.trim();
+    if (!name && !r.input.trim() && !r.output.trim()) continue;
+    if (!name) throw new Error('every price needs a model name');
+    if (!r.input.trim() && !r.output.trim()) continue; // a model left without a price stays unpriced
+    const input = Number(r.input);
+    const output = Number(r.output);
+    if (!r.input.trim() || !r.output.trim() || !Number.isFinite(input) || !Number.isFinite(output) || input < 0 || output < 0) {
+      throw new Error(`the price of ${name} needs two non-negative numbers (US$ per 1M input and output tokens)`);
+    }
+    out[name] = { inputPerMTok: input, outputPerMTok: output };
+  }
+  return out;
+}
+
+function PricesCard(props: {
+  model: string;
+  prices: Record<string, TeacherPrice>;
+  rows: PriceRow[];
+  onChange(rows: PriceRow[]): void;
+  onSave(): void;
+  busy: boolean;
+  error: string | undefined;
+}) {
+  const { model, prices, rows, onChange } = props;
+  const current = priceForModel(prices, model);
+  const set = (i: number, patch: Partial<PriceRow>) => onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <div className="card" data-testid="teacher-prices">
+      <h2>Prices</h2>
+      <p className="muted small" data-testid="teacher-price-current">
+        {current ? (
+          <>
+            {model} costs ${current.price.inputPerMTok} / ${current.price.outputPerMTok} per 1M input / output tokens
+            {current.name !== model ? ` (the entry for ${current.name})` : ''}. Defaults are public list prices at the time of
+            writing: check them against your contract.
+          </>
+        ) : (
+          <>
+            No price for <strong>{model}</strong>: its runs show the cost as unknown and a US$ budget cannot be used. Enter its
+            price below, or give the run a token budget.
+          </>
+        )}
+      </p>
+      <table className="runs prices">
+        <thead>
+          <tr>
+            <th>Model</th>
+            <th className="num">US$ / 1M input tokens</th>
+            <th className="num">US$ / 1M output tokens</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i} data-testid="teacher-price-row" data-model={r.model}>
+              <td>
+                <input value={r.model} onChange={(e) => set(i, { model: e.target.value })} spellCheck={false} aria-label="Model" />
+              </td>
+              <td className="num">
+                <input inputMode="decimal" value={r.input} onChange={(e) => set(i, { input: e.target.value })} aria-label={`Input price of ${r.model}`} />
+              </td>
+              <td className="num">
+                <input inputMode="decimal" value={r.output} onChange={(e) => set(i, { output: e.target.value })} aria-label={`Output price of ${r.model}`} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="row">
+        <button type="button" onClick={() => onChange([...rows, { model: '', input: '', output: '' }])} disabled={props.busy}>
+          Add a model
+        </button>
+        <button type="button" onClick={props.onSave} disabled={props.busy} data-testid="teacher-prices-save">
+          Save prices
+        </button>
+      </div>
+      <ActionError text={props.error} slot="prices" />
+    </div>
   );
 }

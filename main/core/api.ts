@@ -14,6 +14,7 @@ import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
+import { auditCsv, queryAudit } from './audit/log.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -124,7 +125,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     },
     getTeacherSettings: () => teacher.getSettings(),
     updateTeacherConfig: (patch) => teacher.updateConfig(patch),
-    setTeacherEgress: (enabled) => teacher.setEgress(enabled),
+    setTeacherEgress: (enabled, person) => teacher.setEgress(enabled, person ?? undefined),
     setTeacherApiKey: (key) => teacher.setApiKey(key),
     testTeacherConnection: () => teacher.testConnection(),
     listTaxonomySets: async () => teacher.listTaxonomySets(),
@@ -166,6 +167,8 @@ export function createCore(options: CoreOptions): EmmaCore {
     askTeacherInChat: (request) => student.askTeacher(request),
     correctChatAnswer: async (request) => student.correct(request),
     listChat: async (imageId) => student.listChat(imageId),
+    listAuditLog: async (query) => queryAudit(db, query),
+    exportAuditCsv: async (query) => auditCsv(db, query),
   };
 
   return {

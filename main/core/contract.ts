@@ -380,6 +380,48 @@ export interface TeacherAuditEntry {
   details: Record<string, unknown>;
 }
 
+// ---- Audit (main/core/audit) ----
+
+export interface AuditQuery {
+  /** A kind of entry: egress switches, paid requests, runs, configuration, model import/export, exports. */
+  kind?: 'all' | 'egress' | 'requests' | 'runs' | 'configuration' | 'models' | 'exports';
+  /** Exactly this person or process ('browser', 'cli', an operator's name). */
+  actor?: string;
+  /** Exactly this action ('teacher.request', 'teacher.egress.on'...). */
+  action?: string;
+  /** ISO timestamps: from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
+  /** Substring of the details, action or actor. */
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+  /** Tokens of a teacher request entry (null for other entries). */
+  promptTokens: number | null;
+  completionTokens: number | null;
+  /** US$; null where unknown (the model had no price) or not a paid entry. */
+  costUsd: number | null;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Entries matching the query (all pages). */
+  total: number;
+  /** Every actor and action in the log, for the filter pickers. */
+  actors: string[];
+  actions: string[];
+  /** The teacher requests among the matching entries: counts, tokens, known cost, and how many had no price. */
+  requests: { count: number; promptTokens: number; completionTokens: number; costUsd: number; unpricedCount: number };
+}
+
 /** Streamed text of an interactive teacher call. */
 export interface TeacherStreamEvent {
   type: 'teacher-stream';
@@ -932,8 +974,8 @@ export interface EmmaApi {
   // Teacher. The API key goes in (setTeacherApiKey) and never comes out: settings say only whether one is set.
   getTeacherSettings(): Promise<TeacherSettings>;
   updateTeacherConfig(patch: TeacherConfigPatch): Promise<TeacherSettings>;
-  /** The per-project egress switch (recorded in the audit log); off = no request leaves the PC. */
-  setTeacherEgress(enabled: boolean): Promise<TeacherSettings>;
+  /** The per-project egress switch (recorded in the audit log under `person` when given); off = no request leaves the PC. */
+  setTeacherEgress(enabled: boolean, person?: string | null): Promise<TeacherSettings>;
   setTeacherApiKey(key: string | null): Promise<TeacherSettings>;
   /** Probes the endpoint (image input, json_schema, json_object, streaming) and stores what it supports. */
   testTeacherConnection(): Promise<TeacherCapabilities>;
@@ -1000,6 +1042,11 @@ export interface EmmaApi {
   /** Corrects a student answer in place: saved in the chat and as a reviewed Q&A pair. */
   correctChatAnswer(request: ChatCorrection): Promise<ChatMessage>;
   listChat(imageId: number): Promise<ChatMessage[]>;
+
+  // Audit (main/core/audit): the lab lead's read of the whole audit log.
+  listAuditLog(query: AuditQuery): Promise<AuditPage>;
+  /** The same selection, unpaged, as CSV text (the caller saves it). */
+  exportAuditCsv(query: Omit<AuditQuery, 'offset' | 'limit'>): Promise<string>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1059,6 +1106,8 @@ export const EMMA_METHODS = [
   'askTeacherInChat',
   'correctChatAnswer',
   'listChat',
+  'listAuditLog',
+  'exportAuditCsv',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

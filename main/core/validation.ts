@@ -21,6 +21,16 @@ const trainRequest = z.object({
   quick: z.boolean().optional(),
 });
 
+const isoTime = z.string().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO date-time');
+const auditQuery = z.object({
+  kind: z.enum(['all', 'egress', 'requests', 'runs', 'configuration', 'models', 'exports']).optional(),
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(100).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  search: z.string().max(500).optional(),
+});
+
 export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getStatus: z.tuple([]),
   listImages: z.tuple([
@@ -49,7 +59,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   cancelJob: z.tuple([id]),
   getTeacherSettings: z.tuple([]),
   updateTeacherConfig: z.tuple([configPatchSchema]),
-  setTeacherEgress: z.tuple([z.boolean()]),
+  setTeacherEgress: z.union([z.tuple([z.boolean()]), z.tuple([z.boolean(), reviewer.nullable()])]),
   setTeacherApiKey: z.tuple([z.string().trim().min(1).max(1000).nullable()]),
   testTeacherConnection: z.tuple([]),
   listTaxonomySets: z.tuple([]),
@@ -167,6 +177,8 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   ]),
   correctChatAnswer: z.tuple([z.object({ messageId: id, answer: z.string().trim().min(1).max(20_000), reviewer })]),
   listChat: z.tuple([id]),
+  listAuditLog: z.tuple([auditQuery.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict()]),
+  exportAuditCsv: z.tuple([auditQuery.strict()]),
 };
 
 export class InvalidArgumentsError extends Error {

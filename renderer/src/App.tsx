@@ -13,6 +13,7 @@ import { TeacherView } from './teacher/TeacherView.js';
 import { ReviewView } from './review/ReviewView.js';
 import { TrainView } from './train/TrainView.js';
 import { ChatView } from './chat/ChatView.js';
+import { AuditView } from './audit/AuditView.js';
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
@@ -149,6 +150,7 @@ export function App() {
         {route === 'review' && <ReviewView onError={setNotice} />}
         {route === 'train' && <TrainView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
         {route === 'chat' && <ChatView libraryVersion={jobs.libraryVersion} onError={setNotice} />}
+        {route === 'audit' && <AuditView onError={setNotice} />}
       </div>
       {helpOpen && <HelpOverlay onClose={closeHelp} />}
     </div>

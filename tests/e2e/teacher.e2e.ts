@@ -56,6 +56,8 @@ describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
     await page.getByRole('button', { name: 'Save key' }).click();
     await expect.poll(() => page.getByTestId('teacher-key-status').innerText()).toMatch(/A key is set/);
     await page.getByTestId('teacher-egress-toggle').click();
+    await page.getByTestId('teacher-egress-person').fill('E2E Lead');
+    await page.getByTestId('teacher-egress-confirm').click();
     await expect.poll(() => page.getByTestId('teacher-egress').innerText()).toMatch(/\bOn\b/);
     await page.getByTestId('teacher-test').click();
     await expect.poll(() => page.getByTestId('teacher-probe').innerText(), { timeout: 20_000 }).toMatch(/vision: yes/);

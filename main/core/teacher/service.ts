@@ -155,8 +155,10 @@ export class TeacherService {
     return this.getSettings();
   }
 
-  async setEgress(enabled: boolean, actor = this.actor): Promise<TeacherSettings> {
-    writeEgress(this.db, enabled, actor);
+  /** `person`: who switched it (recorded as the actor); the binding it came through is kept beside it. */
+  async setEgress(enabled: boolean, person?: string): Promise<TeacherSettings> {
+    const who = person?.trim();
+    writeEgress(this.db, enabled, who || this.actor, who ? { via: this.actor } : {});
     return this.getSettings();
   }
 

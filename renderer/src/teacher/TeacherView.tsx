@@ -12,6 +12,7 @@ import type {
   TeacherSettings,
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
+import { Modal } from '../components/Modal.js';
 import { formatCount } from '../lib/format.js';
 import { formatUsd, parseOptionalNumber } from './format.js';
 
@@ -44,6 +45,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   const [setId, setSetId] = useState('');
   const [run, setRun] = useState({ limit: '', concurrency: '4', budgetUsd: '', budgetTokens: '' });
   const [priceDraft, setPriceDraft] = useState<PriceRow[]>([]);
+  const [askEgress, setAskEgress] = useState(false);
   // Errors shown beside the action that caused them; each is cleared when its action next succeeds.
   const [errors, setErrors] = useState<Partial<Record<Slot, string>>>({});
 
@@ -132,12 +134,30 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
           data-testid="teacher-egress-toggle"
           className={egress.enabled ? '' : 'primary'}
           disabled={busy !== null}
-          onClick={() => void guard('Switching egress', 'egress', async () => adopt(await api.setTeacherEgress(!egress.enabled)))}
+          onClick={() =>
+            egress.enabled
+              ? void guard('Switching egress off', 'egress', async () => adopt(await api.setTeacherEgress(false, storedPerson())))
+              : setAskEgress(true)
+          }
         >
           {egress.enabled ? 'Switch off' : 'Allow images to leave this PC'}
         </button>
       </div>
       <ActionError text={errors.egress} slot="egress" />
+      {askEgress && (
+        <EgressDialog
+          endpoint={settings.config.baseUrl}
+          model={settings.config.model}
+          maxSide={settings.config.maxImageSide}
+          sendMetadata={settings.config.sendMetadata}
+          onCancel={() => setAskEgress(false)}
+          onConfirm={(person) => {
+            setAskEgress(false);
+            window.localStorage.setItem(PERSON_KEY, person);
+            void guard('Switching egress on', 'egress', async () => adopt(await api.setTeacherEgress(true, person)));
+          }}
+        />
+      )}
 
       <div className="card">
         <h2>Endpoint</h2>
@@ -539,5 +559,52 @@ function PricesCard(props: {
       </div>
       <ActionError text={props.error} slot="prices" />
     </div>
+  );
+}
+
+/** The person at the keyboard, as the review view remembers it; null when never given. */
+const PERSON_KEY = 'emma.reviewer';
+function storedPerson(): string | null {
+  const v = window.localStorage.getItem(PERSON_KEY)?.trim();
+  return v ? v : null;
+}
+
+/** Switching egress on is a decision a person answers for: say what will leave, and record who decided. */
+function EgressDialog(props: { endpoint: string; model: string; maxSide: number; sendMetadata: boolean; onCancel(): void; onConfirm(person: string): void }) {
+  const [person, setPerson] = useState(storedPerson() ?? '');
+  let host = props.endpoint;
+  try {
+    host = new URL(props.endpoint).host;
+  } catch {
+    /* shown as typed */
+  }
+  const ok = person.trim().length > 0;
+  return (
+    <Modal title="Allow images to leave this PC?" className="egress-dialog" testId="teacher-egress-dialog" onClose={props.onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (ok) props.onConfirm(person.trim());
+        }}
+      >
+        <p>
+          From now on, teacher runs, connection tests and chat questions send images of this project to <strong>{host}</strong> (model{' '}
+          {props.model}): data bar cropped, long side at most {props.maxSide} px, with the pixel size
+          {props.sendMetadata ? ' and the acquisition metadata' : ''}. Every request is recorded in the audit log.
+        </p>
+        <label className="field">
+          Your name (recorded in the audit log as who allowed it)
+          <input value={person} onChange={(e) => setPerson(e.target.value)} autoFocus data-testid="teacher-egress-person" maxLength={80} />
+        </label>
+        <div className="row">
+          <button type="submit" className="primary" disabled={!ok} data-testid="teacher-egress-confirm">
+            Allow images to leave this PC
+          </button>
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Modal>
   );
 }

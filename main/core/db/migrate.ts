@@ -5,6 +5,7 @@ import { migration003 } from './migrations/003-review.js';
 import { migration004 } from './migrations/004-student.js';
 import { migration005 } from './migrations/005-chat.js';
 import { migration006 } from './migrations/006-student-features.js';
+import { migration010 } from './migrations/010-teacher-run-images.js';
 
 export interface Migration {
   version: number;
@@ -14,7 +15,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a shipped migration is never edited. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration010];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

@@ -13,6 +13,9 @@ import { KeyStoreUnavailableError, type TeacherKeyProvider } from './keys.js';
 import { prepareImage } from './prepare.js';
 import { loadImage, round6, runBatch } from './runner.js';
 import { RunStopError, TeacherSession } from './session.js';
+/** A connection test waits at most this long for a rate limit to pass before it reports "unknown". */
+const PROBE_MAX_WAIT_MS = 30_000;
+import { backoffMs, sleep } from './util.js';
 import {
   audit,
   readCapabilities,
@@ -100,6 +103,8 @@ interface RunRow {
   stop_detail: string | null;
   budget_usd: number | null;
   budget_tokens: number | null;
+  /** Migration 010; null for runs started before it. */
+  planned_images: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -251,7 +256,10 @@ export class TeacherService {
       fail('vision', e);
     }
     const probeSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } };
-    const probeJson = async (format: 'json_schema' | 'json_object'): Promise<boolean | null> => {
+    // Transient failures (429 with Retry-After, 5xx, network) are retried as a run's requests are, so a busy
+    // server does not leave the answer "unknown"; each attempt is recorded.
+    const probeAttempts = Math.max(2, Math.min(config.maxAttempts, 5));
+    const probeJson = async (format: 'json_schema' | 'json_object', attempt = 1): Promise<boolean | null> => {
       try {
         const r = await session.client.chat({
           messages: [{ role: 'user', content: 'Reply with the JSON object {"ok": true} and nothing else.' }],
@@ -272,6 +280,12 @@ export class TeacherService {
       } catch (e) {
         const err = e as TeacherCallError;
         this.recordProbe(session, format, err.status ?? null, err.kind ?? 'error', err.message, 0, 0, err.body ?? null);
+        const wait = err.retryAfterMs ?? backoffMs(attempt, this.random, this.backoffBaseMs);
+        if (err instanceof TeacherCallError && err.retryable && attempt < probeAttempts && wait <= PROBE_MAX_WAIT_MS) {
+          notes.push(`${format}: attempt ${attempt} met ${err.status ?? err.kind}; retrying in ${(wait / 1000).toFixed(1)} s`);
+          await sleep(wait);
+          return probeJson(format, attempt + 1);
+        }
         fail(format, e);
         return err.kind === 'rejected' ? false : null;
       }
@@ -471,6 +485,12 @@ export class TeacherService {
     } else {
       this.db.prepare(`UPDATE teacher_runs SET budget_usd = ?, budget_tokens = ?, config_key = ?, updated_at = ? WHERE id = ?`).run(budgetUsd, budgetTokens, configKey, now, runId);
     }
+    // The run's own image count (what it set out to answer: limit applied, finished images skipped), shown in the
+    // runs table; a resumed run adds what it still has to do to what its earlier jobs reached.
+    const recordPlanned = (todoCount: number) => {
+      const reached = (this.db.prepare(`SELECT count(DISTINCT image_id) AS n FROM teacher_outputs WHERE run_id = ?`).get(runId) as { n: number }).n;
+      this.db.prepare(`UPDATE teacher_runs SET planned_images = ? WHERE id = ?`).run(reached + todoCount, runId);
+    };
 
     const ids =
       selection ?? (this.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
@@ -485,6 +505,7 @@ export class TeacherService {
     let todo = ids.filter((id) => !finished.has(id));
     const skipped = ids.length - todo.length;
     if (request.limit !== undefined) todo = todo.slice(0, request.limit);
+    recordPlanned(todo.length);
     const spent = this.db
       .prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd, coalesce(sum(prompt_tokens + completion_tokens), 0) AS tokens FROM teacher_requests WHERE run_id = ?`)
       .get(runId) as { usd: number; tokens: number };
@@ -566,7 +587,7 @@ export class TeacherService {
       model: r.model,
       template,
       configKey: r.config_key,
-      images: selection?.length ?? (this.db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n,
+      images: r.planned_images ?? selection?.length ?? outs.n,
       valid: outs.valid ?? 0,
       invalid: outs.invalid ?? 0,
       failed: outs.failed ?? 0,

@@ -29,6 +29,19 @@ const PROVIDERS: { id: TeacherProvider; label: string; hint: string }[] = [
   { id: 'compatible', label: 'OpenAI-compatible server', hint: 'e.g. http://localhost:11434/v1 (Ollama), vLLM, LM Studio' },
 ];
 
+const OPENAI_URL = 'https://api.openai.com/v1';
+
+/**
+ * A new provider gets its own address: OpenAI's URL is filled in for OpenAI and cleared for the others (their
+ * placeholder says what to type). An address the operator typed for another server is kept.
+ */
+function switchProvider<T extends { provider: TeacherProvider; baseUrl: string }>(draft: T, provider: TeacherProvider): T {
+  const url = draft.baseUrl.trim();
+  const stock = url === '' || url.replace(/\/+$/, '') === OPENAI_URL || /\.openai\.azure\.com\/?$/i.test(url);
+  if (!stock || provider === draft.provider) return { ...draft, provider };
+  return { ...draft, provider, baseUrl: provider === 'openai' ? OPENAI_URL : '' };
+}
+
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -95,6 +108,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
     );
   }
   const egress = settings.egress;
+  const going = runs.find((r) => r.state === 'running');
   const dirty =
     draft.provider !== settings.config.provider ||
     draft.baseUrl !== settings.config.baseUrl ||
@@ -166,7 +180,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             Provider
             <select
               value={draft.provider}
-              onChange={(e) => setDraft({ ...draft, provider: e.target.value as TeacherProvider })}
+              onChange={(e) => setDraft(switchProvider(draft, e.target.value as TeacherProvider))}
               data-testid="teacher-provider"
             >
               {PROVIDERS.map((p) => (
@@ -362,8 +376,10 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         <button
           type="button"
           className="primary"
-          disabled={!egress.enabled || busy !== null}
-          title={egress.enabled ? undefined : 'Egress is off: switch it on first'}
+          disabled={!egress.enabled || busy !== null || going !== undefined}
+          title={
+            !egress.enabled ? 'Egress is off: switch it on first' : going ? `Run #${going.id} is going: wait for it, or cancel it in the jobs area` : undefined
+          }
           data-testid="teacher-run-start"
           onClick={() =>
             void guard('Starting the run', 'run', async () => {
@@ -374,11 +390,18 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
                 budgetTokens: parseOptionalNumber(run.budgetTokens, 'Token budget', true),
               });
               onJob(job);
+              setRuns(await api.listTeacherRuns(20));
             })
           }
         >
           Start teacher run
         </button>
+        {going && (
+          <p className="muted small" data-testid="teacher-run-going">
+            Run #{going.id} is going ({formatCount(going.valid + going.invalid + going.failed)} of {formatCount(going.images)} images): a
+            second run would ask for the same images again. Cancel it in the jobs area, or wait.
+          </p>
+        )}
         <ActionError text={errors.run} slot="run" />
         <RunsTable runs={runs} />
       </div>

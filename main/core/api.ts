@@ -129,7 +129,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     setTeacherApiKey: (key) => teacher.setApiKey(key),
     testTeacherConnection: () => teacher.testConnection(),
     listTaxonomySets: async () => teacher.listTaxonomySets(),
-    applyTaxonomySet: (setId) => teacher.applyTaxonomySet(setId),
+    applyTaxonomySet: (setId, mode) => teacher.applyTaxonomySet(setId, mode),
     listTaxonomy: async () => teacher.listTaxonomy(),
     saveTaxonomyClass: async (cls) => teacher.upsertClass(cls),
     listTeacherTemplates: async () => teacher.listTemplates(),
@@ -169,6 +169,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     listChat: async (imageId) => student.listChat(imageId),
     listAuditLog: async (query) => queryAudit(db, query),
     exportAuditCsv: async (query) => auditCsv(db, query),
+    renameTaxonomyClass: async (from, to) => teacher.renameClass(from, to),
   };
 
   return {

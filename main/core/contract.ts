@@ -981,7 +981,7 @@ export interface EmmaApi {
   testTeacherConnection(): Promise<TeacherCapabilities>;
   listTaxonomySets(): Promise<TaxonomySet[]>;
   /** Adds a built-in set to the classes and makes it the teacher's taxonomy. */
-  applyTaxonomySet(setId: string): Promise<TeacherSettings>;
+  applyTaxonomySet(setId: string, mode?: 'replace' | 'merge'): Promise<TeacherSettings>;
   listTaxonomy(): Promise<TaxonomyClass[]>;
   saveTaxonomyClass(cls: TaxonomyClass): Promise<TaxonomyClass[]>;
   listTeacherTemplates(): Promise<TeacherTemplate[]>;
@@ -1047,6 +1047,8 @@ export interface EmmaApi {
   listAuditLog(query: AuditQuery): Promise<AuditPage>;
   /** The same selection, unpaged, as CSV text (the caller saves it). */
   exportAuditCsv(query: Omit<AuditQuery, 'offset' | 'limit'>): Promise<string>;
+  /** Renames a class in place: its labels follow it, the teacher's taxonomy is updated; audit-logged. */
+  renameTaxonomyClass(from: string, to: string): Promise<TaxonomyClass[]>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1108,6 +1110,7 @@ export const EMMA_METHODS = [
   'listChat',
   'listAuditLog',
   'exportAuditCsv',
+  'renameTaxonomyClass',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

@@ -63,7 +63,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   setTeacherApiKey: z.tuple([z.string().trim().min(1).max(1000).nullable()]),
   testTeacherConnection: z.tuple([]),
   listTaxonomySets: z.tuple([]),
-  applyTaxonomySet: z.tuple([z.string().min(1).max(100)]),
+  applyTaxonomySet: z.union([z.tuple([z.string().min(1).max(100)]), z.tuple([z.string().min(1).max(100), z.enum(['replace', 'merge'])])]),
   listTaxonomy: z.tuple([]),
   saveTaxonomyClass: z.tuple([z.object({ name: z.string().min(1).max(80), description: z.string().max(1000) })]),
   listTeacherTemplates: z.tuple([]),
@@ -179,6 +179,7 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   listChat: z.tuple([id]),
   listAuditLog: z.tuple([auditQuery.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict()]),
   exportAuditCsv: z.tuple([auditQuery.strict()]),
+  renameTaxonomyClass: z.tuple([z.string().min(1).max(80), z.string().min(1).max(80)]),
 };
 
 export class InvalidArgumentsError extends Error {

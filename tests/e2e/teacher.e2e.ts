@@ -71,6 +71,7 @@ describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
     expect(semi, `taxonomy sets: ${sets.join(', ')}`).toBeDefined();
     await page.getByTestId('teacher-taxonomy-set').selectOption({ label: semi! });
     await page.getByTestId('teacher-taxonomy-apply').click();
+    await page.getByTestId('taxonomy-apply-merge').click();
     await expect.poll(() => page.getByTestId('teacher-taxonomy').innerText()).toMatch(/scratches/i);
     await page.getByTestId('teacher-run-limit').fill('12');
     await page.getByTestId('teacher-run-budget').fill('5');

@@ -26,7 +26,7 @@ import {
   writeConfig,
   writeEgress,
 } from './settings.js';
-import { applyTaxonomySet, BUILTIN_TAXONOMIES, listTaxonomy, resolveTaxonomy, upsertClass } from './taxonomy.js';
+import { applyTaxonomySet, BUILTIN_TAXONOMIES, listTaxonomy, renameClass, resolveTaxonomy, upsertClass } from './taxonomy.js';
 import { getTemplate, listTemplates, saveTemplate, templateRef } from './templates.js';
 import type {
   TaxonomyClass,
@@ -356,12 +356,25 @@ export class TeacherService {
     return BUILTIN_TAXONOMIES.map((s) => ({ ...s, classes: s.classes.map((c) => ({ ...c })) }));
   }
 
-  /** Adds a built-in set to the classes and makes it the teacher's taxonomy. */
-  async applyTaxonomySet(setId: string): Promise<TeacherSettings> {
+  /**
+   * Adds a built-in set to the classes; 'replace' (the default) makes it the teacher's whole taxonomy, 'merge' adds
+   * its classes to the ones the teacher already answers with.
+   */
+  async applyTaxonomySet(setId: string, mode: 'replace' | 'merge' = 'replace'): Promise<TeacherSettings> {
+    const before = resolveTaxonomy(this.db, readConfig(this.db).classNames).map((c) => c.name);
     const names = applyTaxonomySet(this.db, setId);
-    writeConfig(this.db, { classNames: names }, this.actor);
-    audit(this.db, this.actor, 'teacher.taxonomy.apply', { set: setId });
+    const next = mode === 'merge' ? [...before, ...names.filter((n) => !before.includes(n))] : names;
+    writeConfig(this.db, { classNames: next }, this.actor);
+    audit(this.db, this.actor, 'teacher.taxonomy.apply', { set: setId, mode, dropped: before.filter((n) => !next.includes(n)) });
     return this.getSettings();
+  }
+
+  renameClass(from: string, to: string): TaxonomyClass[] {
+    const { from: old, to: name } = renameClass(this.db, from, to);
+    const config = readConfig(this.db);
+    if (config.classNames.includes(old)) writeConfig(this.db, { classNames: config.classNames.map((n) => (n === old ? name : n)) }, this.actor);
+    audit(this.db, this.actor, 'taxonomy.rename', { from: old, to: name });
+    return listTaxonomy(this.db);
   }
 
   listTaxonomy(): TaxonomyClass[] {
@@ -369,8 +382,14 @@ export class TeacherService {
   }
 
   upsertClass(cls: TaxonomyClass): TaxonomyClass[] {
+    const existed = listTaxonomy(this.db).find((c) => c.name === cls.name.trim());
     upsertClass(this.db, cls, true);
-    audit(this.db, this.actor, 'taxonomy.class', { name: cls.name });
+    audit(this.db, this.actor, 'taxonomy.class', {
+      name: cls.name.trim(),
+      created: !existed,
+      description: cls.description.trim().slice(0, 1000),
+      ...(existed ? { previousDescription: existed.description } : {}),
+    });
     return listTaxonomy(this.db);
   }
 

@@ -3,8 +3,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type {
   JobInfo,
-  TaxonomyClass,
-  TaxonomySet,
   TeacherCapabilities,
   TeacherPrice,
   TeacherProvider,
@@ -13,6 +11,7 @@ import type {
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { Modal } from '../components/Modal.js';
+import { TaxonomyCard } from './TaxonomyCard.js';
 import { formatCount } from '../lib/format.js';
 import { formatUsd, parseOptionalNumber } from './format.js';
 
@@ -48,14 +47,11 @@ function messageOf(e: unknown): string {
 
 export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   const [settings, setSettings] = useState<TeacherSettings | null>(null);
-  const [sets, setSets] = useState<TaxonomySet[]>([]);
-  const [taxonomy, setTaxonomy] = useState<TaxonomyClass[]>([]);
   const [runs, setRuns] = useState<TeacherRunSummary[]>([]);
   const [probe, setProbe] = useState<TeacherCapabilities | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [draft, setDraft] = useState({ provider: 'openai' as TeacherProvider, baseUrl: '', model: '', azureApiVersion: '' });
   const [key, setKey] = useState('');
-  const [setId, setSetId] = useState('');
   const [run, setRun] = useState({ limit: '', concurrency: '4', budgetUsd: '', budgetTokens: '' });
   const [priceDraft, setPriceDraft] = useState<PriceRow[]>([]);
   const [askEgress, setAskEgress] = useState(false);
@@ -88,11 +84,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
 
   useEffect(() => {
     void guard('Loading teacher settings', 'load', async () => {
-      const [s, allSets, classes] = await Promise.all([api.getTeacherSettings(), api.listTaxonomySets(), api.listTaxonomy()]);
-      adopt(s);
-      setSets(allSets);
-      setSetId(allSets[0]?.id ?? '');
-      setTaxonomy(classes);
+      adopt(await api.getTeacherSettings());
     });
   }, [adopt, guard]);
 
@@ -308,45 +300,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         }
       />
 
-      <div className="card">
-        <h2>Taxonomy</h2>
-        <p className="muted small">The classes the teacher may answer with, each with a short definition it is shown.</p>
-        <div className="row">
-          <select value={setId} onChange={(e) => setSetId(e.target.value)} data-testid="teacher-taxonomy-set">
-            {sets.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.title} ({s.classes.length} classes)
-              </option>
-            ))}
-          </select>
-          <button
-            type="button"
-            disabled={!setId || busy !== null}
-            data-testid="teacher-taxonomy-apply"
-            onClick={() =>
-              void guard('Applying the taxonomy', 'taxonomy', async () => {
-                adopt(await api.applyTaxonomySet(setId));
-                setTaxonomy(await api.listTaxonomy());
-              })
-            }
-          >
-            Use this set
-          </button>
-        </div>
-        <ActionError text={errors.taxonomy} slot="taxonomy" />
-        {taxonomy.length > 0 ? (
-          <dl className="taxonomy" data-testid="teacher-taxonomy">
-            {taxonomy.map((c) => (
-              <div key={c.name}>
-                <dt>{c.name}</dt>
-                <dd className="muted">{c.description || '—'}</dd>
-              </div>
-            ))}
-          </dl>
-        ) : (
-          <p className="muted">No classes yet: pick a built-in set, or import labelled folders.</p>
-        )}
-      </div>
+      <TaxonomyCard settings={settings} onSettings={adopt} />
 
       <div className="card">
         <h2>Run</h2>

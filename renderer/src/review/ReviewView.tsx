@@ -115,6 +115,8 @@ export function ReviewView({ onError }: ReviewViewProps) {
   // queue page already counted: "left" is that page's total minus the decisions stored since.
   const [decidedCount, setDecidedCount] = useState(0);
   const [countedAtPage, setCountedAtPage] = useState(0);
+  /** Decisions sent but not yet stored (they count in "left" at once). */
+  const [pending, setPending] = useState(0);
   const decidedRef = useRef(0);
   const stageRef = useRef<ReviewStageHandle>(null);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
@@ -224,11 +226,11 @@ export function ReviewView({ onError }: ReviewViewProps) {
   );
 
   const decide = useCallback(
-    (action: ReviewDecisionRequest['action']) => {
+    (action: ReviewDecisionRequest['action'], withClass?: string) => {
       if (!item) return;
-      const req = decisionRequest(item, action, reviewer, picked, edits);
+      const req = decisionRequest(item, action, reviewer, withClass ?? picked, edits);
       if (action === 'accept' && !req.className) {
-        onError('No proposal here: pick a class with 1–9 or / first, then press a.');
+        onError('No proposal here: press a class\'s number (1–9) to label it, or / to type a class name and then a.');
         return;
       }
       const key = ++keyCounter.current;
@@ -243,15 +245,20 @@ export function ReviewView({ onError }: ReviewViewProps) {
       setHistory((h) => [entry, ...h].slice(0, 30));
       resetScreen();
       setPos((p) => p + 1);
+      // "left" counts the decision at once; the stored count takes over when the core has it.
+      const counts = req.action !== 'skip';
+      if (counts) setPending((n) => n + 1);
       const update = (patch: Partial<HistoryEntry>) => setHistory((h) => h.map((e) => (e.key === key ? { ...e, ...patch } : e)));
       chain.current = chain.current.then(() =>
         api.decideReview(req).then(
           (d) => {
+            if (counts) setPending((n) => n - 1);
             if (d.action !== 'skip') setDecidedCount((decidedRef.current += 1));
             update({ state: 'saved', decisionId: d.id, text: decisionText(d), action: d.action });
             refreshItem(d.imageId);
           },
           (e: unknown) => {
+            if (counts) setPending((n) => n - 1);
             update({ state: 'failed' });
             onError(`Not saved (${item.image.fileName}): ${messageOf(e)}`);
           },
@@ -402,8 +409,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
           resetScreen();
           break;
         default: {
+          // One key: a digit accepts with that class (an edit when it differs from the proposal); Backspace undoes.
           const c = classForKey(classes, e.key);
-          if (c) setPicked(c);
+          if (c) decide('accept', c);
           else handled = false;
         }
       }
@@ -417,7 +425,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
     return () => window.removeEventListener('keydown', onKey, true);
   }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, statsOpen, item]);
 
-  const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage));
+  const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage) - pending);
   const strip = useMemo(() => history.slice(0, 12), [history]);
 
   return (

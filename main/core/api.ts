@@ -22,6 +22,8 @@ export interface CoreOptions {
   mode: string;
   /** Where the teacher's API key comes from (Electron: safeStorage); default: memory, OPENAI_API_KEY, EMMA_TEACHER_API_KEY_FILE. */
   teacherKeyProvider?: TeacherKeyProvider;
+  /** Classify new and changed images after a model version activates (default: on in the app, off for the CLI). */
+  autoClassify?: boolean;
 }
 
 /** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
@@ -68,6 +70,7 @@ export function createCore(options: CoreOptions): EmmaCore {
   const review = new ReviewService(db, events, options.mode, location.dataDir);
   const student = new StudentApi({
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
+    autoClassify: options.autoClassify ?? options.mode !== 'cli',
   });
 
   const runImport = (request: ImportRequest): JobInfo =>

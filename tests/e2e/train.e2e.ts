@@ -45,7 +45,8 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
       mkdirSync(join(folder, c), { recursive: true });
       for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(folder, c, f));
     }
-    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });
+    // This test presses "Classify the library" itself; automatic classification after activation is tested in ux-train.e2e.ts.
+    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser', autoClassify: false });
     server = await startServer({ core, rendererDir });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -111,6 +111,8 @@ export interface StudentApiDeps {
   actor?: string;
   /** The teacher's interactive ask (egress is checked there). */
   teacherAsk: (request: { imageId: number; question: string; streamId?: string }) => Promise<TeacherAskResult>;
+  /** After a version becomes active, classify the images it has not classified yet, as a background job. */
+  autoClassify?: boolean;
 }
 
 export class StudentApi {
@@ -194,6 +196,7 @@ export class StudentApi {
         state.elapsedS = (performance.now() - t0) / 1000;
         ctx.progress(state.total, state.total, `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}`);
         events.emit({ type: 'library-changed' });
+        if (outcome.activated) this.classifyAfterActivation();
         return state.outcome;
       } catch (e) {
         const cancelled = e instanceof TrainingCancelled || ctx.signal.aborted;
@@ -341,6 +344,7 @@ export class StudentApi {
     this.cached = null;
     const other = [...this.newestPredictionCounts()].filter(([r]) => r !== ref).reduce((s, [, n]) => s + n, 0);
     this.d.events.emit({ type: 'library-changed' });
+    this.classifyAfterActivation();
     return { active: summary(this.mustVersion(id)), previous, restoredPredictions: restored, otherPredictions: other };
   }
 
@@ -447,6 +451,20 @@ export class StudentApi {
   }
 
   // ---- classification and search ----
+
+  /**
+   * The queue and the grid need the active version's predictions: classify what it has not classified (new or
+   * changed images; the job skips the rest) in the background. Never fails the activation that triggered it.
+   */
+  private classifyAfterActivation(): void {
+    if (!this.d.autoClassify) return;
+    try {
+      const running = this.d.jobs.list(20).some((j) => j.kind === 'classify' && (j.state === 'running' || j.state === 'queued'));
+      if (!running) this.startClassify({});
+    } catch {
+      // No loadable active version: the Train view says so; nothing to classify with.
+    }
+  }
 
   startClassify(request: ClassifyRequest): JobInfo {
     const { version, student } = this.active();

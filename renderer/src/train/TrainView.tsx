@@ -13,6 +13,7 @@ import type {
   TrainingProgress,
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
+import { Modal } from '../components/Modal.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
 import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
@@ -51,6 +52,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [classifyJob, setClassifyJob] = useState<JobInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A rollback waits for the operator's confirmation. */
+  const [confirmRollback, setConfirmRollback] = useState<{ to: number; from: number } | null>(null);
 
   const guard = useCallback(
     async (what: string, f: () => Promise<void>) => {
@@ -156,6 +159,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const activate = (id: number, verb: string) =>
     guard(`${verb} failed`, async () => {
       const r = await api.activateModelVersion(id);
+      // One truth on the page: the version now active is the one selected, described and offered for export.
+      setSelected(r.active.id);
       setNotice(
         `v${r.active.id} is active now${r.previous ? ` (was v${r.previous})` : ''}.` +
           (r.restoredPredictions ? ` Its predictions are shown again on ${r.restoredPredictions} image${r.restoredPredictions === 1 ? '' : 's'}.` : '') +
@@ -188,7 +193,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           <div>
             {plan ? (
               plan.blocked ? (
-                <p className="error-text" data-testid="train-blocked">
+                <p className="train-blocked" data-testid="train-blocked">
                   {plan.blocked}
                 </p>
               ) : (
@@ -279,8 +284,10 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   </span>
                 ) : null}
                 .{' '}
-                {outcome.activated ? (
+                {outcome.activated && active?.id === outcome.modelVersion ? (
                   <span>It is active now.</span>
+                ) : outcome.activated ? (
+                  <span data-testid="train-outcome-superseded">{active ? `It was activated; v${active.id} is active now.` : 'It was activated; no version is active now.'}</span>
                 ) : (
                   <span>
                     It did worse than the active v{outcome.activeVersion} on the same validation images, so v{outcome.activeVersion} stays active.{' '}
@@ -377,7 +384,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                         disabled={busy}
                         onClick={(e) => {
                           e.stopPropagation();
-                          void activate(v.id, active && v.id < active.id ? 'Rolling back' : 'Activating');
+                          if (active && v.id < active.id) setConfirmRollback({ to: v.id, from: active.id });
+                          else void activate(v.id, 'Activating');
                         }}
                       >
                         {active && v.id < active.id ? 'Roll back' : 'Activate'}
@@ -391,6 +399,32 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         )}
         {detail && <VersionDetail detail={detail} />}
       </section>
+
+      {confirmRollback && (
+        <Modal title={`Roll back to v${confirmRollback.to}?`} className="egress-dialog" testId="rollback-dialog" onClose={() => setConfirmRollback(null)}>
+          <p>
+            v{confirmRollback.to} becomes the active version: the review queue, the chat and classification use it, and its earlier
+            predictions are shown again. v{confirmRollback.from} stays in the table and can be activated again.
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              className="primary"
+              data-testid="rollback-confirm"
+              onClick={() => {
+                const to = confirmRollback.to;
+                setConfirmRollback(null);
+                void activate(to, 'Rolling back');
+              }}
+            >
+              Roll back to v{confirmRollback.to}
+            </button>
+            <button type="button" onClick={() => setConfirmRollback(null)}>
+              Cancel
+            </button>
+          </div>
+        </Modal>
+      )}
 
       {versions.filter((v) => v.status === 'completed').length >= 2 && <Compare versions={versions.filter((v) => v.status === 'completed')} onError={onError} />}
     </div>

@@ -15,6 +15,7 @@ import { ReviewService } from './review/service.js';
 import { StudentApi } from './models/service.js';
 import { closeLanguageModels } from './student/language.js';
 import { auditCsv, queryAudit } from './audit/log.js';
+import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -173,6 +174,13 @@ export function createCore(options: CoreOptions): EmmaCore {
     listAuditLog: async (query) => queryAudit(db, query),
     exportAuditCsv: async (query) => auditCsv(db, query),
     renameTaxonomyClass: async (from, to) => teacher.renameClass(from, to),
+    getImageCalibration: async (imageId) => getCalibration(db, imageId),
+    getDataBarImage: (imageId) => dataBarImage(db, imageId),
+    setImageScale: async (request) => {
+      const c = setScale(db, request, options.mode);
+      events.emit({ type: 'library-changed' });
+      return c;
+    },
   };
 
   return {

@@ -422,6 +422,35 @@ export interface AuditPage {
   requests: { count: number; promptTokens: number; completionTokens: number; costUsd: number; unpricedCount: number };
 }
 
+// ---- Calibration (main/core/library/calibration.ts) ----
+
+export interface SetScaleRequest {
+  imageId: number;
+  /** Length of the drawn line in image pixels (original resolution). */
+  lineLengthPx: number;
+  /** What the scale bar says that length is, in nm. */
+  lengthNm: number;
+  /** Who set it. */
+  by: string;
+}
+
+export interface ImageCalibration {
+  imageId: number;
+  pixelSizeNm: number | null;
+  source: 'metadata' | 'manual' | 'none';
+  manual: { method: string; lineLengthPx: number; lengthNm: number; by: string; at: string; previousNm: number | null } | null;
+}
+
+export interface DataBarImage {
+  imageId: number;
+  /** First row of the bar in the image, and its size in image pixels. */
+  y: number;
+  width: number;
+  height: number;
+  /** A PNG data URL of the bar at full resolution. */
+  dataUrl: string;
+}
+
 /** Streamed text of an interactive teacher call. */
 export interface TeacherStreamEvent {
   type: 'teacher-stream';
@@ -1049,6 +1078,12 @@ export interface EmmaApi {
   exportAuditCsv(query: Omit<AuditQuery, 'offset' | 'limit'>): Promise<string>;
   /** Renames a class in place: its labels follow it, the teacher's taxonomy is updated; audit-logged. */
   renameTaxonomyClass(from: string, to: string): Promise<TaxonomyClass[]>;
+  /** Where an image's pixel size comes from (file metadata, a manual scale, none). */
+  getImageCalibration(imageId: number): Promise<ImageCalibration>;
+  /** Sets the pixel size from a line drawn along the burned-in scale bar; stored with provenance, audit-logged. */
+  setImageScale(request: SetScaleRequest): Promise<ImageCalibration>;
+  /** The cropped data bar as an image (to draw a scale along it); null when the image has none. */
+  getDataBarImage(imageId: number): Promise<DataBarImage | null>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1111,6 +1146,9 @@ export const EMMA_METHODS = [
   'listAuditLog',
   'exportAuditCsv',
   'renameTaxonomyClass',
+  'getImageCalibration',
+  'setImageScale',
+  'getDataBarImage',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

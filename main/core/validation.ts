@@ -180,6 +180,11 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   listAuditLog: z.tuple([auditQuery.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict()]),
   exportAuditCsv: z.tuple([auditQuery.strict()]),
   renameTaxonomyClass: z.tuple([z.string().min(1).max(80), z.string().min(1).max(80)]),
+  getImageCalibration: z.tuple([id]),
+  getDataBarImage: z.tuple([id]),
+  setImageScale: z.tuple([
+    z.object({ imageId: id, lineLengthPx: z.number().positive().max(1e6), lengthNm: z.number().positive().max(1e12), by: reviewer }).strict(),
+  ]),
 };
 
 export class InvalidArgumentsError extends Error {

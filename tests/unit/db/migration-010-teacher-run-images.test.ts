@@ -25,6 +25,17 @@ describe('migration 010 (teacher run image count)', () => {
     db.prepare(`UPDATE teacher_runs SET planned_images = 40 WHERE id = 1`).run();
     expect(db.prepare(`SELECT planned_images FROM teacher_runs`).get()).toEqual({ planned_images: 40 });
     expect(() => db.prepare(`UPDATE teacher_runs SET planned_images = -1 WHERE id = 1`).run()).toThrow(/CHECK/);
+    // Manual calibrations: positive values only, gone with their image.
+    db.pragma('foreign_keys = ON');
+    db.prepare(
+      `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at) VALUES ('a', '/a.jpg', 'a.jpg', 1, 'jpeg', 2, 2, 8, ?)`,
+    ).run(now);
+    const cal = db.prepare(`INSERT INTO image_calibrations (image_id, pixel_size_nm, previous_nm, method, line_px, length_nm, set_by, at) VALUES (1, ?, NULL, 'scale bar', ?, 2000, 'mei', ?)`);
+    cal.run(10, 200, now);
+    expect(() => cal.run(0, 200, now)).toThrow(/CHECK/);
+    expect(() => cal.run(10, 0, now)).toThrow(/CHECK/);
+    db.prepare(`DELETE FROM images WHERE id = 1`).run();
+    expect(db.prepare(`SELECT count(*) AS n FROM image_calibrations`).get()).toEqual({ n: 0 });
     db.close();
   });
 });

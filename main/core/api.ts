@@ -111,8 +111,11 @@ export function createCore(options: CoreOptions): EmmaCore {
       await mkdir(dir, { recursive: true });
       const paths: string[] = [];
       for (const [i, file] of files.entries()) {
-        const safe = file.name.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '_') || `file-${i}`;
-        const path = join(dir, `${String(i).padStart(5, '0')}-${safe}`);
+        // The library shows the file name: keep the dropped name (one folder per file keeps equal names apart).
+        const safe = file.name.replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_').replace(/^\.+/, '_').slice(0, 200) || `file-${i}`;
+        const sub = join(dir, String(i).padStart(5, '0'));
+        await mkdir(sub, { recursive: true });
+        const path = join(sub, safe);
         await writeFileAtomic(path, Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
         paths.push(path);
       }

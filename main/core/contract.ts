@@ -105,6 +105,8 @@ export interface ImportReport {
   /** Things worth knowing that are not failures (e.g. "multi-page TIFF: 2 pages, first imported"). */
   notes: { path: string; note: string }[];
   cancelled: boolean;
+  /** Which library file each duplicate matched (same content); at most the first 5,000. */
+  duplicateOf?: { path: string; existing: string }[];
 }
 
 /** A file handed over by the UI (drag and drop in a browser, where no path is known). */

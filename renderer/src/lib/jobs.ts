@@ -26,7 +26,12 @@ export function asImportReport(result: unknown): ImportReport | null {
         .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object')
         .map((n) => ({ path: String(n.path ?? ''), note: String(n.note ?? '') }))
     : [];
-  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true };
+  const duplicateOf = Array.isArray(r.duplicateOf)
+    ? r.duplicateOf
+        .filter((d): d is Record<string, unknown> => !!d && typeof d === 'object')
+        .map((d) => ({ path: String(d.path ?? ''), existing: String(d.existing ?? '') }))
+    : undefined;
+  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true, ...(duplicateOf ? { duplicateOf } : {}) };
 }
 
 export function emptyReport(): ImportReport {
@@ -41,6 +46,7 @@ export function mergeReports(reports: readonly ImportReport[]): ImportReport {
     out.failed.push(...r.failed);
     out.notes.push(...r.notes);
     out.cancelled ||= r.cancelled;
+    if (r.duplicateOf?.length) (out.duplicateOf ??= []).push(...r.duplicateOf);
   }
   return out;
 }

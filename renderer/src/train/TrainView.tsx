@@ -14,6 +14,7 @@ import type {
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { Modal } from '../components/Modal.js';
+import { formatDateTime } from '../lib/format.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
 import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
@@ -333,6 +334,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         {versions.length === 0 ? (
           <p className="muted">No model yet. Press Train.</p>
         ) : (
+          <div className="table-scroll">
           <table className="runs versions" data-testid="versions-table">
             <thead>
               <tr>
@@ -375,7 +377,9 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   <td className="num">{pct(v.valMacroF1)}</td>
                   <td className="mono">{v.provider ?? '—'}</td>
                   <td className="num">{v.durationS != null ? `${v.durationS.toFixed(0)} s` : '—'}</td>
-                  <td className="muted">{new Date(v.createdAt).toLocaleString()}</td>
+                  <td className="muted nowrap" data-testid="version-trained">
+                    {formatDateTime(v.createdAt)}
+                  </td>
                   <td>
                     {v.status === 'completed' && !v.active && (
                       <button
@@ -396,6 +400,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
               ))}
             </tbody>
           </table>
+          </div>
         )}
         {detail && <VersionDetail detail={detail} />}
       </section>

@@ -33,6 +33,20 @@ const QUEUES: { id: ReviewQueueKind; title: string }[] = [
   { id: 'flagged', title: 'Flagged for an expert' },
 ];
 
+/** What an empty queue means, and what to do next (calm: an empty queue is a normal state). */
+const EMPTY_QUEUE: Record<ReviewQueueKind, { title: string; next: string }> = {
+  proposals: {
+    title: 'No proposals to review yet',
+    next: 'Run the teacher on some images (Teacher view) and its proposals appear here; or choose "No label" above to label images yourself with the number keys.',
+  },
+  active: {
+    title: 'Nothing for active learning yet',
+    next: 'This queue ranks images by how unsure the student is. Train a first version (Train view) from reviewed labels, or review teacher proposals first.',
+  },
+  unlabelled: { title: 'Every image has a label', next: 'Import more images (Library view), or pick another queue above.' },
+  flagged: { title: 'Nothing is flagged for an expert', next: 'Press f on an image in any queue to flag it for an expert; it waits here.' },
+};
+
 const PAGE = 20;
 const PREFETCH_IMAGES = 4;
 const REVIEWER_KEY = 'emma.reviewer';
@@ -427,6 +441,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
 
   const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage) - pending);
   const strip = useMemo(() => history.slice(0, 12), [history]);
+  const canUndo = history.some((h) => h.state === 'saving' || h.state === 'saved');
 
   return (
     <section className="review" aria-label="Review" data-testid="review-view">
@@ -475,8 +490,10 @@ export function ReviewView({ onError }: ReviewViewProps) {
           <aside className="review-panel review-empty" data-testid="review-empty">
             {exhausted || total === 0 ? (
               <>
-                <p className="empty-title">Nothing left in this queue</p>
-                <p className="muted">Backspace undoes your last decision; ← goes back.</p>
+                <p className="empty-title">{canUndo ? 'Nothing left in this queue' : EMPTY_QUEUE[queue].title}</p>
+                <p className="muted" data-testid="review-empty-next">
+                  {canUndo ? 'Done here. Backspace undoes your last decision; ← goes back; or pick another queue above.' : EMPTY_QUEUE[queue].next}
+                </p>
               </>
             ) : (
               <p className="muted">Loading…</p>
@@ -497,7 +514,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
         <button type="button" onClick={() => decide('flag')} disabled={!item}>
           <kbd>f</kbd> flag
         </button>
-        <button type="button" onClick={undo}>
+        <button type="button" onClick={undo} disabled={!canUndo} data-testid="review-undo" title={canUndo ? 'Undo your last decision (Backspace)' : 'Nothing to undo yet'}>
           <kbd>⌫</kbd> undo
         </button>
         <ol className="review-history" data-testid="review-history" aria-label="Last decisions">

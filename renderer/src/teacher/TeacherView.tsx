@@ -368,7 +368,14 @@ function tri(v: boolean | null): string {
 }
 
 function RunsTable({ runs }: { runs: TeacherRunSummary[] }) {
-  if (runs.length === 0) return <p className="muted">No runs yet.</p>;
+  if (runs.length === 0) {
+    return (
+      <p className="muted" data-testid="teacher-runs-empty">
+        No runs yet. With egress on, an endpoint and key, and at least two classes, Start teacher run asks the model about the
+        images that still need an answer; its proposals then wait in Review.
+      </p>
+    );
+  }
   return (
     <div className="table-scroll">
     <table className="runs" data-testid="teacher-runs">

@@ -332,7 +332,11 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         />
         {classifyJob && <ClassifyStatus job={classifyJob} />}
         {versions.length === 0 ? (
-          <p className="muted">No model yet. Press Train.</p>
+          <p className="muted" data-testid="versions-empty">
+            {plan?.blocked
+              ? 'No model yet. Once two or more classes have reviewed labels (a labelled folder import, accepted teacher proposals or your own labels in Review), Train makes the first version here.'
+              : 'No model yet: Train above makes the first version; it appears here with its metrics.'}
+          </p>
         ) : (
           <div className="table-scroll">
           <table className="runs versions" data-testid="versions-table">

@@ -59,6 +59,11 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         const onSigint = () => ac.abort();
         process.once('SIGINT', onSigint);
         let last = 0;
+        // A quick update over exactly the data the active version learned from is refused in words, as in the app.
+        if (values.quick) {
+          const plan = await core.api.getTrainingPlan({ quick: true, preset: values.preset, minutes });
+          if (plan.blocked) throw new Error(plan.blocked);
+        }
         try {
           const r = await trainStudent(core.db, {
             dataDir: core.location.dataDir, preset: values.preset, minutes, signal: ac.signal, quick: values.quick,

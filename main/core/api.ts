@@ -20,6 +20,8 @@ import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
 import { chatMeasurement } from './chat/measure.js';
+import { auditCsv, queryAudit } from './audit/log.js';
+import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -32,6 +34,8 @@ export interface CoreOptions {
    * (the server confines imports to its data folders). Default: every link is followed.
    */
   allowLinkTarget?: (realPath: string) => boolean;
+  /** Classify new and changed images after a model version activates (default: on in the app, off for the CLI). */
+  autoClassify?: boolean;
 }
 
 /**
@@ -97,6 +101,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
     // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
     measurements: { measure: async (imageId) => chatMeasurement(await measure.measure(imageId)) },
+    autoClassify: options.autoClassify ?? options.mode !== 'cli',
   });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
@@ -142,8 +147,12 @@ export function createCore(options: CoreOptions): EmmaCore {
       await mkdir(dir, { recursive: true });
       const paths: string[] = [];
       for (const [i, file] of files.entries()) {
-        const safe = file.name.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '_') || `file-${i}`;
-        const path = join(dir, `${String(i).padStart(5, '0')}-${safe}`);
+        // The library shows the file name: keep the dropped name (one folder per file keeps equal names apart).
+        // eslint-disable-next-line no-control-regex -- control characters are what this replaces
+        const safe = file.name.replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_').replace(/^\.+/, '_').slice(0, 200) || `file-${i}`;
+        const sub = join(dir, String(i).padStart(5, '0'));
+        await mkdir(sub, { recursive: true });
+        const path = join(sub, safe);
         await writeFileAtomic(path, Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
         paths.push(path);
       }
@@ -160,11 +169,11 @@ export function createCore(options: CoreOptions): EmmaCore {
     },
     getTeacherSettings: () => teacher.getSettings(),
     updateTeacherConfig: (patch) => teacher.updateConfig(patch),
-    setTeacherEgress: (enabled) => teacher.setEgress(enabled),
+    setTeacherEgress: (enabled, person) => teacher.setEgress(enabled, person ?? undefined),
     setTeacherApiKey: (key) => teacher.setApiKey(key),
     testTeacherConnection: () => teacher.testConnection(),
     listTaxonomySets: async () => teacher.listTaxonomySets(),
-    applyTaxonomySet: (setId) => teacher.applyTaxonomySet(setId),
+    applyTaxonomySet: (setId, mode) => teacher.applyTaxonomySet(setId, mode),
     listTaxonomy: async () => teacher.listTaxonomy(),
     saveTaxonomyClass: async (cls) => teacher.upsertClass(cls),
     listTeacherTemplates: async () => teacher.listTemplates(),
@@ -225,6 +234,16 @@ export function createCore(options: CoreOptions): EmmaCore {
     measureImage: (imageId) => measure.measure(imageId),
     startMeasure: async (imageIds) => measure.startMeasure(imageIds),
     importMasks: (dir) => measure.importMasks(dir),
+    listAuditLog: async (query) => queryAudit(db, query),
+    exportAuditCsv: async (query) => auditCsv(db, query),
+    renameTaxonomyClass: async (from, to) => teacher.renameClass(from, to),
+    getImageCalibration: async (imageId) => getCalibration(db, imageId),
+    getDataBarImage: (imageId) => dataBarImage(db, imageId),
+    setImageScale: async (request) => {
+      const c = setScale(db, request, options.mode);
+      events.emit({ type: 'library-changed' });
+      return c;
+    },
   };
 
   return {

@@ -105,6 +105,8 @@ export interface ImportReport {
   /** Things worth knowing that are not failures (e.g. "multi-page TIFF: 2 pages, first imported"). */
   notes: { path: string; note: string }[];
   cancelled: boolean;
+  /** Which library file each duplicate matched (same content); at most the first 5,000. */
+  duplicateOf?: { path: string; existing: string }[];
   /**
    * What a folder walk passed over on purpose, with why: hidden files and folders, files that are not images,
    * FIFOs, sockets and devices. Always set by the importer; absent in reports stored by an older Emma.
@@ -326,6 +328,8 @@ export interface TeacherRunSummary {
   budgetTokens: number | null;
   createdAt: string;
   updatedAt: string;
+  /** False when the model had no price for this run: costUsd is then 0 but means "unknown", not free. */
+  costKnown: boolean;
 }
 
 export interface TeacherQa {
@@ -390,6 +394,77 @@ export interface TeacherAuditEntry {
   actor: string;
   action: string;
   details: Record<string, unknown>;
+}
+
+// ---- Audit (main/core/audit) ----
+
+export interface AuditQuery {
+  /** A kind of entry: egress switches, paid requests, runs, configuration, model import/export, exports. */
+  kind?: 'all' | 'egress' | 'requests' | 'runs' | 'configuration' | 'models' | 'exports';
+  /** Exactly this person or process ('browser', 'cli', an operator's name). */
+  actor?: string;
+  /** Exactly this action ('teacher.request', 'teacher.egress.on'...). */
+  action?: string;
+  /** ISO timestamps: from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
+  /** Substring of the details, action or actor. */
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: Record<string, unknown>;
+  /** Tokens of a teacher request entry (null for other entries). */
+  promptTokens: number | null;
+  completionTokens: number | null;
+  /** US$; null where unknown (the model had no price) or not a paid entry. */
+  costUsd: number | null;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Entries matching the query (all pages). */
+  total: number;
+  /** Every actor and action in the log, for the filter pickers. */
+  actors: string[];
+  actions: string[];
+  /** The teacher requests among the matching entries: counts, tokens, known cost, and how many had no price. */
+  requests: { count: number; promptTokens: number; completionTokens: number; costUsd: number; unpricedCount: number };
+}
+
+// ---- Calibration (main/core/library/calibration.ts) ----
+
+export interface SetScaleRequest {
+  imageId: number;
+  /** Length of the drawn line in image pixels (original resolution). */
+  lineLengthPx: number;
+  /** What the scale bar says that length is, in nm. */
+  lengthNm: number;
+  /** Who set it. */
+  by: string;
+}
+
+export interface ImageCalibration {
+  imageId: number;
+  pixelSizeNm: number | null;
+  source: 'metadata' | 'manual' | 'none';
+  manual: { method: string; lineLengthPx: number; lengthNm: number; by: string; at: string; previousNm: number | null } | null;
+}
+
+export interface DataBarImage {
+  imageId: number;
+  /** First row of the bar in the image, and its size in image pixels. */
+  y: number;
+  width: number;
+  height: number;
+  /** A PNG data URL of the bar at full resolution. */
+  dataUrl: string;
 }
 
 /** Streamed text of an interactive teacher call. */
@@ -986,14 +1061,14 @@ export interface EmmaApi {
   // Teacher. The API key goes in (setTeacherApiKey) and never comes out: settings say only whether one is set.
   getTeacherSettings(): Promise<TeacherSettings>;
   updateTeacherConfig(patch: TeacherConfigPatch): Promise<TeacherSettings>;
-  /** The per-project egress switch (recorded in the audit log); off = no request leaves the PC. */
-  setTeacherEgress(enabled: boolean): Promise<TeacherSettings>;
+  /** The per-project egress switch (recorded in the audit log under `person` when given); off = no request leaves the PC. */
+  setTeacherEgress(enabled: boolean, person?: string | null): Promise<TeacherSettings>;
   setTeacherApiKey(key: string | null): Promise<TeacherSettings>;
   /** Probes the endpoint (image input, json_schema, json_object, streaming) and stores what it supports. */
   testTeacherConnection(): Promise<TeacherCapabilities>;
   listTaxonomySets(): Promise<TaxonomySet[]>;
   /** Adds a built-in set to the classes and makes it the teacher's taxonomy. */
-  applyTaxonomySet(setId: string): Promise<TeacherSettings>;
+  applyTaxonomySet(setId: string, mode?: 'replace' | 'merge'): Promise<TeacherSettings>;
   listTaxonomy(): Promise<TaxonomyClass[]>;
   saveTaxonomyClass(cls: TaxonomyClass): Promise<TaxonomyClass[]>;
   listTeacherTemplates(): Promise<TeacherTemplate[]>;
@@ -1061,6 +1136,18 @@ export interface EmmaApi {
   importUploads(uploadIds: string[]): Promise<JobInfo>;
   /** Images ranked by the probability that they show what a text describes, or "no good match". */
   searchImagesByText(text: string, k: number): Promise<TextSearchResult>;
+  // Audit (main/core/audit): the lab lead's read of the whole audit log.
+  listAuditLog(query: AuditQuery): Promise<AuditPage>;
+  /** The same selection, unpaged, as CSV text (the caller saves it). */
+  exportAuditCsv(query: Omit<AuditQuery, 'offset' | 'limit'>): Promise<string>;
+  /** Renames a class in place: its labels follow it, the teacher's taxonomy is updated; audit-logged. */
+  renameTaxonomyClass(from: string, to: string): Promise<TaxonomyClass[]>;
+  /** Where an image's pixel size comes from (file metadata, a manual scale, none). */
+  getImageCalibration(imageId: number): Promise<ImageCalibration>;
+  /** Sets the pixel size from a line drawn along the burned-in scale bar; stored with provenance, audit-logged. */
+  setImageScale(request: SetScaleRequest): Promise<ImageCalibration>;
+  /** The cropped data bar as an image (to draw a scale along it); null when the image has none. */
+  getDataBarImage(imageId: number): Promise<DataBarImage | null>;
 }
 
 export type EmmaMethod = keyof EmmaApi;
@@ -1126,6 +1213,12 @@ export const EMMA_METHODS = [
   'startMeasure',
   'importMasks',
   'searchImagesByText',
+  'listAuditLog',
+  'exportAuditCsv',
+  'renameTaxonomyClass',
+  'getImageCalibration',
+  'setImageScale',
+  'getDataBarImage',
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */

@@ -21,6 +21,16 @@ const trainRequest = z.object({
   quick: z.boolean().optional(),
 });
 
+const isoTime = z.string().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO date-time');
+const auditQuery = z.object({
+  kind: z.enum(['all', 'egress', 'requests', 'runs', 'configuration', 'models', 'exports']).optional(),
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(100).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  search: z.string().max(500).optional(),
+});
+
 export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   getStatus: z.tuple([]),
   listImages: z.tuple([
@@ -49,11 +59,11 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   cancelJob: z.tuple([id]),
   getTeacherSettings: z.tuple([]),
   updateTeacherConfig: z.tuple([configPatchSchema]),
-  setTeacherEgress: z.tuple([z.boolean()]),
+  setTeacherEgress: z.union([z.tuple([z.boolean()]), z.tuple([z.boolean(), reviewer.nullable()])]),
   setTeacherApiKey: z.tuple([z.string().trim().min(1).max(1000).nullable()]),
   testTeacherConnection: z.tuple([]),
   listTaxonomySets: z.tuple([]),
-  applyTaxonomySet: z.tuple([z.string().min(1).max(100)]),
+  applyTaxonomySet: z.union([z.tuple([z.string().min(1).max(100)]), z.tuple([z.string().min(1).max(100), z.enum(['replace', 'merge'])])]),
   listTaxonomy: z.tuple([]),
   saveTaxonomyClass: z.tuple([z.object({ name: z.string().min(1).max(80), description: z.string().max(1000) })]),
   listTeacherTemplates: z.tuple([]),
@@ -173,6 +183,14 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
   importMasks: z.tuple([z.string().trim().min(1).max(4096)]),
   searchImagesByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
+  listAuditLog: z.tuple([auditQuery.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict()]),
+  exportAuditCsv: z.tuple([auditQuery.strict()]),
+  renameTaxonomyClass: z.tuple([z.string().min(1).max(80), z.string().min(1).max(80)]),
+  getImageCalibration: z.tuple([id]),
+  getDataBarImage: z.tuple([id]),
+  setImageScale: z.tuple([
+    z.object({ imageId: id, lineLengthPx: z.number().positive().max(1e6), lengthNm: z.number().positive().max(1e12), by: reviewer }).strict(),
+  ]),
 };
 
 export class InvalidArgumentsError extends Error {

@@ -13,6 +13,11 @@ import { TeacherView } from './teacher/TeacherView.js';
 import { ReviewView } from './review/ReviewView.js';
 import { TrainView } from './train/TrainView.js';
 import { ChatView } from './chat/ChatView.js';
+import { AuditView } from './audit/AuditView.js';
+
+function currentView(): string {
+  return window.location.hash.replace(/^#/, '').split('/')[0] || 'library';
+}
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
@@ -57,9 +62,16 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === '?' && !isEditable(e.target) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      if (isEditable(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === '?') {
         e.preventDefault();
         setHelpOpen((open) => !open);
+      } else if ((e.key === '[' || e.key === ']') && !e.defaultPrevented && !document.querySelector('[role="dialog"]')) {
+        // Section switching by key: the sidebar's order, wrapping around.
+        e.preventDefault();
+        const i = VIEWS.findIndex((v) => v.id === currentView());
+        const next = VIEWS[(i + (e.key === ']' ? 1 : VIEWS.length - 1)) % VIEWS.length];
+        window.location.hash = `#${next.id}`;
       }
     };
     window.addEventListener('keydown', onKey);
@@ -149,6 +161,7 @@ export function App() {
         {route === 'review' && <ReviewView onError={setNotice} />}
         {route === 'train' && <TrainView jobsVersion={jobs.jobsVersion} onJob={jobs.track} onError={setNotice} />}
         {route === 'chat' && <ChatView libraryVersion={jobs.libraryVersion} onError={setNotice} />}
+        {route === 'audit' && <AuditView onError={setNotice} />}
       </div>
       {helpOpen && <HelpOverlay onClose={closeHelp} />}
     </div>

@@ -130,7 +130,10 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     const classes = (await page.getByTestId('review-classes').locator('button').allInnerTexts()).map((t) => t.replace(/^\d\s*/, '').trim());
     const k = classes.findIndex((c) => c !== proposedC);
     editedClass = classes[k];
-    await page.keyboard.press(String(k + 1));
+    // (A digit alone accepts at once; to edit the answers too, the class is picked by type-ahead.)
+    await page.keyboard.press('/');
+    await page.getByTestId('review-typeahead').fill(editedClass);
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('review-picked').innerText()).toContain(editedClass);
     await page.keyboard.press('e');
     await page.getByTestId('review-edit').waitFor();

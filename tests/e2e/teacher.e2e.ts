@@ -56,6 +56,8 @@ describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
     await page.getByRole('button', { name: 'Save key' }).click();
     await expect.poll(() => page.getByTestId('teacher-key-status').innerText()).toMatch(/A key is set/);
     await page.getByTestId('teacher-egress-toggle').click();
+    await page.getByTestId('teacher-egress-person').fill('E2E Lead');
+    await page.getByTestId('teacher-egress-confirm').click();
     await expect.poll(() => page.getByTestId('teacher-egress').innerText()).toMatch(/\bOn\b/);
     await page.getByTestId('teacher-test').click();
     await expect.poll(() => page.getByTestId('teacher-probe').innerText(), { timeout: 20_000 }).toMatch(/vision: yes/);
@@ -69,6 +71,7 @@ describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
     expect(semi, `taxonomy sets: ${sets.join(', ')}`).toBeDefined();
     await page.getByTestId('teacher-taxonomy-set').selectOption({ label: semi! });
     await page.getByTestId('teacher-taxonomy-apply').click();
+    await page.getByTestId('taxonomy-apply-merge').click();
     await expect.poll(() => page.getByTestId('teacher-taxonomy').innerText()).toMatch(/scratches/i);
     await page.getByTestId('teacher-run-limit').fill('12');
     await page.getByTestId('teacher-run-budget').fill('5');

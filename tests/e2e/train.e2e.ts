@@ -45,7 +45,8 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
       mkdirSync(join(folder, c), { recursive: true });
       for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(folder, c, f));
     }
-    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });
+    // This test presses "Classify the library" itself; automatic classification after activation is tested in ux-train.e2e.ts.
+    core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser', autoClassify: false });
     server = await startServer({ core, rendererDir });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -119,6 +120,7 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     // Roll back to v1.
     const v1row = page.locator('[data-testid="version-row"][data-version="1"]');
     await v1row.getByTestId('version-activate').click();
+    await page.getByTestId('rollback-confirm').click();
     await expect.poll(() => page.getByTestId('train-notice').innerText(), { timeout: 10_000 }).toMatch(/v1 is active now \(was v2\)\. Its predictions are shown again on 36 images/);
     await expect.poll(() => v1row.getAttribute('data-active')).toBe('true');
     expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');

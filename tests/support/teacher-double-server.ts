@@ -87,6 +87,8 @@ export interface DoubleOptions {
   behavior?: (r: { index: number; purpose: RequestPurpose; image: ImageInfo | null; attempt: number }) => DoubleBehavior | undefined;
   /** Model name reported in answers. */
   model: string;
+  /** A size answer of this many nm for a calibrated image (nm per pixel as sent), e.g. an implausibly small one. */
+  sizeNm?: (pixelNm: number) => number;
 }
 
 export interface TeacherDouble {
@@ -176,6 +178,10 @@ function validAnswer(image: ImageInfo, classes: string[], prompt: string, opts: 
       case 'size':
         if (ignoreCalibration) {
           return { kind, question: 'How large are the features?', answer: 'The features are fairly large.', value_nm: null };
+        }
+        if (pixelNm !== null && opts.sizeNm) {
+          const v = opts.sizeNm(pixelNm);
+          return { kind, question: 'What is the characteristic feature size?', answer: `About ${v} nm.`, value_nm: v };
         }
         return pixelNm !== null
           ? {

@@ -222,6 +222,12 @@ function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string
  * Imports files and folders: hash (dedupe by content), read metadata and data bar, write the thumbnail,
  * then insert the row in one transaction. A bad file is reported with its reason and skipped; the rest import.
  */
+/** Which file a duplicate matched, so the report can say it (bounded: a re-import of a huge tree stays small). */
+function noteDuplicate(report: ImportReport, path: string, existing: string): void {
+  const list = (report.duplicateOf ??= []);
+  if (list.length < 5000) list.push({ path, existing });
+}
+
 export async function importPaths(db: Db, options: ImportOptions): Promise<ImportReport> {
   const failed: ImportFailure[] = [];
   const notes: ImportReport['notes'] = [];
@@ -236,9 +242,10 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
 
   const one = async (c: Candidate): Promise<void> => {
     const { sha256, size } = await sha256File(c.path);
-    const existing = db.prepare(`SELECT id FROM images WHERE sha256 = ?`).get(sha256) as { id: number } | undefined;
+    const existing = db.prepare(`SELECT id, path FROM images WHERE sha256 = ?`).get(sha256) as { id: number; path: string } | undefined;
     if (existing) {
       report.duplicates++;
+      noteDuplicate(report, c.path, existing.path);
       // Re-importing a labelled tree labels images that were first imported unlabelled.
       if (existing && c.folderLabel) db.transaction(() => addFolderLabel(db, existing.id, c.folderLabel!))();
       return;
@@ -256,6 +263,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
       // The same content twice in one batch: the other copy won the race to insert.
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         report.duplicates++;
+        noteDuplicate(report, c.path, (db.prepare(`SELECT path FROM images WHERE sha256 = ?`).get(sha256) as { path: string } | undefined)?.path ?? '?');
         return;
       }
       throw e;

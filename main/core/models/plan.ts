@@ -101,13 +101,17 @@ export interface PhaseClock {
   /** The plan's estimate for the whole run. */
   estimatedS: number;
   quick?: boolean;
+  /** Phase shares measured on this machine (rates.ts); the built-in shares otherwise. */
+  shares?: Partial<Record<TrainPhase, number>> | null;
+  /** The run's own wall-clock limit in seconds: the ETA never goes past it. */
+  limitS?: number;
 }
 
 /** Seconds left: the current phase at its own rate, later phases at the plan's shares scaled by how the finished phases compared to it. */
 export function estimateEta(c: PhaseClock): number | null {
   const idx = ORDER.indexOf(c.phase);
   if (idx < 0) return null;
-  const SHARE = c.quick ? QUICK_SHARE : PHASE_SHARE;
+  const SHARE = { ...(c.quick ? QUICK_SHARE : PHASE_SHARE), ...(c.shares ?? {}) } as Record<TrainPhase, number>;
   let plannedDone = 0;
   let actualDone = 0;
   for (const ph of ORDER.slice(0, idx)) {
@@ -123,5 +127,6 @@ export function estimateEta(c: PhaseClock): number | null {
   const planned = SHARE[c.phase] * c.estimatedS * speed;
   const current = frac > 0.05 && inPhase > 0.5 ? (inPhase / frac) * (1 - frac) : Math.max(0, planned - inPhase);
   const later = ORDER.slice(idx + 1).reduce((s, ph) => s + SHARE[ph] * c.estimatedS * speed, 0);
-  return Math.max(0, current + later);
+  const eta = Math.max(0, current + later);
+  return c.limitS !== undefined ? Math.min(eta, Math.max(0, c.limitS - c.elapsedS)) : eta;
 }

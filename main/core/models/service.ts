@@ -50,11 +50,12 @@ import { versionStemHash } from '../student/quick.js';
 import type { EventHub } from '../util/events.js';
 import { audit } from '../teacher/settings.js';
 import { exportVersion, importVersion, ModelTransferError } from '../student/transfer.js';
-import { choosePlan, estimateEta, PRESET_NAMES } from './plan.js';
 import { askGrounded, type GroundedAnswer } from '../chat/service.js';
 import { buildPredictionIndex, classTexts, learnMatchThreshold, rankIndex, textToClasses, type ClassText, type PredictionIndex } from '../chat/find.js';
 import type { MeasurementSource } from '../chat/measure.js';
 import { displayName } from '../chat/text.js';
+import { choosePlan, estimateEta, formatDuration, PRESET_NAMES } from './plan.js';
+import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rates.js';
 
 export class StudentApiError extends Error {
   constructor(
@@ -121,6 +122,8 @@ export interface StudentApiDeps {
   teacherAsk: (request: { imageId: number; question: string; streamId?: string }) => Promise<TeacherAskResult>;
   /** Measurements for size/count/spacing questions (main/core/measure); default: none, answers say so. */
   measurements?: MeasurementSource;
+  /** After a version becomes active, classify the images it has not classified yet, as a background job. */
+  autoClassify?: boolean;
 }
 
 export class StudentApi {
@@ -150,6 +153,22 @@ export class StudentApi {
     const choice = choosePlan({
       images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes, quick: quick && from ? from : undefined,
     });
+    // This machine's measured speed, once a run of this preset and mode has completed here.
+    const rates = readRates(this.d.db, choice.preset, quick && !!from);
+    if (rates) {
+      choice.estimatedSeconds = estimateFromRates(rates, items.length);
+      if (request.minutes === undefined) choice.minutes = Math.min(30, Math.max(1, Math.ceil((choice.estimatedSeconds * 2) / 60)));
+      choice.reason = `${choice.reason.replace(/; about .*$/, '')}; about ${formatDuration(choice.estimatedSeconds)} from ${rates.runs} measured run${rates.runs === 1 ? '' : 's'} on this machine, limit ${choice.minutes} min`;
+    } else {
+      choice.reason = `${choice.reason} (from the built-in table: no run of this preset measured on this machine yet)`;
+    }
+    // A quick update over exactly the data the active version learned from would only copy it.
+    const unchanged =
+      quick && active && from
+        ? sameData(active.dataSnapshot, items) &&
+          // Reviewed texts (captions, Q&A pairs, chat corrections) are data too: any review decision since counts.
+          this.d.db.prepare(`SELECT 1 FROM review_decisions WHERE at > ? LIMIT 1`).get(active.createdAt) === undefined
+        : false;
     const n = Object.keys(classes).length;
     // Masks without 2 label classes: Train trains the particle segmenter alone (and says so in the outcome).
     const masksOnly = n < 2 && !quick && hasMasks(this.d.db);
@@ -160,7 +179,9 @@ export class StudentApi {
           ? `A training run is already going (job #${this.trainingJob}).`
           : quick && !from
             ? 'A quick update starts from the active version, and there is none: train once without it first.'
-            : null;
+            : unchanged && active
+              ? `Nothing new since v${active.id}: the same ${items.length} reviewed images with the same labels. A quick update would make an identical version, so none is made. Review or import more images, then update.`
+              : null;
     return {
       ...choice, images: items.length, classes, provider, cores, presets: [...PRESET_NAMES], blocked,
       quick, quickFrom: from?.from ?? null, cachedImages: from?.cached ?? null,
@@ -179,6 +200,7 @@ export class StudentApi {
         points: [], outcome: null, clock: { phaseStartS: 0, finished: {}, estimatedS: plan.estimatedSeconds },
       } as TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } };
       const quick = plan.quick;
+      const shares = sharesFromRates(readRates(this.d.db, plan.preset, quick));
       this.progress.set(ctx.id, state);
       const run = startStudentTraining(dbPath, { dataDir, preset: plan.preset, minutes: plan.minutes, jobId: ctx.id, quick }, (p) => {
         const t = (performance.now() - t0) / 1000;
@@ -190,7 +212,10 @@ export class StudentApi {
         state.done = p.done;
         state.total = p.total;
         state.elapsedS = t;
-        state.etaS = estimateEta({ phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds, quick });
+        state.etaS = estimateEta({
+          phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds, quick,
+          shares, limitS: plan.minutes * 60,
+        });
         // The language half reports its steps under phase 'final' with part 'language' (a curve of its own).
         const part = (p as { part?: string }).part;
         if (p.loss !== undefined && (p.phase === 'head' || p.phase === 'final')) {
@@ -206,10 +231,14 @@ export class StudentApi {
         state.provider = outcome.provider;
         state.etaS = 0;
         state.elapsedS = (performance.now() - t0) / 1000;
+        if (state.phase) state.clock.finished[state.phase] = state.elapsedS - state.clock.phaseStartS;
+        // A run cut short by its limit did less work than a full one: its speed would mislead the next estimate.
+        if (outcome.status === 'completed' && state.elapsedS < plan.minutes * 60) recordRun(this.d.db, plan.preset, quick, plan.images, state.clock.finished);
         ctx.progress(state.total, state.total, outcome.note
           ? `version ${outcome.modelVersion}: ${outcome.note}; ${outcome.segmenter?.note ?? ''}`
           : `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}${outcome.segmenter ? `; ${outcome.segmenter.note}` : ''}`);
         events.emit({ type: 'library-changed' });
+        if (outcome.activated) this.classifyAfterActivation();
         return state.outcome;
       } catch (e) {
         const cancelled = e instanceof TrainingCancelled || ctx.signal.aborted;
@@ -360,6 +389,7 @@ export class StudentApi {
     this.cached = null;
     const other = [...this.newestPredictionCounts()].filter(([r]) => r !== ref).reduce((s, [, n]) => s + n, 0);
     this.d.events.emit({ type: 'library-changed' });
+    this.classifyAfterActivation();
     return { active: summary(this.mustVersion(id)), previous, restoredPredictions: restored, otherPredictions: other };
   }
 
@@ -466,6 +496,20 @@ export class StudentApi {
   }
 
   // ---- classification and search ----
+
+  /**
+   * The queue and the grid need the active version's predictions: classify what it has not classified (new or
+   * changed images; the job skips the rest) in the background. Never fails the activation that triggered it.
+   */
+  private classifyAfterActivation(): void {
+    if (!this.d.autoClassify) return;
+    try {
+      const running = this.d.jobs.list(20).some((j) => j.kind === 'classify' && (j.state === 'running' || j.state === 'queued'));
+      if (!running) this.startClassify({});
+    } catch {
+      // No loadable active version: the Train view says so; nothing to classify with.
+    }
+  }
 
   startClassify(request: ClassifyRequest): JobInfo {
     const { version, student } = this.active();
@@ -771,3 +815,12 @@ function trainMessage(s: TrainingProgress): string {
 }
 
 const yieldThread = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Whether the reviewed images and their labels are exactly those a version was trained on (its data snapshot). */
+function sameData(snapshot: Record<string, unknown>, items: readonly { imageId: number; labelId: number }[]): boolean {
+  const snap = snapshot as { train?: [number, number][]; val?: [number, number][] };
+  const had = [...(snap.train ?? []), ...(snap.val ?? [])];
+  if (had.length === 0 || had.length !== items.length) return false;
+  const keys = new Set(had.map(([img, label]) => `${img}:${label}`));
+  return items.every((i) => keys.has(`${i.imageId}:${i.labelId}`));
+}

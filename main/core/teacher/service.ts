@@ -13,6 +13,9 @@ import { KeyStoreUnavailableError, type TeacherKeyProvider } from './keys.js';
 import { prepareImage } from './prepare.js';
 import { loadImage, round6, runBatch } from './runner.js';
 import { RunStopError, TeacherSession } from './session.js';
+/** A connection test waits at most this long for a rate limit to pass before it reports "unknown". */
+const PROBE_MAX_WAIT_MS = 30_000;
+import { backoffMs, sleep } from './util.js';
 import {
   audit,
   readCapabilities,
@@ -23,7 +26,7 @@ import {
   writeConfig,
   writeEgress,
 } from './settings.js';
-import { applyTaxonomySet, BUILTIN_TAXONOMIES, listTaxonomy, resolveTaxonomy, upsertClass } from './taxonomy.js';
+import { applyTaxonomySet, BUILTIN_TAXONOMIES, listTaxonomy, renameClass, resolveTaxonomy, upsertClass } from './taxonomy.js';
 import { getTemplate, listTemplates, saveTemplate, templateRef } from './templates.js';
 import type {
   TaxonomyClass,
@@ -46,6 +49,7 @@ import type {
 } from './types.js';
 import { canonicalJson, sha256Hex } from './util.js';
 import { STALE_MS } from '../jobs/owners.js';
+import { priceFor } from './pricing.js';
 
 export class EgressDisabledError extends Error {
   readonly code = 'egress_disabled';
@@ -100,6 +104,8 @@ interface RunRow {
   stop_detail: string | null;
   budget_usd: number | null;
   budget_tokens: number | null;
+  /** Migration 010; null for runs started before it. */
+  planned_images: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -160,8 +166,10 @@ export class TeacherService {
     return this.getSettings();
   }
 
-  async setEgress(enabled: boolean, actor = this.actor): Promise<TeacherSettings> {
-    writeEgress(this.db, enabled, actor);
+  /** `person`: who switched it (recorded as the actor); the binding it came through is kept beside it. */
+  async setEgress(enabled: boolean, person?: string): Promise<TeacherSettings> {
+    const who = person?.trim();
+    writeEgress(this.db, enabled, who || this.actor, who ? { via: this.actor } : {});
     return this.getSettings();
   }
 
@@ -254,7 +262,10 @@ export class TeacherService {
       fail('vision', e);
     }
     const probeSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } };
-    const probeJson = async (format: 'json_schema' | 'json_object'): Promise<boolean | null> => {
+    // Transient failures (429 with Retry-After, 5xx, network) are retried as a run's requests are, so a busy
+    // server does not leave the answer "unknown"; each attempt is recorded.
+    const probeAttempts = Math.max(2, Math.min(config.maxAttempts, 5));
+    const probeJson = async (format: 'json_schema' | 'json_object', attempt = 1): Promise<boolean | null> => {
       try {
         const r = await session.client.chat({
           messages: [{ role: 'user', content: 'Reply with the JSON object {"ok": true} and nothing else.' }],
@@ -275,6 +286,12 @@ export class TeacherService {
       } catch (e) {
         const err = e as TeacherCallError;
         this.recordProbe(session, format, err.status ?? null, err.kind ?? 'error', err.message, 0, 0, err.body ?? null);
+        const wait = err.retryAfterMs ?? backoffMs(attempt, this.random, this.backoffBaseMs);
+        if (err instanceof TeacherCallError && err.retryable && attempt < probeAttempts && wait <= PROBE_MAX_WAIT_MS) {
+          notes.push(`${format}: attempt ${attempt} met ${err.status ?? err.kind}; retrying in ${(wait / 1000).toFixed(1)} s`);
+          await sleep(wait);
+          return probeJson(format, attempt + 1);
+        }
         fail(format, e);
         return err.kind === 'rejected' ? false : null;
       }
@@ -345,12 +362,25 @@ export class TeacherService {
     return BUILTIN_TAXONOMIES.map((s) => ({ ...s, classes: s.classes.map((c) => ({ ...c })) }));
   }
 
-  /** Adds a built-in set to the classes and makes it the teacher's taxonomy. */
-  async applyTaxonomySet(setId: string): Promise<TeacherSettings> {
+  /**
+   * Adds a built-in set to the classes; 'replace' (the default) makes it the teacher's whole taxonomy, 'merge' adds
+   * its classes to the ones the teacher already answers with.
+   */
+  async applyTaxonomySet(setId: string, mode: 'replace' | 'merge' = 'replace'): Promise<TeacherSettings> {
+    const before = resolveTaxonomy(this.db, readConfig(this.db).classNames).map((c) => c.name);
     const names = applyTaxonomySet(this.db, setId);
-    writeConfig(this.db, { classNames: names }, this.actor);
-    audit(this.db, this.actor, 'teacher.taxonomy.apply', { set: setId });
+    const next = mode === 'merge' ? [...before, ...names.filter((n) => !before.includes(n))] : names;
+    writeConfig(this.db, { classNames: next }, this.actor);
+    audit(this.db, this.actor, 'teacher.taxonomy.apply', { set: setId, mode, dropped: before.filter((n) => !next.includes(n)) });
     return this.getSettings();
+  }
+
+  renameClass(from: string, to: string): TaxonomyClass[] {
+    const { from: old, to: name } = renameClass(this.db, from, to);
+    const config = readConfig(this.db);
+    if (config.classNames.includes(old)) writeConfig(this.db, { classNames: config.classNames.map((n) => (n === old ? name : n)) }, this.actor);
+    audit(this.db, this.actor, 'taxonomy.rename', { from: old, to: name });
+    return listTaxonomy(this.db);
   }
 
   listTaxonomy(): TaxonomyClass[] {
@@ -358,8 +388,14 @@ export class TeacherService {
   }
 
   upsertClass(cls: TaxonomyClass): TaxonomyClass[] {
+    const existed = listTaxonomy(this.db).find((c) => c.name === cls.name.trim());
     upsertClass(this.db, cls, true);
-    audit(this.db, this.actor, 'taxonomy.class', { name: cls.name });
+    audit(this.db, this.actor, 'taxonomy.class', {
+      name: cls.name.trim(),
+      created: !existed,
+      description: cls.description.trim().slice(0, 1000),
+      ...(existed ? { previousDescription: existed.description } : {}),
+    });
     return listTaxonomy(this.db);
   }
 
@@ -440,7 +476,7 @@ export class TeacherService {
     const session = await this.openSession(config);
     if (budgetUsd !== null && !session.price) {
       throw new TeacherSetupError(
-        `a cost budget needs a price for model ${config.model}: add it to the teacher price table (US$ per 1M input/output tokens)`,
+        `a cost budget needs a price for model ${config.model}: add its price (US$ per 1M input/output tokens) in the Teacher view or with 'emma teacher price', or set a token budget instead`,
       );
     }
     const configKey = sha256Hex(
@@ -474,6 +510,12 @@ export class TeacherService {
     } else {
       this.db.prepare(`UPDATE teacher_runs SET budget_usd = ?, budget_tokens = ?, config_key = ?, updated_at = ? WHERE id = ?`).run(budgetUsd, budgetTokens, configKey, now, runId);
     }
+    // The run's own image count (what it set out to answer: limit applied, finished images skipped), shown in the
+    // runs table; a resumed run adds what it still has to do to what its earlier jobs reached.
+    const recordPlanned = (todoCount: number) => {
+      const reached = (this.db.prepare(`SELECT count(DISTINCT image_id) AS n FROM teacher_outputs WHERE run_id = ?`).get(runId) as { n: number }).n;
+      this.db.prepare(`UPDATE teacher_runs SET planned_images = ? WHERE id = ?`).run(reached + todoCount, runId);
+    };
 
     const ids =
       selection ?? (this.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
@@ -488,6 +530,7 @@ export class TeacherService {
     let todo = ids.filter((id) => !finished.has(id));
     const skipped = ids.length - todo.length;
     if (request.limit !== undefined) todo = todo.slice(0, request.limit);
+    recordPlanned(todo.length);
     const spent = this.db
       .prepare(`SELECT coalesce(sum(cost_usd), 0) AS usd, coalesce(sum(prompt_tokens + completion_tokens), 0) AS tokens FROM teacher_requests WHERE run_id = ?`)
       .get(runId) as { usd: number; tokens: number };
@@ -569,7 +612,7 @@ export class TeacherService {
       model: r.model,
       template,
       configKey: r.config_key,
-      images: selection?.length ?? (this.db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n,
+      images: r.planned_images ?? selection?.length ?? outs.n,
       valid: outs.valid ?? 0,
       invalid: outs.invalid ?? 0,
       failed: outs.failed ?? 0,
@@ -581,6 +624,7 @@ export class TeacherService {
       budgetTokens: r.budget_tokens,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      costKnown: reqs.p + reqs.c === 0 || runHasPrice(r),
     };
   }
 
@@ -679,6 +723,16 @@ export class TeacherService {
       if (e instanceof TeacherCallError || e instanceof RunStopError) throw new TeacherSetupError(e.message);
       throw e;
     }
+  }
+}
+
+/** Whether the run's own configuration priced its model (a price added later does not reprice paid requests). */
+function runHasPrice(r: RunRow): boolean {
+  try {
+    const config = JSON.parse(r.config_json) as Partial<TeacherConfig>;
+    return priceFor(config.prices ?? {}, r.model) !== null;
+  } catch {
+    return false;
   }
 }
 

@@ -264,6 +264,8 @@ export class TeacherSession {
         promptTokens: r.promptTokens,
         completionTokens: r.completionTokens,
         costUsd: r.cost,
+        // Without a price the cost above is 0 but unknown; the audit view must not read it as free.
+        priced: this.price !== null,
         outcome: r.outcome,
         httpStatus: r.status,
       });

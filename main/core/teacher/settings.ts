@@ -101,11 +101,11 @@ export function readEgress(db: Db): TeacherEgress {
   return getSetting<TeacherEgress>(db, EGRESS_KEY) ?? { enabled: false, changedAt: null, changedBy: null };
 }
 
-export function writeEgress(db: Db, enabled: boolean, actor: string): TeacherEgress {
+export function writeEgress(db: Db, enabled: boolean, actor: string, details: Record<string, unknown> = {}): TeacherEgress {
   const value: TeacherEgress = { enabled, changedAt: nowIso(), changedBy: actor };
   db.transaction(() => {
     putSetting(db, EGRESS_KEY, value);
-    audit(db, actor, enabled ? 'teacher.egress.on' : 'teacher.egress.off', {});
+    audit(db, actor, enabled ? 'teacher.egress.on' : 'teacher.egress.off', details);
   })();
   return value;
 }

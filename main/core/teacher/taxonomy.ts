@@ -65,6 +65,20 @@ export function upsertClass(db: Db, cls: TaxonomyClass, overwriteDescription = t
   return Number(db.prepare(`INSERT INTO classes (name, description, created_at) VALUES (?, ?, ?)`).run(name, description, nowIso()).lastInsertRowid);
 }
 
+/** Renames a class in place (same id, so its labels follow); refuses a name already taken. */
+export function renameClass(db: Db, from: string, to: string): { from: string; to: string } {
+  const old = from.trim();
+  const name = validateClassName(to);
+  const found = db.prepare(`SELECT id FROM classes WHERE name = ?`).get(old) as { id: number } | undefined;
+  if (!found) throw new TaxonomyError(`no class named ${JSON.stringify(old)}`);
+  if (name === old) return { from: old, to: name };
+  if (db.prepare(`SELECT 1 FROM classes WHERE name = ?`).get(name)) {
+    throw new TaxonomyError(`a class named ${JSON.stringify(name)} already exists: pick another name`);
+  }
+  db.prepare(`UPDATE classes SET name = ? WHERE id = ?`).run(name, found.id);
+  return { from: old, to: name };
+}
+
 /** Adds a built-in set's classes (keeping descriptions a site already wrote) and returns their names. */
 export function applyTaxonomySet(db: Db, setId: string): string[] {
   const set = BUILTIN_TAXONOMIES.find((s) => s.id === setId);

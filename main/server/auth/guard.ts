@@ -11,6 +11,7 @@ import type {
   ReviewExportRequest,
   ReviewQueueQuery,
   ReviewUndoRequest,
+  SetScaleRequest,
 } from '../../core/contract.js';
 import { validateArguments } from '../../core/validation.js';
 import type { PathConfinement } from './confine.js';
@@ -45,6 +46,10 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
       return [{ ...as<AddAnnotationRequest>(), reviewer: user.name }];
     case 'correctChatAnswer':
       return [{ ...as<ChatCorrection>(), reviewer: user.name }];
+    case 'setTeacherEgress':
+      return [a[0], user.name];
+    case 'setImageScale':
+      return [{ ...as<SetScaleRequest>(), by: user.name }];
     case 'getReviewQueue':
       return [{ ...as<ReviewQueueQuery>(), reviewer: user.name }];
     default:

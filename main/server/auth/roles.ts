@@ -65,6 +65,13 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   measureImage: 'operator',
   startMeasure: 'operator',
   importMasks: 'operator',
+  // The audit log and the taxonomy are the lab lead's; scale and calibration are an operator's everyday work.
+  listAuditLog: 'lead',
+  exportAuditCsv: 'lead',
+  renameTaxonomyClass: 'lead',
+  getImageCalibration: 'operator',
+  setImageScale: 'operator',
+  getDataBarImage: 'operator',
 };
 
 const RANK: Record<Role, number> = { operator: 1, lead: 2 };

@@ -8,6 +8,7 @@ export const VIEWS = [
   { id: 'review', title: 'Review' },
   { id: 'train', title: 'Train' },
   { id: 'chat', title: 'Chat' },
+  { id: 'audit', title: 'Audit' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];

@@ -164,10 +164,12 @@ export function useJobs(): JobsState {
       }
       jobsRef.current.set(job.id, job);
       if (isActive(job)) watchedRef.current.add(job.id);
+      // Images are stored one by one during an import: show them as they arrive (re-queries are throttled).
+      if (job.kind === 'import' && isActive(job) && job.progress.done > (prev?.progress.done ?? 0)) bumpLibrary();
       settle(job.id);
       rerender();
     },
-    [settle, rerender],
+    [settle, rerender, bumpLibrary],
   );
 
   useEffect(() => {

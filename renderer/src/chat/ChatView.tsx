@@ -155,6 +155,15 @@ function ImagePicker({
   const [dropping, setDropping] = useState(false);
   const [uploading, setUploading] = useState<string | null>(null);
 
+  // The whole library, a page at a time as the list is scrolled (search narrows it on the core).
+  const loadMore = useCallback(() => {
+    if (items.length >= total) return;
+    api.listImages({ offset: items.length, limit: 120, search: search.trim() || undefined }).then(
+      (r) => setItems((cur) => (cur.length === items.length ? [...cur, ...r.items] : cur)),
+      (e: unknown) => onError(`Images: ${messageOf(e)}`),
+    );
+  }, [items.length, total, search, onError]);
+
   useEffect(() => {
     let live = true;
     const t = setTimeout(() => {
@@ -214,10 +223,17 @@ function ImagePicker({
       <input type="search" placeholder="Find an image by name…" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="chat-search" />
       <div className="muted small">
         {total} image{total === 1 ? '' : 's'}
-        {total > items.length ? ` (first ${items.length})` : ''} · or drop a file
+        {total > items.length ? ` (${items.length} shown: scroll for more)` : ''} · or drop a file
         {uploading ? ` · importing ${uploading}…` : ''}
       </div>
-      <div className="chat-thumbs">
+      <div
+        className="chat-thumbs"
+        data-testid="chat-thumbs"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          if (el.scrollTop + el.clientHeight > el.scrollHeight - 200) loadMore();
+        }}
+      >
         {items.map((it) => (
           <button
             type="button"
@@ -232,6 +248,11 @@ function ImagePicker({
             <span>{it.fileName}</span>
           </button>
         ))}
+        {items.length < total && (
+          <button type="button" className="chat-more" onClick={loadMore} data-testid="chat-more">
+            Show more ({total - items.length} left)
+          </button>
+        )}
       </div>
     </aside>
   );
@@ -571,7 +592,23 @@ function Answer({
       )}
       {editing && (
         <div className="chat-edit">
-          <textarea value={text} onChange={(e) => setText(e.target.value)} rows={2} data-testid="chat-correct-input" />
+          <textarea
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            rows={2}
+            data-testid="chat-correct-input"
+            placeholder="Enter saves, Shift+Enter starts a new line, Esc cancels"
+            onKeyDown={(e) => {
+              // Enter saves (as in the question box); it never becomes part of the answer.
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                if (!saving && text.trim()) void save();
+              } else if (e.key === 'Escape') {
+                e.preventDefault();
+                setEditing(false);
+              }
+            }}
+          />
           <div className="row">
             <button type="button" className="primary" disabled={saving || !text.trim()} onClick={() => void save()} data-testid="chat-correct-save">
               Save correction

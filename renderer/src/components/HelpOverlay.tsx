@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { KeyList } from './KeyList.js';
 import { Modal } from './Modal.js';
+import { REVIEW_KEYS } from '../review/ReviewHelp.js';
 
 const SECTIONS: { title: string; keys: [string, string][] }[] = [
   {
@@ -21,10 +22,27 @@ const SECTIONS: { title: string; keys: [string, string][] }[] = [
       ['0', 'Fit to window'],
       ['1', 'Actual size (1 image px = 1 screen px)'],
       ['Drag', 'Pan'],
-      ['Esc', 'Back to the library'],
+      ['m', 'Measure a distance (drag; in the image calibration)'],
+      ['s', 'Set the scale by drawing along the burned-in scale bar'],
+      ['Esc', 'Close a tool; back to the library'],
     ],
   },
-  { title: 'Anywhere', keys: [['?', 'This help']] },
+  { title: 'Review', keys: REVIEW_KEYS.filter(([k]) => k !== '?') },
+  {
+    title: 'Chat',
+    keys: [
+      ['Enter', 'Ask (in the question box); save (in a correction)'],
+      ['Shift + Enter', 'New line'],
+      ['Esc', 'Cancel a correction'],
+    ],
+  },
+  {
+    title: 'Anywhere',
+    keys: [
+      ['[ / ]', 'Previous / next section (Library, Teacher, Review, Train, Chat, Audit)'],
+      ['?', 'This help'],
+    ],
+  },
 ];
 
 export function HelpOverlay({ onClose }: { onClose(): void }) {
@@ -49,12 +67,14 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
   }, [onClose]);
   return (
     <Modal title="Keyboard shortcuts" className="help" testId="help-overlay" onClose={onClose} dialogRef={ref}>
-      {SECTIONS.map((section) => (
-        <section key={section.title}>
-          <h3>{section.title}</h3>
-          <KeyList keys={section.keys} />
-        </section>
-      ))}
+      <div className="help-sections">
+        {SECTIONS.map((section) => (
+          <section key={section.title} data-testid={`help-section-${section.title.toLowerCase()}`}>
+            <h3>{section.title}</h3>
+            <KeyList keys={section.keys} />
+          </section>
+        ))}
+      </div>
     </Modal>
   );
 }

@@ -83,8 +83,10 @@ function BatchRow({ batch, jobsById, onCancel }: { batch: UploadBatch; jobsById:
 
 const MAX_LISTED = 500;
 
-function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): void }) {
+/** The newest import's report, one line until opened; earlier imports of this session fold into it. */
+function ReportPanel({ entry, earlier, onDismiss }: { entry: ReportEntry; earlier: ReportEntry[]; onDismiss(): void }) {
   const { report } = entry;
+  const dups = report.duplicateOf ?? [];
   const failed = report.failed.length;
   const skipped = report.skipped ?? [];
   const verb = entry.state === 'cancelled' ? 'cancelled' : entry.state === 'failed' ? 'failed' : 'finished';
@@ -103,6 +105,7 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
           <span className={failed ? 'error-text' : undefined}>{failed} failed</span>
           {report.notes.length ? ` · ${report.notes.length} note${report.notes.length === 1 ? '' : 's'}` : ''}
           {skipped.length ? ` · ${skipped.length} skipped` : ''}
+          {earlier.length ? ` · ${earlier.length} earlier import${earlier.length === 1 ? '' : 's'} below` : ''}
         </span>
         <button type="button" className="icon" onClick={onDismiss} aria-label="Dismiss report" title="Dismiss">
           ×
@@ -110,8 +113,8 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
       </div>
       {entry.error && <p className="error-text">{entry.error}</p>}
       {failed > 0 && (
-        <div className="report-section">
-          <div className="report-section-title">Not imported</div>
+        <details className="report-section" open={failed <= 3}>
+          <summary className="report-section-title">Not imported ({formatCount(failed)})</summary>
           <ul className="report-list" data-testid="import-failures">
             {report.failed.slice(0, MAX_LISTED).map((f, i) => (
               <li key={i}>
@@ -121,7 +124,43 @@ function ReportPanel({ entry, onDismiss }: { entry: ReportEntry; onDismiss(): vo
             ))}
             {failed > MAX_LISTED && <li className="muted">… and {formatCount(failed - MAX_LISTED)} more</li>}
           </ul>
-        </div>
+        </details>
+      )}
+      {report.duplicates > 0 && (
+        <details className="report-section" data-testid="import-duplicates">
+          <summary className="report-section-title">
+            Duplicates ({formatCount(report.duplicates)}): same content as a file already in the library, not imported again
+          </summary>
+          {dups.length > 0 ? (
+            <ul className="report-list" data-testid="import-duplicate-list">
+              {dups.slice(0, MAX_LISTED).map((d, i) => (
+                <li key={i}>
+                  <PathText className="mono wrap" path={d.path} />
+                  <span className="report-reason muted">
+                    matches <PathText className="mono wrap" path={d.existing} />
+                  </span>
+                </li>
+              ))}
+              {report.duplicates > Math.min(MAX_LISTED, dups.length) && (
+                <li className="muted">… and {formatCount(report.duplicates - Math.min(MAX_LISTED, dups.length))} more</li>
+              )}
+            </ul>
+          ) : (
+            <p className="muted small">This import did not record which files they matched.</p>
+          )}
+        </details>
+      )}
+      {earlier.length > 0 && (
+        <details className="report-section" data-testid="import-earlier">
+          <summary className="report-section-title">Earlier imports ({earlier.length})</summary>
+          <ul className="report-list">
+            {earlier.map((e) => (
+              <li key={e.key}>
+                {e.title} {e.state}: imported {e.report.imported} · {e.report.duplicates} duplicates · {e.report.failed.length} failed
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
       {skipped.length > 0 && (
         <details className="report-section" data-testid="import-skipped">
@@ -167,9 +206,14 @@ export function JobsArea({ jobs }: { jobs: JobsState }) {
       {jobs.activeJobs.map((job) => (
         <JobRow key={job.id} job={job} onCancel={() => jobs.cancelJob(job.id)} />
       ))}
-      {jobs.reports.map((entry) => (
-        <ReportPanel key={entry.key} entry={entry} onDismiss={() => jobs.dismissReport(entry.key)} />
-      ))}
+      {jobs.reports.length > 0 && (
+        <ReportPanel
+          key={jobs.reports[0].key}
+          entry={jobs.reports[0]}
+          earlier={jobs.reports.slice(1)}
+          onDismiss={() => jobs.reports.forEach((r) => jobs.dismissReport(r.key))}
+        />
+      )}
     </div>
   );
 }

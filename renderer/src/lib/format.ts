@@ -14,10 +14,33 @@ export function formatMagnification(mag: number | null | undefined): string {
   return `${sig(rounded, 3)} X`;
 }
 
-/** 7.344 -> "7.344 nm/px" (4 significant digits). */
+const LENGTH_UNITS: readonly { symbol: string; nm: number }[] = [
+  { symbol: 'pm', nm: 1e-3 },
+  { symbol: 'nm', nm: 1 },
+  { symbol: '\u00b5m', nm: 1e3 },
+  { symbol: 'mm', nm: 1e6 },
+];
+
+/**
+ * A length in nanometres in the unit its magnitude calls for (the one shared rule of every view): 2615 ->
+ * "2.615 µm", 7.344 -> "7.344 nm", 0.87 -> "0.87 nm" (nm down to 0.1 nm, as lattice spacings are written), 0.05 -> "50 pm".
+ */
+export function formatLength(nm: number | null | undefined, digits = 4): string {
+  if (nm == null || !Number.isFinite(nm)) return '';
+  const a = Math.abs(nm);
+  if (a === 0) return '0 nm';
+  // Round first, so 999.96 nm reads "1 µm" rather than "1000 nm".
+  const r = Number(a.toPrecision(digits));
+  let unit = LENGTH_UNITS[1];
+  if (r < 0.1) unit = LENGTH_UNITS[0];
+  else for (const u of LENGTH_UNITS.slice(1)) if (r >= u.nm) unit = u;
+  return `${nm < 0 ? '-' : ''}${sig(r / unit.nm, digits)} ${unit.symbol}`;
+}
+
+/** 7.344 -> "7.344 nm/px", 2615 -> "2.615 µm/px" (4 significant digits, unit by magnitude). */
 export function formatPixelSize(nm: number | null | undefined): string {
   if (nm == null || !Number.isFinite(nm) || nm <= 0) return '';
-  return `${sig(nm, 4)} nm/px`;
+  return `${formatLength(nm)}/px`;
 }
 
 export function formatBytes(bytes: number | null | undefined): string {

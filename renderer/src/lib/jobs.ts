@@ -31,7 +31,12 @@ export function asImportReport(result: unknown): ImportReport | null {
         .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object')
         .map((n) => ({ path: String(n.path ?? ''), reason: String(n.reason ?? '') }))
     : [];
-  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true, skipped };
+  const duplicateOf = Array.isArray(r.duplicateOf)
+    ? r.duplicateOf
+        .filter((d): d is Record<string, unknown> => !!d && typeof d === 'object')
+        .map((d) => ({ path: String(d.path ?? ''), existing: String(d.existing ?? '') }))
+    : undefined;
+  return { imported: r.imported, duplicates: r.duplicates, failed, notes, cancelled: r.cancelled === true, skipped, ...(duplicateOf ? { duplicateOf } : {}) };
 }
 
 export function emptyReport(): ImportReport {
@@ -47,6 +52,7 @@ export function mergeReports(reports: readonly ImportReport[]): ImportReport {
     out.notes.push(...r.notes);
     out.skipped!.push(...(r.skipped ?? []));
     out.cancelled ||= r.cancelled;
+    if (r.duplicateOf?.length) (out.duplicateOf ??= []).push(...r.duplicateOf);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // the classes under number keys, and the caption and Q&A pairs, editable inline.
 import { memo, useEffect, useRef, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { ReviewAnnotation, ReviewItem } from '../../../main/core/contract.js';
-import { formatMagnification, formatPixelSize } from '../lib/format.js';
+import { formatLength, formatMagnification, formatPixelSize } from '../lib/format.js';
 import { decisionText, formatConfidence, typeAhead } from '../lib/review.js';
 
 interface ProposalPanelProps {
@@ -66,6 +66,7 @@ function AnnotationRow({
   onChange,
   onKey,
   onStart,
+  pixelSizeNm,
 }: {
   a: ReviewAnnotation;
   value: string;
@@ -73,6 +74,7 @@ function AnnotationRow({
   onChange(text: string): void;
   onKey(key: 'next' | 'done' | 'cancel'): void;
   onStart(): void;
+  pixelSizeNm: number | null;
 }) {
   const ref = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -84,7 +86,16 @@ function AnnotationRow({
   const changed = value !== a.answer;
   return (
     <li className={`review-ann${changed ? ' changed' : ''}`} data-testid={`review-ann-${a.kind}`} data-annotation-id={a.id}>
-      {a.kind === 'qa' ? <div className="review-q">{a.question}</div> : <div className="review-q muted">Caption</div>}
+      {a.kind === 'qa' ? (
+        <div className="review-q">
+          <span className="qa-tag" aria-label="Question">
+            Q
+          </span>
+          {a.question}
+        </div>
+      ) : (
+        <div className="review-q muted">Caption</div>
+      )}
       {editing ? (
         <textarea
           ref={ref}
@@ -109,11 +120,25 @@ function AnnotationRow({
         />
       ) : (
         <div className="review-a" onClick={onStart} title="Click or press e to edit">
+          {a.kind === 'qa' && (
+            <span className="qa-tag" aria-label="Answer">
+              A
+            </span>
+          )}
           {value}
           {a.source === 'human' && a.supersedesId != null && <span className="review-badge">edited</span>}
           {a.source === 'human' && a.supersedesId == null && <span className="review-badge">by hand</span>}
           {changed && <span className="review-badge warn">unsaved edit</span>}
-          {a.valueNm != null && <span className="review-badge">{a.valueNm} nm</span>}
+          {a.valueNm != null && <span className="review-badge">{formatLength(a.valueNm)}</span>}
+          {a.valueNm != null && pixelSizeNm != null && a.valueNm < pixelSizeNm && (
+            <span
+              className="review-badge warn"
+              data-testid="review-subpixel"
+              title="A size smaller than one pixel cannot be read from this image: check or correct the answer"
+            >
+              smaller than one pixel ({formatLength(a.valueNm)} at {formatPixelSize(pixelSizeNm)})
+            </span>
+          )}
         </div>
       )}
     </li>
@@ -167,7 +192,7 @@ export const ProposalPanel = memo(function ProposalPanel(props: ProposalPanelPro
             </div>
           </>
         ) : (
-          <div className="muted">No proposal: pick a class (1–9 or /) and accept with a.</div>
+          <div className="muted">No proposal: press a class's number to label it (or / to type a name, then a).</div>
         )}
         {s && (
           <div className="review-student small" data-testid="review-student">
@@ -236,6 +261,7 @@ export const ProposalPanel = memo(function ProposalPanel(props: ProposalPanelPro
               onChange={(t) => props.onEditChange(a.id, t)}
               onKey={(k) => props.onEditKey(a.id, k)}
               onStart={() => props.onStartEdit(a.id)}
+              pixelSizeNm={item.image.pixelSizeNm}
             />
           ))}
         </ul>

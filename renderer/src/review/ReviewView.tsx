@@ -33,6 +33,20 @@ const QUEUES: { id: ReviewQueueKind; title: string }[] = [
   { id: 'flagged', title: 'Flagged for an expert' },
 ];
 
+/** What an empty queue means, and what to do next (calm: an empty queue is a normal state). */
+const EMPTY_QUEUE: Record<ReviewQueueKind, { title: string; next: string }> = {
+  proposals: {
+    title: 'No proposals to review yet',
+    next: 'Run the teacher on some images (Teacher view) and its proposals appear here; or choose "No label" above to label images yourself with the number keys.',
+  },
+  active: {
+    title: 'Nothing for active learning yet',
+    next: 'This queue ranks images by how unsure the student is. Train a first version (Train view) from reviewed labels, or review teacher proposals first.',
+  },
+  unlabelled: { title: 'Every image has a label', next: 'Import more images (Library view), or pick another queue above.' },
+  flagged: { title: 'Nothing is flagged for an expert', next: 'Press f on an image in any queue to flag it for an expert; it waits here.' },
+};
+
 const PAGE = 20;
 const PREFETCH_IMAGES = 4;
 const REVIEWER_KEY = 'emma.reviewer';
@@ -115,6 +129,8 @@ export function ReviewView({ onError }: ReviewViewProps) {
   // queue page already counted: "left" is that page's total minus the decisions stored since.
   const [decidedCount, setDecidedCount] = useState(0);
   const [countedAtPage, setCountedAtPage] = useState(0);
+  /** Decisions sent but not yet stored (they count in "left" at once). */
+  const [pending, setPending] = useState(0);
   const decidedRef = useRef(0);
   const stageRef = useRef<ReviewStageHandle>(null);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
@@ -224,11 +240,11 @@ export function ReviewView({ onError }: ReviewViewProps) {
   );
 
   const decide = useCallback(
-    (action: ReviewDecisionRequest['action']) => {
+    (action: ReviewDecisionRequest['action'], withClass?: string) => {
       if (!item) return;
-      const req = decisionRequest(item, action, reviewer, picked, edits);
+      const req = decisionRequest(item, action, reviewer, withClass ?? picked, edits);
       if (action === 'accept' && !req.className) {
-        onError('No proposal here: pick a class with 1–9 or / first, then press a.');
+        onError('No proposal here: press a class\'s number (1–9) to label it, or / to type a class name and then a.');
         return;
       }
       const key = ++keyCounter.current;
@@ -243,15 +259,20 @@ export function ReviewView({ onError }: ReviewViewProps) {
       setHistory((h) => [entry, ...h].slice(0, 30));
       resetScreen();
       setPos((p) => p + 1);
+      // "left" counts the decision at once; the stored count takes over when the core has it.
+      const counts = req.action !== 'skip';
+      if (counts) setPending((n) => n + 1);
       const update = (patch: Partial<HistoryEntry>) => setHistory((h) => h.map((e) => (e.key === key ? { ...e, ...patch } : e)));
       chain.current = chain.current.then(() =>
         api.decideReview(req).then(
           (d) => {
+            if (counts) setPending((n) => n - 1);
             if (d.action !== 'skip') setDecidedCount((decidedRef.current += 1));
             update({ state: 'saved', decisionId: d.id, text: decisionText(d), action: d.action });
             refreshItem(d.imageId);
           },
           (e: unknown) => {
+            if (counts) setPending((n) => n - 1);
             update({ state: 'failed' });
             onError(`Not saved (${item.image.fileName}): ${messageOf(e)}`);
           },
@@ -402,8 +423,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
           resetScreen();
           break;
         default: {
+          // One key: a digit accepts with that class (an edit when it differs from the proposal); Backspace undoes.
           const c = classForKey(classes, e.key);
-          if (c) setPicked(c);
+          if (c) decide('accept', c);
           else handled = false;
         }
       }
@@ -417,8 +439,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
     return () => window.removeEventListener('keydown', onKey, true);
   }, [decide, undo, startEdit, resetScreen, pos, items.length, classes, helpOpen, statsOpen, item]);
 
-  const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage));
+  const left = total == null ? null : Math.max(0, total - (decidedCount - countedAtPage) - pending);
   const strip = useMemo(() => history.slice(0, 12), [history]);
+  const canUndo = history.some((h) => h.state === 'saving' || h.state === 'saved');
 
   return (
     <section className="review" aria-label="Review" data-testid="review-view">
@@ -467,8 +490,10 @@ export function ReviewView({ onError }: ReviewViewProps) {
           <aside className="review-panel review-empty" data-testid="review-empty">
             {exhausted || total === 0 ? (
               <>
-                <p className="empty-title">Nothing left in this queue</p>
-                <p className="muted">Backspace undoes your last decision; ← goes back.</p>
+                <p className="empty-title">{canUndo ? 'Nothing left in this queue' : EMPTY_QUEUE[queue].title}</p>
+                <p className="muted" data-testid="review-empty-next">
+                  {canUndo ? 'Done here. Backspace undoes your last decision; ← goes back; or pick another queue above.' : EMPTY_QUEUE[queue].next}
+                </p>
               </>
             ) : (
               <p className="muted">Loading…</p>
@@ -489,7 +514,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
         <button type="button" onClick={() => decide('flag')} disabled={!item}>
           <kbd>f</kbd> flag
         </button>
-        <button type="button" onClick={undo}>
+        <button type="button" onClick={undo} disabled={!canUndo} data-testid="review-undo" title={canUndo ? 'Undo your last decision (Backspace)' : 'Nothing to undo yet'}>
           <kbd>⌫</kbd> undo
         </button>
         <ol className="review-history" data-testid="review-history" aria-label="Last decisions">

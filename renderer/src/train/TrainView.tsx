@@ -13,6 +13,8 @@ import type {
   TrainingProgress,
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
+import { Modal } from '../components/Modal.js';
+import { formatDateTime } from '../lib/format.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
 import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
@@ -51,6 +53,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [classifyJob, setClassifyJob] = useState<JobInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A rollback waits for the operator's confirmation. */
+  const [confirmRollback, setConfirmRollback] = useState<{ to: number; from: number } | null>(null);
 
   const guard = useCallback(
     async (what: string, f: () => Promise<void>) => {
@@ -156,6 +160,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const activate = (id: number, verb: string) =>
     guard(`${verb} failed`, async () => {
       const r = await api.activateModelVersion(id);
+      // One truth on the page: the version now active is the one selected, described and offered for export.
+      setSelected(r.active.id);
       setNotice(
         `v${r.active.id} is active now${r.previous ? ` (was v${r.previous})` : ''}.` +
           (r.restoredPredictions ? ` Its predictions are shown again on ${r.restoredPredictions} image${r.restoredPredictions === 1 ? '' : 's'}.` : '') +
@@ -188,7 +194,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           <div>
             {plan ? (
               plan.blocked ? (
-                <p className="error-text" data-testid="train-blocked">
+                <p className="train-blocked" data-testid="train-blocked">
                   {plan.blocked}
                 </p>
               ) : (
@@ -279,8 +285,10 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   </span>
                 ) : null}
                 .{' '}
-                {outcome.activated ? (
+                {outcome.activated && active?.id === outcome.modelVersion ? (
                   <span>It is active now.</span>
+                ) : outcome.activated ? (
+                  <span data-testid="train-outcome-superseded">{active ? `It was activated; v${active.id} is active now.` : 'It was activated; no version is active now.'}</span>
                 ) : (
                   <span>
                     It did worse than the active v{outcome.activeVersion} on the same validation images, so v{outcome.activeVersion} stays active.{' '}
@@ -324,8 +332,13 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         />
         {classifyJob && <ClassifyStatus job={classifyJob} />}
         {versions.length === 0 ? (
-          <p className="muted">No model yet. Press Train.</p>
+          <p className="muted" data-testid="versions-empty">
+            {plan?.blocked
+              ? 'No model yet. Once two or more classes have reviewed labels (a labelled folder import, accepted teacher proposals or your own labels in Review), Train makes the first version here.'
+              : 'No model yet: Train above makes the first version; it appears here with its metrics.'}
+          </p>
         ) : (
+          <div className="table-scroll">
           <table className="runs versions" data-testid="versions-table">
             <thead>
               <tr>
@@ -368,7 +381,9 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   <td className="num">{pct(v.valMacroF1)}</td>
                   <td className="mono">{v.provider ?? '—'}</td>
                   <td className="num">{v.durationS != null ? `${v.durationS.toFixed(0)} s` : '—'}</td>
-                  <td className="muted">{new Date(v.createdAt).toLocaleString()}</td>
+                  <td className="muted nowrap" data-testid="version-trained">
+                    {formatDateTime(v.createdAt)}
+                  </td>
                   <td>
                     {v.status === 'completed' && !v.active && (
                       <button
@@ -377,7 +392,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                         disabled={busy}
                         onClick={(e) => {
                           e.stopPropagation();
-                          void activate(v.id, active && v.id < active.id ? 'Rolling back' : 'Activating');
+                          if (active && v.id < active.id) setConfirmRollback({ to: v.id, from: active.id });
+                          else void activate(v.id, 'Activating');
                         }}
                       >
                         {active && v.id < active.id ? 'Roll back' : 'Activate'}
@@ -388,9 +404,36 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
               ))}
             </tbody>
           </table>
+          </div>
         )}
         {detail && <VersionDetail detail={detail} />}
       </section>
+
+      {confirmRollback && (
+        <Modal title={`Roll back to v${confirmRollback.to}?`} className="egress-dialog" testId="rollback-dialog" onClose={() => setConfirmRollback(null)}>
+          <p>
+            v{confirmRollback.to} becomes the active version: the review queue, the chat and classification use it, and its earlier
+            predictions are shown again. v{confirmRollback.from} stays in the table and can be activated again.
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              className="primary"
+              data-testid="rollback-confirm"
+              onClick={() => {
+                const to = confirmRollback.to;
+                setConfirmRollback(null);
+                void activate(to, 'Rolling back');
+              }}
+            >
+              Roll back to v{confirmRollback.to}
+            </button>
+            <button type="button" onClick={() => setConfirmRollback(null)}>
+              Cancel
+            </button>
+          </div>
+        </Modal>
+      )}
 
       {versions.filter((v) => v.status === 'completed').length >= 2 && <Compare versions={versions.filter((v) => v.status === 'completed')} onError={onError} />}
     </div>

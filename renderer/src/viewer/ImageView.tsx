@@ -1,7 +1,7 @@
 // Full view of one image: the preview with zoom (wheel, + / -, 0 fit, 1 actual size) and pan (drag), the
 // calibrated scale bar, and the metadata panel. Left / Right step through the current filtered order.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ImageDetail } from '../../../main/core/contract.js';
+import type { DataBarImage, ImageCalibration, ImageDetail } from '../../../main/core/contract.js';
 import { api, mediaUrl } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
 import { clampPan, fitView, zoomAt, type Size, type View } from '../lib/viewport.js';
@@ -9,6 +9,8 @@ import type { ImageList } from '../library/useImageList.js';
 import { MetadataPanel } from './MetadataPanel.js';
 import { ScaleBarOverlay } from './ScaleBarOverlay.js';
 import { ParticleLayer } from './ParticleLayer.js';
+import { DisplayControls, displayFilter, GammaFilter, NEUTRAL_DISPLAY, useGammaId, type DisplayAdjust } from './DisplayControls.js';
+import { MeasureLayer, type LineTool } from './MeasureLayer.js';
 import { useDragPan, useElementSize, useWheelZoom } from './usePanZoom.js';
 
 interface ImageViewProps {
@@ -49,6 +51,35 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
       live = false;
     };
   }, [id]);
+
+  // Display adjustment (screen only), line tools, and where the pixel size comes from.
+  const [display, setDisplay] = useState<DisplayAdjust>(NEUTRAL_DISPLAY);
+  const [displayOpen, setDisplayOpen] = useState(false);
+  const [tool, setTool] = useState<LineTool | null>(null);
+  const [calibration, setCalibration] = useState<ImageCalibration | null>(null);
+  const [dataBar, setDataBar] = useState<DataBarImage | null>(null);
+  const gammaId = useGammaId();
+  useEffect(() => {
+    if (id == null) return;
+    let live = true;
+    setCalibration(null);
+    setTool(null);
+    setDataBar(null);
+    api.getImageCalibration(id).then((c) => live && setCalibration(c), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  const pixelSizeNm = calibration && calibration.imageId === id ? calibration.pixelSizeNm : (item?.pixelSizeNm ?? null);
+  // The data bar is cropped from previews; setting the scale shows it under the image to draw along.
+  useEffect(() => {
+    if (tool !== 'scale' || id == null || (dataBar && dataBar.imageId === id)) return;
+    let live = true;
+    api.getDataBarImage(id).then((b) => live && setDataBar(b), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [tool, id, dataBar]);
 
   const viewportRef = useRef<HTMLDivElement>(null);
   const viewport = useElementSize(viewportRef);
@@ -109,7 +140,14 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
       let handled = true;
       switch (e.key) {
         case 'Escape':
-          onClose();
+          if (tool) setTool(null);
+          else onClose();
+          break;
+        case 'm':
+          setTool((t) => (t === 'measure' ? null : 'measure'));
+          break;
+        case 's':
+          setTool((t) => (t === 'scale' ? null : 'scale'));
           break;
         case 'ArrowLeft':
           prev();
@@ -138,7 +176,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onClose, prev, next, zoomBy, actualSize]);
+  }, [onClose, prev, next, zoomBy, actualSize, tool]);
 
   // Zoom as the operator thinks of it: screen pixels per image pixel.
   const zoomPercent = previewScale ? Math.round(view.scale * previewScale * 100) : null;
@@ -180,6 +218,37 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
             1:1
           </button>
         </div>
+        <div className="toolbar-group">
+          <button
+            type="button"
+            className={tool === 'measure' ? 'active' : undefined}
+            onClick={() => setTool(tool === 'measure' ? null : 'measure')}
+            disabled={!natural}
+            title="Measure a distance (m)"
+            data-testid="tool-measure"
+          >
+            Measure
+          </button>
+          <button
+            type="button"
+            className={tool === 'scale' ? 'active' : undefined}
+            onClick={() => setTool(tool === 'scale' ? null : 'scale')}
+            disabled={!natural}
+            title="Set the scale by drawing along the burned-in scale bar (s)"
+            data-testid="tool-scale"
+          >
+            Set scale
+          </button>
+          <button
+            type="button"
+            className={displayOpen ? 'active' : undefined}
+            onClick={() => setDisplayOpen((o) => !o)}
+            title="Brightness, contrast and gamma of the screen image"
+            data-testid="tool-display"
+          >
+            Display
+          </button>
+        </div>
       </div>
       <div className="image-body">
         <div
@@ -213,6 +282,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
                       width: natural.width,
                       height: natural.height,
                       transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})`,
+                      filter: displayFilter(display, gammaId),
                     }
                   : { visibility: 'hidden' }
               }
@@ -221,9 +291,26 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
           {item && !natural && !previewError && <div className="viewport-status">Loading preview…</div>}
           {previewError && <div className="viewport-status error-text">The preview could not be loaded.</div>}
           {!item && <div className="viewport-status">Loading…</div>}
+          {display.gamma !== 1 && <GammaFilter id={gammaId} gamma={display.gamma} />}
+          {displayOpen && <DisplayControls value={display} onChange={setDisplay} />}
+          {item && natural && tool && (
+            <MeasureLayer
+              key={`${item.id}-${tool}`}
+              tool={tool}
+              view={view}
+              previewScale={previewScale}
+              pixelSizeNm={pixelSizeNm}
+              onDone={() => setTool(null)}
+              dataBar={dataBar?.imageId === item.id ? dataBar : null}
+              onSetScale={async (lineLengthPx, lengthNm) => {
+                const by = window.localStorage.getItem('emma.reviewer')?.trim() || 'operator';
+                setCalibration(await api.setImageScale({ imageId: item.id, lineLengthPx, lengthNm, by }));
+              }}
+            />
+          )}
           {item && natural && (
             <ScaleBarOverlay
-              pixelSizeNm={item.pixelSizeNm}
+              pixelSizeNm={pixelSizeNm}
               previewScale={previewScale}
               zoom={view.scale}
               viewportWidth={viewport.width}
@@ -231,7 +318,14 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
           )}
           {item && natural && <ParticleLayer imageId={item.id} previewScale={previewScale} view={view} />}
         </div>
-        {item && <MetadataPanel summary={item} detail={detail?.id === item.id ? detail : null} detailError={detailError} />}
+        {item && (
+          <MetadataPanel
+            summary={pixelSizeNm !== item.pixelSizeNm ? { ...item, pixelSizeNm } : item}
+            detail={detail?.id === item.id ? detail : null}
+            detailError={detailError}
+            calibration={calibration?.imageId === item.id ? calibration : null}
+          />
+        )}
       </div>
     </div>
   );

@@ -1,10 +1,11 @@
-import type { ReactNode } from 'react';
-import type { ImageDetail, ImageSummary } from '../../../main/core/contract.js';
+import { useMemo, useState, type ReactNode } from 'react';
+import type { ImageCalibration, ImageDetail, ImageSummary } from '../../../main/core/contract.js';
 import {
   formatBytes,
   formatDateTime,
   formatKv,
   formatMagnification,
+  formatLength,
   formatMm,
   formatPixelSize,
   shortHash,
@@ -25,12 +26,14 @@ function Row({ label, children, testId, title }: { label: string; children: Reac
 }
 
 interface MetadataPanelProps {
+  /** Where the pixel size comes from (a manual scale names who set it, from what). */
+  calibration?: ImageCalibration | null;
   summary: ImageSummary;
   detail: ImageDetail | null;
   detailError: string | null;
 }
 
-export function MetadataPanel({ summary, detail, detailError }: MetadataPanelProps) {
+export function MetadataPanel({ summary, detail, detailError, calibration }: MetadataPanelProps) {
   const d = detail;
   const rawEntries = d ? Object.entries(d.metadata ?? {}) : [];
   return (
@@ -50,7 +53,15 @@ export function MetadataPanel({ summary, detail, detailError }: MetadataPanelPro
         <Row label="Bit depth">{`${summary.bitDepth}-bit`}</Row>
         <Row label="Format">{d && `${d.format}${d.pages > 1 ? ` · ${d.pages} pages (first shown)` : ''}`}</Row>
         <Row label="Pixel size" testId="meta-pixel-size">
-          {summary.pixelSizeNm != null ? formatPixelSize(summary.pixelSizeNm) : 'not calibrated'}
+          {summary.pixelSizeNm != null ? formatPixelSize(summary.pixelSizeNm) : 'not calibrated: set the scale along the burned-in bar (s)'}
+          {calibration?.manual && (
+            <span className="muted small" data-testid="meta-calibration-source">
+              {' '}
+              · set by hand by {calibration.manual.by} from a {formatLength(calibration.manual.lengthNm)} scale bar ({calibration.manual.lineLengthPx.toFixed(1)} px),{' '}
+              {formatDateTime(calibration.manual.at)}
+              {calibration.manual.previousNm != null ? `; was ${formatPixelSize(calibration.manual.previousNm)}` : '; was not calibrated'}
+            </span>
+          )}
         </Row>
         <Row label="Magnification" testId="meta-magnification">
           {formatMagnification(summary.magnification)}
@@ -93,18 +104,43 @@ export function MetadataPanel({ summary, detail, detailError }: MetadataPanelPro
       ) : (
         <p className="muted">No labels.</p>
       )}
-      {rawEntries.length > 0 && (
-        <details className="raw-meta">
-          <summary>Instrument metadata ({rawEntries.length})</summary>
-          <dl className="meta-list raw">
-            {rawEntries.map(([k, v]) => (
-              <Row key={k} label={k}>
-                {v}
-              </Row>
-            ))}
-          </dl>
-        </details>
-      )}
+      {rawEntries.length > 0 && <RawMetadata entries={rawEntries} />}
     </aside>
+  );
+}
+
+/** Every key the instrument wrote (often hundreds): searchable by key or value, keys wrapping above their values. */
+function RawMetadata({ entries }: { entries: [string, string][] }) {
+  const [query, setQuery] = useState('');
+  const shown = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    return q ? entries.filter(([k, v]) => k.toLowerCase().includes(q) || String(v).toLowerCase().includes(q)) : entries;
+  }, [entries, query]);
+  return (
+    <details className="raw-meta" data-testid="raw-meta">
+      <summary>Instrument metadata ({entries.length})</summary>
+      <input
+        type="search"
+        className="raw-meta-search"
+        placeholder="Search keys and values"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        onKeyDown={(e) => e.stopPropagation()}
+        data-testid="raw-meta-search"
+        aria-label="Search the instrument metadata"
+      />
+      {query.trim() && (
+        <p className="muted small" data-testid="raw-meta-count">
+          {shown.length} of {entries.length}
+        </p>
+      )}
+      <dl className="meta-list raw" data-testid="raw-meta-list">
+        {shown.map(([k, v]) => (
+          <Row key={k} label={k}>
+            {v}
+          </Row>
+        ))}
+      </dl>
+    </details>
   );
 }

@@ -1,3 +1,4 @@
+import { formatLength } from '../lib/format.js';
 import { chooseScaleBar, nmPerScreenPixel } from '../lib/scaleBar.js';
 
 interface ScaleBarOverlayProps {
@@ -32,7 +33,7 @@ export function ScaleBarOverlay({ pixelSizeNm, previewScale, zoom, viewportWidth
       data-calibrated="true"
       data-length-nm={bar.lengthNm}
       data-px={bar.px.toFixed(2)}
-      title={`${nmPerPx!.toPrecision(4)} nm per screen pixel`}
+      title={`${formatLength(nmPerPx!)} per screen pixel`}
     >
       <span className="scale-bar-label">{bar.label}</span>
       <span className="scale-bar-line" style={{ width: bar.px }} aria-hidden="true" />

@@ -124,7 +124,7 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     expect(audits).toHaveLength(sums.n);
     const d = JSON.parse(audits[0].details_json);
     expect(Object.keys(d).sort()).toEqual(
-      ['completionTokens', 'costUsd', 'endpoint', 'httpStatus', 'imageSha256', 'model', 'outcome', 'promptTokens', 'purpose', 'requestId', 'runId'].sort(),
+      ['completionTokens', 'costUsd', 'endpoint', 'httpStatus', 'imageSha256', 'model', 'outcome', 'priced', 'promptTokens', 'purpose', 'requestId', 'runId'].sort(),
     );
     expect(d.imageSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(d.endpoint).toMatch(/^127\.0\.0\.1:\d+\/v1$/);

@@ -51,3 +51,19 @@ describe('training plan', () => {
     expect(estimateEta({ ...base, phase: 'saving', done: 1, total: 1, elapsedS: 99, phaseStartS: 98 })).toBe(0);
   });
 });
+
+describe('estimateEta within the run limit', () => {
+  it('never shows more time left than the run has before its own limit', () => {
+    const c = { phase: 'features' as const, done: 1, total: 100, elapsedS: 50, phaseStartS: 40, finished: { reading: 20, stem: 20 }, estimatedS: 30 };
+    const free = estimateEta(c)!;
+    expect(free).toBeGreaterThan(70);
+    expect(estimateEta({ ...c, limitS: 120 })).toBe(70);
+    expect(estimateEta({ ...c, limitS: 40 })).toBe(0);
+  });
+
+  it('uses measured phase shares when given', () => {
+    const c = { phase: 'reading' as const, done: 0, total: 10, elapsedS: 0, phaseStartS: 0, finished: {}, estimatedS: 100 };
+    const shares = { reading: 0.5, stem: 0, features: 0.5, head: 0, final: 0, saving: 0 };
+    expect(estimateEta({ ...c, shares })).toBeCloseTo(100, 6);
+  });
+});

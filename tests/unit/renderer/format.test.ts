@@ -6,6 +6,7 @@ import {
   formatKv,
   formatMagnification,
   formatMm,
+  formatLength,
   formatPixelSize,
   shortHash,
 } from '../../../renderer/src/lib/format.js';
@@ -35,7 +36,9 @@ describe('metadata formatting', () => {
     expect(formatPixelSize(7.344)).toBe('7.344 nm/px');
     expect(formatPixelSize(7.34375)).toBe('7.344 nm/px');
     expect(formatPixelSize(0.5)).toBe('0.5 nm/px');
-    expect(formatPixelSize(1234.56)).toBe('1235 nm/px');
+    expect(formatPixelSize(1234.56)).toBe('1.235 \u00b5m/px');
+    expect(formatPixelSize(2615)).toBe('2.615 \u00b5m/px');
+    expect(formatPixelSize(3372.4)).toBe('3.372 \u00b5m/px');
     expect(formatPixelSize(null)).toBe('');
   });
   it('voltage, working distance, bytes, counts', () => {
@@ -53,5 +56,19 @@ describe('metadata formatting', () => {
     expect(shortHash('abc')).toBe('abc');
     expect(baseName('/data/sem/x.tif')).toBe('x.tif');
     expect(baseName('C:\\data\\sem\\y.tif')).toBe('y.tif');
+  });
+});
+
+describe('formatLength (unit by magnitude)', () => {
+  it('keeps the number between 1 and 1000 in pm, nm, µm or mm', () => {
+    expect(formatLength(7.344)).toBe('7.344 nm');
+    expect(formatLength(2615)).toBe('2.615 \u00b5m');
+    expect(formatLength(999.96)).toBe('1 \u00b5m');
+    expect(formatLength(2.5e6)).toBe('2.5 mm');
+    expect(formatLength(0.87)).toBe('0.87 nm');
+    expect(formatLength(0.05)).toBe('50 pm');
+    expect(formatLength(-1500)).toBe('-1.5 \u00b5m');
+    expect(formatLength(0)).toBe('0 nm');
+    expect(formatLength(null)).toBe('');
   });
 });

@@ -1,0 +1,25 @@
+import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+let tmpCounter = 0;
+
+/**
+ * Writes a file so that it is either complete or absent: temp file, (fsync), rename.
+ * `durable: false` skips the fsync for caches that can be rebuilt (thumbnails, previews).
+ * The temp name carries the thread id as well as the pid: import workers share the process.
+ */
+export async function writeFileAtomic(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${threadId}.${++tmpCounter}.tmp`;
+  await writeFile(tmp, data);
+  if (options.durable ?? true) {
+    const handle = await open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  await rename(tmp, path);
+}

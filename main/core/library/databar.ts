@@ -46,15 +46,16 @@ interface RowStats {
   mode: Uint8Array;
   flat: Float32Array;
   contrast: Float32Array;
-  /** Background/foreground switches along the row: many for text, few for lines and edges. */
-  transitions: Uint16Array;
+  /** Background/foreground switches along row y: many for text, few for lines and edges. */
+  transitions(y: number): number;
 }
 
+// One pass over the pixels (a histogram per row) gives mode, flatness and contrast. Transitions need a second
+// pass over a row and are asked for only for the few rows of a candidate band, so they are counted on demand.
 function rowStats(gray: Uint8Array, width: number, height: number): RowStats {
   const mode = new Uint8Array(height);
   const flat = new Float32Array(height);
   const contrast = new Float32Array(height);
-  const transitions = new Uint16Array(height);
   const hist = new Uint32Array(256);
   for (let y = 0; y < height; y++) {
     hist.fill(0);
@@ -66,18 +67,29 @@ function rowStats(gray: Uint8Array, width: number, height: number): RowStats {
     for (let v = Math.max(0, m - FLAT_TOLERANCE); v <= Math.min(255, m + FLAT_TOLERANCE); v++) near += hist[v];
     let far = 0;
     for (let v = 0; v < 256; v++) if (Math.abs(v - m) > TEXT_CONTRAST) far += hist[v];
-    let t = 0;
-    let prev = false;
-    for (let x = 0; x < width; x++) {
-      const fg = Math.abs(gray[row + x] - m) > TEXT_CONTRAST;
-      if (fg !== prev) t++;
-      prev = fg;
-    }
     mode[y] = m;
     flat[y] = near / width;
     contrast[y] = far / width;
-    transitions[y] = Math.min(65_535, t);
   }
+  const counted = new Map<number, number>();
+  const isForeground = new Uint8Array(256);
+  const transitions = (y: number): number => {
+    const known = counted.get(y);
+    if (known !== undefined) return known;
+    const m = mode[y];
+    for (let v = 0; v < 256; v++) isForeground[v] = Math.abs(v - m) > TEXT_CONTRAST ? 1 : 0;
+    const row = y * width;
+    let t = 0;
+    let prev = 0;
+    for (let x = 0; x < width; x++) {
+      const fg = isForeground[gray[row + x]];
+      t += fg ^ prev;
+      prev = fg;
+    }
+    const n = Math.min(65_535, t);
+    counted.set(y, n);
+    return n;
+  };
   return { mode, flat, contrast, transitions };
 }
 
@@ -196,7 +208,7 @@ export function detectDataBar(
     let glyphRows = 0;
     for (let y = top; y <= bottom; y++) {
       if (isText(y)) text++;
-      if (s.transitions[y] >= GLYPH_TRANSITIONS) glyphRows++;
+      if (s.transitions(y) >= GLYPH_TRANSITIONS) glyphRows++;
     }
     if (text < Math.max(3, 0.25 * h)) return null;
     // Characters switch between ink and background many times per row; drawn lines do not.

@@ -1,12 +1,9 @@
 // A pool worker of the importer (started by import-pool.ts through spawnWorker): reads, hashes and decodes the
-// files it is sent, one request at a time per id, and keeps a file's bytes between its hash and its decode.
+// files it is sent, and keeps a file's bytes between its hash and its decode. It imports only the decoding
+// modules (no database, no ONNX Runtime), so it starts quickly.
 import { parentPort } from 'node:worker_threads';
-import { workerPayload } from '../../../native-models/index.js';
 import { prepareFile, readAndHash, type HashedFile } from './import-file.js';
-import type { PoolReply, PoolRequest, PoolWorkerInit } from './import-pool.js';
-
-// Nothing to set up yet; the payload is read so that a future field has one place to arrive.
-workerPayload<PoolWorkerInit>();
+import type { PoolReply, PoolRequest } from './import-pool.js';
 
 const held = new Map<number, HashedFile>();
 const port = parentPort!;

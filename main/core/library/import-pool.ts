@@ -134,19 +134,31 @@ export class WorkerProcessor implements FileProcessor {
 }
 
 /**
- * The processors of one import: the inline one plus `workers` worker threads. While they run, libvips uses fewer
- * threads per image (sharp.concurrency is process-wide), so the pool does not oversubscribe the cores.
+ * The processors of one import: the inline one from the start, worker threads when `addWorkers` asks. While
+ * workers run, libvips uses fewer threads per image (sharp.concurrency is process-wide), so the pool does not
+ * oversubscribe the cores.
  */
-export function openProcessors(workers: number): { processors: FileProcessor[]; close: () => Promise<void> } {
-  const processors: FileProcessor[] = [new InlineProcessor()];
-  for (let i = 0; i < workers; i++) processors.push(new WorkerProcessor());
-  const previousThreads = sharp.concurrency();
-  if (workers > 0) sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / processors.length)));
-  return {
-    processors,
-    close: async () => {
-      await Promise.all(processors.map((p) => p.close()));
-      if (workers > 0) sharp.concurrency(previousThreads);
-    },
-  };
+export class Processors {
+  readonly inline = new InlineProcessor();
+  private readonly workers: WorkerProcessor[] = [];
+  private previousThreads: number | null = null;
+
+  get count(): number {
+    return 1 + this.workers.length;
+  }
+
+  addWorkers(n: number): FileProcessor[] {
+    const added = Array.from({ length: n }, () => new WorkerProcessor());
+    this.workers.push(...added);
+    if (added.length > 0) {
+      this.previousThreads ??= sharp.concurrency();
+      sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / this.count)));
+    }
+    return added;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.inline.close(), ...this.workers.map((w) => w.close())]);
+    if (this.previousThreads !== null) sharp.concurrency(this.previousThreads);
+  }
 }

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import { damageOf } from '../db/integrity.js';
 import { specialKind, type PreparedFile } from './import-file.js';
-import { defaultImportWorkers, openProcessors, type FileProcessor } from './import-pool.js';
+import { defaultImportWorkers, Processors, type FileProcessor } from './import-pool.js';
 import type { ImageInspection } from './inspect.js';
 import { writeFileAtomic } from './write-atomic.js';
 
@@ -20,9 +20,11 @@ export interface ImportOptions {
   concurrency?: number;
   /**
    * Worker threads beside the importing thread (default: one per further core, at most 7; 0 = all work in this
-   * thread). Small imports use none: starting a worker costs more than it saves there.
+   * thread). Short imports use none: starting a worker costs more than it saves there (see WORKERS_WORTH_MS).
    */
   workers?: number;
+  /** Start the workers at once instead of after timing the first files (tests of the pool path). */
+  workersAtOnce?: boolean;
   /** Whether a symbolic link met inside a folder may be followed to this real path (lab-server confinement). */
   allowLinkTarget?: (realPath: string) => boolean;
 }
@@ -178,8 +180,14 @@ function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string
   );
 }
 
-/** Imports with fewer files than this run in the importing thread only. */
-const MIN_FILES_FOR_WORKERS = 16;
+/**
+ * Workers start once the first files show that the rest would take longer than this in the importing thread alone:
+ * starting a worker costs tens of milliseconds from compiled code (several hundred from TypeScript source), which
+ * a short import would not win back.
+ */
+const WORKERS_WORTH_MS = 1500;
+/** Files timed in the importing thread before that decision. */
+const FILES_BEFORE_DECISION = 4;
 
 /** One file's outcome, waiting for its turn at the database (results are written in the order of the walk). */
 type Outcome =
@@ -206,8 +214,9 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes, skipped, options.allowLinkTarget);
   const total = candidates.length;
   const perProcessor = Math.max(1, options.concurrency ?? 2);
-  const workers = total < MIN_FILES_FOR_WORKERS ? 0 : Math.max(0, Math.floor(options.workers ?? defaultImportWorkers()));
-  const { processors, close } = openProcessors(total === 0 ? 0 : workers);
+  const workers = Math.max(0, Math.floor(options.workers ?? defaultImportWorkers()));
+  const processors = new Processors();
+  const started = performance.now();
 
   const outcomes = new Map<number, Exclude<Outcome, { kind: 'retry' }>>();
   const retry: number[] = [];
@@ -215,7 +224,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   let nextCommit = 0;
   let done = 0;
   // Results may run ahead of the oldest unwritten file by at most this many files.
-  const window = 4 * perProcessor * processors.length;
+  const window = 4 * perProcessor * (1 + workers);
   let wake: (() => void) | null = null;
   let advanced = new Promise<void>((r) => (wake = r));
   const signalAdvance = () => {
@@ -309,6 +318,18 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     }
     nextCommit += written;
     signalAdvance();
+    if (workers > 0 && processors.count === 1 && done >= FILES_BEFORE_DECISION && !stopped()) {
+      const remainingMs = ((performance.now() - started) / done) * (total - done);
+      if (remainingMs > WORKERS_WORTH_MS) startWorkers();
+    }
+  };
+
+  const lanes: Promise<void>[] = [];
+  const startLanes = (p: FileProcessor) => {
+    for (let k = 0; k < perProcessor; k++) lanes.push(lane(p));
+  };
+  const startWorkers = () => {
+    for (const p of processors.addWorkers(workers)) startLanes(p);
   };
 
   const lane = async (p: FileProcessor): Promise<void> => {
@@ -335,13 +356,25 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   };
 
   try {
-    await Promise.all(processors.flatMap((p) => Array.from({ length: Math.min(perProcessor, Math.max(1, total)) }, () => lane(p))));
+    if (total > 0) {
+      if (workers > 0 && options.workersAtOnce) startWorkers();
+      startLanes(processors.inline);
+    }
+    // Lanes started while waiting (the workers) are awaited too.
+    for (let awaited = 0; awaited < lanes.length; ) {
+      const now = lanes.length;
+      await Promise.all(lanes.slice(0, now));
+      awaited = now;
+    }
     // Files handed back by a worker that stopped after the other lanes had finished.
-    if (retry.length > 0) await lane(processors[0]);
+    if (retry.length > 0) await lane(processors.inline);
   } finally {
-    await close();
+    await processors.close();
   }
   if (fatal) throw fatal;
+  if (done < total && options.signal?.aborted !== true) {
+    throw new Error(`internal: the import stopped after ${done} of ${total} files without a reason; nothing after them was written`);
+  }
   if (done < total) report.cancelled = options.signal?.aborted === true;
   options.onProgress?.(done, total, report.cancelled ? 'cancelled' : 'done');
   return report;

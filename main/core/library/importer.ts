@@ -25,6 +25,8 @@ export interface ImportOptions {
   workers?: number;
   /** Start the workers at once instead of after timing the first files (tests of the pool path). */
   workersAtOnce?: boolean;
+  /** Told how many worker threads were started, when they are (tests and the benchmark). */
+  onWorkers?: (count: number) => void;
   /** Whether a symbolic link met inside a folder may be followed to this real path (lab-server confinement). */
   allowLinkTarget?: (realPath: string) => boolean;
 }
@@ -330,6 +332,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   };
   const startWorkers = () => {
     for (const p of processors.addWorkers(workers)) startLanes(p);
+    options.onWorkers?.(workers);
   };
 
   const lane = async (p: FileProcessor): Promise<void> => {

@@ -4,7 +4,10 @@
 // peak RSS (resourceUsage().maxRSS) is that side's own; Emma's peak includes its import worker threads.
 // The reference decodes with failOn: 'error' like Emma: with sharp's default ('warning') libvips refuses the
 // Zeiss/FEI/JEOL TIFFs at their vendor tags, and timing a refusal is not timing a decode. It runs one pipeline
-// per core (at least 2), sharp's own thread pool at its default.
+// per core (at least 2), sharp's own thread pool at its default. For JPEGs libjpeg then decodes at 1/2..1/8 of the
+// size (shrink-on-load), which a pipeline that must look at every full-resolution row (the data bar) cannot do, so
+// a second reference is reported too: "full" decodes every file at full resolution to an 8-bit grey plane and
+// makes the thumbnail from that plane (the least any importer that checks every pixel row must do).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -34,7 +37,7 @@ function countFiles(dir: string): number {
 }
 
 /** Runs one measurement in a fresh process so its peak RSS is its own. */
-function child(mode: 'emma' | 'reference', folder: string): Measure {
+function child(mode: 'emma' | 'reference' | 'full', folder: string): Measure {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, folder], {
     encoding: 'utf8',
     cwd: repoRoot,
@@ -75,7 +78,18 @@ async function childMain(mode: string, folder: string): Promise<void> {
       while (next < files.length) {
         const f = files[next++];
         try {
-          await sharp(f, { failOn: 'error', limitInputPixels: 2 ** 28 }).resize(256, 256, { fit: 'inside' }).jpeg().toBuffer();
+          if (mode === 'full') {
+            const { data, info } = await sharp(f, { failOn: 'error', limitInputPixels: 2 ** 28 })
+              .toColourspace('b-w')
+              .raw({ depth: 'uchar' })
+              .toBuffer({ resolveWithObject: true });
+            await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+              .resize(256, 256, { fit: 'inside' })
+              .jpeg()
+              .toBuffer();
+          } else {
+            await sharp(f, { failOn: 'error', limitInputPixels: 2 ** 28 }).resize(256, 256, { fit: 'inside' }).jpeg().toBuffer();
+          }
         } catch {
           // Unreadable files count as processed, as the import reports them.
           failed++;
@@ -105,6 +119,7 @@ export async function run(argv: string[]): Promise<void> {
     const loadBefore = loadavg()[0];
     const emma = child('emma', folder);
     const ref = child('reference', folder);
+    const full = child('full', folder);
     const row = {
       folder: name,
       files,
@@ -117,6 +132,9 @@ export async function run(argv: string[]): Promise<void> {
       referencePeakMiB: ref.peakMiB,
       referenceFailed: ref.failed,
       ratio: emma.seconds / emma.images / (ref.seconds / ref.images),
+      fullDecodeSeconds: full.seconds,
+      fullDecodePeakMiB: full.peakMiB,
+      ratioToFullDecode: emma.seconds / emma.images / (full.seconds / full.images),
       loadAverage1m: [loadBefore, loadavg()[0]],
     };
     rows.push(row);
@@ -125,7 +143,8 @@ export async function run(argv: string[]): Promise<void> {
       console.log(
         `${name.padEnd(13)} ${String(files).padStart(4)} files  Emma import ${row.emmaSeconds.toFixed(2)} s, ${row.emmaImagesPerSec.toFixed(1)} files/s, peak RSS ${row.emmaPeakMiB.toFixed(0)} MiB${fails(emma.failed)}` +
           `  | reference decode+thumbnail ${row.referenceSeconds.toFixed(2)} s, ${row.referenceImagesPerSec.toFixed(1)} files/s, peak RSS ${row.referencePeakMiB.toFixed(0)} MiB${fails(ref.failed)}` +
-          `  | time per file Emma/reference ${row.ratio.toFixed(2)}  (load avg 1 min ${row.loadAverage1m.map((l) => l.toFixed(2)).join(' -> ')})`,
+          `  | time per file Emma/reference ${row.ratio.toFixed(2)}` +
+          `  | full-resolution decode+thumbnail ${row.fullDecodeSeconds.toFixed(2)} s, peak RSS ${row.fullDecodePeakMiB.toFixed(0)} MiB, Emma/full ${row.ratioToFullDecode.toFixed(2)}  (load avg 1 min ${row.loadAverage1m.map((l) => l.toFixed(2)).join(' -> ')})`,
       );
     }
   }

@@ -188,7 +188,12 @@ function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string
  * a short import would not win back.
  */
 const WORKERS_WORTH_MS = 1500;
-/** Files timed in the importing thread before that decision. */
+/**
+ * The rate is timed from the end of this file on: the first files of a process carry one-time costs (compiling
+ * JavaScript, libvips loaders) that would make every import look long.
+ */
+const WARM_UP_FILES = 2;
+/** Files timed after the warm-up before that decision. */
 const FILES_BEFORE_DECISION = 4;
 
 /** One file's outcome, waiting for its turn at the database (results are written in the order of the walk). */
@@ -218,7 +223,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   const perProcessor = Math.max(1, options.concurrency ?? 2);
   const workers = Math.max(0, Math.floor(options.workers ?? defaultImportWorkers()));
   const processors = new Processors();
-  const started = performance.now();
+  let warmAt = 0;
 
   const outcomes = new Map<number, Exclude<Outcome, { kind: 'retry' }>>();
   const retry: number[] = [];
@@ -320,8 +325,9 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
     }
     nextCommit += written;
     signalAdvance();
-    if (workers > 0 && processors.count === 1 && done >= FILES_BEFORE_DECISION && !stopped()) {
-      const remainingMs = ((performance.now() - started) / done) * (total - done);
+    if (done >= WARM_UP_FILES && warmAt === 0) warmAt = performance.now();
+    if (workers > 0 && processors.count === 1 && done >= WARM_UP_FILES + FILES_BEFORE_DECISION && !stopped()) {
+      const remainingMs = ((performance.now() - warmAt) / (done - WARM_UP_FILES)) * (total - done);
       if (remainingMs > WORKERS_WORTH_MS) startWorkers();
     }
   };

@@ -244,8 +244,14 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   let fatal: Error | null = null;
   const stopped = () => fatal !== null || options.signal?.aborted === true;
 
-  const existingId = (sha256: string) =>
-    (db.prepare(`SELECT id FROM images WHERE sha256 = ?`).get(sha256) as { id: number } | undefined)?.id;
+  let findBySha: ReturnType<Db['prepare']>;
+  try {
+    findBySha = db.prepare(`SELECT id FROM images WHERE sha256 = ?`);
+  } catch (e) {
+    await processors.close();
+    throw damageOf(e, db.name) ?? e;
+  }
+  const existingId = (sha256: string) => (findBySha.get(sha256) as { id: number } | undefined)?.id;
 
   const work = async (p: FileProcessor, index: number): Promise<Outcome> => {
     const c = candidates[index];

@@ -8,8 +8,11 @@ import { inspectWithThumbnail, type ImageInspection } from './inspect.js';
 import { thumbnailPath } from './media-cache.js';
 import { writeFileAtomic } from './write-atomic.js';
 
-/** Files up to this size are read into memory once; larger ones are hashed as a stream and decoded from disk. */
-export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+/**
+ * Files up to this size are read into memory once; larger ones are hashed as a stream and decoded from disk. With
+ * at most 2 files in flight per processor, buffered bytes stay under 2 x 64 MiB per core.
+ */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export interface HashedFile {
   sha256: string;

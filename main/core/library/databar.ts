@@ -43,20 +43,22 @@ const TEXT_FRACTION = 0.015;
 const MAX_GAP_ROWS = 3;
 
 interface RowStats {
-  mode: Uint8Array;
-  flat: Float32Array;
-  contrast: Float32Array;
-  /** Background/foreground switches along the row: many for text, few for lines and edges. */
-  transitions: Uint16Array;
+  mode(y: number): number;
+  flat(y: number): number;
+  contrast(y: number): number;
+  /** Background/foreground switches along row y: many for text, few for lines and edges. */
+  transitions(y: number): number;
 }
 
+// Row statistics are computed when first asked for. The search starts at the bottom and follows runs of bar-like
+// rows upward, so on most micrographs only the lowest rows (and a bar with the rows just above it) are ever read.
 function rowStats(gray: Uint8Array, width: number, height: number): RowStats {
+  const have = new Uint8Array(height);
   const mode = new Uint8Array(height);
   const flat = new Float32Array(height);
   const contrast = new Float32Array(height);
-  const transitions = new Uint16Array(height);
   const hist = new Uint32Array(256);
-  for (let y = 0; y < height; y++) {
+  const compute = (y: number): void => {
     hist.fill(0);
     const row = y * width;
     for (let x = 0; x < width; x++) hist[gray[row + x]]++;
@@ -66,19 +68,37 @@ function rowStats(gray: Uint8Array, width: number, height: number): RowStats {
     for (let v = Math.max(0, m - FLAT_TOLERANCE); v <= Math.min(255, m + FLAT_TOLERANCE); v++) near += hist[v];
     let far = 0;
     for (let v = 0; v < 256; v++) if (Math.abs(v - m) > TEXT_CONTRAST) far += hist[v];
-    let t = 0;
-    let prev = false;
-    for (let x = 0; x < width; x++) {
-      const fg = Math.abs(gray[row + x] - m) > TEXT_CONTRAST;
-      if (fg !== prev) t++;
-      prev = fg;
-    }
     mode[y] = m;
     flat[y] = near / width;
     contrast[y] = far / width;
-    transitions[y] = Math.min(65_535, t);
-  }
-  return { mode, flat, contrast, transitions };
+    have[y] = 1;
+  };
+  const counted = new Map<number, number>();
+  const isForeground = new Uint8Array(256);
+  const transitions = (y: number): number => {
+    const known = counted.get(y);
+    if (known !== undefined) return known;
+    if (!have[y]) compute(y);
+    const m = mode[y];
+    for (let v = 0; v < 256; v++) isForeground[v] = Math.abs(v - m) > TEXT_CONTRAST ? 1 : 0;
+    const row = y * width;
+    let t = 0;
+    let prev = 0;
+    for (let x = 0; x < width; x++) {
+      const fg = isForeground[gray[row + x]];
+      t += fg ^ prev;
+      prev = fg;
+    }
+    const n = Math.min(65_535, t);
+    counted.set(y, n);
+    return n;
+  };
+  return {
+    mode: (y) => (have[y] ? mode[y] : (compute(y), mode[y])),
+    flat: (y) => (have[y] ? flat[y] : (compute(y), flat[y])),
+    contrast: (y) => (have[y] ? contrast[y] : (compute(y), contrast[y])),
+    transitions,
+  };
 }
 
 /**
@@ -102,25 +122,24 @@ export function detectDataBar(
 
   const s = rowStats(gray, width, height);
   const cls = (y: number): 0 | 1 | 2 => {
-    if (s.flat[y] < BAR_FLAT) return 0;
-    if (s.mode[y] <= DARK_MAX) return 1;
-    if (s.mode[y] >= BRIGHT_MIN) return 2;
+    if (s.flat(y) < BAR_FLAT) return 0;
+    if (s.mode(y) <= DARK_MAX) return 1;
+    if (s.mode(y) >= BRIGHT_MIN) return 2;
     return 0;
   };
-  const isBar = new Uint8Array(height);
-  for (let y = 0; y < height; y++) isBar[y] = cls(y) === 0 ? 0 : 1;
-  // Bridge short non-bar gaps (rows crowded with large text) between bar rows.
-  const bridged = isBar.slice();
-  for (let y = 0; y < height; ) {
-    if (isBar[y]) {
-      y++;
-      continue;
-    }
-    let e = y;
-    while (e < height && !isBar[e]) e++;
-    if (y > 0 && e < height && e - y <= MAX_GAP_ROWS) for (let k = y; k < e; k++) bridged[k] = 1;
-    y = e;
-  }
+  const isBar = (y: number): boolean => cls(y) !== 0;
+  // Short non-bar gaps (rows crowded with large text) between bar rows are bridged: a gap of at most
+  // MAX_GAP_ROWS rows with a bar row on both sides, so at most that many rows either way need looking at.
+  const bridged = (y: number): boolean => {
+    if (isBar(y)) return true;
+    let up = 0;
+    while (up <= MAX_GAP_ROWS && y - up - 1 >= 0 && !isBar(y - up - 1)) up++;
+    let down = 0;
+    while (down <= MAX_GAP_ROWS && y + down + 1 < height && !isBar(y + down + 1)) down++;
+    const start = y - up;
+    const end = y + down + 1;
+    return start > 0 && end < height && end - start <= MAX_GAP_ROWS;
+  };
 
   const clusterGap = Math.max(12, Math.round(0.03 * height));
   const minH = Math.max(6, Math.round(0.015 * height));
@@ -130,12 +149,12 @@ export function detectDataBar(
 
   // Runs of bar rows, bottom-up; the lowest valid band wins.
   for (let b = height - 1; b >= lowestTop && height - 1 - b <= maxBelow; ) {
-    if (!bridged[b]) {
+    if (!bridged(b)) {
       b--;
       continue;
     }
     let a = b;
-    while (a > 0 && bridged[a - 1]) a--;
+    while (a > 0 && bridged(a - 1)) a--;
     const band = bandInRun(a, b);
     if (band) return band;
     b = a - 1;
@@ -152,8 +171,8 @@ export function detectDataBar(
       else if (c === 2) bright++;
     }
     const bg = dark >= bright ? 1 : 2;
-    const isText = (y: number) => (cls(y) === bg && s.contrast[y] >= TEXT_FRACTION) || (isBar[y] === 0 && bridged[y] === 1);
-    const isLine = (y: number) => cls(y) !== 0 && cls(y) !== bg && s.flat[y] >= LINE_FLAT;
+    const isText = (y: number) => (cls(y) === bg && s.contrast(y) >= TEXT_FRACTION) || (!isBar(y) && bridged(y));
+    const isLine = (y: number) => cls(y) !== 0 && cls(y) !== bg && s.flat(y) >= LINE_FLAT;
     const marked = (y: number) => isText(y) || isLine(y);
 
     // The lowest cluster of marked rows decides: a bar sits at the bottom of its flat run.
@@ -175,7 +194,7 @@ export function detectDataBar(
       // rows above are mostly not bar-like (drawings on a white page are flat everywhere).
       const k = Math.max(8, Math.round(0.05 * height));
       let flatAbove = 0;
-      for (let y = Math.max(0, a - k); y < a; y++) flatAbove += isBar[y];
+      for (let y = Math.max(0, a - k); y < a; y++) flatAbove += isBar(y) ? 1 : 0;
       if (flatAbove > 0.5 * Math.min(k, a)) return null;
     } else if (!isLine(ct)) {
       // The flat background continues upward (dark specimen above a dark bar): only a
@@ -196,7 +215,7 @@ export function detectDataBar(
     let glyphRows = 0;
     for (let y = top; y <= bottom; y++) {
       if (isText(y)) text++;
-      if (s.transitions[y] >= GLYPH_TRANSITIONS) glyphRows++;
+      if (s.transitions(y) >= GLYPH_TRANSITIONS) glyphRows++;
     }
     if (text < Math.max(3, 0.25 * h)) return null;
     // Characters switch between ink and background many times per row; drawn lines do not.

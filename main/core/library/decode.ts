@@ -45,6 +45,11 @@ export interface ImageProbe {
 export interface ProbeOptions {
   /** Refuse images with more pixels than this (default DEFAULT_MAX_PIXELS). */
   maxPixels?: number;
+  /**
+   * The file's whole content, already read (the importer reads each file once, for its hash and its pixels).
+   * Decoding and tag parsing then use these bytes; error reasons still read the file by path.
+   */
+  bytes?: Buffer;
 }
 
 export interface ReadGrayOptions extends ProbeOptions {
@@ -79,13 +84,13 @@ const DEPTH_BITS: Record<string, number> = {
 /** Reads dimensions, depth and page count without decoding pixels. */
 export async function probeImage(path: string, opts: ProbeOptions = {}): Promise<ImageProbe> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const head = await readHead(path);
+  const head = opts.bytes ? headOf(path, opts.bytes) : await readHead(path);
 
   let tiff: TiffInfo | null = null;
   let tiffProblem: string | null = null;
   if (isTiffSignature(head)) {
     try {
-      tiff = await readTiff(path);
+      tiff = await readTiff(opts.bytes ?? path);
     } catch (e) {
       // Keep going: libvips may still decode it; if not, both reasons are reported.
       tiffProblem = e instanceof TiffError ? e.message : String(e);
@@ -95,12 +100,12 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
 
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
+    meta = await sharp(opts.bytes ?? path, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
   } catch (e) {
     const mapped = tiffProblem ? mapSharpError(path, e, head, tiffProblem) : await explainSharpError(path, e, head, null);
     if (mapped.code === 'too-large') {
       // Name the claimed size: reading the header alone (no pixel buffer) is safe without the limit.
-      const claimed = await sharp(path, { limitInputPixels: false }).metadata().catch(() => null);
+      const claimed = await sharp(opts.bytes ?? path, { limitInputPixels: false }).metadata().catch(() => null);
       if (claimed?.width && claimed.height) throw tooLarge(path, claimed.width, claimed.height, maxPixels);
     }
     throw mapped;
@@ -129,10 +134,10 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
 /** Decodes the first page to 8-bit grey, optionally cropped and downscaled. */
 export async function readGray(path: string, opts: ReadGrayOptions = {}): Promise<GrayImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const probe = opts.probe ?? (await probeImage(path, { maxPixels }));
+  const probe = opts.probe ?? (await probeImage(path, { maxPixels, bytes: opts.bytes }));
   const { width: sw, height: sh } = probe;
 
-  let img = sharp(path, { failOn: 'error', limitInputPixels: maxPixels, page: 0, pages: 1 });
+  let img = sharp(opts.bytes ?? path, { failOn: 'error', limitInputPixels: maxPixels, page: 0, pages: 1 });
   let outW = sw;
   let outH = sh;
   if (opts.crop) {
@@ -233,6 +238,12 @@ function tooLarge(path: string, w: number, h: number, max: number): ImageReadErr
     'too-large',
     `image is ${w}x${h} = ${w * h} pixels, above the limit of ${max} (refused as a possible decompression bomb)`,
   );
+}
+
+/** readHead for content already in memory: the same checks, no second open. */
+function headOf(path: string, bytes: Buffer): Buffer {
+  if (bytes.length === 0) throw new ImageReadError(path, 'corrupt', 'empty file (0 bytes)');
+  return bytes.subarray(0, 16);
 }
 
 /** First 16 bytes, with file-system errors mapped to typed ones. */

@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ImportFailure, ImportReport, ImportSkip } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import { damageOf } from '../db/integrity.js';
-import { inspectWithThumbnail, type ImageInspection } from './inspect.js';
-import { thumbnailPath } from './media-cache.js';
+import { specialKind, type PreparedFile } from './import-file.js';
+import { defaultImportWorkers, Processors, type FileProcessor } from './import-pool.js';
+import type { ImageInspection } from './inspect.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 export interface ImportOptions {
   paths: string[];
@@ -16,8 +16,17 @@ export interface ImportOptions {
   jobId?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, message: string) => void;
-  /** Files decoded at once; sharp runs on libuv's pool, so a small number keeps the process responsive. */
+  /** Files in flight per processor (the importing thread and each worker); sharp overlaps them with JavaScript work. */
   concurrency?: number;
+  /**
+   * Worker threads beside the importing thread (default: one per further core, at most 7; 0 = all work in this
+   * thread). Short imports use none: starting a worker costs more than it saves there (see WORKERS_WORTH_MS).
+   */
+  workers?: number;
+  /** Start the workers at once instead of after timing the first files (tests of the pool path). */
+  workersAtOnce?: boolean;
+  /** Told how many worker threads were started, when they are (tests and the benchmark). */
+  onWorkers?: (count: number) => void;
   /** Whether a symbolic link met inside a folder may be followed to this real path (lab-server confinement). */
   allowLinkTarget?: (realPath: string) => boolean;
 }
@@ -29,15 +38,6 @@ interface Candidate {
 }
 
 const IMAGE_EXTENSIONS = new Set(['.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp']);
-
-/** What a file-system entry is, in words, when it is not a regular file or a folder (FIFO, device, socket). */
-function specialKind(s: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (s.isFIFO()) return 'a FIFO (named pipe)';
-  if (s.isSocket()) return 'a socket';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  return 'not a file or folder';
-}
 
 /**
  * Collects the files to import. Unreadable roots and paths that are not regular files become failures; what a
@@ -123,44 +123,8 @@ async function collect(
   return out;
 }
 
-async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
-  // Non-blocking open, then a check on what was opened: a file swapped for a FIFO after the walk must not hang us.
-  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  try {
-    const s = await handle.stat();
-    if (!s.isFile()) throw new Error(`not a regular file: ${specialKind(s)}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of handle.createReadStream({ autoClose: false })) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    return { sha256: hash.digest('hex'), size };
-  } finally {
-    await handle.close();
-  }
-}
-
-let tmpCounter = 0;
-
-/**
- * Writes a file so that it is either complete or absent: temp file, (fsync), rename.
- * `durable: false` skips the fsync for caches that can be rebuilt (thumbnails, previews).
- */
-export async function writeFileAtomic(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  await writeFile(tmp, data);
-  if (options.durable ?? true) {
-    const handle = await open(tmp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-  await rename(tmp, path);
-}
+/** Re-exported for the modules that have always imported it from here. */
+export { writeFileAtomic };
 
 /** Ensures a class exists in the taxonomy and returns its id. */
 export function ensureClass(db: Db, name: string): number {
@@ -219,8 +183,34 @@ function insertImage(db: Db, c: Candidate, info: ImageInspection, sha256: string
 }
 
 /**
+ * Workers start once the first files show that the rest would take longer than this in the importing thread alone:
+ * starting a worker costs tens of milliseconds from compiled code (several hundred from TypeScript source), which
+ * a short import would not win back.
+ */
+const WORKERS_WORTH_MS = 1500;
+/**
+ * The rate is timed from the end of this file on: the first files of a process carry one-time costs (compiling
+ * JavaScript, libvips loaders) that would make every import look long.
+ */
+const WARM_UP_FILES = 2;
+/** Files timed after the warm-up before that decision. */
+const FILES_BEFORE_DECISION = 4;
+
+/** One file's outcome, waiting for its turn at the database (results are written in the order of the walk). */
+type Outcome =
+  | { kind: 'retry' }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'duplicate'; sha256: string }
+  | { kind: 'prepared'; sha256: string; size: number; prepared: PreparedFile };
+
+/**
  * Imports files and folders: hash (dedupe by content), read metadata and data bar, write the thumbnail,
- * then insert the row in one transaction. A bad file is reported with its reason and skipped; the rest import.
+ * then insert the row. A bad file is reported with its reason and skipped; the rest import.
+ *
+ * The per-file work runs on a pool of processors (this thread plus worker threads, import-pool.ts); their results
+ * come back here and are written in walk order by this thread alone, each run of finished files in one
+ * transaction. At most a few files per processor are in flight, and finished results wait for their turn only
+ * within a bounded window, so memory does not grow with the size of the import.
  */
 /** Which file a duplicate matched, so the report can say it (bounded: a re-import of a huge tree stays small). */
 function noteDuplicate(report: ImportReport, path: string, existing: string): void {
@@ -236,67 +226,179 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
   options.onProgress?.(0, 0, 'looking for images');
   const candidates = await collect(options.paths, options.labelsFromFolders ?? false, failed, notes, skipped, options.allowLinkTarget);
   const total = candidates.length;
-  let done = 0;
-  let next = 0;
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const perProcessor = Math.max(1, options.concurrency ?? 2);
+  const workers = Math.max(0, Math.floor(options.workers ?? defaultImportWorkers()));
+  const processors = new Processors();
+  let warmAt = 0;
 
-  const one = async (c: Candidate): Promise<void> => {
-    const { sha256, size } = await sha256File(c.path);
-    const existing = db.prepare(`SELECT id, path FROM images WHERE sha256 = ?`).get(sha256) as { id: number; path: string } | undefined;
-    if (existing) {
-      report.duplicates++;
-      noteDuplicate(report, c.path, existing.path);
-      // Re-importing a labelled tree labels images that were first imported unlabelled.
-      if (existing && c.folderLabel) db.transaction(() => addFolderLabel(db, existing.id, c.folderLabel!))();
-      return;
-    }
-    // One decode gives the metadata, the data bar and the thumbnail.
-    const { info, thumbnail } = await inspectWithThumbnail(c.path, { thumbnail: { maxSide: 256 } });
-    if (info.pages > 1) notes.push({ path: c.path, note: `multi-page TIFF: ${info.pages} pages, first page imported` });
-    await writeFileAtomic(thumbnailPath(options.dataDir, sha256), thumbnail, { durable: false });
-    try {
-      db.transaction(() => {
-        const id = insertImage(db, c, info, sha256, size, options.jobId ?? null);
-        if (c.folderLabel) addFolderLabel(db, id, c.folderLabel);
-      })();
-    } catch (e) {
-      // The same content twice in one batch: the other copy won the race to insert.
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        report.duplicates++;
-        noteDuplicate(report, c.path, (db.prepare(`SELECT path FROM images WHERE sha256 = ?`).get(sha256) as { path: string } | undefined)?.path ?? '?');
-        return;
-      }
-      throw e;
-    }
-    report.imported++;
+  const outcomes = new Map<number, Exclude<Outcome, { kind: 'retry' }>>();
+  const retry: number[] = [];
+  let nextTake = 0;
+  let nextCommit = 0;
+  let done = 0;
+  // Results may run ahead of the oldest unwritten file by at most this many files.
+  const window = 4 * perProcessor * (1 + workers);
+  let wake: (() => void) | null = null;
+  let advanced = new Promise<void>((r) => (wake = r));
+  const signalAdvance = () => {
+    const w = wake;
+    advanced = new Promise<void>((r) => (wake = r));
+    w?.();
   };
 
   // A damaged database stops the whole import (files are fine; the library is not): no file is reported as failed for it.
   let fatal: Error | null = null;
-  const worker = async (): Promise<void> => {
-    while (next < candidates.length && !fatal) {
-      if (options.signal?.aborted) {
-        report.cancelled = true;
-        return;
+  const stopped = () => fatal !== null || options.signal?.aborted === true;
+
+  let findBySha: ReturnType<Db['prepare']>;
+  try {
+    findBySha = db.prepare(`SELECT id, path FROM images WHERE sha256 = ?`);
+  } catch (e) {
+    await processors.close();
+    throw damageOf(e, db.name) ?? e;
+  }
+  const existingRow = (sha256: string) => findBySha.get(sha256) as { id: number; path: string } | undefined;
+  const existingId = (sha256: string) => existingRow(sha256)?.id;
+
+  const work = async (p: FileProcessor, index: number): Promise<Outcome> => {
+    const c = candidates[index];
+    try {
+      const { sha256, size } = await p.hash(index, c.path);
+      if (existingId(sha256) !== undefined) {
+        p.release(index);
+        return { kind: 'duplicate', sha256 };
       }
-      const c = candidates[next++];
-      try {
-        await one(c);
-      } catch (e) {
-        const damage = damageOf(e, db.name);
-        if (damage) {
-          fatal ??= damage;
-          return;
-        }
-        failed.push({ path: c.path, error: e instanceof Error ? e.message : String(e) });
-      }
-      done++;
-      options.onProgress?.(done, total, basename(c.path));
+      return { kind: 'prepared', sha256, size, prepared: await p.decode(index, c.path, options.dataDir) };
+    } catch (e) {
+      p.release(index);
+      const damage = damageOf(e, db.name);
+      if (damage) fatal ??= damage;
+      // A worker that stopped under this file says nothing about the file: another processor takes it again.
+      if (!p.alive) return { kind: 'retry' };
+      return { kind: 'failed', error: e };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, worker));
+
+  /** Writes one file's outcome; the same decisions as importing files one at a time. */
+  const record = (c: Candidate, o: Exclude<Outcome, { kind: 'retry' }>): void => {
+    if (o.kind === 'failed') {
+      failed.push({ path: c.path, error: o.error instanceof Error ? o.error.message : String(o.error) });
+      return;
+    }
+    // Checked again here: an earlier file of this import may have had the same content.
+    const existing = existingRow(o.sha256);
+    if (existing !== undefined) {
+      report.duplicates++;
+      noteDuplicate(report, c.path, existing.path);
+      // Re-importing a labelled tree labels images that were first imported unlabelled.
+      if (c.folderLabel) db.transaction(() => addFolderLabel(db, existing.id, c.folderLabel!))();
+      return;
+    }
+    if (o.kind === 'duplicate') {
+      // Seen at hashing time but gone now (deleted meanwhile): the file was not decoded, so it is not imported.
+      failed.push({ path: c.path, error: 'the library image with the same content was removed during the import; import the file again' });
+      return;
+    }
+    const { info } = o.prepared;
+    if (info.pages > 1) notes.push({ path: c.path, note: `multi-page TIFF: ${info.pages} pages, first page imported` });
+    db.transaction(() => {
+      const id = insertImage(db, c, info, o.sha256, o.size, options.jobId ?? null);
+      if (c.folderLabel) addFolderLabel(db, id, c.folderLabel);
+    })();
+    report.imported++;
+  };
+
+  /** Writes every finished file whose predecessors are all written, in one transaction. */
+  const commitReady = (): void => {
+    if (fatal || !outcomes.has(nextCommit)) return;
+    const batch: number[] = [];
+    for (let i = nextCommit; outcomes.has(i); i++) batch.push(i);
+    let written = 0;
+    try {
+      db.transaction(() => {
+        for (const i of batch) {
+          const c = candidates[i];
+          try {
+            record(c, outcomes.get(i)!);
+          } catch (e) {
+            if (damageOf(e, db.name)) throw e;
+            failed.push({ path: c.path, error: e instanceof Error ? e.message : String(e) });
+          }
+          written++;
+        }
+      })();
+    } catch (e) {
+      fatal ??= damageOf(e, db.name) ?? (e instanceof Error ? e : new Error(String(e)));
+      signalAdvance(); // lanes waiting for the window see the stop
+      return;
+    }
+    for (const i of batch.slice(0, written)) {
+      outcomes.delete(i);
+      done++;
+      options.onProgress?.(done, total, basename(candidates[i].path));
+    }
+    nextCommit += written;
+    signalAdvance();
+    if (done >= WARM_UP_FILES && warmAt === 0) warmAt = performance.now();
+    if (workers > 0 && processors.count === 1 && done >= WARM_UP_FILES + FILES_BEFORE_DECISION && !stopped()) {
+      const remainingMs = ((performance.now() - warmAt) / (done - WARM_UP_FILES)) * (total - done);
+      if (remainingMs > WORKERS_WORTH_MS) startWorkers();
+    }
+  };
+
+  const lanes: Promise<void>[] = [];
+  const startLanes = (p: FileProcessor) => {
+    for (let k = 0; k < perProcessor; k++) lanes.push(lane(p));
+  };
+  const startWorkers = () => {
+    for (const p of processors.addWorkers(workers)) startLanes(p);
+    options.onWorkers?.(workers);
+  };
+
+  const lane = async (p: FileProcessor): Promise<void> => {
+    try {
+      await p.ready;
+    } catch {
+      return; // this worker never started; the other processors take its share
+    }
+    while (!stopped() && (retry.length > 0 || nextTake < total)) {
+      if (retry.length === 0 && nextTake >= nextCommit + window) {
+        await advanced;
+        continue;
+      }
+      const index = retry.shift() ?? nextTake++;
+      const outcome = await work(p, index);
+      if (outcome.kind === 'retry') {
+        retry.push(index);
+        return;
+      }
+      outcomes.set(index, outcome);
+      commitReady();
+    }
+    if (fatal) signalAdvance();
+  };
+
+  try {
+    if (total > 0) {
+      if (workers > 0 && options.workersAtOnce) startWorkers();
+      startLanes(processors.inline);
+    }
+    // Lanes started while waiting (the workers) are awaited too.
+    for (let awaited = 0; awaited < lanes.length; ) {
+      const now = lanes.length;
+      await Promise.all(lanes.slice(0, now));
+      awaited = now;
+    }
+    // Files handed back by a worker that stopped after the other lanes had finished.
+    if (retry.length > 0) await lane(processors.inline);
+  } finally {
+    await processors.close();
+  }
   if (fatal) throw fatal;
-  if (options.signal?.aborted && done < total) report.cancelled = true;
+  if (done < total && options.signal?.aborted !== true) {
+    throw new Error(`internal: the import stopped after ${done} of ${total} files without a reason; nothing after them was written`);
+  }
+  if (done < total) report.cancelled = options.signal?.aborted === true;
   options.onProgress?.(done, total, report.cancelled ? 'cancelled' : 'done');
   return report;
 }

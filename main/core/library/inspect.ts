@@ -37,6 +37,8 @@ export interface ImageInspection {
 export interface InspectOptions {
   /** Pixel limit (decompression-bomb guard), default DEFAULT_MAX_PIXELS. */
   maxPixels?: number;
+  /** The file's content when the caller has already read it (see ProbeOptions.bytes). */
+  bytes?: Buffer;
 }
 
 export interface InspectWithThumbnailOptions extends InspectOptions {
@@ -72,13 +74,14 @@ export async function inspectWithGray(path: string, opts: InspectOptions = {}): 
 
 async function inspect(path: string, opts: InspectOptions): Promise<{ info: ImageInspection; gray: GrayImage }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const probe = await probeImage(path, { maxPixels });
+  const probe = await probeImage(path, { maxPixels, bytes: opts.bytes });
   const md = probe.tiff ? parseSemMetadata(probe.tiff.tags) : emptySemMetadata();
 
   const big = probe.width * probe.height > DETECT_MAX_PIXELS;
   const gray = await readGray(path, {
     maxPixels,
     probe,
+    bytes: opts.bytes,
     resizeMaxSide: big ? Math.round(Math.max(probe.width, probe.height) * Math.sqrt(DETECT_MAX_PIXELS / (probe.width * probe.height))) : undefined,
   });
 

@@ -7,7 +7,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type EmmaCore } from '../../../main/core/api.js';
-import type { TrainOutcomeInfo } from '../../../main/core/contract.js';
 import { labeledImages, splitByHash } from '../../../main/core/student/data.js';
 import { countCached, FeatureCache, stemHash } from '../../../main/core/student/features.js';
 import { startStudentTraining } from '../../../main/core/student/job.js';

@@ -40,8 +40,16 @@ export function allowedNext(out: readonly number[], next: number, tok: PieceSour
     if (run >= 1 && (/^\s\p{L}/u.test(p) || /\p{L}{2}/u.test(p))) return false;
     if (/[\p{L}\p{N}]$/u.test(prev) && /^\p{Lu}/u.test(p)) return false;
     if (/[.!?;,:]$/.test(prev) && /^\p{L}/u.test(p)) return false;
+    // A word spelt in several pieces can still come twice ("of of"): the token that would close the second copy
+    // (anything that does not continue the word) is refused, so the decoder must say something else.
+    if (!/^\p{L}/u.test(p) && repeatsLastWord(out, tok)) return false;
   }
   return true;
+}
+
+/** Whether the answer so far ends with the same word twice ("typical of of"). */
+export function repeatsLastWord(out: readonly number[], tok: PieceSource): boolean {
+  return /(?<!\p{L})(\p{L}+)\s+\1$/iu.test(out.map((id) => tok.piece(id)).join(''));
 }
 
 export function sentenceCount(text: string): number {
@@ -50,7 +58,8 @@ export function sentenceCount(text: string): number {
 
 /** An answer cut short: back to its last complete sentence, or closed with a full stop when it has none. */
 export function finishText(text: string): string {
-  const t = text.trim();
+  // Last guard: a word doubled across a piece boundary the rules could not see ("of of") is said once.
+  const t = text.trim().replace(/(?<!\p{L})(\p{L}+)(?:\s+\1)+(?!\p{L})/giu, '$1');
   if (!t || /[.!?]$/.test(t)) return t;
   const m = /^(.*[.!?])(?=\s)/s.exec(t);
   if (m) return m[1].trim();

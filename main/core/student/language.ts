@@ -17,7 +17,7 @@ import type { LoadedStudent, StudentManifest } from '../../../native-models/stud
 import { loadStudent } from '../../../native-models/student/classifier.js';
 import { featureSize, StemExtractor, type Stem } from '../../../native-models/student/texture.js';
 import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../native-models/student/tokenizer.js';
-import { allowedNext, DEFAULT_RULES, finishText, sentenceCount } from '../../../native-models/student/decode.js';
+import { allowedNext, DEFAULT_RULES, finishText, repeatsLastWord, sentenceCount } from '../../../native-models/student/decode.js';
 import { runVlmTraining } from '../../../native-models/student/vlm-job.js';
 import {
   decoderSequence, encoderSequence, vlmPartBytes, type DecoderTurn, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
@@ -443,7 +443,8 @@ async function generate(
     // The most probable token the decoding rules allow (decode.ts); control tokens end the answer.
     const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
     const ends = (j: number) => j === EOS || j === BOS || j === SEP || j === CAPTION || j === l.tokenizer.turn || j < 1;
-    const best = order.find((j) => ends(j) || allowedNext(out, j, l.tokenizer)) ?? EOS;
+    const doubled = repeatsLastWord(out, l.tokenizer);
+    const best = order.find((j) => (ends(j) && !doubled) || (!ends(j) && allowedNext(out, j, l.tokenizer))) ?? EOS;
     logSum += logits[best] - mx - Math.log(z);
     if (ends(best)) { ended = true; break; }
     out.push(best);

@@ -2,7 +2,7 @@
 // decoder that always prefers to repeat itself), the class slot, the measurement sentences.
 import { describe, expect, it } from 'vitest';
 import { stutterReasons, isWellFormed } from '../../../main/core/chat/wellformed.js';
-import { allowedNext, finishText, type PieceSource } from '../../../native-models/student/decode.js';
+import { allowedNext, finishText, repeatsLastWord, type PieceSource } from '../../../native-models/student/decode.js';
 import { classMentions, withClassSlot } from '../../../main/core/chat/text.js';
 import { measurementSentence, quantityAsked, type ImageMeasurement } from '../../../main/core/chat/measure.js';
 import { whichClassText, yesNoText, anyDefectText, calibrationText, describeText, refusalText } from '../../../main/core/chat/compose.js';
@@ -96,5 +96,20 @@ describe('measurement sentences', () => {
     expect(px).toMatch(/52.3 px.*uncalibrated/);
     expect(px).not.toMatch(/\bnm\b/);
     for (const q of ['count', 'size', 'spacing', 'width'] as const) expect(stutterReasons(measurementSentence(m, q)!)).toEqual([]);
+  });
+});
+
+describe('a word doubled across pieces', () => {
+  // Pieces as the student's tokenizer writes them: a leading space starts a word.
+  const pieces = [' typical', ' o', 'f', ' cracks', '.', ' of'];
+  const tok = { piece: (id: number) => pieces[id] };
+  it('refuses the token that would close the second copy, and says a doubled word once at the end', () => {
+    const soFar = [0, 1, 2, 1, 2]; // " typical of of"
+    expect(repeatsLastWord(soFar, tok)).toBe(true);
+    expect(allowedNext(soFar, 3, tok)).toBe(false); // " cracks" would seal "of of"
+    expect(allowedNext([0, 1, 2], 3, tok)).toBe(true);
+    expect(repeatsLastWord([0, 1, 2, 3], tok)).toBe(false);
+    expect(finishText('Features typical of of cracks.')).toBe('Features typical of cracks.');
+    expect(finishText('A 100 100 nm pitch.')).toBe('A 100 100 nm pitch.'); // numbers are left alone
   });
 });

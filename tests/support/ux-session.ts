@@ -40,7 +40,9 @@ export async function startUxSession(o: {
   const double = o.double ? await startTeacherDouble(o.double) : null;
   const browser = await launchChromium();
   const vp = o.viewport ?? { width: 1400, height: 900 };
-  const page = await browser.newPage({ viewport: vp });
+  // One browser profile: the printed address works once, and the cookie it buys serves every later page.
+  const context = await browser.newContext({ viewport: vp });
+  const page = await context.newPage();
   await page.goto(server.openUrl);
   return {
     core,
@@ -51,8 +53,9 @@ export async function startUxSession(o: {
     dbPath,
     dir: t.dir,
     async openPage(width, height) {
-      const p = await browser.newPage({ viewport: { width, height } });
-      await p.goto(server.openUrl);
+      const p = await context.newPage();
+      await p.setViewportSize({ width, height });
+      await p.goto(server.url);
       return p;
     },
     async close() {

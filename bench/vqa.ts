@@ -23,6 +23,8 @@
 //   an image includes reading it and the stem, follow-ups are cached);
 // - find by text: precision@10 of each class's definition text over the held-out images, the no-good-match rate on
 //   the out-of-scope wordings, and the ranking time at 10,000 images (synthetic class-probability rows).
+import { chatMeasurement } from '../main/core/chat/measure.js';
+import { measureLibraryImage } from '../main/core/measure/service.js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,9 +117,12 @@ export async function run(argv: string[]): Promise<void> {
     const review = new ReviewService(h.db, h.events, 'bench');
     for (const it of train) review.decide({ imageId: it.imageId, action: 'accept', className: it.className, reviewer: 'bench' });
     log(`${values.set}: ${files.length} images; reviewed ${train.length} (teacher double's template wordings, true classes), ${val.length} held out`);
+    const measurements = { measure: async (imageId: number) => chatMeasurement(await measureLibraryImage(h.db, imageId)) };
     const api = new StudentApi({
       db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, actor: 'bench',
       teacherAsk: async () => { throw new Error('the benchmark does not ask the teacher'); },
+      // The product's measurement source (particle analysis, line metrology), as createCore wires it.
+      measurements,
     });
     const t1 = performance.now();
     const tj = api.startTraining({ preset: values.preset, ...(values.minutes ? { minutes: Number(values.minutes) } : {}) });
@@ -160,7 +165,7 @@ export async function run(argv: string[]): Promise<void> {
       qs.push({ kind: extra, question: H[extra][Math.floor(i / 3) % H[extra].length] });
       for (const [k, q] of qs.entries()) {
         const t = performance.now();
-        const a = await askGrounded(h.db, v.imageId, q.question);
+        const a = await askGrounded(h.db, v.imageId, q.question, { measurements });
         all.push({ imageId: v.imageId, truth: v.className, pred: predicted.get(v.imageId), q, a, ms: performance.now() - t, first: k === 0 });
       }
     }
@@ -266,7 +271,7 @@ export async function run(argv: string[]): Promise<void> {
     log(`yes/no balanced ${f(out.yesNo.balancedAccuracy)}% (pos ${f(out.yesNo.accuracyPositives)}% n=${pos.length}, neg ${f(out.yesNo.accuracyNegatives)}% n=${neg.length})`);
     log(`stutter ${f(out.stutter.rate)}% (n=${all.length}); decoder free text ${f(out.decoder.stutterRate)}% (n=${dec.length})`);
     log(`out-of-scope refused ${f(out.outOfScope.refused)}% (n=${oos.length}); in-scope false refusals ${f(out.inScopeFalseRefusals.rate)}% (n=${inScope.length})`);
-    log(`measurement questions: "can't measure" ${f(out.measurement.saidCannotMeasure)}% (n=${measure.length}; no measurement source in this run)`);
+    log(`measurement questions: "can't measure" ${f(out.measurement.saidCannotMeasure)}% (n=${measure.length}; the product's particle analysis and line metrology answer the rest)`);
     log(`ECE of class answers ${cal.ece.toFixed(3)}; reliability: ${cal.table.map((r) => `[${r.from.toFixed(1)},${r.to.toFixed(1)}) n=${r.n} conf ${r.meanConfidence.toFixed(2)} acc ${r.accuracy.toFixed(2)}`).join('; ')}`);
     log(`latency ms p50 ${out.latencyMs.p50.toFixed(1)} p95 ${out.latencyMs.p95.toFixed(1)} (first question about an image p50 ${out.latencyMs.firstQuestion.p50.toFixed(1)}, follow-ups p50 ${out.latencyMs.followUp.p50.toFixed(1)}); chat load ${warmMs.toFixed(0)} ms once`);
     log(`find by text: mean P@10 ${mean(p10).toFixed(3)}, mean P@min(10,n) ${mean(pmin).toFixed(3)}; OOS texts "no good match" ${f(out.findByText.oosNoGoodMatch.rate)}%; query ${out.findByText.queryMsLibrary.p50.toFixed(1)} ms (library), ${out.findByText.queryMs10k.p50.toFixed(2)} ms p50 at 10,000 images`);

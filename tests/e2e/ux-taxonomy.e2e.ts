@@ -93,7 +93,7 @@ describe.skipIf(!hasSharedData)('taxonomy editing in the Teacher view', () => {
     expect(names).toEqual(expect.arrayContaining(['voids', 'surface scratches', 'bridges', 'scratches', 'short']));
     // The definition written in the app survives the set.
     expect(s.core.db.prepare(`SELECT description FROM classes WHERE name = 'bridges'`).get()).toEqual({ description: 'Unwanted conductive link between two lines.' });
-    expect(await row('voids').getByTestId('taxonomy-uses').isChecked()).toBe(true);
+    await expect.poll(() => row('voids').getByTestId('taxonomy-uses').isChecked()).toBe(true);
   });
 
   it('"use only this set" is an explicit choice, and the dropped classes stay in the project', async () => {
@@ -102,7 +102,8 @@ describe.skipIf(!hasSharedData)('taxonomy editing in the Teacher view', () => {
     await page.getByTestId('taxonomy-apply-replace').click();
     await expect.poll(() => readConfig(s.core.db).classNames.includes('voids')).toBe(false);
     expect(await row('voids').count()).toBe(1);
-    expect(await row('voids').getByTestId('taxonomy-uses').isChecked()).toBe(false);
+    // The core has it before the view re-renders: wait for the page, not just the database.
+    await expect.poll(() => row('voids').getByTestId('taxonomy-uses').isChecked()).toBe(false);
     const applied = audit('teacher.taxonomy.apply').map((r) => JSON.parse(r.details_json));
     expect(applied[1]).toMatchObject({ set: 'nffa-sem', mode: 'replace' });
     expect(applied[1].dropped).toEqual(expect.arrayContaining(['voids', 'bridges']));

@@ -23,10 +23,14 @@ export class MeasureError extends Error {
  * the segmenter in use (see segmenter-store.ts) or the classical default, calibration from the file.
  * Throws MeasureError('not_found') for an unknown id, ImageReadError for an unreadable file.
  */
-export async function measureLibraryImage(db: Db, imageId: number): Promise<MeasureResult> {
+export async function measureLibraryImage(
+  db: Db,
+  imageId: number,
+  segmenter?: Awaited<ReturnType<typeof activeSegmenter>>,
+): Promise<MeasureResult> {
   const row = db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
   if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
-  const seg = await activeSegmenter(db);
+  const seg = segmenter === undefined ? await activeSegmenter(db) : segmenter;
   const { result } = await measureFile(row.path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
   return { ...result, imageId };
 }
@@ -49,7 +53,7 @@ export class MeasureService {
     const key = `${imageId}\u0000${seg?.version ?? 'classical'}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      hit = measureLibraryImage(this.d.db, imageId);
+      hit = measureLibraryImage(this.d.db, imageId, seg);
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);

@@ -3,6 +3,7 @@
 // are two or more); a model trained on the rest is scored there (mean instance F1, then image IoU) against
 // the segmenter in use and the classical default. The version's file is then the better of the new model
 // (retrained on every mask) and the one in use: a worse segmenter never replaces a better one.
+import type { SegmenterTrainingInfo } from '../contract.js';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../db/database.js';
@@ -13,19 +14,9 @@ import { loadMask, maskedImageIds } from './masks.js';
 import { segmentWithModel, trainPixelModel, type PixelModel, type TrainingImage } from './pixel-model.js';
 import { activeSegmenter, SEGMENTER_FILE, writeSegmenter } from './segmenter-store.js';
 
-export interface SegmenterOutcome {
-  /** Masked images used (train + held-out). */
-  images: number;
-  heldOut: number;
-  /** Mean held-out scores; null when there was nothing to hold out. */
-  newScore: { f1: number; imageIoU: number } | null;
-  previousScore: { f1: number; imageIoU: number; version: string } | null;
-  classicalScore: { f1: number; imageIoU: number } | null;
-  /** 'new' when this run's model is kept, 'previous' when the one in use was better and was kept instead. */
-  kept: 'new' | 'previous';
+/** What a training run reports of its segmenter (the contract's SegmenterTrainingInfo), and where it was written. */
+export interface SegmenterOutcome extends SegmenterTrainingInfo {
   path: string;
-  trainSeconds: number;
-  note: string;
 }
 
 interface MaskedImage extends TrainingImage {

@@ -22,6 +22,7 @@ import { MeasureService } from './measure/service.js';
 import { chatMeasurement } from './chat/measure.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
+import { editableMask, saveEditedMask } from './measure/mask-edit.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -234,6 +235,8 @@ export function createCore(options: CoreOptions): EmmaCore {
     measureImage: (imageId) => measure.measure(imageId),
     startMeasure: async (imageIds) => measure.startMeasure(imageIds),
     importMasks: (dir) => measure.importMasks(dir),
+    getEditableMask: (imageId, prefer) => editableMask(db, imageId, (i) => measure.measureLabels(i), prefer ?? 'stored'),
+    saveImageMask: async (request) => saveEditedMask(db, request),
     listAuditLog: async (query) => queryAudit(db, query),
     exportAuditCsv: async (query) => auditCsv(db, query),
     renameTaxonomyClass: async (from, to) => teacher.renameClass(from, to),

@@ -1212,6 +1212,8 @@ export const EMMA_METHODS = [
   'measureImage',
   'startMeasure',
   'importMasks',
+  'getEditableMask',
+  'saveImageMask',
   'searchImagesByText',
   'listAuditLog',
   'exportAuditCsv',
@@ -1281,6 +1283,44 @@ export interface EmmaApi {
   startMeasure(imageIds: number[]): Promise<JobInfo>;
   /** Imports particle masks from a folder (`<stem>.tif|png`, `<stem>_m.tif`), matched to library images by name. */
   importMasks(dir: string): Promise<MaskImportResult>;
+  /** The mask the image view's editor starts from: the stored mask, else the current measurement's labels. */
+  getEditableMask(imageId: number, prefer?: 'stored' | 'measured'): Promise<EditableMask>;
+  /** Stores an edited label image as the image's mask ("drawn in Emma by <by>"; lab-server mode: the session user). */
+  saveImageMask(request: SaveMaskRequest): Promise<SavedMaskInfo>;
+}
+
+/** A label image for the mask editor. `labels`: width*height little-endian uint16 (0 background, k particle k). */
+export interface EditableMask {
+  imageId: number;
+  width: number;
+  height: number;
+  /** Rows [0, specimenRows) are the specimen; the data bar below must stay 0. */
+  specimenRows: number;
+  labels: Uint8Array;
+  particles: number;
+  /** 'stored': the image's saved mask; 'measured': labels of the current measurement (not saved yet). */
+  source: 'stored' | 'measured';
+  provenance: string;
+  savedAt: string | null;
+}
+
+export interface SaveMaskRequest {
+  imageId: number;
+  width: number;
+  height: number;
+  /** width*height little-endian uint16 labels, data-bar rows 0. */
+  labels: Uint8Array;
+  /** Who drew it (lab-server mode: replaced by the signed-in user). */
+  by: string;
+}
+
+export interface SavedMaskInfo {
+  imageId: number;
+  particles: number;
+  /** Whether it replaced a mask the image had. */
+  replaced: boolean;
+  provenance: string;
+  savedAt: string;
 }
 
 /** The particle segmenter a training run produced from the library's masks (TrainOutcomeInfo.segmenter). */

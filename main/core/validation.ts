@@ -182,6 +182,19 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   measureImage: z.tuple([id]),
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
   importMasks: z.tuple([z.string().trim().min(1).max(4096)]),
+  getEditableMask: z.union([z.tuple([id]), z.tuple([id, z.enum(['stored', 'measured'])])]),
+  saveImageMask: z.tuple([
+    z
+      .object({
+        imageId: id,
+        width: z.number().int().min(1).max(65_536),
+        height: z.number().int().min(1).max(65_536),
+        // 2 bytes a pixel; 2^28 bytes is a 16k x 8k image.
+        labels: z.instanceof(Uint8Array).refine((b) => b.length <= 2 ** 28, 'at most 2^28 bytes'),
+        by: reviewer,
+      })
+      .strict(),
+  ]),
   searchImagesByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
   listAuditLog: z.tuple([auditQuery.extend({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict()]),
   exportAuditCsv: z.tuple([auditQuery.strict()]),

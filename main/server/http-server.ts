@@ -338,7 +338,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       let args: unknown;
       try {
-        args = decodeJson(await readBody(req, method === 'startUpload' ? MAX_JSON_UPLOAD_BYTES : MAX_CALL_BYTES));
+        args = decodeJson(await readBody(req, method === 'startUpload' || method === 'saveImageMask' ? MAX_JSON_UPLOAD_BYTES : MAX_CALL_BYTES));
       } catch (e) {
         const status = (e as { status?: number }).status ?? 400;
         return send(res, status, encodeJson({ ok: false, error: { code: 'bad_request', message: (e as Error).message } }));

@@ -61,6 +61,13 @@ export class MeasureService {
     return hit;
   }
 
+  /** The instance labels of a measurement (for the mask editor); not cached: labels are large. */
+  async measureLabels(imageId: number): Promise<{ labels: Int32Array; width: number; height: number; method: string }> {
+    const seg = await activeSegmenter(this.d.db);
+    const { result, labels } = await measureFile(this.imagePath(imageId), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null, lines: false });
+    return { labels, width: result.width, height: result.height, method: result.method };
+  }
+
   startMeasure(imageIds: number[]): JobInfo {
     return this.d.jobs.start('measure', { imageIds }, async (ctx) => {
       const seg = await activeSegmenter(this.d.db);

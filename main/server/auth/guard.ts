@@ -11,6 +11,7 @@ import type {
   ReviewExportRequest,
   ReviewQueueQuery,
   ReviewUndoRequest,
+  SaveMaskRequest,
   SetScaleRequest,
 } from '../../core/contract.js';
 import { validateArguments } from '../../core/validation.js';
@@ -48,6 +49,8 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
       return [{ ...as<ChatCorrection>(), reviewer: user.name }];
     case 'setTeacherEgress':
       return [a[0], user.name];
+    case 'saveImageMask':
+      return [{ ...as<SaveMaskRequest>(), by: user.name }];
     case 'setImageScale':
       return [{ ...as<SetScaleRequest>(), by: user.name }];
     case 'getReviewQueue':

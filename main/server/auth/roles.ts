@@ -65,6 +65,9 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   measureImage: 'operator',
   startMeasure: 'operator',
   importMasks: 'operator',
+  // Drawing masks is an operator's correction work, like review.
+  getEditableMask: 'operator',
+  saveImageMask: 'operator',
   // The audit log and the taxonomy are the lab lead's; scale and calibration are an operator's everyday work.
   listAuditLog: 'lead',
   exportAuditCsv: 'lead',

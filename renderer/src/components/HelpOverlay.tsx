@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { KeyList } from './KeyList.js';
 import { Modal } from './Modal.js';
 import { REVIEW_KEYS } from '../review/ReviewHelp.js';
+import { MASK_KEYS } from '../viewer/mask/MaskEditor.js';
 
 const SECTIONS: { title: string; keys: [string, string][] }[] = [
   {
@@ -24,9 +25,11 @@ const SECTIONS: { title: string; keys: [string, string][] }[] = [
       ['Drag', 'Pan'],
       ['m', 'Measure a distance (drag; in the image calibration)'],
       ['s', 'Set the scale by drawing along the burned-in scale bar'],
+      ['e', 'Edit the particle mask (draw or correct outlines for training)'],
       ['Esc', 'Close a tool; back to the library'],
     ],
   },
+  { title: 'Masks', keys: MASK_KEYS.filter(([k]) => k !== 'e') },
   { title: 'Review', keys: REVIEW_KEYS.filter(([k]) => k !== '?') },
   {
     title: 'Chat',

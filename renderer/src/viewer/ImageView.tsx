@@ -12,6 +12,7 @@ import { ParticleLayer } from './ParticleLayer.js';
 import { DisplayControls, displayFilter, GammaFilter, NEUTRAL_DISPLAY, useGammaId, type DisplayAdjust } from './DisplayControls.js';
 import { MeasureLayer, type LineTool } from './MeasureLayer.js';
 import { useDragPan, useElementSize, useWheelZoom } from './usePanZoom.js';
+import { MaskEditor } from './mask/MaskEditor.js';
 
 interface ImageViewProps {
   list: ImageList;
@@ -56,6 +57,10 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   const [display, setDisplay] = useState<DisplayAdjust>(NEUTRAL_DISPLAY);
   const [displayOpen, setDisplayOpen] = useState(false);
   const [tool, setTool] = useState<LineTool | null>(null);
+  // Mask editing (mask/MaskEditor.tsx takes the keys while on); unsaved edits make leaving the image ask first.
+  const [editing, setEditing] = useState(false);
+  const [maskDirty, setMaskDirty] = useState(false);
+  const leaveEdits = useCallback(() => !maskDirty || window.confirm('The mask has unsaved changes. Discard them?'), [maskDirty]);
   const [calibration, setCalibration] = useState<ImageCalibration | null>(null);
   const [dataBar, setDataBar] = useState<DataBarImage | null>(null);
   const gammaId = useGammaId();
@@ -64,6 +69,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     let live = true;
     setCalibration(null);
     setTool(null);
+    setEditing(false);
     setDataBar(null);
     api.getImageCalibration(id).then((c) => live && setCalibration(c), () => undefined);
     return () => {
@@ -131,8 +137,9 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     setView((v) => clampPan({ scale: v.scale, x, y }, natural, viewport));
   });
 
-  const prev = useCallback(() => index > 0 && onNavigate(index - 1), [index, onNavigate]);
-  const next = useCallback(() => index < total - 1 && onNavigate(index + 1), [index, total, onNavigate]);
+  const prev = useCallback(() => index > 0 && leaveEdits() && onNavigate(index - 1), [index, onNavigate, leaveEdits]);
+  const next = useCallback(() => index < total - 1 && leaveEdits() && onNavigate(index + 1), [index, total, onNavigate, leaveEdits]);
+  const close = useCallback(() => leaveEdits() && onClose(), [leaveEdits, onClose]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -141,7 +148,13 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
       switch (e.key) {
         case 'Escape':
           if (tool) setTool(null);
-          else onClose();
+          else close();
+          break;
+        case 'e':
+          if (natural) {
+            setTool(null);
+            setEditing(true);
+          }
           break;
         case 'm':
           setTool((t) => (t === 'measure' ? null : 'measure'));
@@ -176,7 +189,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onClose, prev, next, zoomBy, actualSize, tool]);
+  }, [close, prev, next, zoomBy, actualSize, tool, natural]);
 
   // Zoom as the operator thinks of it: screen pixels per image pixel.
   const zoomPercent = previewScale ? Math.round(view.scale * previewScale * 100) : null;
@@ -184,7 +197,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   return (
     <div className="image-view" data-testid="image-view" role="dialog" aria-modal="true" aria-label={item?.fileName ?? 'Image'}>
       <div className="image-toolbar">
-        <button type="button" onClick={onClose} title="Back to the library (Esc)">
+        <button type="button" onClick={close} title="Back to the library (Esc)">
           ← Library
         </button>
         <div className="toolbar-group">
@@ -241,6 +254,19 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
           </button>
           <button
             type="button"
+            className={editing ? 'active' : undefined}
+            onClick={() => {
+              setTool(null);
+              setEditing(true);
+            }}
+            disabled={!natural || editing}
+            title="Draw or correct particle outlines, saved as this image's mask for training (e)"
+            data-testid="tool-mask"
+          >
+            Edit mask
+          </button>
+          <button
+            type="button"
             className={displayOpen ? 'active' : undefined}
             onClick={() => setDisplayOpen((o) => !o)}
             title="Brightness, contrast and gamma of the screen image"
@@ -292,8 +318,18 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
           {previewError && <div className="viewport-status error-text">The preview could not be loaded.</div>}
           {!item && <div className="viewport-status">Loading…</div>}
           {display.gamma !== 1 && <GammaFilter id={gammaId} gamma={display.gamma} />}
+{item && natural && editing && (
+            <MaskEditor
+              key={item.id}
+              imageId={item.id}
+              previewScale={previewScale}
+              view={view}
+              onExit={() => setEditing(false)}
+              onDirtyChange={setMaskDirty}
+            />
+          )}
           {displayOpen && <DisplayControls value={display} onChange={setDisplay} />}
-          {item && natural && tool && (
+          {item && natural && tool && !editing && (
             <MeasureLayer
               key={`${item.id}-${tool}`}
               tool={tool}
@@ -316,7 +352,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
               viewportWidth={viewport.width}
             />
           )}
-          {item && natural && <ParticleLayer imageId={item.id} previewScale={previewScale} view={view} />}
+          {item && natural && <ParticleLayer imageId={item.id} previewScale={previewScale} view={view} hideOutlines={editing} />}
         </div>
         {item && (
           <MetadataPanel

@@ -10,6 +10,8 @@ interface ParticleLayerProps {
   /** Preview pixels per image pixel. */
   previewScale: number;
   view: { scale: number; x: number; y: number };
+  /** While the mask editor draws its own outlines. */
+  hideOutlines?: boolean;
 }
 
 const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
@@ -36,7 +38,7 @@ export function particlesCsv(r: MeasureResult): string {
   return [`# ${r.fileName}; ${r.method}; pixel size ${r.pixelSizeNm ?? 'unknown'} nm`, head.join(','), ...rows].join('\n') + '\n';
 }
 
-export function ParticleLayer({ imageId, previewScale, view }: ParticleLayerProps) {
+export function ParticleLayer({ imageId, previewScale, view, hideOutlines = false }: ParticleLayerProps) {
   const [result, setResult] = useState<MeasureResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -81,7 +83,7 @@ export function ParticleLayer({ imageId, previewScale, view }: ParticleLayerProp
 
   return (
     <>
-      {r && show && (
+      {r && show && !hideOutlines && (
         <svg
           className="particle-outlines"
           data-testid="particle-outlines"

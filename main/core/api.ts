@@ -23,6 +23,7 @@ import { chatMeasurement } from './chat/measure.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
+import { withSegmenterUse } from './measure/segmenter-store.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -198,7 +199,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     getTrainingPlan: async (request) => student.plan(request),
     startTraining: async (request) => student.startTraining(request),
     getTrainingProgress: async (jobId) => student.trainingProgress(jobId),
-    listModelVersions: async () => student.listVersions(),
+    listModelVersions: async () => withSegmenterUse(db, student.listVersions()),
     getModelVersion: (id) => student.version(id),
     activateModelVersion: async (id) => student.activate(id),
     compareModelVersions: (a, b) => student.compare(a, b),

@@ -826,6 +826,11 @@ export interface ModelVersionSummary {
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /**
+   * The particle segmenter (issue 13): whether the version holds one, whether it trained the segmenter alone
+   * (masks, no class labels: never active), and whether it is the one measuring (the newest segmenter).
+   */
+  segmenter?: { present: boolean; only: boolean; inUse: boolean };
 }
 
 export interface ClassScore {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ModelVersionSummary } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { activeVersion } from '../student/versions.js';
 import { parsePixelModel, type PixelModel } from './pixel-model.js';
@@ -26,6 +27,14 @@ export async function readSegmenter(path: string): Promise<PixelModel> {
  * training run keeps the better of its new segmenter and this one, so the newest is the best known.
  */
 export async function activeSegmenter(db: Db): Promise<{ model: PixelModel; version: string; path: string } | null> {
+  const best = segmenterVersionInUse(db);
+  if (!best) return null;
+  const path = join(best.dir, SEGMENTER_FILE);
+  return { model: await readSegmenter(path), version: `v${best.id}`, path };
+}
+
+/** The version whose segmenter measures (see activeSegmenter), without reading the model file; null: the classical default. */
+export function segmenterVersionInUse(db: Db): { id: number; dir: string } | null {
   const candidates: { id: number; dir: string }[] = [];
   const v = activeVersion(db);
   if (v?.dir && existsSync(join(v.dir, SEGMENTER_FILE))) candidates.push({ id: v.id, dir: v.dir });
@@ -37,7 +46,21 @@ export async function activeSegmenter(db: Db): Promise<{ model: PixelModel; vers
     .get() as { id: number; dir: string } | undefined;
   if (only && existsSync(join(only.dir, SEGMENTER_FILE))) candidates.push(only);
   if (candidates.length === 0) return null;
-  const best = candidates.reduce((a, b) => (b.id > a.id ? b : a));
-  const path = join(best.dir, SEGMENTER_FILE);
-  return { model: await readSegmenter(path), version: `v${best.id}`, path };
+  return candidates.reduce((a, b) => (b.id > a.id ? b : a));
+}
+
+/** The model versions list with which versions hold a segmenter, which trained it alone, and the one in use. */
+export function withSegmenterUse(db: Db, versions: ModelVersionSummary[]): ModelVersionSummary[] {
+  const inUse = segmenterVersionInUse(db)?.id ?? null;
+  const rows = db.prepare(`SELECT id, dir, json_extract(hyperparams_json, '$.mode') AS mode FROM model_versions`).all() as {
+    id: number;
+    dir: string | null;
+    mode: string | null;
+  }[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return versions.map((v) => {
+    const r = byId.get(v.id);
+    const present = !!r?.dir && existsSync(join(r.dir, SEGMENTER_FILE));
+    return { ...v, segmenter: { present, inUse: v.id === inUse, only: r?.mode === 'segmenter' } };
+  });
 }

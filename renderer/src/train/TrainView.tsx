@@ -339,6 +339,14 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           </p>
         ) : (
           <div className="table-scroll">
+          <p className="muted" data-testid="segmenter-in-use">
+            {(() => {
+              const seg = versions.find((v) => v.segmenter?.inUse);
+              return seg
+                ? `Particle measurement uses the segmenter of v${seg.id}${seg.segmenter?.only ? ' (trained from masks alone; such versions are never active)' : ''}: the newest trained segmenter.`
+                : 'Particle measurement uses the classical default (no segmenter trained yet: import or draw masks, then Train).';
+            })()}
+          </p>
           <table className="runs versions" data-testid="versions-table">
             <thead>
               <tr>
@@ -367,14 +375,20 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                 >
                   <td>
                     <strong>v{v.id}</strong> {v.active && <span className="chip chip-active" data-testid="active-badge">active</span>}
+                    {v.segmenter?.inUse && (
+                      <span className="chip chip-active" data-testid="segmenter-badge" title="Its particle segmenter measures particles (the newest segmenter is used)">
+                        segmenter in use
+                      </span>
+                    )}
                   </td>
                   <td>{v.parentId ? `v${v.parentId}` : '—'}</td>
                   <td className={v.status === 'failed' ? 'error-text' : v.status === 'completed' ? '' : 'muted'} title={v.error ?? undefined}>
                     {v.status}
                   </td>
                   <td className="mono">
-                    {v.preset}
+                    {v.segmenter?.only ? 'segmenter only' : v.preset}
                     {v.mode === 'quick' ? ' · quick' : ''}
+                    {v.segmenter?.present && !v.segmenter.only ? ' · segmenter' : ''}
                   </td>
                   <td className="num">{v.images ?? '—'}</td>
                   <td className="num">{pct(v.valAccuracy)}</td>
@@ -385,7 +399,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                     {formatDateTime(v.createdAt)}
                   </td>
                   <td>
-                    {v.status === 'completed' && !v.active && (
+                    {v.status === 'completed' && !v.active && !v.segmenter?.only && (
                       <button
                         type="button"
                         data-testid="version-activate"

@@ -453,7 +453,7 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
         className="mask-panel"
         data-testid="mask-editor"
         onPointerDown={(e) => e.stopPropagation()}
-        style={{ position: 'absolute', left: 8, top: 8, background: 'rgba(20,22,24,0.9)', padding: 8, borderRadius: 4, maxWidth: 340, fontSize: 12 }}
+        style={{ position: 'absolute', left: 8, top: 8, background: 'rgba(20,22,24,0.9)', padding: 8, borderRadius: 4, maxWidth: 420, fontSize: 12 }}
       >
         <div>
           <strong>Mask editing</strong>{' '}
@@ -468,7 +468,7 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
           </div>
         )}
         <div data-testid="mask-count">{m ? `${count} particles` : 'Loading…'}</div>
-        <div className="toolbar-group" role="toolbar" aria-label="Mask tools">
+        <div className="toolbar-group" role="toolbar" aria-label="Mask tools" style={{ flexWrap: 'wrap', margin: '4px 0' }}>
           {(Object.keys(TOOL_NAMES) as MaskTool[]).map((t) => (
             <button key={t} type="button" className={tool === t ? 'active' : undefined} onClick={() => setTool(t)} data-testid={`mask-tool-${t}`}>
               {TOOL_NAMES[t]}

@@ -70,17 +70,33 @@ function calibration(m: ImageMeasurement): string {
     : 'uncalibrated: the file gives no pixel size, so lengths are in pixels';
 }
 
+/**
+ * A line/space pattern rather than particles: line metrology found a periodic pattern (lines.ts: one dominant
+ * direction and a clean period) and the segmentation found no whole particle, or fewer than the objects cut by the
+ * edge (stripes run across the frame). There "0 particles counted" would be a wrong answer; the lines answer.
+ */
+export function isLinePattern(m: Pick<ImageMeasurement, 'particles' | 'lines'>): boolean {
+  if (!m.lines || m.lines.pitch === null) return false;
+  return !m.particles || m.particles.count === 0 || m.particles.excludedAtEdge >= m.particles.count;
+}
+
 /** The answer sentence for a quantity from a measurement; null when the measurement lacks it. */
 export function measurementSentence(m: ImageMeasurement, q: Quantity): string | null {
   const p = m.particles;
   const l = m.lines;
   const u = m.unit;
   const how = `method: ${m.method}; ${calibration(m)}`;
+  const lines = isLinePattern(m);
   switch (q) {
     case 'count':
+      if (lines && l?.pitch != null) {
+        const parts = [`pitch ${fmt(l.pitch)} ${u}`, l.cd != null ? `line width (CD) ${fmt(l.cd)} ${u}` : null, l.space != null ? `space ${fmt(l.space)} ${u}` : null];
+        return `This image is a line/space pattern, not separate particles, so no particles are counted: ${parts.filter(Boolean).join(', ')}; line metrology, ${calibration(m)}.`;
+      }
       if (!p) return null;
       return `${p.count} particle${p.count === 1 ? '' : 's'} counted${p.excludedAtEdge ? ` (${p.excludedAtEdge} more touch the edge and were left out)` : ''}; method: ${m.method}.`;
     case 'size':
+      if (lines && l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}${l.pitch != null ? ` at a pitch of ${fmt(l.pitch)} ${u}` : ''} (a line/space pattern, not particles); line metrology, ${calibration(m)}.`;
       if (p?.ecd && p.count > 0) {
         const e = p.ecd;
         const sd = e.sd !== null ? ` ± ${fmt(e.sd)}` : '';

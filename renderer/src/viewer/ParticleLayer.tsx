@@ -38,6 +38,15 @@ export function particlesCsv(r: MeasureResult): string {
   return [`# ${r.fileName}; ${r.method}; pixel size ${r.pixelSizeNm ?? 'unknown'} nm`, head.join(','), ...rows].join('\n') + '\n';
 }
 
+/**
+ * A line/space pattern, not particles (as the chat decides, main/core/chat/measure.ts): line metrology found a
+ * periodic pattern and no whole particle was found, or fewer than the objects cut by the edge (stripes across the
+ * frame). The panel then shows the lines' numbers instead of "0 particles".
+ */
+export function isLinePattern(r: Pick<MeasureResult, 'lines' | 'particles'>): boolean {
+  return r.lines !== null && (r.particles.count === 0 || r.particles.excludedAtEdge >= r.particles.count);
+}
+
 export function ParticleLayer({ imageId, previewScale, view, hideOutlines = false }: ParticleLayerProps) {
   const [result, setResult] = useState<MeasureResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -113,7 +122,15 @@ export function ParticleLayer({ imageId, previewScale, view, hideOutlines = fals
           {busy ? 'Measuring…' : r ? 'Measure again' : 'Measure particles'}
         </button>
         {error && <div className="error-text">{error}</div>}
-        {r && d && (
+        {r && r.lines && isLinePattern(r) && (
+          <div data-testid="lines-summary">
+            Line/space pattern: pitch {fmt(r.lines.pitch)} {r.lines.unit}, line width (CD) {fmt(r.lines.cd)} {r.lines.unit}, space {fmt(r.lines.space)}{' '}
+            {r.lines.unit}, LER 3σ {r.lines.ler3sigma !== null ? `${fmt(r.lines.ler3sigma)} ${r.lines.unit}` : '— (too few strips)'}; {r.lines.periods} periods,
+            lines at {fmt(r.lines.orientationDeg, 0)}°{!r.lines.calibrated && ' (uncalibrated)'}. Particles are not counted on a line pattern.
+            <div style={{ opacity: 0.75 }} title={r.lines.method}>{r.lines.method}</div>
+          </div>
+        )}
+        {r && d && !isLinePattern(r) && (
           <div>
             <div data-testid="particle-summary">
               {r.particles.count} particles ({r.particles.excludedAtEdge} cut by the edge, excluded); ECD median {fmt(d.median)} {unit}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createCore, type EmmaCore } from '../../main/core/api.js';
 import { loadMask, maskedImageIds } from '../../main/core/measure/masks.js';
+import { trainSegmenterInto } from '../../main/core/measure/train-segmenter.js';
 import { labArguments } from '../../main/server/auth/guard.js';
 import { hasSharedData, sharedData, tempDir } from '../support/paths.js';
 import { labelsFromBytes, labelsToBytes } from '../../renderer/src/viewer/mask/maskOps.js';
@@ -73,6 +74,13 @@ describe.skipIf(!hasSharedData)('mask editing through the API', () => {
     const again = await core.api.getEditableMask(id);
     expect(again).toMatchObject({ source: 'stored', provenance: 'drawn in Emma by Ada', particles: saved.particles });
     expect((await core.api.getEditableMask(id, 'measured')).source).toBe('measured');
+  });
+
+  it('a drawn mask is training data for the segmenter', async () => {
+    // Runs after the save above: the one drawn mask is what the segmenter learns from.
+    const out = await trainSegmenterInto(core.db, join(t.dir, 'seg'));
+    expect(out.images).toBe(1);
+    expect(out.note).toMatch(/one masked image/);
   });
 
   it('names the signed-in user in lab-server mode, whatever the client sent', async () => {

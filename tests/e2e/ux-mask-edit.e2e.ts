@@ -72,6 +72,24 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     await page.keyboard.press('Control+z');
     await expect.poll(dirty).toBe('false');
 
+    // Delete (x) the particle under a click, then undo it.
+    const id = (s.core.db.prepare(`SELECT id FROM images`).get() as { id: number }).id;
+    const m0 = labelsFromBytes((await s.core.api.getEditableMask(id, 'measured')).labels, 1024 * 768);
+    // Inside a particle (its 7x7 neighbourhood one label), clear of the editor's panel.
+    const inside = (i: number) => {
+      for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) if (m0[i + dy * 1024 + dx] !== m0[i]) return false;
+      return m0[i] > 0;
+    };
+    const target = m0.findIndex((_, i) => i > 200 * 1024 && i % 1024 > 450 && i % 1024 < 1000 && inside(i));
+    await page.keyboard.press('x');
+    await page.mouse.click(...(await screen((target % 1024) + 0.5, Math.floor(target / 1024) + 0.5)));
+    await expect.poll(count).toBe(n0 - 1);
+    expect(await page.getByTestId('mask-message').innerText()).toMatch(/Particle deleted/);
+    await page.keyboard.press('Control+z');
+    await expect.poll(count).toBe(n0);
+    expect(await dirty()).toBe('false');
+    await page.keyboard.press('d');
+
     // A clicked polygon (a square 300..380 x 300..380 image px, clear of the editor's panel), closed with Enter.
     for (const [x, y] of [[300, 300], [380, 300], [380, 380], [300, 380]] as const) {
       const [sx, sy] = await screen(x, y);
@@ -86,7 +104,6 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     expect(await dirty()).toBe('false');
     expect(await page.getByTestId('mask-source').innerText()).toMatch(/Stored mask: drawn in Emma by Ada/);
 
-    const id = (s.core.db.prepare(`SELECT id FROM images`).get() as { id: number }).id;
     const stored = loadMask(s.core.db, id)!;
     expect(stored).toMatchObject({ kind: 'drawn', importedBy: 'Ada', width: 1024, height: 768 });
     const bar = (s.core.db.prepare(`SELECT databar_y FROM images WHERE id = ?`).get(id) as { databar_y: number }).databar_y;

@@ -128,6 +128,13 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
   const dirty = history.dirty;
   useEffect(() => onDirtyChange(dirty), [dirty, revision, onDirtyChange]);
   useEffect(() => () => onDirtyChange(false), [onDirtyChange]);
+  // Closing the window or reloading with unsaved edits asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
 
   const load = useCallback(
     (prefer: 'stored' | 'measured') => {

@@ -128,4 +128,18 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     await expect.poll(() => page.getByTestId('mask-source').innerText(), { timeout: 20_000 }).toMatch(/Stored mask: drawn in Emma by Ada/);
     expect(await count()).toBe(stored.particles);
   });
+
+  it('the next one-click Train learns the segmenter from the drawn mask, and the Models list names it in use', async () => {
+    await page.keyboard.press('Escape'); // leave the editor (saved: no question)
+    await page.getByTestId('mask-editor').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape'); // back to the library
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+    const row = page.getByTestId('version-row').first();
+    await row.getByTestId('segmenter-badge').waitFor();
+    expect(await row.innerText()).toMatch(/segmenter only/);
+    expect(await row.getByTestId('version-activate').count()).toBe(0);
+    expect(await page.getByTestId('segmenter-in-use').innerText()).toMatch(/uses the segmenter of v\d+ \(trained from masks alone/);
+  });
 });

@@ -10,7 +10,9 @@ import {
   mergeParticles,
   particleCount,
   polygonPixels,
+  segmentPixels,
   setPixels,
+  splitParticles,
   type LabelMask,
 } from '../../../renderer/src/viewer/mask/maskOps.js';
 
@@ -68,6 +70,35 @@ describe('edit operations', () => {
     const del = deleteParticle(m, 12.2, 12.7)!;
     expect(del.idx.length).toBe(50);
     expect(particleCount(m)).toBe(0);
+  });
+
+  it('splits touching particles along a cut line into 4-connected pieces, undoably', () => {
+    const m = blank(30, 20);
+    // Two discs drawn as one particle (the classical default's usual merge).
+    drawParticle(m, Array.from({ length: 32 }, (_, k) => [10 + 6 * Math.cos((k * Math.PI) / 16), 10 + 6 * Math.sin((k * Math.PI) / 16)] as const));
+    const before = m.data.slice();
+    setPixels(m, discPixels(19, 10, 6, 30, 20), 1, (cur) => cur === 0);
+    const merged = m.data.slice();
+    expect(particleCount(m)).toBe(1);
+    // A slanted cut between them: a 4-connected line, so no piece leaks through a diagonal.
+    const p = splitParticles(m, [14.2, 1], [15.7, 19])!;
+    expect(particleCount(m)).toBe(2);
+    const left = m.data[10 * 30 + 8];
+    const right = m.data[10 * 30 + 21];
+    expect(left).toBeGreaterThan(0);
+    expect(right).toBeGreaterThan(0);
+    expect(left).not.toBe(right);
+    const line = segmentPixels([14.2, 1], [15.7, 19], 30, 20);
+    for (let k = 1; k < line.length; k++) {
+      const [x0, y0, x1, y1] = [line[k - 1] % 30, Math.floor(line[k - 1] / 30), line[k] % 30, Math.floor(line[k] / 30)];
+      expect(Math.abs(x1 - x0) + Math.abs(y1 - y0)).toBe(1);
+    }
+    expect(splitParticles(m, [0, 0], [0, 19])).toBeNull(); // crosses no particle
+    const h = new EditHistory();
+    h.push(p);
+    h.undo(m);
+    expect(m.data).toEqual(merged);
+    expect(before).not.toEqual(merged);
   });
 
   it('joins brush dabs into one step that restores the first state', () => {

@@ -1,5 +1,5 @@
 // Mask editing on the image view (issue 13): draw particle outlines (click a polygon, or drag a freehand lasso),
-// delete a particle by a click, merge two, paint or erase with a brush; Ctrl+Z / Ctrl+Shift+Z undo and redo;
+// delete a particle by a click, cut touching ones apart along a line, merge two, paint or erase with a brush; Ctrl+Z / Ctrl+Shift+Z undo and redo;
 // Ctrl+S stores the mask for the image ("drawn in Emma by <you>"), which the next Train learns from.
 // It starts from the image's stored mask, else from the current measurement's labels. The data bar's rows are
 // shaded and never written. Keys are caught before the image view's (capture phase) while editing.
@@ -18,18 +18,20 @@ import {
   mergeParticles,
   particleCount,
   setPixels,
+  splitParticles,
   unusedLabel,
   type LabelMask,
   type Patch,
   type Point,
 } from './maskOps.js';
 
-export type MaskTool = 'draw' | 'delete' | 'merge' | 'brush' | 'erase';
+export type MaskTool = 'draw' | 'delete' | 'cut' | 'merge' | 'brush' | 'erase';
 
 export const MASK_KEYS: [string, string][] = [
   ['e', 'Edit the particle mask (again, or Esc: leave)'],
   ['d', 'Draw: click the corners of an outline (Enter or a click on the first corner closes it), or drag a freehand lasso'],
   ['x', 'Delete the particle you click'],
+  ['c', 'Cut: drag a line across touching particles to split them'],
   ['g', 'Merge: click two particles'],
   ['b / r', 'Brush: paint onto a particle (a new one on background) / erase'],
   ['[ / ]', 'Smaller / larger brush'],
@@ -50,7 +52,7 @@ interface MaskEditorProps {
 
 type Meta = Pick<EditableMask, 'source' | 'provenance' | 'savedAt'>;
 
-const TOOL_NAMES: Record<MaskTool, string> = { draw: 'Draw outline', delete: 'Delete', merge: 'Merge', brush: 'Brush', erase: 'Erase' };
+const TOOL_NAMES: Record<MaskTool, string> = { draw: 'Draw outline', delete: 'Delete', cut: 'Cut', merge: 'Merge', brush: 'Brush', erase: 'Erase' };
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -116,12 +118,13 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
   }, []);
   const [hover, setHover] = useState<Point | null>(null);
   const [mergeFrom, setMergeFrom] = useState<Point | null>(null);
+  const [cutLine, setCutLine] = useState<[Point, Point] | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [leaveArmed, setLeaveArmed] = useState(false);
   const [saving, setSaving] = useState(false);
   const spaceDown = useRef(false);
   // The pointer gesture in progress: a freehand lasso or a brush stroke.
-  const gesture = useRef<{ kind: 'lasso' | 'brush'; start: Point; moved: boolean; label: number; last: Point; patches: Patch[] } | null>(null);
+  const gesture = useRef<{ kind: 'lasso' | 'brush' | 'cut'; start: Point; moved: boolean; label: number; last: Point; patches: Patch[] } | null>(null);
 
   const k = previewScale * view.scale;
   const history = historyRef.current;
@@ -253,6 +256,9 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
           case 'x':
             setTool('delete');
             break;
+          case 'c':
+            setTool('cut');
+            break;
           case 'g':
             setTool('merge');
             setMergeFrom(null);
@@ -342,6 +348,9 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
       const patch = deleteParticle(m, p[0], p[1]);
       if (patch) commit(patch, `Particle deleted (${patch.idx.length} px).`);
       else setMessage('No particle there.');
+    } else if (tool === 'cut') {
+      gesture.current = { kind: 'cut', start: p, moved: false, label: 0, last: p, patches: [] };
+      setCutLine([p, p]);
     } else if (tool === 'merge') {
       if (!mergeFrom) {
         if (labelAt(m, p[0], p[1])) setMergeFrom(p);
@@ -367,6 +376,11 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
     const m = maskRef.current;
     if (!g || !m) return;
     const screenStep = Math.hypot((p[0] - g.last[0]) * k, (p[1] - g.last[1]) * k);
+    if (g.kind === 'cut') {
+      g.last = p;
+      setCutLine([g.start, p]);
+      return;
+    }
     if (g.kind === 'lasso') {
       if (!g.moved && Math.hypot((p[0] - g.start[0]) * k, (p[1] - g.start[1]) * k) < 4) return;
       g.moved = true;
@@ -390,7 +404,13 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
     const g = gesture.current;
     gesture.current = null;
     if (!g) return;
-    if (g.kind === 'lasso') {
+    if (g.kind === 'cut') {
+      setCutLine(null);
+      const m = maskRef.current;
+      const patch = m ? splitParticles(m, g.start, g.last) : null;
+      if (patch) commit(patch, 'Cut.');
+      else setMessage('The line crosses no particle.');
+    } else if (g.kind === 'lasso') {
       // A drag is a freehand lasso (closed on release); a click adds one polygon corner.
       if (g.moved) closeOutline(pathRef.current);
     } else {
@@ -449,6 +469,9 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
                 stroke="#ffe060"
                 strokeWidth={1.5 / k}
               />
+            )}
+            {cutLine && (
+              <line x1={cutLine[0][0]} y1={cutLine[0][1]} x2={cutLine[1][0]} y2={cutLine[1][1]} stroke="#ff6060" strokeWidth={1.5 / k} />
             )}
             {hover && (tool === 'brush' || tool === 'erase') && (
               <circle cx={hover[0]} cy={hover[1]} r={radius} fill="none" stroke={tool === 'brush' ? '#ffe060' : '#ff6060'} strokeWidth={1 / k} />

@@ -142,6 +142,82 @@ export function mergeParticles(mask: LabelMask, a: Point, b: Point): Patch | nul
   return setPixels(mask, Uint32Array.from(idx), la);
 }
 
+/**
+ * Pixels a segment passes through (every pixel whose square it touches: a 4-connected line, so zeroing it
+ * separates what lies on either side under 4-connectivity, as the masks' particles are defined).
+ */
+export function segmentPixels(a: Point, b: Point, width: number, rows: number): Uint32Array {
+  const out = new Set<number>();
+  const n = Math.max(1, Math.ceil(4 * Math.hypot(b[0] - a[0], b[1] - a[1])));
+  let prev: [number, number] | null = null;
+  for (let k = 0; k <= n; k++) {
+    const x = Math.floor(a[0] + ((b[0] - a[0]) * k) / n);
+    const y = Math.floor(a[1] + ((b[1] - a[1]) * k) / n);
+    // A diagonal step would leave a 4-connected gap: add the corner pixel too.
+    if (prev && prev[0] !== x && prev[1] !== y) add(out, x, prev[1], width, rows);
+    add(out, x, y, width, rows);
+    prev = [x, y];
+  }
+  return Uint32Array.from([...out].sort((p, q) => p - q));
+}
+
+function add(out: Set<number>, x: number, y: number, width: number, rows: number): void {
+  if (x >= 0 && y >= 0 && x < width && y < rows) out.add(y * width + x);
+}
+
+/**
+ * Splits the particles a cut line crosses: the line's pixels become background, and each crossed particle's
+ * 4-connected pieces get their own labels (the largest keeps the old one). Null when the line crosses none.
+ */
+export function splitParticles(mask: LabelMask, a: Point, b: Point): Patch | null {
+  const { width: w, data } = mask;
+  const line = segmentPixels(a, b, w, mask.specimenRows);
+  const crossed = new Set<number>();
+  for (const i of line) if (data[i]) crossed.add(data[i]);
+  if (crossed.size === 0) return null;
+  const patches: Patch[] = [setPixels(mask, line, 0)];
+  let next = unusedLabel(mask);
+  for (const label of crossed) {
+    const pieces = components(mask, label);
+    pieces.sort((p, q) => q.length - p.length);
+    for (const piece of pieces.slice(1)) {
+      if (next === null) break;
+      patches.push(setPixels(mask, Uint32Array.from(piece), next));
+      next = next < MAX_LABEL ? next + 1 : null;
+    }
+  }
+  return joinPatches(patches);
+}
+
+/** The 4-connected pieces of one label, as pixel index lists. */
+function components(mask: LabelMask, label: number): number[][] {
+  const { width: w, height: h, data } = mask;
+  const seen = new Set<number>();
+  const out: number[][] = [];
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] !== label || seen.has(i)) continue;
+    const piece: number[] = [];
+    const stack = [i];
+    seen.add(i);
+    while (stack.length) {
+      const j = stack.pop()!;
+      piece.push(j);
+      const x = j % w;
+      const y = (j - x) / w;
+      for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]] as const) {
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const k = ny * w + nx;
+        if (data[k] === label && !seen.has(k)) {
+          seen.add(k);
+          stack.push(k);
+        }
+      }
+    }
+    out.push(piece);
+  }
+  return out;
+}
+
 /** Joins patches of one stroke (brush dabs) into one undo step; later patches win on shared pixels. */
 export function joinPatches(patches: readonly Patch[]): Patch | null {
   const first = new Map<number, number>();

@@ -88,6 +88,18 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     await page.keyboard.press('Control+z');
     await expect.poll(count).toBe(n0);
     expect(await dirty()).toBe('false');
+    // Cut (c) across that particle: it splits (neighbours the line crosses may split too); undo.
+    const tx = target % 1024;
+    const ty = Math.floor(target / 1024);
+    await page.keyboard.press('c');
+    await page.mouse.move(...(await screen(tx + 0.5, ty - 40)));
+    await page.mouse.down();
+    await page.mouse.move(...(await screen(tx + 0.5, ty + 40)), { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(count).toBeGreaterThan(n0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(count).toBe(n0);
+    expect(await dirty()).toBe('false');
     await page.keyboard.press('d');
 
     // A clicked polygon (a square 300..380 x 300..380 image px, clear of the editor's panel), closed with Enter.

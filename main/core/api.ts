@@ -22,6 +22,7 @@ import { MeasureService } from './measure/service.js';
 import { chatMeasurement } from './chat/measure.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
+import { CoreError } from './errors.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -224,9 +225,7 @@ export function createCore(options: CoreOptions): EmmaCore {
         // Nothing starts (and the found copies go, so none is orphaned): the caller sends the batch again.
         await removeUnreferencedUploads(db, paths);
         const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
-        throw Object.assign(new Error(`No finished upload with id ${shown}: nothing was imported; upload the files again.`), {
-          code: 'not_found',
-        });
+        throw new CoreError('not_found', `No finished upload with id ${shown}: nothing was imported; upload the files again.`);
       }
       return runImport({ paths }, true);
     },

@@ -1222,7 +1222,7 @@ export const EMMA_METHODS = [
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 export type MediaKind = 'thumb' | 'preview';
 
@@ -1301,4 +1301,72 @@ export interface TrainOutcomeInfo {
   segmenter?: SegmenterTrainingInfo | null;
   /** What the run trained, in words, when it is not the usual student (masks and no class labels). */
   note?: string;
+}
+
+// ---- Errors (issue 15) ----
+// Every code a call can fail with, in one list: the core throws CoreError<Code> (main/core/errors.ts), every
+// transport carries { code, message } in the envelope, and the UI words its message by code
+// (renderer/src/lib/errors.ts), so a new code without an operator-friendly text is a compile error there.
+
+export const ERROR_CODES = [
+  // the request
+  'invalid_arguments',
+  'unknown_method',
+  'bad_request',
+  'too_large',
+  'not_found',
+  'exists',
+  'conflict',
+  'invalid_state',
+  'not_supported',
+  'cancelled',
+  // access (lab server, Electron frames, confined paths)
+  'forbidden',
+  'login_required',
+  'bad_login',
+  'rate_limited',
+  'outside_data_folders',
+  // review
+  'unknown_class',
+  'no_class',
+  'bad_undo',
+  'nothing_to_undo',
+  'undo_order',
+  'bad_edit',
+  'bad_annotation',
+  'nothing_to_reject',
+  'empty_export',
+  // teacher
+  'egress_disabled',
+  'teacher_setup',
+  'teacher_busy',
+  'teacher_unreachable',
+  'teacher_auth',
+  'teacher_rejected',
+  'teacher_failed',
+  'key_store_unavailable',
+  'invalid_template',
+  'invalid_taxonomy',
+  // student and images
+  'invalid_model',
+  'image_unreadable',
+  // users (lab server accounts)
+  'bad_name',
+  'bad_role',
+  'weak_password',
+  // the installation
+  'database_damaged',
+  'core_stopped',
+  /** The transport failed (an HTTP error page, a dropped connection): the call may or may not have run. */
+  'transport',
+  /** Anything else: a bug or an unexpected failure; the message says what. */
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** What crosses a boundary when a call fails (Envelope's error). */
+export interface ErrorInfo<C extends ErrorCode = ErrorCode> {
+  code: C;
+  message: string;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EmmaApi, EmmaMethod } from './contract.js';
 import { configPatchSchema } from './teacher/settings.js';
+import { CoreError } from './errors.js';
 
 // Every argument that crosses a process boundary is checked here, once, for every binding.
 const id = z.number().int().positive();
@@ -199,8 +200,10 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   ]),
 };
 
-export class InvalidArgumentsError extends Error {
-  readonly code = 'invalid_arguments';
+export class InvalidArgumentsError extends CoreError<'invalid_arguments'> {
+  constructor(message: string) {
+    super('invalid_arguments', message);
+  }
 }
 
 export function validateArguments<M extends EmmaMethod>(method: M, args: unknown): Parameters<EmmaApi[M]> {

@@ -4,6 +4,7 @@ import { nowIso } from '../db/database.js';
 import type { EventHub } from '../util/events.js';
 import { ensureOwner, reapOrphanedJobs } from './owners.js';
 import { damageOf } from '../db/integrity.js';
+import { CoreError } from '../errors.js';
 
 export interface JobContext {
   readonly id: number;
@@ -25,10 +26,9 @@ interface JobRow {
 
 const PROGRESS_INTERVAL_MS = 200;
 
-export class JobNotFoundError extends Error {
-  readonly code = 'not_found';
+export class JobNotFoundError extends CoreError<'not_found'> {
   constructor(id: number) {
-    super(`No job with id ${id}.`);
+    super('not_found', `No job with id ${id}.`);
   }
 }
 

@@ -56,13 +56,15 @@ import type { MeasurementSource } from '../chat/measure.js';
 import { displayName } from '../chat/text.js';
 import { choosePlan, estimateEta, formatDuration, PRESET_NAMES } from './plan.js';
 import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rates.js';
+import { CoreError } from '../errors.js';
+import type { ErrorCode } from '../contract.js';
 
-export class StudentApiError extends Error {
+export class StudentApiError extends CoreError {
   constructor(
-    readonly code: string,
+    code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

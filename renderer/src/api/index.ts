@@ -6,6 +6,7 @@ import type {
   EmmaEvent,
   EmmaMethod,
   Envelope,
+  ErrorCode,
   MediaKind,
 } from '../../../main/core/contract.js';
 import { EMMA_METHODS } from '../../../main/core/contract.js';
@@ -17,9 +18,10 @@ declare global {
   }
 }
 
+/** A failed call: the contract's code (what the UI words its message by, lib/errors.ts) and the core's message. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -38,13 +40,20 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), CALL_TIMEOUT_MS);
   try {
-    const response = await fetch(`/api/call/${method}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: encodeJson(args),
-      credentials: 'same-origin',
-      signal: controller.signal,
-    });
+    let response: Response;
+    try {
+      response = await fetch(`/api/call/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: encodeJson(args),
+        credentials: 'same-origin',
+        signal: controller.signal,
+      });
+    } catch (e) {
+      // No answer at all (the core is gone, the network dropped, or it took longer than CALL_TIMEOUT_MS).
+      const why = controller.signal.aborted ? `no answer within ${CALL_TIMEOUT_MS / 1000} s` : e instanceof Error ? e.message : String(e);
+      return { ok: false, error: { code: 'transport', message: why } };
+    }
     const text = await response.text();
     try {
       const envelope = decodeJson(text) as Envelope<unknown>;
@@ -52,7 +61,7 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
       if (response.status === 401 && !envelope.ok && envelope.error.code === 'login_required') window.location.reload();
       return envelope;
     } catch {
-      return { ok: false, error: { code: `http_${response.status}`, message: text.slice(0, 300) } };
+      return { ok: false, error: { code: 'transport', message: `HTTP ${response.status}: ${text.slice(0, 300)}` } };
     }
   } finally {
     clearTimeout(timer);
@@ -114,7 +123,7 @@ export async function uploadFile(file: File): Promise<{ uploadId: string; name: 
   try {
     envelope = JSON.parse(text) as typeof envelope;
   } catch {
-    throw new ApiError(`http_${response.status}`, text.slice(0, 300));
+    throw new ApiError('transport', `HTTP ${response.status}: ${text.slice(0, 300)}`);
   }
   return unwrap(envelope);
 }
@@ -142,7 +151,7 @@ export async function signIn(user: string, password: string): Promise<SessionInf
     body: JSON.stringify({ user, password }),
     credentials: 'same-origin',
   });
-  const body = (await response.json().catch(() => ({ ok: false, error: { code: `http_${response.status}`, message: response.statusText } }))) as Envelope<SessionInfo>;
+  const body = (await response.json().catch(() => ({ ok: false, error: { code: 'transport', message: `HTTP ${response.status} ${response.statusText}` } }))) as Envelope<SessionInfo>;
   return unwrap(body);
 }
 

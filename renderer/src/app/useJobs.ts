@@ -6,6 +6,7 @@ import { api, onEvent, transport, uploadFile } from '../api/index.js';
 import { asImportReport, emptyReport, isActive, mergeReports } from '../lib/jobs.js';
 import { planChunks } from '../lib/upload.js';
 import type { DroppedFile } from '../library/dropFiles.js';
+import { messageOf } from '../lib/errors.js';
 
 export interface ReportEntry {
   key: string;
@@ -56,9 +57,6 @@ export interface JobsState {
 const POLL_MS = 2000;
 const LIBRARY_THROTTLE_MS = 800;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function useJobs(): JobsState {
   const jobsRef = useRef(new Map<number, JobInfo>());

@@ -13,6 +13,7 @@ import { isActive } from '../lib/jobs.js';
 import { pct } from '../lib/plots.js';
 import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
 import './chat.css';
+import { messageOf } from '../lib/errors.js';
 
 interface Props {
   libraryVersion: number;
@@ -20,7 +21,6 @@ interface Props {
 }
 
 const REVIEWER_KEY = 'emma.reviewer';
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function imageIdFromHash(): number | null {
   const m = /^#chat\/(\d+)/.exec(window.location.hash);

@@ -19,6 +19,7 @@ import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
 import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
 import './train.css';
+import { messageOf } from '../lib/errors.js';
 
 interface Props {
   jobsVersion: number;
@@ -38,7 +39,6 @@ const PHASE_WORDS: Record<string, string> = {
   saving: 'Saving and comparing with the active version',
 };
 
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [preset, setPreset] = useState<string>('');

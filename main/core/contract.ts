@@ -128,22 +128,41 @@ export interface UploadedFile {
 export type JobKind = 'import' | 'teacher' | 'train' | 'classify' | 'measure';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/**
+ * The one progress type: what a job has done, persisted in its jobs row (so it survives a restart) and pushed in
+ * 'job' events. Training jobs add their phase, loss curve, ETA and execution provider under `train`.
+ */
 export interface JobProgress {
   done: number;
   total: number | null;
   message: string;
+  /** Training jobs only; absent in other kinds and in rows written by an older Emma. */
+  train?: TrainProgressDetail;
 }
 
-export interface JobInfo {
+/** What each kind of job answers when it is done (JobInfo.result); null while it runs and after a failure. */
+export interface JobResults {
+  import: ImportReport;
+  teacher: TeacherRunResult;
+  train: TrainOutcomeInfo;
+  classify: ClassifyResult;
+  measure: MeasureJobResult;
+}
+
+/** A job of one kind, its result typed by that kind. */
+export interface JobOf<K extends JobKind> {
   id: number;
-  kind: JobKind;
+  kind: K;
   state: JobState;
   progress: JobProgress;
   createdAt: string;
   updatedAt: string;
-  result: unknown;
+  result: JobResults[K] | null;
   error: string | null;
 }
+
+/** Any job: a union by kind, so `if (job.kind === 'train') job.result` is a TrainOutcomeInfo without a cast. */
+export type JobInfo = { [K in JobKind]: JobOf<K> }[JobKind];
 
 export type EmmaEvent =
   | { type: 'job'; job: JobInfo }
@@ -771,20 +790,27 @@ export interface TrainPoint {
   loss: number;
 }
 
-/** Live state of a training job (the loss curve and ETA); also kept after it ends while the core runs. */
-export interface TrainingProgress {
-  jobId: number;
+/** A training job's live detail (JobProgress.train): phase, loss curve (thinned to a bounded number of points), ETA. */
+export interface TrainProgressDetail {
   phase: TrainPhase | null;
-  done: number;
-  total: number;
   elapsedS: number;
   etaS: number | null;
   provider: string;
   preset: string;
   points: TrainPoint[];
-  /** Set when the run has ended (the job's result too). */
-  outcome: TrainOutcomeInfo | null;
 }
+
+/**
+ * getTrainingProgress's answer: the training job's JobProgress (from its jobs row) flattened with its outcome.
+ * Kept for callers that read it; new code reads `job.progress.train` and `job.result` from the pushed 'job' events.
+ */
+export type TrainingProgress = TrainProgressDetail & {
+  jobId: number;
+  done: number;
+  total: number;
+  /** Set when the run has ended (the job's result). */
+  outcome: TrainOutcomeInfo | null;
+};
 
 /** A training job's result. */
 export interface TrainOutcomeInfo {
@@ -1225,6 +1251,10 @@ export const EMMA_METHODS = [
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 export type MediaKind = 'thumb' | 'preview';
+
+// Compile-time proof that JobResults names exactly the job kinds.
+type UntypedJobKinds = Exclude<JobKind, keyof JobResults> | Exclude<keyof JobResults, JobKind>;
+export const JOB_RESULTS_COMPLETE: UntypedJobKinds extends never ? true : never = true;
 
 // Compile-time proof that EMMA_METHODS lists every method of EmmaApi.
 type MissingMethods = Exclude<EmmaMethod, (typeof EMMA_METHODS)[number]>;

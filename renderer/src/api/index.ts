@@ -86,18 +86,63 @@ export function mediaUrl(imageId: number, kind: MediaKind): string {
   return bridge ? `emma-media://image/${imageId}/${kind}` : `/media/image/${imageId}/${kind}`;
 }
 
-/** Subscribe to core events (job progress, library changes). Returns an unsubscribe function. */
-export function onEvent(listener: (event: EmmaEvent) => void): () => void {
-  if (bridge) return bridge.onEvent(listener);
+interface Subscriber {
+  listener: (event: EmmaEvent) => void;
+  onOpen?: () => void;
+}
+
+// One event stream for the whole page, however many views follow it (a browser allows few connections per host).
+const subscribers = new Set<Subscriber>();
+let stream: { close(): void; open: boolean } | null = null;
+
+function openStream(): void {
+  const each = (event: EmmaEvent) => {
+    for (const s of [...subscribers]) s.listener(event);
+  };
+  if (bridge) {
+    const off = bridge.onEvent(each);
+    // IPC does not drop: it is open from the start.
+    stream = { close: off, open: true };
+    return;
+  }
   const source = new EventSource('/api/events', { withCredentials: true });
+  const state = { close: () => source.close(), open: false };
   source.onmessage = (message) => {
+    let event: EmmaEvent;
     try {
-      listener(JSON.parse(message.data as string) as EmmaEvent);
+      event = JSON.parse(message.data as string) as EmmaEvent;
     } catch {
-      // A malformed event is dropped; the UI re-reads state on the next one.
+      return; // A malformed event is dropped; the UI re-reads state on the next one.
+    }
+    each(event);
+  };
+  source.onopen = () => {
+    state.open = true;
+    for (const s of [...subscribers]) s.onOpen?.();
+  };
+  source.onerror = () => {
+    state.open = false; // EventSource reconnects by itself; onopen then tells everyone to re-read
+  };
+  stream = state;
+}
+
+/**
+ * Subscribe to core events (job progress, library changes). Returns an unsubscribe function. `onOpen` runs when
+ * the stream is open (at once if it already is) and after each reconnect: what happened while it was down was not
+ * pushed, so re-read what you show.
+ */
+export function onEvent(listener: (event: EmmaEvent) => void, onOpen?: () => void): () => void {
+  const sub: Subscriber = { listener, onOpen };
+  subscribers.add(sub);
+  if (!stream) openStream();
+  if (onOpen && stream?.open) queueMicrotask(() => subscribers.has(sub) && onOpen());
+  return () => {
+    subscribers.delete(sub);
+    if (subscribers.size === 0 && stream) {
+      stream.close();
+      stream = null;
     }
   };
-  return () => source.close();
 }
 
 /** The filesystem path of a dropped file, where the platform knows it (Electron); null in a browser. */

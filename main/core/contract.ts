@@ -166,7 +166,8 @@ export type JobInfo = { [K in JobKind]: JobOf<K> }[JobKind];
 
 export type EmmaEvent =
   | { type: 'job'; job: JobInfo }
-  | { type: 'library-changed' }
+  /** `scope: 'labels'`: only labels changed (review decisions); the images, their count and files are as they were. */
+  | { type: 'library-changed'; scope?: 'labels' }
   | TeacherStreamEvent;
 
 export interface AppStatus {
@@ -622,6 +623,14 @@ export interface ReviewDecisionRequest {
   edits?: ReviewTextEdit[];
   reviewer: string;
   note?: string;
+}
+
+/**
+ * decideReview's answer: the decision and everything the review screen shows after it, in one round trip: the
+ * decided image's state now (its label, texts and last decision) for the history strip and going back to it.
+ */
+export interface ReviewDecisionResult extends ReviewDecision {
+  item: ReviewItem;
 }
 
 export interface ReviewUndoRequest {
@@ -1113,8 +1122,8 @@ export interface EmmaApi {
   /** The next images of a queue, each with its proposal, caption and Q&A pairs, student prediction and last decision. */
   getReviewQueue(query: ReviewQueueQuery): Promise<ReviewQueuePage>;
   getReviewItem(imageId: number): Promise<ReviewItem>;
-  /** Accept (with an edited class or texts: an edit), reject, skip or flag for an expert. */
-  decideReview(request: ReviewDecisionRequest): Promise<ReviewDecision>;
+  /** Accept (with an edited class or texts: an edit), reject, skip or flag for an expert; answers with the image as it now stands. */
+  decideReview(request: ReviewDecisionRequest): Promise<ReviewDecisionResult>;
   /** Reverts a decision (default: the reviewer's newest in effect); on one image, newest first. */
   undoReview(request: ReviewUndoRequest): Promise<ReviewUndoResult>;
   /** Decisions, newest first. */

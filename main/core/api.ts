@@ -24,6 +24,7 @@ import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
 import { withSegmenterUse } from './measure/segmenter-store.js';
+import { CoreError } from './errors.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -226,9 +227,7 @@ export function createCore(options: CoreOptions): EmmaCore {
         // Nothing starts (and the found copies go, so none is orphaned): the caller sends the batch again.
         await removeUnreferencedUploads(db, paths);
         const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
-        throw Object.assign(new Error(`No finished upload with id ${shown}: nothing was imported; upload the files again.`), {
-          code: 'not_found',
-        });
+        throw new CoreError('not_found', `No finished upload with id ${shown}: nothing was imported; upload the files again.`);
       }
       return runImport({ paths }, true);
     },

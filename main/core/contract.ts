@@ -128,26 +128,46 @@ export interface UploadedFile {
 export type JobKind = 'import' | 'teacher' | 'train' | 'classify' | 'measure';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/**
+ * The one progress type: what a job has done, persisted in its jobs row (so it survives a restart) and pushed in
+ * 'job' events. Training jobs add their phase, loss curve, ETA and execution provider under `train`.
+ */
 export interface JobProgress {
   done: number;
   total: number | null;
   message: string;
+  /** Training jobs only; absent in other kinds and in rows written by an older Emma. */
+  train?: TrainProgressDetail;
 }
 
-export interface JobInfo {
+/** What each kind of job answers when it is done (JobInfo.result); null while it runs and after a failure. */
+export interface JobResults {
+  import: ImportReport;
+  teacher: TeacherRunResult;
+  train: TrainOutcomeInfo;
+  classify: ClassifyResult;
+  measure: MeasureJobResult;
+}
+
+/** A job of one kind, its result typed by that kind. */
+export interface JobOf<K extends JobKind> {
   id: number;
-  kind: JobKind;
+  kind: K;
   state: JobState;
   progress: JobProgress;
   createdAt: string;
   updatedAt: string;
-  result: unknown;
+  result: JobResults[K] | null;
   error: string | null;
 }
 
+/** Any job: a union by kind, so `if (job.kind === 'train') job.result` is a TrainOutcomeInfo without a cast. */
+export type JobInfo = { [K in JobKind]: JobOf<K> }[JobKind];
+
 export type EmmaEvent =
   | { type: 'job'; job: JobInfo }
-  | { type: 'library-changed' }
+  /** `scope: 'labels'`: only labels changed (review decisions); the images, their count and files are as they were. */
+  | { type: 'library-changed'; scope?: 'labels' }
   | TeacherStreamEvent;
 
 export interface AppStatus {
@@ -605,6 +625,14 @@ export interface ReviewDecisionRequest {
   note?: string;
 }
 
+/**
+ * decideReview's answer: the decision and everything the review screen shows after it, in one round trip: the
+ * decided image's state now (its label, texts and last decision) for the history strip and going back to it.
+ */
+export interface ReviewDecisionResult extends ReviewDecision {
+  item: ReviewItem;
+}
+
 export interface ReviewUndoRequest {
   reviewer: string;
   /** Default: the reviewer's newest decision still in effect. */
@@ -771,20 +799,27 @@ export interface TrainPoint {
   loss: number;
 }
 
-/** Live state of a training job (the loss curve and ETA); also kept after it ends while the core runs. */
-export interface TrainingProgress {
-  jobId: number;
+/** A training job's live detail (JobProgress.train): phase, loss curve (thinned to a bounded number of points), ETA. */
+export interface TrainProgressDetail {
   phase: TrainPhase | null;
-  done: number;
-  total: number;
   elapsedS: number;
   etaS: number | null;
   provider: string;
   preset: string;
   points: TrainPoint[];
-  /** Set when the run has ended (the job's result too). */
-  outcome: TrainOutcomeInfo | null;
 }
+
+/**
+ * getTrainingProgress's answer: the training job's JobProgress (from its jobs row) flattened with its outcome.
+ * Kept for callers that read it; new code reads `job.progress.train` and `job.result` from the pushed 'job' events.
+ */
+export type TrainingProgress = TrainProgressDetail & {
+  jobId: number;
+  done: number;
+  total: number;
+  /** Set when the run has ended (the job's result). */
+  outcome: TrainOutcomeInfo | null;
+};
 
 /** A training job's result. */
 export interface TrainOutcomeInfo {
@@ -1092,8 +1127,8 @@ export interface EmmaApi {
   /** The next images of a queue, each with its proposal, caption and Q&A pairs, student prediction and last decision. */
   getReviewQueue(query: ReviewQueueQuery): Promise<ReviewQueuePage>;
   getReviewItem(imageId: number): Promise<ReviewItem>;
-  /** Accept (with an edited class or texts: an edit), reject, skip or flag for an expert. */
-  decideReview(request: ReviewDecisionRequest): Promise<ReviewDecision>;
+  /** Accept (with an edited class or texts: an edit), reject, skip or flag for an expert; answers with the image as it now stands. */
+  decideReview(request: ReviewDecisionRequest): Promise<ReviewDecisionResult>;
   /** Reverts a decision (default: the reviewer's newest in effect); on one image, newest first. */
   undoReview(request: ReviewUndoRequest): Promise<ReviewUndoResult>;
   /** Decisions, newest first. */
@@ -1229,9 +1264,13 @@ export const EMMA_METHODS = [
 ] as const satisfies readonly EmmaMethod[];
 
 /** Errors cross process boundaries as values, never as thrown objects. */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
 export type MediaKind = 'thumb' | 'preview';
+
+// Compile-time proof that JobResults names exactly the job kinds.
+type UntypedJobKinds = Exclude<JobKind, keyof JobResults> | Exclude<keyof JobResults, JobKind>;
+export const JOB_RESULTS_COMPLETE: UntypedJobKinds extends never ? true : never = true;
 
 // Compile-time proof that EMMA_METHODS lists every method of EmmaApi.
 type MissingMethods = Exclude<EmmaMethod, (typeof EMMA_METHODS)[number]>;
@@ -1346,4 +1385,72 @@ export interface TrainOutcomeInfo {
   segmenter?: SegmenterTrainingInfo | null;
   /** What the run trained, in words, when it is not the usual student (masks and no class labels). */
   note?: string;
+}
+
+// ---- Errors (issue 15) ----
+// Every code a call can fail with, in one list: the core throws CoreError<Code> (main/core/errors.ts), every
+// transport carries { code, message } in the envelope, and the UI words its message by code
+// (renderer/src/lib/errors.ts), so a new code without an operator-friendly text is a compile error there.
+
+export const ERROR_CODES = [
+  // the request
+  'invalid_arguments',
+  'unknown_method',
+  'bad_request',
+  'too_large',
+  'not_found',
+  'exists',
+  'conflict',
+  'invalid_state',
+  'not_supported',
+  'cancelled',
+  // access (lab server, Electron frames, confined paths)
+  'forbidden',
+  'login_required',
+  'bad_login',
+  'rate_limited',
+  'outside_data_folders',
+  // review
+  'unknown_class',
+  'no_class',
+  'bad_undo',
+  'nothing_to_undo',
+  'undo_order',
+  'bad_edit',
+  'bad_annotation',
+  'nothing_to_reject',
+  'empty_export',
+  // teacher
+  'egress_disabled',
+  'teacher_setup',
+  'teacher_busy',
+  'teacher_unreachable',
+  'teacher_auth',
+  'teacher_rejected',
+  'teacher_failed',
+  'key_store_unavailable',
+  'invalid_template',
+  'invalid_taxonomy',
+  // student and images
+  'invalid_model',
+  'image_unreadable',
+  // users (lab server accounts)
+  'bad_name',
+  'bad_role',
+  'weak_password',
+  // the installation
+  'database_damaged',
+  'core_stopped',
+  /** The transport failed (an HTTP error page, a dropped connection): the call may or may not have run. */
+  'transport',
+  /** Anything else: a bug or an unexpected failure; the message says what. */
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** What crosses a boundary when a call fails (Envelope's error). */
+export interface ErrorInfo<C extends ErrorCode = ErrorCode> {
+  code: C;
+  message: string;
 }

@@ -1,6 +1,7 @@
 import type { EmmaApi, EmmaMethod, Envelope } from './contract.js';
 import { EMMA_METHODS } from './contract.js';
 import { validateArguments } from './validation.js';
+import { errorInfo } from './errors.js';
 
 export function isEmmaMethod(name: unknown): name is EmmaMethod {
   return typeof name === 'string' && (EMMA_METHODS as readonly string[]).includes(name);
@@ -15,14 +16,7 @@ export async function dispatch(api: EmmaApi, method: unknown, args: unknown): Pr
     const value = await fn.apply(api, valid);
     return { ok: true, value };
   } catch (e) {
-    const err = e as { code?: unknown; message?: unknown };
-    return {
-      ok: false,
-      error: {
-        code: typeof err.code === 'string' ? err.code : 'error',
-        message: typeof err.message === 'string' ? err.message : String(e),
-      },
-    };
+    return { ok: false, error: errorInfo(e) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { EmmaMethod } from './contract.js';
+import type { EmmaApi, EmmaMethod } from './contract.js';
 import { configPatchSchema } from './teacher/settings.js';
+import { CoreError } from './errors.js';
 
 // Every argument that crosses a process boundary is checked here, once, for every binding.
 const id = z.number().int().positive();
@@ -31,7 +32,13 @@ const auditQuery = z.object({
   search: z.string().max(500).optional(),
 });
 
-export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
+/**
+ * One schema per method, typed against the contract: a method without its schema, or a schema whose parsed value
+ * is not the method's parameter list, is a compile error (so validation cannot drift from the interface).
+ */
+export type ArgumentSchemas = { [M in EmmaMethod]: z.ZodType<Parameters<EmmaApi[M]>> };
+
+export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   getStatus: z.tuple([]),
   listImages: z.tuple([
     z.object({
@@ -206,12 +213,14 @@ export const ARGUMENT_SCHEMAS: Record<EmmaMethod, z.ZodType<unknown[]>> = {
   ]),
 };
 
-export class InvalidArgumentsError extends Error {
-  readonly code = 'invalid_arguments';
+export class InvalidArgumentsError extends CoreError<'invalid_arguments'> {
+  constructor(message: string) {
+    super('invalid_arguments', message);
+  }
 }
 
-export function validateArguments(method: EmmaMethod, args: unknown): unknown[] {
-  const schema = ARGUMENT_SCHEMAS[method];
+export function validateArguments<M extends EmmaMethod>(method: M, args: unknown): Parameters<EmmaApi[M]> {
+  const schema: z.ZodType<Parameters<EmmaApi[M]>> = ARGUMENT_SCHEMAS[method];
   const parsed = schema.safeParse(args);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

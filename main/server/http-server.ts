@@ -8,7 +8,8 @@ import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { CoreEndpoint, EmmaCore } from '../core/api.js';
 import type { Db } from '../core/db/database.js';
-import type { EmmaEvent } from '../core/contract.js';
+import type { EmmaEvent, ErrorCode } from '../core/contract.js';
+import { errorInfo } from '../core/errors.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
 import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
@@ -213,7 +214,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return new Set(names);
   };
 
-  const jsonError = (res: ServerResponse, status: number, code: string, message: string): void =>
+  const jsonError = (res: ServerResponse, status: number, code: ErrorCode, message: string): void =>
     send(res, status, encodeJson({ ok: false, error: { code, message } }));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -347,8 +348,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         try {
           args = await labArguments(method, args, user, lab.paths);
         } catch (e) {
-          const err = e as { code?: unknown; message?: unknown };
-          return send(res, 200, encodeJson({ ok: false, error: { code: typeof err.code === 'string' ? err.code : 'error', message: String(err.message) } }));
+          return send(res, 200, encodeJson({ ok: false, error: errorInfo(e) }));
         }
       }
       const envelope = await core.call(method, args);

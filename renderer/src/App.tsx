@@ -14,6 +14,7 @@ import { ReviewView } from './review/ReviewView.js';
 import { TrainView } from './train/TrainView.js';
 import { ChatView } from './chat/ChatView.js';
 import { AuditView } from './audit/AuditView.js';
+import { messageOf } from './lib/errors.js';
 
 function currentView(): string {
   return window.location.hash.replace(/^#/, '').split('/')[0] || 'library';
@@ -40,7 +41,7 @@ export function App() {
         setStatus(s);
         setStatusError(null);
       },
-      (e: unknown) => live && setStatusError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => live && setStatusError(messageOf(e)),
     );
     return () => {
       live = false;

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { CoreError } from '../errors.js';
 
 /**
  * quick_check reads every page, so its time grows with the file: files above this size are not checked at open
@@ -16,13 +17,12 @@ export const QUICK_CHECK_MAX_BYTES = 1024 ** 3;
 /** At most this many problems are collected from a check (the first ones say enough). */
 const MAX_PROBLEMS = 100;
 
-export class DatabaseDamagedError extends Error {
-  readonly code = 'database_damaged';
+export class DatabaseDamagedError extends CoreError<'database_damaged'> {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super(
+    super('database_damaged',
       `The database file ${file} is damaged (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}). ` +
         'Emma stopped so as not to write into it. To restore: close Emma, move this file (and its -wal and -shm files) aside, ' +
         'and copy your latest backup (made with `emma backup`) in its place. ' +

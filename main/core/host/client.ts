@@ -7,6 +7,7 @@ import { EMMA_METHODS, type EmmaApi, type EmmaEvent, type EmmaMethod, type Envel
 import type { DataLocation } from '../paths.js';
 import type { TeacherKeyProvider } from '../teacher/keys.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { CoreError } from '../errors.js';
 
 export interface CoreWorkerOptions {
   dbPath?: string;
@@ -122,7 +123,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
 
   const call = async (method: unknown, args: unknown): Promise<Envelope<unknown>> => {
     const reply = await request((id) => ({ type: 'call', id, method, args }));
-    return reply.type === 'reply' ? reply.envelope : { ok: false, error: { code: 'error', message: 'unexpected reply' } };
+    return reply.type === 'reply' ? reply.envelope : { ok: false, error: { code: 'internal', message: 'unexpected reply' } };
   };
 
   const api = {} as Record<EmmaMethod, (...args: unknown[]) => Promise<unknown>>;
@@ -130,7 +131,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
     api[method] = async (...args: unknown[]) => {
       const envelope = await call(method, args);
       if (envelope.ok) return envelope.value;
-      throw Object.assign(new Error(envelope.error.message), { code: envelope.error.code });
+      throw new CoreError(envelope.error.code, envelope.error.message);
     };
   }
 
@@ -151,7 +152,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
         const reply = await request((id) => ({ type: 'media', id, imageId, kind }));
         if (reply.type === 'media-reply' && reply.path) return reply.path;
         const error = reply.type === 'media-reply' ? reply.error : reply.type === 'reply' && !reply.envelope.ok ? reply.envelope.error : undefined;
-        throw Object.assign(new Error(error?.message ?? 'media unavailable'), { code: error?.code ?? 'error' });
+        throw new CoreError(error?.code ?? 'internal', error?.message ?? 'media unavailable');
       },
     },
     async close() {

@@ -7,6 +7,7 @@ import { createCore, type EmmaCore } from '../api.js';
 import { openCheckOf } from '../db/database.js';
 import type { TeacherKeyProvider } from '../teacher/keys.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { errorInfo } from '../errors.js';
 
 const port = parentPort;
 if (!port) throw new Error('core-worker.ts must run in a worker thread');
@@ -63,8 +64,7 @@ port.on('message', (message: ToWorker) => {
     case 'media':
       core.media.file(message.imageId, message.kind).then(
         (path) => post({ type: 'media-reply', id: message.id, path }),
-        (e: { code?: string; message?: string }) =>
-          post({ type: 'media-reply', id: message.id, error: { code: e.code ?? 'error', message: e.message ?? String(e) } }),
+        (e: unknown) => post({ type: 'media-reply', id: message.id, error: errorInfo(e) }),
       );
       return;
     case 'key-reply': {

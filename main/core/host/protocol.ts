@@ -1,7 +1,7 @@
 // Messages across the core's thread boundary. The core runs in a worker thread (core-worker.ts); the Electron
 // main process, the HTTP server and the CLI hold a CoreClient (client.ts). Calls carry the same untrusted
 // arguments the bindings received and come back as the same envelopes, so validation happens once, in the worker.
-import type { EmmaEvent, Envelope, MediaKind } from '../contract.js';
+import type { EmmaEvent, Envelope, ErrorInfo, MediaKind } from '../contract.js';
 import type { DataLocation } from '../paths.js';
 
 export interface WorkerInit {
@@ -23,7 +23,7 @@ export type FromWorker =
   | { type: 'ready'; location: DataLocation; openNote: string | null }
   | { type: 'init-failed'; code: string; message: string }
   | { type: 'reply'; id: number; envelope: Envelope<unknown> }
-  | { type: 'media-reply'; id: number; path?: string; error?: { code: string; message: string } }
+  | { type: 'media-reply'; id: number; path?: string; error?: ErrorInfo }
   | { type: 'event'; event: EmmaEvent }
   | { type: 'key'; id: number; op: 'get' | 'set'; key?: string | null }
   | { type: 'closed'; id: number };

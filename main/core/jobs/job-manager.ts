@@ -1,15 +1,19 @@
-import type { JobInfo, JobKind, JobProgress, JobState } from '../contract.js';
+import type { JobInfo, JobKind, JobOf, JobProgress, JobResults, JobState, TrainProgressDetail } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { EventHub } from '../util/events.js';
 import { ensureOwner, reapOrphanedJobs } from './owners.js';
 import { damageOf } from '../db/integrity.js';
+import { CoreError } from '../errors.js';
 
 export interface JobContext {
   readonly id: number;
   readonly signal: AbortSignal;
-  /** Reports progress; cheap to call often (persisted and broadcast at most every PROGRESS_INTERVAL_MS). */
-  progress(done: number, total: number | null, message: string): void;
+  /**
+   * Reports progress; cheap to call often (persisted in the jobs row and broadcast at most every
+   * PROGRESS_INTERVAL_MS). A training job passes its detail too: the row is the only place progress lives.
+   */
+  progress(done: number, total: number | null, message: string, train?: TrainProgressDetail): void;
 }
 
 interface JobRow {
@@ -25,10 +29,9 @@ interface JobRow {
 
 const PROGRESS_INTERVAL_MS = 200;
 
-export class JobNotFoundError extends Error {
-  readonly code = 'not_found';
+export class JobNotFoundError extends CoreError<'not_found'> {
   constructor(id: number) {
-    super(`No job with id ${id}.`);
+    super('not_found', `No job with id ${id}.`);
   }
 }
 
@@ -45,7 +48,7 @@ export class JobManager {
     reapOrphanedJobs(db);
   }
 
-  start<T>(kind: JobKind, params: unknown, run: (ctx: JobContext) => Promise<T>): JobInfo {
+  start<K extends JobKind>(kind: K, params: unknown, run: (ctx: JobContext) => Promise<JobResults[K]>): JobOf<K> {
     const now = nowIso();
     const owner = ensureOwner(this.db);
     const id = Number(
@@ -67,8 +70,8 @@ export class JobManager {
     const ctx: JobContext = {
       id,
       signal: controller.signal,
-      progress: (done, total, message) => {
-        pending = { done, total, message };
+      progress: (done, total, message, train) => {
+        pending = train ? { done, total, message, train } : { done, total, message };
         const t = Date.now();
         if (t - last >= PROGRESS_INTERVAL_MS) {
           last = t;
@@ -80,7 +83,7 @@ export class JobManager {
       // Let the caller receive the job before work starts.
       await Promise.resolve();
       let state: JobState = 'done';
-      let result: T | undefined;
+      let result: JobResults[K] | undefined;
       let error: string | null = null;
       try {
         result = await run(ctx);
@@ -99,7 +102,7 @@ export class JobManager {
     })();
     this.running.set(id, { controller, promise });
     this.emit(id);
-    return this.get(id);
+    return this.get(id) as JobOf<K>;
   }
 
   get(id: number): JobInfo {
@@ -136,6 +139,7 @@ export class JobManager {
 }
 
 function toJobInfo(row: JobRow): JobInfo {
+  // The row's kind says what its result is (JobResults); the JSON was written by that kind's job.
   return {
     id: row.id,
     kind: row.kind,
@@ -143,7 +147,7 @@ function toJobInfo(row: JobRow): JobInfo {
     progress: JSON.parse(row.progress_json) as JobProgress,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    result: row.result_json === null ? null : (JSON.parse(row.result_json) as unknown),
+    result: row.result_json === null ? null : (JSON.parse(row.result_json) as JobResults[JobKind]),
     error: row.error,
-  };
+  } as JobInfo;
 }

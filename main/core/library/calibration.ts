@@ -7,13 +7,14 @@ import { readGray } from './decode.js';
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import { audit } from '../teacher/settings.js';
+import { CoreError } from '../errors.js';
 
-export class CalibrationError extends Error {
+export class CalibrationError extends CoreError<'not_found' | 'invalid_arguments'> {
   constructor(
-    readonly code: 'not_found' | 'invalid_arguments',
+    code: 'not_found' | 'invalid_arguments',
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -9,11 +9,11 @@ import type {
   ListImagesResult,
 } from '../contract.js';
 import type { Db } from '../db/database.js';
+import { CoreError } from '../errors.js';
 
-export class ImageNotFoundError extends Error {
-  readonly code = 'not_found';
+export class ImageNotFoundError extends CoreError<'not_found'> {
   constructor(id: number) {
-    super(`No image with id ${id}.`);
+    super('not_found', `No image with id ${id}.`);
   }
 }
 

@@ -7,13 +7,14 @@ import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
 import { activeSegmenter } from './segmenter-store.js';
 import type { MeasureResult } from './types.js';
+import { CoreError } from '../errors.js';
 
-export class MeasureError extends Error {
+export class MeasureError extends CoreError<'not_found'> {
   constructor(
-    readonly code: 'not_found',
+    code: 'not_found',
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'MeasureError';
   }
 }

@@ -31,8 +31,9 @@ import type {
   TextSearchResult,
   TrainingPlan,
   TrainingProgress,
-  TrainOutcomeInfo,
   TrainPhase,
+  TrainPoint,
+  TrainProgressDetail,
   TrainRequest,
 } from '../contract.js';
 import { nowIso, type Db } from '../db/database.js';
@@ -56,20 +57,23 @@ import type { MeasurementSource } from '../chat/measure.js';
 import { displayName } from '../chat/text.js';
 import { choosePlan, estimateEta, formatDuration, PRESET_NAMES } from './plan.js';
 import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rates.js';
+import { CoreError } from '../errors.js';
+import type { ErrorCode } from '../contract.js';
 
-export class StudentApiError extends Error {
+export class StudentApiError extends CoreError {
   constructor(
-    readonly code: string,
+    code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
 /** labels.source_ref of a student prediction (the review code reads the version from it). */
 export const studentRef = (version: number) => `student v${version}`;
 
-const MAX_POINTS = 4000;
+/** Loss points kept per run in its jobs row (and each 'job' event): enough for the chart, small to send. */
+const MAX_POINTS = 400;
 /** Stored class rows per prediction: every class with at least this probability, and always the top two. */
 const MIN_STORED_P = 0.01;
 const CLASSIFY_CHUNK = 8;
@@ -127,7 +131,6 @@ export interface StudentApiDeps {
 }
 
 export class StudentApi {
-  private readonly progress = new Map<number, TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } }>();
   private trainingJob: number | null = null;
   private cached: { version: number; student: LoadedStudent } | null = null;
   /** Find by text: class texts, learnt threshold and the stored predictions of the active version. */
@@ -195,60 +198,61 @@ export class StudentApi {
     const info = jobs.start('train', { preset: plan.preset, minutes: plan.minutes, quick: plan.quick }, async (ctx) => {
       this.trainingJob = ctx.id;
       const t0 = performance.now();
-      const state = {
-        jobId: ctx.id, phase: null, done: 0, total: 0, elapsedS: 0, etaS: plan.estimatedSeconds, provider: plan.provider, preset: plan.preset,
-        points: [], outcome: null, clock: { phaseStartS: 0, finished: {}, estimatedS: plan.estimatedSeconds },
-      } as TrainingProgress & { clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>>; estimatedS: number } };
+      // The run's progress lives in its jobs row (ctx.progress), nowhere else: it survives a restart and every
+      // window reads the same. `clock` is this run's own bookkeeping for the ETA.
+      const state: TrainProgressDetail & { done: number; total: number } = {
+        phase: null, done: 0, total: 0, elapsedS: 0, etaS: plan.estimatedSeconds, provider: plan.provider, preset: plan.preset, points: [],
+      };
+      const clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>> } = { phaseStartS: 0, finished: {} };
+      const curve = new ThinnedCurve(MAX_POINTS);
+      const report = (message: string) => {
+        const { done: _d, total: _t, ...detail } = state;
+        ctx.progress(state.done, state.total, message, { ...detail, points: curve.points() });
+      };
       const quick = plan.quick;
       const shares = sharesFromRates(readRates(this.d.db, plan.preset, quick));
-      this.progress.set(ctx.id, state);
       const run = startStudentTraining(dbPath, { dataDir, preset: plan.preset, minutes: plan.minutes, jobId: ctx.id, quick }, (p) => {
         const t = (performance.now() - t0) / 1000;
         if (p.phase !== state.phase) {
-          if (state.phase) state.clock.finished[state.phase] = t - state.clock.phaseStartS;
+          if (state.phase) clock.finished[state.phase] = t - clock.phaseStartS;
           state.phase = p.phase;
-          state.clock.phaseStartS = t;
+          clock.phaseStartS = t;
         }
         state.done = p.done;
         state.total = p.total;
         state.elapsedS = t;
         state.etaS = estimateEta({
-          phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: state.clock.phaseStartS, finished: state.clock.finished, estimatedS: plan.estimatedSeconds, quick,
+          phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: clock.phaseStartS, finished: clock.finished, estimatedS: plan.estimatedSeconds, quick,
           shares, limitS: plan.minutes * 60,
         });
         // The language half reports its steps under phase 'final' with part 'language' (a curve of its own).
         const part = (p as { part?: string }).part;
         if (p.loss !== undefined && (p.phase === 'head' || p.phase === 'final')) {
-          state.points.push({ t, phase: part === 'language' ? 'language' : p.phase, step: p.done, steps: p.total, loss: p.loss });
-          if (state.points.length > MAX_POINTS) state.points.splice(0, state.points.length - MAX_POINTS);
+          curve.add({ t, phase: part === 'language' ? 'language' : p.phase, step: p.done, steps: p.total, loss: p.loss });
         }
-        ctx.progress(p.done, p.total, trainMessage(state));
+        report(trainMessage(state, curve.last()));
       });
       ctx.signal.addEventListener('abort', () => run.cancel(), { once: true });
       try {
         const outcome = await run.result;
-        state.outcome = { ...outcome, classes: [...outcome.classes] };
         state.provider = outcome.provider;
         state.etaS = 0;
         state.elapsedS = (performance.now() - t0) / 1000;
-        if (state.phase) state.clock.finished[state.phase] = state.elapsedS - state.clock.phaseStartS;
+        if (state.phase) clock.finished[state.phase] = state.elapsedS - clock.phaseStartS;
         // A run cut short by its limit did less work than a full one: its speed would mislead the next estimate.
-        if (outcome.status === 'completed' && state.elapsedS < plan.minutes * 60) recordRun(this.d.db, plan.preset, quick, plan.images, state.clock.finished);
-        ctx.progress(state.total, state.total, outcome.note
+        if (outcome.status === 'completed' && state.elapsedS < plan.minutes * 60) recordRun(this.d.db, plan.preset, quick, plan.images, clock.finished);
+        state.done = state.total;
+        report(outcome.note
           ? `version ${outcome.modelVersion}: ${outcome.note}; ${outcome.segmenter?.note ?? ''}`
           : `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}${outcome.segmenter ? `; ${outcome.segmenter.note}` : ''}`);
         events.emit({ type: 'library-changed' });
         if (outcome.activated) this.classifyAfterActivation();
-        return state.outcome;
+        return { ...outcome, classes: [...outcome.classes] };
       } catch (e) {
-        const cancelled = e instanceof TrainingCancelled || ctx.signal.aborted;
-        const last = listVersions(this.d.db).filter((v) => v.id > 0).at(-1);
-        state.outcome = {
-          modelVersion: last?.id ?? 0, status: cancelled ? 'cancelled' : 'failed', trainSeconds: (performance.now() - t0) / 1000, valAccuracy: null, valMacroF1: null,
-          provider: state.provider, activated: false, activeVersion: activeVersion(this.d.db)?.id ?? null, images: plan.images, classes: Object.keys(plan.classes),
-          error: e instanceof Error ? e.message : String(e),
-        };
+        // A failed or cancelled run has no result (JobResults): its row keeps the error and the last progress.
         state.etaS = null;
+        state.elapsedS = (performance.now() - t0) / 1000;
+        report(e instanceof TrainingCancelled || ctx.signal.aborted ? 'cancelled' : `failed: ${e instanceof Error ? e.message : String(e)}`);
         throw e;
       } finally {
         this.trainingJob = null;
@@ -257,20 +261,19 @@ export class StudentApi {
     return info;
   }
 
+  /** A training job's progress, from its jobs row (the same after a restart, in any process that opens the file). */
   trainingProgress(jobId: number): TrainingProgress {
-    const s = this.progress.get(jobId);
-    if (s) {
-      const { clock: _clock, ...rest } = s;
-      return { ...rest, points: [...rest.points] };
-    }
-    // A run from before this core started (or another process): what the job row says.
     const job = this.d.jobs.get(jobId);
     if (job.kind !== 'train') throw new StudentApiError('invalid_arguments', `job #${jobId} is not a training job`);
+    const train = job.progress.train;
+    const outcome = job.result;
+    if (train) return { ...train, jobId, done: job.progress.done, total: job.progress.total ?? 0, outcome };
+    // A row written by an Emma from before progress details were stored: what the row says.
     const params = (this.d.db.prepare(`SELECT params_json FROM jobs WHERE id = ?`).pluck().get(jobId) as string | undefined) ?? '{}';
     const p = JSON.parse(params) as { preset?: string };
     return {
-      jobId, phase: null, done: job.progress.done, total: job.progress.total ?? 0, elapsedS: 0, etaS: null, provider: (job.result as TrainOutcomeInfo | null)?.provider ?? 'cpu',
-      preset: p.preset ?? 'default', points: [], outcome: (job.result as TrainOutcomeInfo | null) ?? null,
+      jobId, phase: null, done: job.progress.done, total: job.progress.total ?? 0, elapsedS: 0, etaS: null, provider: outcome?.provider ?? 'cpu',
+      preset: p.preset ?? 'default', points: [], outcome,
     };
   }
 
@@ -805,13 +808,47 @@ function sameSet(a: readonly number[], b: readonly number[]): boolean {
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
-function trainMessage(s: TrainingProgress): string {
+function trainMessage(s: Pick<TrainProgressDetail, 'phase' | 'etaS' | 'provider'> & { done: number; total: number }, loss: TrainPoint | undefined): string {
   const parts = [`${s.phase ?? 'starting'} ${s.done}/${s.total}`];
-  const loss = s.points.at(-1);
   if (loss && (s.phase === 'head' || s.phase === 'final')) parts.push(`loss ${loss.loss.toFixed(3)}`);
   if (s.etaS !== null) parts.push(`ETA ${Math.round(s.etaS)} s`);
   parts.push(s.provider);
   return parts.join(' · ');
+}
+
+/**
+ * A loss curve of at most `max` points over the whole run: when full, every other point goes and only every
+ * 2nd (then 4th...) new one is kept, so the curve keeps its start and shape and the jobs row stays small.
+ */
+class ThinnedCurve {
+  private readonly kept: TrainPoint[] = [];
+  private stride = 1;
+  private seen = 0;
+  private newest: TrainPoint | undefined;
+
+  constructor(private readonly max: number) {}
+
+  add(p: TrainPoint): void {
+    this.newest = p;
+    if (this.seen++ % this.stride !== 0) return;
+    this.kept.push(p);
+    if (this.kept.length > this.max) {
+      const half = this.kept.filter((_, i) => i % 2 === 0);
+      this.kept.splice(0, this.kept.length, ...half);
+      this.stride *= 2;
+    }
+  }
+
+  last(): TrainPoint | undefined {
+    return this.newest;
+  }
+
+  /** The kept points, and always the newest one (the chart's last loss is the current one). */
+  points(): TrainPoint[] {
+    const out = [...this.kept];
+    if (this.newest && out.at(-1) !== this.newest) out.push(this.newest);
+    return out;
+  }
 }
 
 const yieldThread = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -6,6 +6,7 @@ import type {
   AssignLabelsResult,
   ReviewDecision,
   ReviewDecisionRequest,
+  ReviewDecisionResult,
   ReviewExportInfo,
   ReviewExportRequest,
   ReviewHistoryQuery,
@@ -41,8 +42,9 @@ export class ReviewService {
     this.signatures = dataDir ? new SignatureCache(db, dataDir) : null;
   }
 
+  /** Review writes change labels and texts only, never which images exist. */
   private changed(): void {
-    this.events?.emit({ type: 'library-changed' });
+    this.events?.emit({ type: 'library-changed', scope: 'labels' });
   }
 
   queue(q: ReviewQueueQuery): Promise<ReviewQueuePage> {
@@ -54,10 +56,11 @@ export class ReviewService {
     return reviewItem(this.db, imageId);
   }
 
-  decide(req: ReviewDecisionRequest): ReviewDecision {
+  /** One decision, answered with the image as it now stands (the screen needs no second call). */
+  decide(req: ReviewDecisionRequest): ReviewDecisionResult {
     const d = decide(this.db, req);
     if (d.action !== 'skip' && d.action !== 'flag') this.changed();
-    return d;
+    return { ...d, item: reviewItem(this.db, d.imageId) };
   }
 
   undo(req: ReviewUndoRequest): ReviewUndoResult {

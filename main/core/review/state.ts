@@ -14,6 +14,8 @@ import type {
   StudentPrediction,
 } from '../contract.js';
 import type { Db } from '../db/database.js';
+import { CoreError } from '../errors.js';
+import type { ErrorCode } from '../contract.js';
 
 /** Actions that change what an image's label is (skip, flag and undo do not). */
 export const LABEL_ACTIONS: readonly ReviewAction[] = ['accept', 'edit', 'reject', 'assign'];
@@ -24,12 +26,12 @@ export const STATE_ACTIONS_SQL = `('accept', 'edit', 'reject', 'assign', 'annota
 /** SQL condition: decision `d` has not been undone. */
 export const NOT_UNDONE = (d: string) => `NOT EXISTS (SELECT 1 FROM review_decisions u WHERE u.undoes_id = ${d}.id)`;
 
-export class ReviewError extends Error {
+export class ReviewError extends CoreError {
   constructor(
-    readonly code: string,
+    code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

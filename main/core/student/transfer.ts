@@ -10,13 +10,14 @@ import { openSession } from '../../../native-models/runtime/session.js';
 import type { Db } from '../db/database.js';
 import type { LanguageManifest } from './language.js';
 import { getVersion, registerImported, removeVersionRow, setVersionFiles } from './versions.js';
+import { CoreError } from '../errors.js';
 
-export class ModelTransferError extends Error {
+export class ModelTransferError extends CoreError<'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model'> {
   constructor(
-    readonly code: 'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model',
+    code: 'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model',
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

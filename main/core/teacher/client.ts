@@ -6,6 +6,8 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { redactSecrets } from './keys.js';
 import type { TeacherConfig, TeacherResponseFormat } from './types.js';
+import type { ErrorCode } from '../contract.js';
+import { CoreError } from '../errors.js';
 
 export type CallErrorKind =
   | 'rate_limited' // 429
@@ -18,7 +20,20 @@ export type CallErrorKind =
   | 'cancelled'
   | 'error';
 
-export class TeacherCallError extends Error {
+/** The contract's code for each kind of failed teacher call (what the UI words its message by). */
+const CALL_ERROR_CODES: Record<CallErrorKind, ErrorCode> = {
+  rate_limited: 'teacher_unreachable',
+  server: 'teacher_unreachable',
+  network: 'teacher_unreachable',
+  timeout: 'teacher_unreachable',
+  rejected: 'teacher_rejected',
+  auth: 'teacher_auth',
+  not_found: 'teacher_setup',
+  cancelled: 'cancelled',
+  error: 'teacher_failed',
+};
+
+export class TeacherCallError extends CoreError {
   constructor(
     readonly kind: CallErrorKind,
     message: string,
@@ -27,7 +42,7 @@ export class TeacherCallError extends Error {
     readonly retryAfterMs: number | null,
     readonly body: string | null,
   ) {
-    super(message);
+    super(CALL_ERROR_CODES[kind], message);
     this.name = 'TeacherCallError';
   }
 

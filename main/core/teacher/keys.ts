@@ -3,6 +3,7 @@
 // supplies a provider backed by safeStorage; the CLI and browser mode use an env var, a key file, or a key held in
 // memory for the life of the process.
 import { readFile } from 'node:fs/promises';
+import { CoreError } from '../errors.js';
 
 export interface TeacherKeyProvider {
   /** The key, or null when none is configured. */
@@ -13,8 +14,10 @@ export interface TeacherKeyProvider {
   describe(): string;
 }
 
-export class KeyStoreUnavailableError extends Error {
-  readonly code = 'key_store_unavailable';
+export class KeyStoreUnavailableError extends CoreError<'key_store_unavailable'> {
+  constructor(message: string) {
+    super('key_store_unavailable', message);
+  }
 }
 
 /** OPENAI_API_KEY (or another variable) from the environment. */

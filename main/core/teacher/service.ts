@@ -50,27 +50,33 @@ import type {
 import { canonicalJson, sha256Hex } from './util.js';
 import { STALE_MS } from '../jobs/owners.js';
 import { priceFor } from './pricing.js';
+import { CoreError } from '../errors.js';
 
-export class EgressDisabledError extends Error {
-  readonly code = 'egress_disabled';
+export class EgressDisabledError extends CoreError<'egress_disabled'> {
   constructor() {
-    super(
+    super('egress_disabled',
       'Teacher egress is off for this project, so no image or request may leave this PC. ' +
         'A lab lead can switch it on in the teacher settings (or with `emma teacher egress on`); nothing was sent.',
     );
   }
 }
 
-export class TeacherSetupError extends Error {
-  readonly code = 'teacher_setup';
+export class TeacherSetupError extends CoreError<'teacher_setup'> {
+  constructor(message: string) {
+    super('teacher_setup', message);
+  }
 }
 
-export class TeacherBusyError extends Error {
-  readonly code = 'teacher_busy';
+export class TeacherBusyError extends CoreError<'teacher_busy'> {
+  constructor(message: string) {
+    super('teacher_busy', message);
+  }
 }
 
-export class NotFoundError extends Error {
-  readonly code = 'not_found';
+export class NotFoundError extends CoreError<'not_found'> {
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 
 export interface TeacherServiceOptions {

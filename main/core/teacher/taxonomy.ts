@@ -3,6 +3,7 @@
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { TaxonomyClass, TaxonomySet } from './types.js';
+import { CoreError } from '../errors.js';
 
 /** The 10 categories of the NFFA-EUROPE SEM dataset (Aversa et al., Sci. Data 5:180172, 2018), named as in that dataset. */
 const NFFA_SEM: TaxonomyClass[] = [
@@ -35,8 +36,10 @@ export const BUILTIN_TAXONOMIES: readonly TaxonomySet[] = [
   { id: 'semi-defects', title: 'Semiconductor defects (8)', classes: SEMI_DEFECTS },
 ];
 
-export class TaxonomyError extends Error {
-  readonly code = 'invalid_taxonomy';
+export class TaxonomyError extends CoreError<'invalid_taxonomy'> {
+  constructor(message: string) {
+    super('invalid_taxonomy', message);
+  }
 }
 
 const CLASS_NAME = /^[\p{L}\p{N}][\p{L}\p{N} _\-/.]{0,79}$/u;

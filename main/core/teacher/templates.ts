@@ -3,6 +3,7 @@
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { TeacherTemplate } from './types.js';
+import { CoreError } from '../errors.js';
 
 export const DEFAULT_TEMPLATE_NAME = 'micrograph-qa';
 
@@ -47,8 +48,10 @@ function toTemplate(r: TemplateRow): TeacherTemplate {
   return { id: r.id, name: r.name, version: r.version, system: r.system_text, user: r.user_text, notes: r.notes, createdAt: r.created_at };
 }
 
-export class TemplateError extends Error {
-  readonly code = 'invalid_template';
+export class TemplateError extends CoreError<'invalid_template'> {
+  constructor(message: string) {
+    super('invalid_template', message);
+  }
 }
 
 /** Inserts the built-in template (version 1) if it is missing. */

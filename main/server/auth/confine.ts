@@ -5,9 +5,12 @@
 import { realpathSync } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CoreError } from '../../core/errors.js';
 
-export class ConfinementError extends Error {
-  readonly code = 'outside_data_folders';
+export class ConfinementError extends CoreError<'outside_data_folders'> {
+  constructor(message: string) {
+    super('outside_data_folders', message);
+  }
 }
 
 export class PathConfinement {

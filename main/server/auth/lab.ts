@@ -2,6 +2,7 @@
 // The HTTP server routes; this decides who is asking. Sessions live in the database (sessions.ts), failed
 // logins are slowed down per name and per address (rate-limit.ts), passwords are scrypt hashes (passwords.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../../core/contract.js';
 import type { Db } from '../../core/db/database.js';
 import { PathConfinement } from './confine.js';
 import { decoyHash, verifyPassword } from './passwords.js';
@@ -109,7 +110,7 @@ export function whoami(user: User): { lab: true; user: string; role: User['role'
   return { lab: true, user: user.name, role: user.role };
 }
 
-function refusal(status: number, code: string, message: string): LoginOutcome {
+function refusal(status: number, code: ErrorCode, message: string): LoginOutcome {
   return { status, body: { ok: false, error: { code, message } } };
 }
 

@@ -2,6 +2,8 @@
 import type { Db } from '../../core/db/database.js';
 import { nowIso } from '../../core/db/database.js';
 import { generatePassword, hashPassword, passwordProblem } from './passwords.js';
+import { CoreError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/contract.js';
 
 export type Role = 'operator' | 'lead';
 export const ROLES: readonly Role[] = ['operator', 'lead'];
@@ -15,12 +17,12 @@ export interface User {
   lastLoginAt: string | null;
 }
 
-export class UserError extends Error {
+export class UserError extends CoreError {
   constructor(
-    readonly code: string,
+    code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   EmmaEvent,
   EmmaMethod,
   Envelope,
+  ErrorCode,
   MediaKind,
 } from '../../../main/core/contract.js';
 import { EMMA_METHODS } from '../../../main/core/contract.js';
@@ -17,9 +18,10 @@ declare global {
   }
 }
 
+/** A failed call: the contract's code (what the UI words its message by, lib/errors.ts) and the core's message. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -38,13 +40,20 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), CALL_TIMEOUT_MS);
   try {
-    const response = await fetch(`/api/call/${method}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: encodeJson(args),
-      credentials: 'same-origin',
-      signal: controller.signal,
-    });
+    let response: Response;
+    try {
+      response = await fetch(`/api/call/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: encodeJson(args),
+        credentials: 'same-origin',
+        signal: controller.signal,
+      });
+    } catch (e) {
+      // No answer at all (the core is gone, the network dropped, or it took longer than CALL_TIMEOUT_MS).
+      const why = controller.signal.aborted ? `no answer within ${CALL_TIMEOUT_MS / 1000} s` : e instanceof Error ? e.message : String(e);
+      return { ok: false, error: { code: 'transport', message: why } };
+    }
     const text = await response.text();
     try {
       const envelope = decodeJson(text) as Envelope<unknown>;
@@ -52,7 +61,7 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
       if (response.status === 401 && !envelope.ok && envelope.error.code === 'login_required') window.location.reload();
       return envelope;
     } catch {
-      return { ok: false, error: { code: `http_${response.status}`, message: text.slice(0, 300) } };
+      return { ok: false, error: { code: 'transport', message: `HTTP ${response.status}: ${text.slice(0, 300)}` } };
     }
   } finally {
     clearTimeout(timer);
@@ -77,18 +86,63 @@ export function mediaUrl(imageId: number, kind: MediaKind): string {
   return bridge ? `emma-media://image/${imageId}/${kind}` : `/media/image/${imageId}/${kind}`;
 }
 
-/** Subscribe to core events (job progress, library changes). Returns an unsubscribe function. */
-export function onEvent(listener: (event: EmmaEvent) => void): () => void {
-  if (bridge) return bridge.onEvent(listener);
+interface Subscriber {
+  listener: (event: EmmaEvent) => void;
+  onOpen?: () => void;
+}
+
+// One event stream for the whole page, however many views follow it (a browser allows few connections per host).
+const subscribers = new Set<Subscriber>();
+let stream: { close(): void; open: boolean } | null = null;
+
+function openStream(): void {
+  const each = (event: EmmaEvent) => {
+    for (const s of [...subscribers]) s.listener(event);
+  };
+  if (bridge) {
+    const off = bridge.onEvent(each);
+    // IPC does not drop: it is open from the start.
+    stream = { close: off, open: true };
+    return;
+  }
   const source = new EventSource('/api/events', { withCredentials: true });
+  const state = { close: () => source.close(), open: false };
   source.onmessage = (message) => {
+    let event: EmmaEvent;
     try {
-      listener(JSON.parse(message.data as string) as EmmaEvent);
+      event = JSON.parse(message.data as string) as EmmaEvent;
     } catch {
-      // A malformed event is dropped; the UI re-reads state on the next one.
+      return; // A malformed event is dropped; the UI re-reads state on the next one.
+    }
+    each(event);
+  };
+  source.onopen = () => {
+    state.open = true;
+    for (const s of [...subscribers]) s.onOpen?.();
+  };
+  source.onerror = () => {
+    state.open = false; // EventSource reconnects by itself; onopen then tells everyone to re-read
+  };
+  stream = state;
+}
+
+/**
+ * Subscribe to core events (job progress, library changes). Returns an unsubscribe function. `onOpen` runs when
+ * the stream is open (at once if it already is) and after each reconnect: what happened while it was down was not
+ * pushed, so re-read what you show.
+ */
+export function onEvent(listener: (event: EmmaEvent) => void, onOpen?: () => void): () => void {
+  const sub: Subscriber = { listener, onOpen };
+  subscribers.add(sub);
+  if (!stream) openStream();
+  if (onOpen && stream?.open) queueMicrotask(() => subscribers.has(sub) && onOpen());
+  return () => {
+    subscribers.delete(sub);
+    if (subscribers.size === 0 && stream) {
+      stream.close();
+      stream = null;
     }
   };
-  return () => source.close();
 }
 
 /** The filesystem path of a dropped file, where the platform knows it (Electron); null in a browser. */
@@ -114,7 +168,7 @@ export async function uploadFile(file: File): Promise<{ uploadId: string; name: 
   try {
     envelope = JSON.parse(text) as typeof envelope;
   } catch {
-    throw new ApiError(`http_${response.status}`, text.slice(0, 300));
+    throw new ApiError('transport', `HTTP ${response.status}: ${text.slice(0, 300)}`);
   }
   return unwrap(envelope);
 }
@@ -142,7 +196,7 @@ export async function signIn(user: string, password: string): Promise<SessionInf
     body: JSON.stringify({ user, password }),
     credentials: 'same-origin',
   });
-  const body = (await response.json().catch(() => ({ ok: false, error: { code: `http_${response.status}`, message: response.statusText } }))) as Envelope<SessionInfo>;
+  const body = (await response.json().catch(() => ({ ok: false, error: { code: 'transport', message: `HTTP ${response.status} ${response.statusText}` } }))) as Envelope<SessionInfo>;
   return unwrap(body);
 }
 

@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { App } from '../App.js';
 import { getSession, signIn, signOut, type SessionInfo } from '../api/index.js';
+import { messageOf } from '../lib/errors.js';
 
 const REVIEWER_KEY = 'emma.reviewer';
 
@@ -16,7 +17,7 @@ function SignIn({ onDone }: { onDone: (s: SessionInfo) => void }) {
     setBusy(true);
     setError(null);
     signIn(user.trim(), password).then(onDone, (err: unknown) => {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(messageOf(err));
       setBusy(false);
     });
   };

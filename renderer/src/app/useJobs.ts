@@ -1,11 +1,12 @@
-// Job tracking for the shell: live progress from core events (with a slow poll as a safety net for a dropped
-// event stream), finished-import reports, and browser upload batches (many startUpload calls shown as one).
+// Job tracking for the shell: live progress from pushed core events (re-read when the stream reconnects, never
+// polled), finished-import reports, and browser upload batches (many startUpload calls shown as one).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ImportFailure, ImportReport, JobInfo } from '../../../main/core/contract.js';
 import { api, onEvent, transport, uploadFile } from '../api/index.js';
 import { asImportReport, emptyReport, isActive, mergeReports } from '../lib/jobs.js';
 import { planChunks } from '../lib/upload.js';
 import type { DroppedFile } from '../library/dropFiles.js';
+import { messageOf } from '../lib/errors.js';
 
 export interface ReportEntry {
   key: string;
@@ -53,12 +54,8 @@ export interface JobsState {
   clearError(): void;
 }
 
-const POLL_MS = 2000;
 const LIBRARY_THROTTLE_MS = 800;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function useJobs(): JobsState {
   const jobsRef = useRef(new Map<number, JobInfo>());
@@ -77,6 +74,7 @@ export function useJobs(): JobsState {
   // Library changes arrive in bursts during an import: re-query at most every LIBRARY_THROTTLE_MS.
   const libraryTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const lastBump = useRef(0);
+  const streamOpened = useRef(false);
   const bumpLibrary = useCallback(() => {
     if (libraryTimer.current) return;
     const wait = Math.max(0, lastBump.current + LIBRARY_THROTTLE_MS - Date.now());
@@ -173,31 +171,29 @@ export function useJobs(): JobsState {
   );
 
   useEffect(() => {
-    const unsubscribe = onEvent((event) => {
-      if (event.type === 'job') upsert(event.job);
-      else if (event.type === 'library-changed') bumpLibrary();
-    });
-    // Jobs that were already running when the window opened (a reload during an import).
-    api.listJobs(20).then(
-      (jobs) => jobs.filter(isActive).forEach(upsert),
-      () => undefined,
+    const unsubscribe = onEvent(
+      (event) => {
+        if (event.type === 'job') upsert(event.job);
+        else if (event.type === 'library-changed') bumpLibrary();
+      },
+      // Each time the stream opens (the first time, and after a reconnect): the jobs already running when the window
+      // opened (a reload during an import), and the final state of any that ended while no event could arrive.
+      () => {
+        api.listJobs(20).then(
+          (jobs) => jobs.filter(isActive).forEach(upsert),
+          () => undefined,
+        );
+        for (const job of jobsRef.current.values()) if (isActive(job)) api.getJob(job.id).then(upsert, () => undefined);
+        // After a reconnect the library may have changed unseen.
+        if (streamOpened.current) bumpLibrary();
+        streamOpened.current = true;
+      },
     );
     return () => {
       unsubscribe();
       if (libraryTimer.current) clearTimeout(libraryTimer.current);
     };
   }, [upsert, bumpLibrary]);
-
-  // Safety net: if the event stream drops, active jobs still advance and finish.
-  useEffect(() => {
-    const timer = setInterval(() => {
-      for (const job of jobsRef.current.values()) {
-        if (!isActive(job)) continue;
-        api.getJob(job.id).then(upsert, () => undefined);
-      }
-    }, POLL_MS);
-    return () => clearInterval(timer);
-  }, [upsert]);
 
   const track = useCallback(
     (job: JobInfo) => {

@@ -6,6 +6,7 @@ import { api } from '../api/index.js';
 import { formatCount, formatDateTime } from '../lib/format.js';
 import { formatUsd } from '../teacher/format.js';
 import { describeAudit } from './describe.js';
+import { messageOf } from '../lib/errors.js';
 
 const PAGE = 200;
 
@@ -62,7 +63,7 @@ export function AuditView({ onError }: { onError(message: string): void }) {
         setPage(p);
         setError(null);
       },
-      (e: unknown) => live && setError(`Reading the audit log: ${e instanceof Error ? e.message : String(e)}`),
+      (e: unknown) => live && setError(`Reading the audit log: ${messageOf(e)}`),
     );
     return () => {
       live = false;
@@ -88,7 +89,7 @@ export function AuditView({ onError }: { onError(message: string): void }) {
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       setError(null);
     } catch (e) {
-      setError(`Exporting CSV: ${e instanceof Error ? e.message : String(e)}`);
+      setError(`Exporting CSV: ${messageOf(e)}`);
     } finally {
       setExporting(false);
     }

@@ -9,10 +9,11 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEve
 import type { AnswerGrounding, ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities, TextSearchResult } from '../../../main/core/contract.js';
 import { api, mediaUrl, onEvent } from '../api/index.js';
 import { formatMagnification, formatPixelSize } from '../lib/format.js';
-import { isActive } from '../lib/jobs.js';
 import { pct } from '../lib/plots.js';
 import { ScaleBarOverlay } from '../viewer/ScaleBarOverlay.js';
 import './chat.css';
+import { messageOf } from '../lib/errors.js';
+import { jobEnded } from '../api/jobs.js';
 
 interface Props {
   libraryVersion: number;
@@ -20,7 +21,6 @@ interface Props {
 }
 
 const REVIEWER_KEY = 'emma.reviewer';
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function imageIdFromHash(): number | null {
   const m = /^#chat\/(\d+)/.exec(window.location.hash);
@@ -189,11 +189,8 @@ function ImagePicker({
     if (!file) return onError('Drop a TIFF, PNG or JPEG micrograph.');
     setUploading(file.name);
     try {
-      let job = await api.startUpload([{ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }]);
-      while (isActive(job)) {
-        await new Promise((r) => setTimeout(r, 300));
-        job = await api.getJob(job.id);
-      }
+      const started = await api.startUpload([{ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }]);
+      const job = await jobEnded(started.id);
       if (job.state !== 'done') throw new Error(job.error ?? job.state);
       // The newest image with this name (an upload of a file already in the library finds the earlier copy).
       const stem = file.name.replace(/\.[^.]+$/, '');

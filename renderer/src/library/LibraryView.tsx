@@ -11,6 +11,7 @@ import { ImportBar } from './ImportBar.js';
 import { ThumbGrid, type ThumbGridHandle } from './ThumbGrid.js';
 import { useImageList, type LibraryQuery } from './useImageList.js';
 import { BulkLabelBar } from '../review/BulkLabelBar.js';
+import { messageOf } from '../lib/errors.js';
 
 interface LibraryViewProps {
   libraryVersion: number;
@@ -188,7 +189,7 @@ export function LibraryView({
           );
         } else onUploadFiles(result.files, result.skipped);
       })
-      .catch((err: unknown) => onError(`Could not read the dropped files: ${err instanceof Error ? err.message : String(err)}`))
+      .catch((err: unknown) => onError(`Could not read the dropped files: ${messageOf(err)}`))
       .finally(() => setReading(false));
   };
 

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ImageSummary, LabelFilter, LabelSource, LabelStatus } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { BlockCache } from '../lib/blockCache.js';
+import { messageOf } from '../lib/errors.js';
 
 export const BLOCK_SIZE = 200;
 
@@ -59,7 +60,7 @@ export function useImageList(query: LibraryQuery, libraryVersion: number): Image
             },
             (err: unknown) => {
               cache.fail(block, generation, Date.now());
-              setError(err instanceof Error ? err.message : String(err));
+              setError(messageOf(err));
               setRevision((r) => r + 1);
             },
           );

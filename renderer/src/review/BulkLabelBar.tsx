@@ -5,6 +5,7 @@ import type { ClassCount } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
 import './review.css';
+import { messageOf } from '../lib/errors.js';
 
 function reviewerName(): string {
   try {
@@ -40,7 +41,7 @@ export function BulkLabelBar({ imageIds, classes, onClear, onError }: BulkLabelB
           setDone(`${formatCount(r.decisions)} labelled ${className} by ${reviewer}${r.unchanged ? `, ${formatCount(r.unchanged)} already were` : ''}`);
           onClear();
         },
-        (e: unknown) => onError(`Could not assign ${className}: ${e instanceof Error ? e.message : String(e)}`),
+        (e: unknown) => onError(`Could not assign ${className}: ${messageOf(e)}`),
       )
       .finally(() => setBusy(false));
   };

@@ -5,6 +5,7 @@ import { Modal } from '../components/Modal.js';
 import type { ReviewExportFormat, ReviewExportInfo, ReviewStats as Stats } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { formatCount } from '../lib/format.js';
+import { messageOf } from '../lib/errors.js';
 
 function pct(rate: number | null): string {
   return rate == null ? '—' : `${(rate * 100).toFixed(0)} %`;
@@ -19,7 +20,7 @@ export function ReviewStats({ onClose, onError }: { onClose(): void; onError(mes
   const [result, setResult] = useState<ReviewExportInfo | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    api.getReviewStats().then(setStats, (e: unknown) => onError(`Could not read the review statistics: ${e instanceof Error ? e.message : String(e)}`));
+    api.getReviewStats().then(setStats, (e: unknown) => onError(`Could not read the review statistics: ${messageOf(e)}`));
   }, [onError]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -45,7 +46,7 @@ export function ReviewStats({ onClose, onError }: { onClose(): void; onError(mes
         cropDataBar: format === 'imagefolder' || format === 'llava' ? crop : undefined,
         copyImages: format === 'llava' ? true : undefined,
       })
-      .then(setResult, (e: unknown) => onError(`Export failed: ${e instanceof Error ? e.message : String(e)}`))
+      .then(setResult, (e: unknown) => onError(`Export failed: ${messageOf(e)}`))
       .finally(() => setBusy(false));
   };
 

@@ -12,6 +12,7 @@ import { ReviewHelp } from './ReviewHelp.js';
 import { ReviewStage, type ReviewStageHandle } from './ReviewStage.js';
 import { ReviewStats } from './ReviewStats.js';
 import './review.css';
+import { messageOf } from '../lib/errors.js';
 
 interface ReviewViewProps {
   onError(message: string): void;
@@ -51,9 +52,6 @@ const PAGE = 20;
 const PREFETCH_IMAGES = 4;
 const REVIEWER_KEY = 'emma.reviewer';
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;

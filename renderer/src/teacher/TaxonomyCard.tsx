@@ -4,15 +4,13 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { TaxonomyClass, TaxonomySet, TeacherSettings } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { Modal } from '../components/Modal.js';
+import { messageOf } from '../lib/errors.js';
 
 interface Props {
   settings: TeacherSettings;
   onSettings(s: TeacherSettings): void;
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The set that shares most classes with the project, or '' when none does (never a set that does not fit). */
 export function suggestedSet(sets: TaxonomySet[], classes: TaxonomyClass[]): string {

@@ -14,6 +14,7 @@ import { Modal } from '../components/Modal.js';
 import { TaxonomyCard } from './TaxonomyCard.js';
 import { formatCount } from '../lib/format.js';
 import { formatUsd, parseOptionalNumber } from './format.js';
+import { messageOf } from '../lib/errors.js';
 
 interface TeacherViewProps {
   /** Changes whenever a job changes, so run totals stay current. */
@@ -41,9 +42,6 @@ function switchProvider<T extends { provider: TeacherProvider; baseUrl: string }
   return { ...draft, provider, baseUrl: provider === 'openai' ? OPENAI_URL : '' };
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   const [settings, setSettings] = useState<TeacherSettings | null>(null);

@@ -4,21 +4,21 @@
 // confusion matrix and per-class recall; activate / roll back; compare two versions; classify the library.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type {
-  ClassifyResult,
   JobInfo,
   ModelComparison,
   ModelVersionDetail,
   ModelVersionSummary,
   TrainingPlan,
-  TrainingProgress,
 } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
+import { watchJob } from '../api/jobs.js';
 import { Modal } from '../components/Modal.js';
 import { formatDateTime } from '../lib/format.js';
 import { isActive, progressFraction } from '../lib/jobs.js';
 import { aboutDuration, formatClock, pct } from '../lib/plots.js';
 import { ConfusionMatrix, LossChart, RecallBars, ReliabilityDiagram } from './plots.js';
 import './train.css';
+import { messageOf } from '../lib/errors.js';
 
 interface Props {
   jobsVersion: number;
@@ -38,7 +38,6 @@ const PHASE_WORDS: Record<string, string> = {
   saving: 'Saving and comparing with the active version',
 };
 
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [preset, setPreset] = useState<string>('');
@@ -46,7 +45,6 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [quick, setQuick] = useState(false);
   const [plan, setPlan] = useState<TrainingPlan | null>(null);
   const [job, setJob] = useState<JobInfo | null>(null);
-  const [progress, setProgress] = useState<TrainingProgress | null>(null);
   const [versions, setVersions] = useState<ModelVersionSummary[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
   const [detail, setDetail] = useState<ModelVersionDetail | null>(null);
@@ -92,34 +90,18 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
     );
   }, []);
 
-  // Follow the running job: its progress (loss curve, ETA) a few times a second.
+  // Follow the running job from its pushed events: progress (loss curve, ETA) is in each one, read from the jobs row.
   const jobId = job?.id ?? null;
-  const running = job != null && isActive(job);
   useEffect(() => {
     if (jobId == null) return;
-    let live = true;
-    const tick = async () => {
-      try {
-        const [j, p] = await Promise.all([api.getJob(jobId), api.getTrainingProgress(jobId)]);
-        if (!live) return;
-        setJob(j);
-        setProgress(p);
-        if (!isActive(j)) {
-          await reload();
-          if (j.state === 'done' && p.outcome) setSelected(p.outcome.modelVersion);
-        }
-      } catch {
-        // the next tick tries again
+    return watchJob(jobId, (j) => {
+      setJob(j);
+      if (!isActive(j)) {
+        reload().catch(() => undefined);
+        if (j.state === 'done' && j.kind === 'train' && j.result) setSelected(j.result.modelVersion);
       }
-    };
-    void tick();
-    if (!running) return;
-    const timer = setInterval(() => void tick(), 400);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [jobId, running, reload]);
+    });
+  }, [jobId, reload]);
 
   useEffect(() => {
     if (selected == null) {
@@ -136,22 +118,19 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
     };
   }, [selected, versions, jobsVersion, onError]);
 
-  // Classification job state.
+  // Classification job state, from its events.
+  const classifyId = classifyJob?.id ?? null;
   useEffect(() => {
-    if (!classifyJob || !isActive(classifyJob)) return;
-    const timer = setInterval(() => {
-      api.getJob(classifyJob.id).then((j) => {
-        setClassifyJob(j);
-        if (!isActive(j)) void reload();
-      }, () => undefined);
-    }, 500);
-    return () => clearInterval(timer);
-  }, [classifyJob, reload]);
+    if (classifyId == null) return;
+    return watchJob(classifyId, (j) => {
+      setClassifyJob(j);
+      if (!isActive(j)) void reload();
+    });
+  }, [classifyId, reload]);
 
   const start = () =>
     guard('Training could not start', async () => {
       setNotice(null);
-      setProgress(null);
       const j = await api.startTraining({ ...(preset ? { preset } : {}), ...(quick ? { quick } : {}) });
       onJob(j);
       setJob(j);
@@ -177,7 +156,9 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
       setClassifyJob(j);
     });
 
-  const outcome = progress?.outcome ?? null;
+  const running = job != null && isActive(job);
+  const progress = job?.progress.train ?? null;
+  const outcome = job?.kind === 'train' ? job.result : null;
   const active = versions.find((v) => v.active) ?? null;
   const fraction = job && running ? progressFraction(job.progress) : null;
 
@@ -248,7 +229,7 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
             <div className="train-stats">
               <span>
                 <span className="muted">Phase</span> <strong data-testid="train-phase">{!running ? FINAL_WORDS[job.state] ?? job.state : progress?.phase ? PHASE_WORDS[progress.phase] ?? progress.phase : 'Starting'}</strong>
-                {progress?.phase && running ? ` ${progress.done}/${progress.total}` : ''}
+                {progress?.phase && running ? ` ${job.progress.done}/${job.progress.total ?? 0}` : ''}
               </span>
               <span>
                 <span className="muted">Elapsed</span> {formatClock(progress?.elapsedS ?? 0)}
@@ -526,7 +507,7 @@ function ModelFiles({
 }
 
 function ClassifyStatus({ job }: { job: JobInfo }) {
-  const r = job.result as ClassifyResult | null;
+  const r = job.kind === 'classify' ? job.result : null;
   if (isActive(job)) {
     const f = progressFraction(job.progress);
     return (

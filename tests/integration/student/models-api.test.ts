@@ -63,6 +63,16 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     expect(progress.points.length).toBeGreaterThan(5);
     expect(new Set(progress.points.map((p) => p.phase))).toEqual(new Set(['head', 'final']));
     expect(progress.points.every((p) => Number.isFinite(p.loss))).toBe(true);
+    // Progress lives in the jobs row: another core on the same file (a restart, `emma` beside the app) reads the same.
+    const other = createCore({ dbPath: join(tmp.dir, 'emma.sqlite'), mode: 'cli' });
+    try {
+      expect(await other.api.getTrainingProgress(job.id)).toEqual(progress);
+      const row = await other.api.getJob(job.id);
+      expect(row.progress.train?.points).toEqual(progress.points);
+      expect(row.kind === 'train' && row.result?.modelVersion).toBe(v1);
+    } finally {
+      await other.close();
+    }
     const messages = events.filter((e): e is Extract<EmmaEvent, { type: 'job' }> => e.type === 'job' && e.job.id === job.id).map((e) => e.job.progress.message);
     // Progress is persisted at most every 200 ms: a 2-second run shows a few of these.
     expect(messages.some((m) => /^(reading|stem|features|head|final|saving) \d+\/\d+ · .*ETA \d+ s · cpu$/.test(m)), messages.join('\n')).toBe(true);

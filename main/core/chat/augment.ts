@@ -1,8 +1,10 @@
-// Training wordings for the intent model: seeds, reviewed questions and instruction pairs from reviewed labels,
-// each multiplied by paraphrase augmentation (politeness frames, "in this image"-style tails, synonym swaps of
-// common words, one dropped word), deterministically.
+// Training wordings for the intent model: seeds, templated paraphrases (templates.ts), reviewed questions and
+// instruction pairs from reviewed labels, each multiplied by paraphrase augmentation (politeness frames,
+// "in this image"-style tails before or after the question, synonym swaps of common words, one dropped word),
+// deterministically.
 import { rng, type LabelledWording } from './intent.js';
 import { QA_KIND_INTENT, SEEDS, INTENTS, type Intent } from './seeds.js';
+import { expandTemplate, TEMPLATES } from './templates.js';
 import { displayName, normalise } from './text.js';
 
 const PREFIXES = ['', 'please ', 'can you tell me ', 'could you say ', 'i would like to know ', 'quick question ', 'hey ', 'tell me '];
@@ -35,7 +37,9 @@ export function paraphrases(text: string, n: number, seed: number): string[] {
       if (ws[k] !== 'xclassx') ws.splice(k, 1);
       t = ws.join(' ');
     }
-    t = `${PREFIXES[Math.floor(r() * PREFIXES.length)]}${t}${SUFFIXES[Math.floor(r() * SUFFIXES.length)]}`;
+    const tail = SUFFIXES[Math.floor(r() * SUFFIXES.length)];
+    // A locative tail also goes in front ("in this image, is there …"): word order varies as much as words do.
+    t = tail && r() < 0.25 ? `${tail.trim()} ${t}` : `${PREFIXES[Math.floor(r() * PREFIXES.length)]}${t}${tail}`;
     out.add(t.trim());
   }
   return [...out];
@@ -62,14 +66,30 @@ export function trainingWordings(o: {
   reviewed: readonly ReviewedQuestion[];
   label?: (q: string) => { intent: Intent; probability: number; outOfScope: boolean } | null;
   perSeed?: number;
+  /** Expansions kept per template (0: no templates). */
+  perTemplate?: number;
 }): LabelledWording[] {
   const per = o.perSeed ?? 6;
+  const perTemplate = o.perTemplate ?? 24;
   const out: LabelledWording[] = [];
   let s = 1;
   for (const intent of INTENTS) {
     for (const [i, seed] of SEEDS[intent].entries()) {
       const group = `seed:${intent}:${i}`;
       for (const p of paraphrases(seed, per, s++)) out.push({ text: p, intent, group });
+    }
+  }
+  if (perTemplate > 0) {
+    const r = rng(4242);
+    for (const intent of INTENTS) {
+      for (const [i, t] of TEMPLATES[intent].entries()) {
+        const group = `template:${intent}:${i}`;
+        for (const [k, e] of expandTemplate(t, perTemplate, r).entries()) {
+          // Some slot wordings with a real class name, so that the slot detector's output is what is learnt.
+          const text = e.includes('xclassx') && o.classes.length && k % 4 === 0 ? fill(e, o.classes[(i + k) % o.classes.length]) : e;
+          out.push({ text, intent, group });
+        }
+      }
     }
   }
   // Instruction pairs from reviewed labels: the class named in which-class and yes/no wordings.

@@ -1,15 +1,19 @@
-// The question layer: which intent a question carries, learnt from labelled wordings (built-in seeds, the reviewed
-// Q&A's questions, instruction pairs from reviewed labels) with paraphrase augmentation, as a softmax regression
-// over hashed subword features. Out of scope is a real decision: the model's own out-of-scope class (seeded with
-// things an image cannot answer) and a novelty test, the question's similarity to the nearest in-scope training
-// wording below a threshold learnt by holding out each wording group in turn.
+// The question layer: which intent a question carries, learnt from labelled wordings (built-in seeds and templated
+// paraphrases, the reviewed Q&A's questions, instruction pairs from reviewed labels) as a softmax regression over
+// hashed subword features. Out of scope is a real decision, made by a small calibrated model over four signals:
+// the intent model's own out-of-scope class (seeded with things an image cannot answer), its best in-scope
+// probability, the similarity to the nearest learnt in-scope wording, and how many of the question's content words
+// the domain vocabulary (learnt wordings, class names and definitions) does not know. That model is fitted on
+// out-of-fold decisions: the training wordings are split by wording group, each part is decided by an intent model
+// that never saw it, so the refusal rule is calibrated on wordings as unseen as a user's (never on the benchmark's
+// held-out file).
 import { INTENTS, type Intent } from './seeds.js';
-import { dot, features, FEATURE_DIM, type SparseVec, withClassSlot } from './text.js';
+import { contentWords, features, FEATURE_DIM, normalise, stripFrames, Vocabulary, withClassSlot } from './text.js';
 
 export interface LabelledWording {
   readonly text: string;
   readonly intent: Intent;
-  /** Wordings derived from one source (a seed and its paraphrases) share a group: held out together. */
+  /** Wordings derived from one source (a seed, a template and their paraphrases) share a group: held out together. */
   readonly group: string;
 }
 
@@ -17,10 +21,14 @@ export interface IntentDecision {
   readonly intent: Intent;
   /** Softmax probability of the chosen intent. */
   readonly probability: number;
-  /** Cosine similarity to the nearest in-scope training wording, and the threshold below which it is novel. */
+  /** Cosine similarity to the nearest in-scope training wording. */
   readonly similarity: number;
+  /** The refusal model's probability that the question is outside what was learnt (refused at ≥ `threshold`). */
+  readonly refuseProbability: number;
   readonly threshold: number;
-  /** True when refused as out of scope; `why` says which test refused it. */
+  /** Content words of the question the domain vocabulary does not know. */
+  readonly unknownWords: readonly string[];
+  /** True when refused as out of scope; `why` says why. */
   readonly outOfScope: boolean;
   readonly why: string | null;
 }
@@ -28,16 +36,8 @@ export interface IntentDecision {
 const K = INTENTS.length;
 const OOS = INTENTS.indexOf('oos');
 const YESNO = INTENTS.indexOf('yesno');
-/** English wh-questions (what, which, how, where, …), possibly after a politeness frame or "so". */
-const WH_START = /^(?:(?:so|ok|okay|and|well|hey|hi|please|now)\s+)*(?:what|which|how|where|when|who|whom|whose|why)\b/;
-/**
- * When a question is refused: the out-of-scope class at least `oosP` (and more likely than any in-scope intent),
- * similarity to the nearest learnt wording below the `noveltyQuantile` quantile of held-out-group similarities
- * times `noveltyMargin`, or no in-scope intent reaching `minP`. Chosen by group cross-validation on the training
- * wordings (seeds and teacher questions; never the benchmark's held-out file): see docs/student.md.
- */
-export interface DecisionRule { readonly oosP: number; readonly noveltyQuantile: number; readonly noveltyMargin: number; readonly minP: number }
-export const DEFAULT_RULE: DecisionRule = { oosP: 0.5, noveltyQuantile: 0.01, noveltyMargin: 0.8, minP: 0.3 };
+/** English wh-questions (what, which, how, where, …): never yes/no questions. */
+const WH_START = /^(?:what|which|how|where|when|who|whom|whose|why)\b/;
 
 /** A deterministic PRNG (mulberry32) for shuffling. */
 export function rng(seed: number): () => number {
@@ -51,111 +51,233 @@ export function rng(seed: number): () => number {
   };
 }
 
-export class IntentModel {
-  private constructor(
-    private readonly w: Float32Array,
-    private readonly b: Float32Array,
-    private readonly inScope: SparseVec[],
-    readonly threshold: number,
-    readonly classes: readonly string[],
-    readonly examples: number,
-    private readonly rule: DecisionRule,
-  ) {}
+interface Vec { readonly idx: Int32Array; readonly val: Float32Array }
 
-  /** Fits the model (deterministic for the same wordings). `classes`: the taxonomy, for the class slot. */
-  static fit(wordings: readonly LabelledWording[], classes: readonly string[], o: { epochs?: number; lr?: number; l2?: number; rule?: Partial<DecisionRule> } = {}): IntentModel {
-    // Deduplicate after slotting: repeated reviewed questions would otherwise dominate.
-    const seen = new Set<string>();
-    const xs: { v: SparseVec; y: number; group: string }[] = [];
-    for (const wd of wordings) {
-      const t = withClassSlot(wd.text, classes);
-      const key = `${wd.intent}\u0000${t}`;
-      if (!t || seen.has(key)) continue;
-      seen.add(key);
-      xs.push({ v: features(t), y: INTENTS.indexOf(wd.intent), group: wd.group });
-    }
+/** The text the model sees: class mentions slotted, framing words dropped. */
+export function prepared(question: string, classes: readonly string[]): string {
+  return stripFrames(withClassSlot(question, classes));
+}
+
+function vec(text: string): Vec {
+  const m = features(text);
+  return { idx: Int32Array.from(m.keys()), val: Float32Array.from(m.values()) };
+}
+
+function dotVec(a: Vec, dense: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.idx.length; i++) d += a.val[i] * dense[a.idx[i]];
+  return d;
+}
+
+interface Example { readonly v: Vec; readonly y: number; readonly group: string; readonly text: string }
+
+/** Softmax regression, class-balanced SGD with decaying step and L2 (deterministic). */
+class Linear {
+  constructor(readonly w: Float32Array, readonly b: Float32Array) {}
+
+  static train(xs: readonly Example[], epochs: number, lr0: number, l2: number): Linear {
     const w = new Float32Array(K * FEATURE_DIM);
     const b = new Float32Array(K);
-    // Class weights: every intent counts the same however many wordings it has.
     const counts = new Array<number>(K).fill(0);
     for (const x of xs) counts[x.y]++;
     const cw = counts.map((c) => (c > 0 ? xs.length / (K * c) : 0));
-    const epochs = o.epochs ?? 40;
-    const lr0 = o.lr ?? 0.8;
-    const l2 = o.l2 ?? 1e-3;
     const rand = rng(12345);
     const order = xs.map((_, i) => i);
     const p = new Float64Array(K);
+    const m = new Linear(w, b);
     for (let e = 0; e < epochs; e++) {
       for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
       const lr = lr0 / (1 + e * 0.1);
       for (const i of order) {
         const x = xs[i];
-        scores(w, b, x.v, p);
-        softmax(p);
+        m.probs(x.v, p);
         for (let k = 0; k < K; k++) {
           const g = (p[k] - (k === x.y ? 1 : 0)) * cw[x.y] * lr;
           if (g === 0) continue;
           b[k] -= g;
           const base = k * FEATURE_DIM;
-          for (const [f, val] of x.v) w[base + f] -= g * val + lr * l2 * w[base + f];
+          for (let f = 0; f < x.v.idx.length; f++) { const at = base + x.v.idx[f]; w[at] -= g * x.v.val[f] + lr * l2 * w[at]; }
         }
       }
     }
-    const inScope = xs.filter((x) => x.y !== OOS);
-    // Novelty threshold: each in-scope wording's similarity to the nearest in-scope wording of *another* group (as
-    // if its group had never been seen). A question farther from every learnt wording than 99 % of those, with a
-    // 20 % margin, is refused as novel; everything closer is left to the model's own out-of-scope class (seeded with
-    // questions no image answers), which separates in-scope from out-of-scope far better than distance alone.
-    const loo: number[] = [];
-    for (const x of inScope) {
-      let best = 0;
-      for (const z of inScope) if (z.group !== x.group) best = Math.max(best, dot(x.v, z.v));
-      loo.push(best);
+    return m;
+  }
+
+  probs(v: Vec, out: Float64Array): void {
+    let mx = -Infinity;
+    for (let k = 0; k < K; k++) {
+      let s = this.b[k];
+      const base = k * FEATURE_DIM;
+      for (let f = 0; f < v.idx.length; f++) s += this.w[base + v.idx[f]] * v.val[f];
+      out[k] = s;
+      if (s > mx) mx = s;
     }
-    loo.sort((a, c) => a - c);
-    const rule = { ...DEFAULT_RULE, ...o.rule };
-    const threshold = loo.length ? loo[Math.floor(rule.noveltyQuantile * loo.length)] * rule.noveltyMargin : 0;
-    return new IntentModel(w, b, inScope.map((x) => x.v), threshold, classes, xs.length, rule);
+    let z = 0;
+    for (let k = 0; k < K; k++) { out[k] = Math.exp(out[k] - mx); z += out[k]; }
+    for (let k = 0; k < K; k++) out[k] /= z;
+  }
+}
+
+/** Nearest-wording similarity over in-scope training vectors. */
+class Memory {
+  private readonly dense = new Float32Array(FEATURE_DIM);
+  constructor(private readonly vs: readonly Vec[]) {}
+  nearest(v: Vec): number {
+    for (let i = 0; i < v.idx.length; i++) this.dense[v.idx[i]] += v.val[i];
+    let best = 0;
+    for (const z of this.vs) { const d = dotVec(z, this.dense); if (d > best) best = d; }
+    for (let i = 0; i < v.idx.length; i++) this.dense[v.idx[i]] = 0;
+    return best;
+  }
+}
+
+interface Signals { readonly p: Float64Array; readonly best: number; readonly sim: number; readonly unknown: string[]; readonly content: number; readonly slot: boolean }
+
+/** The refusal model's inputs, from the intent probabilities, the memory and the vocabulary. */
+function metaFeatures(s: Signals): number[] {
+  const u = s.unknown.length;
+  return [
+    s.p[OOS], s.p[s.best], s.sim,
+    s.content === 0 ? 0 : u / s.content, // share of content words never seen in a learnt wording or definition
+    u / (1 + u),
+    s.slot ? 1 : 0,
+  ];
+}
+
+/** Chooses the in-scope intent: the most probable one, except that a wh-question is never a yes/no question. */
+function bestInScope(p: Float64Array, text: string): number {
+  const wh = WH_START.test(text);
+  let best = OOS === 0 ? 1 : 0;
+  for (let k = 0; k < K; k++) if (k !== OOS && !(wh && k === YESNO) && p[k] > p[best]) best = k;
+  return best;
+}
+
+/** Logistic regression (class-balanced, full-batch gradient descent) for P(out of scope | signals). */
+function fitLogistic(rows: readonly { f: number[]; oos: boolean }[], iters = 600, lr = 0.5, l2 = 1e-3): number[] {
+  const d = rows[0]?.f.length ?? 0;
+  const w = new Array<number>(d + 1).fill(0);
+  const nPos = rows.filter((r) => r.oos).length;
+  const nNeg = rows.length - nPos;
+  if (nPos === 0 || nNeg === 0) return w;
+  for (let it = 0; it < iters; it++) {
+    const g = new Array<number>(d + 1).fill(0);
+    for (const r of rows) {
+      const p = sigmoid(w[d] + r.f.reduce((a, x, j) => a + x * w[j], 0));
+      const c = (r.oos ? rows.length / (2 * nPos) : rows.length / (2 * nNeg)) * (p - (r.oos ? 1 : 0));
+      for (let j = 0; j < d; j++) g[j] += c * r.f[j];
+      g[d] += c;
+    }
+    for (let j = 0; j <= d; j++) w[j] -= lr * (g[j] / rows.length + (j < d ? l2 * w[j] : 0));
+  }
+  return w;
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+export interface FitOptions {
+  readonly epochs?: number;
+  readonly lr?: number;
+  readonly l2?: number;
+  /** Texts whose words are domain vocabulary besides the wordings (class definitions, reviewed answers). */
+  readonly vocabulary?: readonly string[];
+  /** Folds of the out-of-fold decisions the refusal model learns from (by wording group). */
+  readonly folds?: number;
+  /** Refusal threshold on the refusal model's probability. */
+  readonly threshold?: number;
+}
+
+export class IntentModel {
+  private readonly memory: Memory;
+  private constructor(
+    private readonly linear: Linear,
+    inScope: readonly Vec[],
+    private readonly vocab: Vocabulary,
+    private readonly refusal: readonly number[],
+    readonly threshold: number,
+    readonly classes: readonly string[],
+    readonly examples: number,
+  ) {
+    this.memory = new Memory(inScope);
+  }
+
+  /** Fits the model (deterministic for the same wordings). `classes`: the taxonomy, for the class slot. */
+  static fit(wordings: readonly LabelledWording[], classes: readonly string[], o: FitOptions = {}): IntentModel {
+    // Deduplicate after slotting: repeated reviewed questions would otherwise dominate.
+    const seen = new Set<string>();
+    const xs: Example[] = [];
+    for (const wd of wordings) {
+      const t = prepared(wd.text, classes);
+      const key = `${wd.intent}\u0000${t}`;
+      if (!t || seen.has(key)) continue;
+      seen.add(key);
+      xs.push({ v: vec(t), y: INTENTS.indexOf(wd.intent), group: wd.group, text: t });
+    }
+    const epochs = o.epochs ?? 30;
+    const lr = o.lr ?? 0.8;
+    const l2 = o.l2 ?? 1e-3;
+    const extra = [...(o.vocabulary ?? []), ...classes.map((c) => c.replace(/_/g, ' '))];
+    const vocabOf = (ex: readonly Example[]) => {
+      const v = new Vocabulary();
+      for (const x of ex) if (x.y !== OOS) v.add(x.text);
+      for (const t of extra) v.add(normalise(t));
+      return v;
+    };
+    // Out-of-fold decisions for the refusal model: wording groups dealt into folds; each fold's wordings are
+    // decided by an intent model, memory and vocabulary built without them.
+    const F = o.folds ?? 4;
+    const groups = [...new Set(xs.map((x) => x.group))];
+    const r = rng(777);
+    for (let i = groups.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [groups[i], groups[j]] = [groups[j], groups[i]]; }
+    const foldOf = new Map(groups.map((g, i) => [g, i % F]));
+    const rows: { f: number[]; oos: boolean }[] = [];
+    const p = new Float64Array(K);
+    for (let f = 0; f < F && groups.length >= 2 * F; f++) {
+      const trainX = xs.filter((x) => foldOf.get(x.group) !== f);
+      const testX = xs.filter((x) => foldOf.get(x.group) === f);
+      const lin = Linear.train(trainX, Math.max(8, Math.round(epochs / 2)), lr, l2);
+      const mem = new Memory(trainX.filter((x) => x.y !== OOS).map((x) => x.v));
+      const voc = vocabOf(trainX);
+      // A spread of the fold (at most 400 wordings) is enough for six weights.
+      const step = Math.max(1, Math.floor(testX.length / 400));
+      for (let i = 0; i < testX.length; i += step) {
+        const x = testX[i];
+        lin.probs(x.v, p);
+        rows.push({ f: metaFeatures(signals(p, x.text, x.v, mem, voc)), oos: x.y === OOS });
+      }
+    }
+    const refusal = rows.length ? fitLogistic(rows) : [0, 0, 0, 0, 0, 0, 0];
+    const linear = Linear.train(xs, epochs, lr, l2);
+    return new IntentModel(linear, xs.filter((x) => x.y !== OOS).map((x) => x.v), vocabOf(xs), refusal, o.threshold ?? 0.5, classes, xs.length);
   }
 
   decide(question: string): IntentDecision {
-    const t = withClassSlot(question, this.classes);
-    const v = features(t);
+    const t = prepared(question, this.classes);
+    const v = vec(t);
     const p = new Float64Array(K);
-    scores(this.w, this.b, v, p);
-    softmax(p);
-    // The best in-scope intent; out of scope when the model's out-of-scope class is likely enough. Grammar first:
-    // a question opening with a wh-word ("what kind of defect…", "which…") is never a yes/no question.
-    const wh = WH_START.test(t);
-    let best = OOS === 0 ? 1 : 0;
-    for (let k = 0; k < K; k++) if (k !== OOS && !(wh && k === YESNO) && p[k] > p[best]) best = k;
-    if (wh && best === YESNO) best = INTENTS.indexOf('which');
-    let sim = 0;
-    for (const z of this.inScope) sim = Math.max(sim, dot(v, z));
-    const r = this.rule;
+    this.linear.probs(v, p);
+    const s = signals(p, t, v, this.memory, this.vocab);
+    const f = metaFeatures(s);
+    const w = this.refusal;
+    const pr = rows0(w) ? (p[OOS] >= p[s.best] ? 1 : 0) : sigmoid(w[f.length] + f.reduce((a, x, j) => a + x * w[j], 0));
+    const refuse = pr >= this.threshold;
     let why: string | null = null;
-    if (p[OOS] >= r.oosP && p[OOS] >= p[best]) why = 'it is not a question about what the image shows';
-    else if (sim < this.threshold) why = 'it is unlike any question I learnt to answer';
-    else if (p[best] < r.minP) why = 'I am not sure what is being asked';
-    const intent = why && p[OOS] >= p[best] ? 'oos' : INTENTS[best];
-    return { intent, probability: intent === 'oos' ? p[OOS] : p[best], similarity: sim, threshold: this.threshold, outOfScope: why !== null, why };
+    if (refuse) {
+      if (p[OOS] >= p[s.best]) why = 'it is not a question about what the image shows';
+      else if (s.unknown.length > 0 && s.unknown.length >= s.content / 2) why = `it asks about ${s.unknown.slice(0, 3).map((u) => `"${u}"`).join(', ')}, which I never learnt to answer about`;
+      else why = 'I am not sure what is being asked';
+    }
+    const intent = refuse && p[OOS] >= p[s.best] ? 'oos' : INTENTS[s.best];
+    return {
+      intent, probability: intent === 'oos' ? p[OOS] : p[s.best], similarity: s.sim, refuseProbability: pr, threshold: this.threshold,
+      unknownWords: s.unknown, outOfScope: refuse, why,
+    };
   }
 }
 
-function scores(w: Float32Array, b: Float32Array, v: SparseVec, out: Float64Array): void {
-  for (let k = 0; k < K; k++) {
-    let s = b[k];
-    const base = k * FEATURE_DIM;
-    for (const [f, x] of v) s += w[base + f] * x;
-    out[k] = s;
-  }
+function rows0(w: readonly number[]): boolean {
+  return w.every((x) => x === 0);
 }
 
-function softmax(p: Float64Array): void {
-  let m = -Infinity;
-  for (const x of p) m = Math.max(m, x);
-  let z = 0;
-  for (let k = 0; k < p.length; k++) { p[k] = Math.exp(p[k] - m); z += p[k]; }
-  for (let k = 0; k < p.length; k++) p[k] /= z;
+function signals(p: Float64Array, text: string, v: Vec, mem: Memory, voc: Vocabulary): Signals {
+  return { p, best: bestInScope(p, text), sim: mem.nearest(v), unknown: voc.unknown(text), content: contentWords(text).length, slot: /\bxclassx\b/.test(text) };
 }

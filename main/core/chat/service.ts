@@ -65,11 +65,20 @@ interface Loaded {
 
 const loaded = new Map<string, Promise<Loaded>>();
 
-/** Fits the intent model: seeds + reviewed questions (the operator's own labelled by a seed-only model first). */
-export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[]): IntentModel {
+/**
+ * Fits the intent model: seeds, templates and reviewed questions (the operator's own labelled by a seed-only model
+ * first). `definitions`: the classes' definitions, whose words are domain vocabulary ("are there lamellae?").
+ */
+export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[], definitions: readonly string[] = []): IntentModel {
   const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
-  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3 }), classes) : null;
-  return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes);
+  const vocabulary = [...definitions, ...reviewed.map((r) => r.question)];
+  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8 }), classes, { vocabulary, folds: 3 }) : null;
+  return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
+}
+
+function definitionsOf(db: Db, classes: readonly string[]): string[] {
+  const byName = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  return classes.map((c) => byName.get(c) ?? '').filter(Boolean);
 }
 
 async function load(db: Db, version: number, dir: string): Promise<Loaded> {
@@ -85,7 +94,7 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
     // A version saved before the question layer existed: the library's reviewed questions of now.
     reviewed = reviewedQuestions(db);
   }
-  return { version, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed), images: new Map() };
+  return { version, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes)), images: new Map() };
 }
 
 async function active(db: Db): Promise<Loaded> {
@@ -203,8 +212,9 @@ async function measurementAnswer(
 let seedIntents: { key: string; model: IntentModel } | null = null;
 function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel } {
   const classes = db.prepare(`SELECT name FROM classes ORDER BY name`).pluck().all() as string[];
-  const key = classes.join('\u0000');
-  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, []) };
+  const defs = definitionsOf(db, classes);
+  const key = [...classes, ...defs].join('\u0000');
+  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, [], defs) };
   return { classes, model: seedIntents.model };
 }
 

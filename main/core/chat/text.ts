@@ -123,3 +123,52 @@ export function dot(a: SparseVec, b: SparseVec): number {
   for (const [k, x] of s) { const y = l.get(k); if (y !== undefined) d += x * y; }
   return d;
 }
+
+/**
+ * Politeness and framing words around a question ("please", "quick question", "can you tell me"): they carry no
+ * intent, and augmentation adds them to every intent alike, so they are dropped before features are taken.
+ */
+const FRAME_START = /^(?:(?:please|hey|hi|hello|ok|okay|so|well|now|quick question|just wondering|can you tell me|could you tell me|would you tell me|can you please tell me|i would like to know|i'd like to know|i want to know|i wonder|do you know|could you say|can you say|tell me please)\s+)+/;
+const FRAME_END = /\s+(?:please|thanks|thank you|thx)$/;
+
+export function stripFrames(normalised: string): string {
+  const t = normalised.replace(FRAME_START, '').replace(FRAME_END, '').trim();
+  return t || normalised;
+}
+
+/** English function words (and the slot word): what is left are a question's content words. */
+const STOPWORDS = new Set((
+  'a an the this that these those it its it\'s is are was were be been being am do does did done doing can could would should will shall may might must ' +
+  'of in on at to for with by from into onto about over under between through as and or but if then than so not no yes ' +
+  'i me my we us our you your he she they them their his her there here what which how where when who whom whose why ' +
+  'what\'s there\'s any some all each every one ones much many more most very just also too please tell give show let xclassx ' +
+  'have has had get got see look looks like kind sort type bit thing things really quite rather'
+).split(' '));
+
+export function contentWords(text: string): string[] {
+  return words(text).filter((w) => !STOPWORDS.has(w) && !/^\d+$/.test(w));
+}
+
+/** A set of known content-word stems, matched loosely (same stem, or a shared 5-letter start: "categorise"/"category"). */
+export class Vocabulary {
+  private readonly stems = new Set<string>();
+  private readonly prefixes = new Set<string>();
+
+  add(text: string): void {
+    for (const w of contentWords(text)) {
+      const s = stem(w);
+      this.stems.add(s);
+      if (s.length >= 5) this.prefixes.add(s.slice(0, 5));
+    }
+  }
+
+  knows(word: string): boolean {
+    const s = stem(word);
+    return this.stems.has(s) || (s.length >= 5 && this.prefixes.has(s.slice(0, 5)));
+  }
+
+  /** The content words of `text` this vocabulary does not know. */
+  unknown(text: string): string[] {
+    return contentWords(text).filter((w) => !this.knows(w));
+  }
+}

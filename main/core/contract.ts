@@ -1434,6 +1434,7 @@ export const ERROR_CODES = [
   // student and images
   'invalid_model',
   'image_unreadable',
+  'invalid_mask',
   // users (lab server accounts)
   'bad_name',
   'bad_role',

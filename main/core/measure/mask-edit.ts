@@ -8,13 +8,11 @@ import type { EditableMask, SaveMaskRequest, SavedMaskInfo } from '../contract.j
 import type { Db } from '../db/database.js';
 import { loadMask, saveMask } from './masks.js';
 import { relabel } from './ops.js';
+import { CoreError } from '../errors.js';
 
-export class MaskEditError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'invalid_mask',
-    message: string,
-  ) {
-    super(message);
+export class MaskEditError extends CoreError<'not_found' | 'invalid_mask'> {
+  constructor(code: 'not_found' | 'invalid_mask', message: string) {
+    super(code, message);
     this.name = 'MaskEditError';
   }
 }

@@ -41,6 +41,7 @@ const LEAD: Record<ErrorCode, string> = {
   invalid_taxonomy: 'The class list is not valid',
   invalid_model: 'That folder is not a usable Emma model',
   image_unreadable: 'The image file could not be read',
+  invalid_mask: 'The mask does not fit this image',
   bad_name: 'That name is not allowed',
   bad_role: 'Unknown role',
   weak_password: 'The password is too weak',

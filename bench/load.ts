@@ -1,0 +1,127 @@
+// `npm run bench -- load [--set uhcs] [--concurrent 25] [--rounds 3] [--minutes 1] [--json]`
+// Chat under load (issue 12, point 9): the core started in its worker thread exactly as `emma serve` and the app start
+// it (startCoreWorker), a labelled set imported (folder labels) and a student trained with `emma train`; then rounds of
+// N concurrent askStudent calls, each on an image not asked about before (cold: decode + classifier run), with mixed
+// questions (which class, yes/no, how many / how large). Latency = wall time of each call as the client sees it.
+import { cpus, loadavg } from 'node:os';
+import { basename, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { closeChatModels } from '../main/core/chat/service.js';
+import { StudentApi } from '../main/core/models/service.js';
+import { ReviewService } from '../main/core/review/service.js';
+import { splitByHash } from '../main/core/student/data.js';
+import { closeLanguageModels } from '../main/core/student/language.js';
+import { makeHarness, pickDistinct } from '../tests/integration/teacher/harness.js';
+import { startCoreWorker } from '../main/core/host/client.js';
+
+const QUESTIONS = [
+  'What kind of microstructure is this?',
+  'Is there any {class} in this image?',
+  'How many particles are there?',
+  'How large are the features, in nm?',
+  'Describe this micrograph.',
+];
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN;
+};
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      set: { type: 'string', default: 'uhcs' },
+      concurrent: { type: 'string', default: '25' },
+      rounds: { type: 'string', default: '3' },
+      minutes: { type: 'string', default: '1' },
+      images: { type: 'string', default: '240' },
+    },
+  });
+  const n = Number(values.concurrent);
+  const rounds = Number(values.rounds);
+  const load0 = loadavg()[0];
+  {
+    // The vqa benchmark's one-click path: teacher run (the teacher double: template captions and Q&A), the training
+    // split accepted with true classes, a student trained; the held-out images were never reviewed nor classified,
+    // so nothing about them is cached (features, embeddings) when they are asked about.
+    const files = await pickDistinct(values.set!, Number(values.images));
+    const truthOf = new Map(files.map((f) => [f, basename(dirname(f))]));
+    const h = await makeHarness({ files, double: { latencyMs: 0 }, taxonomy: 'semi-defects' });
+    let dbPath: string;
+    let asked: number[];
+    let trainedOn: number;
+    try {
+      if (values.set !== 'semi-defects') {
+        const known = [...new Set(truthOf.values())].sort();
+        for (const c of known) h.teacher.upsertClass({ name: c, description: `${c} microstructure` });
+        await h.teacher.updateConfig({ classNames: known });
+      }
+      const job = await h.teacher.startRun({});
+      const done = await h.jobs.wait(job.id);
+      if (done.state !== 'done') throw new Error(`teacher run ${done.state}: ${done.error}`);
+      const rows = h.db.prepare(`SELECT id, sha256, path FROM images ORDER BY id`).all() as { id: number; sha256: string; path: string }[];
+      const { train, val } = splitByHash(rows.map((r) => ({ imageId: r.id, sha256: r.sha256, className: truthOf.get(r.path)! })));
+      const review = new ReviewService(h.db, h.events, 'bench');
+      for (const it of train) review.decide({ imageId: it.imageId, action: 'accept', className: it.className, reviewer: 'bench' });
+      const api = new StudentApi({
+        db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, actor: 'bench',
+        teacherAsk: async () => { throw new Error('the benchmark does not ask the teacher'); },
+      });
+      const tj = api.startTraining({ minutes: Number(values.minutes) });
+      const tr = await h.jobs.wait(tj.id);
+      if (tr.state !== 'done') throw new Error(`training ${tr.state}: ${tr.error}`);
+      asked = val.map((v) => v.imageId);
+      trainedOn = train.length;
+      if (asked.length < n * rounds) throw new Error(`need ${n * rounds} held-out images, the split has ${asked.length}: raise --images`);
+      dbPath = h.dbPath;
+    } catch (e) {
+      await h.close();
+      throw e;
+    }
+    // The harness's own chat models go; its database connection stays open (a second connection, as another Emma
+    // process would hold) until the end, because closing the harness removes its folder.
+    await closeChatModels();
+    await closeLanguageModels();
+    const core = await startCoreWorker({ dbPath, mode: 'cli' });
+    try {
+      const classes = (await core.api.listClasses()).map((c) => c.className);
+      const perRound: { round: number; p50: number; p95: number; max: number; errors: number; wall: number }[] = [];
+      const all: number[] = [];
+      const byKind: number[][] = [];
+      for (let round = 0; round < rounds; round++) {
+        const ids = asked.slice(round * n, (round + 1) * n);
+        const t0 = performance.now();
+        const results = await Promise.all(
+          ids.map(async (imageId, k) => {
+            const question = QUESTIONS[k % QUESTIONS.length].replace('{class}', classes[k % Math.max(1, classes.length)] ?? 'defect');
+            const s = performance.now();
+            try {
+              const a = await core.api.askStudent({ imageId, question, history: [] });
+              if (k === 0 && values.json !== true) console.log(`  sample (round ${round + 1}): ${question} → ${a.answer ?? a.note} (${a.confidence ?? '—'})`);
+              // An answer the core could not give (no model, an error in the answer path) counts as an error, not a fast reply.
+              return { ms: performance.now() - s, ok: a.supported && a.answer !== null, kind: k % QUESTIONS.length };
+            } catch {
+              return { ms: performance.now() - s, ok: false, kind: k % QUESTIONS.length };
+            }
+          }),
+        );
+        const ms = results.map((r) => r.ms);
+        all.push(...ms);
+        for (const r of results) (byKind[r.kind] ??= []).push(r.ms);
+        perRound.push({ round: round + 1, p50: pct(ms, 0.5), p95: pct(ms, 0.95), max: Math.max(...ms), errors: results.filter((r) => !r.ok).length, wall: performance.now() - t0 });
+      }
+      const out = { set: values.set, images: files.length, concurrent: n, rounds: perRound, p50: pct(all, 0.5), p95: pct(all, 0.95), cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0] };
+      console.log(`load: ${values.set} (${files.length} images; student trained on ${trainedOn} reviewed, ${values.minutes} min budget; asked about held-out images never reviewed or classified), core in its worker thread (startCoreWorker)`);
+      for (const r of perRound) console.log(`  round ${r.round}: ${n} concurrent askStudent on held-out images: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms, errors ${r.errors}, all answered in ${r.wall.toFixed(0)} ms`);
+      console.log(`  all rounds: p50 ${out.p50.toFixed(0)} ms, p95 ${out.p95.toFixed(0)} ms (${cpus().length} cores, load average ${load0.toFixed(2)} → ${out.loadAverageEnd.toFixed(2)})`);
+      // Concurrent calls queue behind each other, so these say which questions cost the most, not each one's own time.
+      QUESTIONS.forEach((q, k) => console.log(`  "${q}": p50 ${pct(byKind[k] ?? [], 0.5).toFixed(0)} ms, p95 ${pct(byKind[k] ?? [], 0.95).toFixed(0)} ms (n=${byKind[k]?.length ?? 0})`));
+      if (values.json) console.log(JSON.stringify(out));
+    } finally {
+      await core.close();
+    }
+    await h.close();
+  }
+}

@@ -4,7 +4,7 @@
 // Built on main/core/student (training, inference, versions); nothing here imports Electron or React.
 import { availableParallelism } from 'node:os';
 import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
+import { StemExtractor } from '../../../native-models/student/texture.js';
 import { providersFromEnv } from '../../../native-models/runtime/session.js';
 import { hasMasks } from '../measure/train-segmenter.js';
 import type {
@@ -44,7 +44,8 @@ import { calibrate } from '../student/calibration.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
 import type { Turn } from '../student/language.js';
-import { probabilities, readForStudent, score, TrainingCancelled } from '../student/service.js';
+import { readForStudent, score, TrainingCancelled } from '../student/service.js';
+import { argmaxRows, classifyAll, classifyImages } from '../student/classify.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import { countCached } from '../student/features.js';
 import { versionStemHash } from '../student/quick.js';
@@ -76,7 +77,6 @@ export const studentRef = (version: number) => `student v${version}`;
 const MAX_POINTS = 400;
 /** Stored class rows per prediction: every class with at least this probability, and always the top two. */
 const MIN_STORED_P = 0.01;
-const CLASSIFY_CHUNK = 8;
 const MAX_COMPARE_IMAGES = 300;
 /** Images a text search classifies first when the active version has not classified them. */
 const TEXT_SEARCH_CLASSIFY = 500;
@@ -335,9 +335,7 @@ export class StudentApi {
       const L = s.manifest.labels;
       const items = rows.filter((r) => L.includes(r.name));
       if (items.length === 0) return null;
-      const imgs: GreyImage[] = [];
-      for (const r of items) imgs.push(await readForStudent(r.path, { y: r.databar_y, width: r.width }, s.stem.config.maxSide));
-      const probs = await probabilities(s, imgs);
+      const probs = await classifyAll(s, items, (r, maxSide) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide), (r) => r.path);
       const cal: ModelCalibration = { ...calibrate(probs, items.map((r) => L.indexOf(r.name)), L.length, 10), source: 'recomputed' };
       this.d.db.prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`).run(JSON.stringify(cal), v.id);
       return cal;
@@ -468,21 +466,9 @@ export class StudentApi {
 
   private async predictWith(v: ModelVersion, items: readonly LabeledImage[]): Promise<string[]> {
     const s = loadStudent(v.dir!);
-    const out: string[] = [];
     const L = s.manifest.labels;
-    for (let k = 0; k < items.length; k += CLASSIFY_CHUNK) {
-      const chunk = items.slice(k, k + CLASSIFY_CHUNK);
-      const imgs: GreyImage[] = [];
-      for (const it of chunk) imgs.push(await readForStudent(it.path, { y: it.databarY, width: it.width }, s.stem.config.maxSide));
-      const p = await probabilities(s, imgs);
-      for (let i = 0; i < chunk.length; i++) {
-        let best = 0;
-        for (let j = 1; j < L.length; j++) if (p[i * L.length + j] > p[i * L.length + best]) best = j;
-        out.push(L[best]);
-      }
-      await yieldThread();
-    }
-    return out;
+    const probs = await classifyAll(s, items, (it, maxSide) => readForStudent(it.path, { y: it.databarY, width: it.width }, maxSide), (it) => it.path);
+    return argmaxRows(probs, L.length, items.length).map((j) => L[j]);
   }
 
   private mustVersion(id: number): ModelVersion {
@@ -532,25 +518,14 @@ export class StudentApi {
       const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
       ctx.progress(0, todo.length, `classifying ${todo.length} image${todo.length === 1 ? '' : 's'} with v${version}${result.skipped ? ` (${result.skipped} already done by it)` : ''}`);
       let lastEmit = Date.now();
-      for (let k = 0; k < todo.length; k += CLASSIFY_CHUNK) {
-        if (ctx.signal.aborted) {
-          result.cancelled = true;
-          break;
-        }
-        const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
-        const ok: { row: ImageRowLite; img: GreyImage }[] = [];
-        for (const row of chunk) {
-          try {
-            ok.push({ row, img: await readForStudent(row.path, { y: row.databar_y, width: row.width }, student.stem.config.maxSide) });
-          } catch (e) {
-            result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) });
-          }
-        }
-        if (ok.length) {
-          const probs = await probabilities(student, ok.map((o) => o.img));
+      const { cancelled } = await classifyImages(student, todo, {
+        signal: ctx.signal,
+        read: (row, maxSide) => readForStudent(row.path, { y: row.databar_y, width: row.width }, maxSide),
+        onChunk: ({ items, probs, failed, done, total }) => {
+          for (const f of failed) result.failed.push({ imageId: f.item.id, error: f.error });
           const now = nowIso();
           db.transaction(() => {
-            ok.forEach(({ row }, i) => {
+            items.forEach((row, i) => {
               const p = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));
               const order = p.map((x, j) => j).sort((x, y) => p[y] - p[x]);
               const keep = order.filter((j, rank) => rank < 2 || p[j] >= MIN_STORED_P);
@@ -560,14 +535,14 @@ export class StudentApi {
               result.classified++;
             });
           })();
-        }
-        ctx.progress(Math.min(todo.length, k + chunk.length), todo.length, `classified ${result.classified} of ${todo.length} with v${version}`);
-        if (Date.now() - lastEmit > 1500) {
-          lastEmit = Date.now();
-          events.emit({ type: 'library-changed' });
-        }
-        await yieldThread();
-      }
+          ctx.progress(done, total, `classified ${result.classified} of ${total} with v${version}`);
+          if (Date.now() - lastEmit > 1500) {
+            lastEmit = Date.now();
+            events.emit({ type: 'library-changed' });
+          }
+        },
+      });
+      result.cancelled = cancelled;
       events.emit({ type: 'library-changed' });
       return result;
     });
@@ -850,8 +825,6 @@ class ThinnedCurve {
     return out;
   }
 }
-
-const yieldThread = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Whether the reviewed images and their labels are exactly those a version was trained on (its data snapshot). */
 function sameData(snapshot: Record<string, unknown>, items: readonly { imageId: number; labelId: number }[]): boolean {

@@ -15,6 +15,7 @@ import { activeVersion, completeVersion, endVersion, getVersion, patchHyperparam
 import { saveIntents } from '../chat/intent-file.js';
 import { saveLanguage, trainLanguage, type LanguageManifest, type LanguagePreset, type TrainedLanguage } from './language.js';
 import { FeatureCache, stemHash } from './features.js';
+import { argmax, argmaxRows, classifyAll } from './classify.js';
 import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
 import { hasMasks, trainSegmenterInto, type SegmenterOutcome } from '../measure/train-segmenter.js';
 import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/student/vlm.js';
@@ -155,14 +156,6 @@ export function score(truth: readonly number[], pred: readonly number[], labels:
   });
   const correct = truth.filter((t, i) => t === pred[i]).length;
   return { n: truth.length, accuracy: truth.length ? correct / truth.length : 0, macroF1: present ? f1sum / present : 0, perClass, confusion, labels };
-}
-
-function argmaxRows(probs: Float32Array, C: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    for (let j = 1; j < C; j++) if (probs[i * C + j] > probs[i * C + best]) best = j;
-    return best;
-  });
 }
 
 function gather(feats: Float32Array, D: number, idx: readonly number[]): Float32Array {
@@ -426,14 +419,9 @@ async function noWorseThan(
   }
 }
 
+/** Class probabilities of images already read (row-major, one row of the model's labels per image). */
 export async function probabilities(s: LoadedStudent, imgs: readonly GreyImage[]): Promise<Float32Array> {
-  const ex = new StemExtractor(s.stem);
-  try {
-    const feats = await ex.extractAll(imgs);
-    return (await classifyFeatures(s.classifier, s.stem.config, feats, imgs.length, s.headOnnx)).probs;
-  } finally {
-    await ex.close();
-  }
+  return classifyAll(s, imgs, async (img) => img);
 }
 
 export function loadActiveStudent(db: Db): { version: number; student: LoadedStudent } {
@@ -451,32 +439,17 @@ export interface Classification {
 
 export async function classifyPaths(db: Db, paths: readonly string[]): Promise<{ modelVersion: number; results: Classification[] }> {
   const { version, student } = loadActiveStudent(db);
-  const c = student.stem.config;
-  const D = featureSize(c);
-  const feats = new Float32Array(paths.length * D);
-  const ex = new StemExtractor(student.stem);
-  // Chunks: the next chunk is read (decode, data-bar detection) while onnxruntime encodes this one, and memory
-  // stays bounded for long lists.
-  const CHUNK = 16;
-  const read = (from: number) => Promise.all(paths.slice(from, from + CHUNK).map((p) => readForStudent(p, undefined, c.maxSide)));
-  try {
-    let next: Promise<GreyImage[]> | null = paths.length ? read(0) : null;
-    for (let i = 0; next; i += CHUNK) {
-      const imgs: GreyImage[] = await next;
-      next = i + CHUNK < paths.length ? read(i + CHUNK) : null;
-      feats.set(await ex.extractAll(imgs), i * D);
-    }
-  } finally {
-    await ex.close();
-  }
-  const probs = (await classifyFeatures(student.classifier, c, feats, paths.length, student.headOnnx)).probs;
-  const L = student.manifest.labels;
-  const results = paths.map((path, i) => {
+  const probs = await classifyAll(student, paths, (p, maxSide) => readForStudent(p, undefined, maxSide));
+  return { modelVersion: version, results: classificationsOf(student.manifest.labels, paths, probs) };
+}
+
+/** One Classification per path from its row of `probs`. */
+export function classificationsOf(L: readonly string[], paths: readonly string[], probs: Float32Array): Classification[] {
+  return paths.map((path, i) => {
     const row = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));
-    const best = row.indexOf(Math.max(...row));
+    const best = argmax(row);
     return { path, label: L[best], confidence: row[best], probabilities: Object.fromEntries(L.map((l, j) => [l, row[j]])) };
   });
-  return { modelVersion: version, results };
 }
 
 const IMAGE_EXT = /\.(png|jpe?g|tiff?|bmp|webp|gif)$/i;
@@ -486,7 +459,7 @@ export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { mo
   const { version, student } = loadActiveStudent(db);
   const L = student.manifest.labels;
   const truth: number[] = [];
-  const imgs: GreyImage[] = [];
+  const files: string[] = [];
   const skippedFolders: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const sub = join(dir, name);
@@ -495,13 +468,13 @@ export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { mo
     if (c < 0) { skippedFolders.push(name); continue; }
     for (const f of readdirSync(sub).sort()) {
       if (!IMAGE_EXT.test(f)) continue;
-      imgs.push(await readForStudent(join(sub, f), undefined, student.stem.config.maxSide));
+      files.push(join(sub, f));
       truth.push(c);
     }
   }
-  if (imgs.length === 0) throw new Error(`${dir}: no images in folders named after the model's classes (${L.join(', ')})`);
-  const probs = await probabilities(student, imgs);
-  return { modelVersion: version, skippedFolders, ...score(truth, argmaxRows(probs, L.length, imgs.length), L) };
+  if (files.length === 0) throw new Error(`${dir}: no images in folders named after the model's classes (${L.join(', ')})`);
+  const probs = await classifyAll(student, files, (p, maxSide) => readForStudent(p, undefined, maxSide));
+  return { modelVersion: version, skippedFolders, ...score(truth, argmaxRows(probs, L.length, files.length), L) };
 }
 
 export function contentHash(buf: Buffer): string {

@@ -1,7 +1,7 @@
 // `emma` on the command line: the same core as the app, for batch and headless work.
 // --json prints one machine-readable object on stdout; human text otherwise; non-zero exit on failure.
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/api.js';
+import { followJob, openCore, resultOf } from './client.js';
 import { inspectImage } from '../core/library/inspect.js';
 import { SERVE_USAGE, serveCli } from './serve.js';
 import { usersCommand } from './users.js';
@@ -66,20 +66,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'import': {
       if (positionals.length === 0) throw new UsageError('emma import needs at least one file or folder');
-      const core = createCore({ dbPath: values.db, mode: 'cli' });
+      const core = await openCore({ dbPath: values.db });
       try {
-        let lastShown = 0;
-        const report = await core.importNow(
-          { paths: positionals, labelsFromFolders: values['labels-from-folders'] },
-          (done, total) => {
-            // Progress goes to stderr so stdout stays machine-readable.
-            if (process.stderr.isTTY && Date.now() - lastShown > 250) {
-              lastShown = Date.now();
-              process.stderr.write(`\rimporting ${done}/${total}`);
-            }
-          },
-        );
-        if (process.stderr.isTTY) process.stderr.write('\n');
+        const job = await core.api.startImport({ paths: positionals, labelsFromFolders: values['labels-from-folders'] });
+        const report = resultOf(await followJob(core, job, 'import', { line: (j) => `\rimporting ${j.progress.done}/${j.progress.total ?? '?'}` }));
         const { imported, duplicates, failed } = report;
         const skipped = report.skipped ?? [];
         out(
@@ -132,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'list': {
-      const core = createCore({ dbPath: values.db, mode: 'cli' });
+      const core = await openCore({ dbPath: values.db });
       try {
         const limit = values.limit ? Number(values.limit) : 1000;
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
@@ -150,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
           json,
           { total: page.total, images },
           [
-            `${page.total} images in ${core.location.dbPath}`,
+            `${page.total} images in ${(await core.api.getStatus()).dbPath}`,
             ...images.map((x) => `${String(x.id).padStart(6)}  ${x.fileName}  ${x.width}x${x.height}  ${x.label ?? ''}`),
           ].join('\n'),
         );

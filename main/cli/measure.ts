@@ -1,13 +1,9 @@
 // `emma masks import <dir>` and `emma measure <images...>`: particle masks in, measurements out.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/api.js';
-import { measureImage, type MeasureResult } from '../core/measure/index.js';
-import { encodeLabelPng } from '../core/measure/mask-file.js';
-import { importMasks } from '../core/measure/masks.js';
-import { activeSegmenter } from '../core/measure/segmenter-store.js';
+import type { MeasureResult } from '../core/contract.js';
+import { followJob, openCore, resultOf } from './client.js';
 
 export const MEASURE_COMMANDS = ['masks', 'measure'] as const;
 
@@ -53,9 +49,9 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
       process.stderr.write(`usage:\n${MEASURE_USAGE}\n`);
       return 2;
     }
-    const core = createCore({ dbPath: values.db, mode: 'cli' });
+    const core = await openCore({ dbPath: values.db });
     try {
-      const report = await importMasks(core.db, dir, `cli:${userInfo().username}`);
+      const report = await core.api.importMasks(resolve(dir), `cli:${userInfo().username}`);
       out(
         json,
         report,
@@ -75,25 +71,18 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
     process.stderr.write(`emma measure needs at least one image\n`);
     return 2;
   }
-  const core = createCore({ dbPath: values.db, mode: 'cli' });
+  const core = await openCore({ dbPath: values.db });
   try {
-    const seg = values.classical ? null : await activeSegmenter(core.db);
-    const maskOut = values['mask-out'] ? resolve(values['mask-out']) : null;
-    if (maskOut) await mkdir(maskOut, { recursive: true });
-    const results: MeasureResult[] = [];
-    const failed: { path: string; error: string }[] = [];
-    for (const p of positionals) {
-      try {
-        const { result, labels } = await measureImage(resolve(p), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
-        if (maskOut) {
-          const name = `${basename(p, extname(p))}.png`;
-          await writeFile(join(maskOut, name), encodeLabelPng(labels, result.width, result.height));
-        }
-        results.push(result);
-      } catch (e) {
-        failed.push({ path: p, error: (e as Error).message });
-      }
-    }
+    const job = await core.api.startMeasureFiles({
+      paths: positionals.map((p) => resolve(p)),
+      maskOut: values['mask-out'] ? resolve(values['mask-out']) : undefined,
+      classical: values.classical,
+    });
+    const r = resultOf(await followJob(core, job, 'measure', { line: (j) => `\rmeasuring ${j.progress.done}/${j.progress.total ?? '?'}`, interrupt: { mode: 'cancel' } }));
+    const results: MeasureResult[] = r.files ?? [];
+    // Named as they were given on the command line.
+    const given = new Map(positionals.map((p) => [resolve(p), p]));
+    const failed = (r.failedFiles ?? []).map((f) => ({ path: given.get(f.path) ?? f.path, error: f.error }));
     out(
       json,
       { results, failed },

@@ -1,12 +1,10 @@
 // `emma train | eval | classify | ask | models`: the local student over the same core as the app.
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/api.js';
-import { classifyPaths, evaluateFolder, PRESETS, trainStudent, TrainingCancelled } from '../core/student/service.js';
-import { activeVersion, listVersions } from '../core/student/versions.js';
-import { closeLanguageModels, NoLanguageModel } from '../core/student/language.js';
-import { askGrounded, closeChatModels } from '../core/chat/service.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PRESETS } from '../core/student/service.js';
+import type { JobInfo } from '../core/contract.js';
+import { followJob, openCore, resultOf } from './client.js';
 
 export const STUDENT_COMMANDS = ['train', 'eval', 'classify', 'ask', 'models'] as const;
 
@@ -31,6 +29,15 @@ function versionId(text: string): number {
   return id;
 }
 
+/** `reading 3/18 loss 0.412`: a training job's phase, step and newest loss. */
+function trainLine(j: JobInfo): string {
+  const t = j.progress.train;
+  const loss = t?.points.at(-1)?.loss;
+  return `\r${t?.phase ?? 'starting'} ${j.progress.done}/${j.progress.total ?? 0}${loss !== undefined ? ` loss ${loss.toFixed(3)}` : ''}      `;
+}
+
+const countLine = (verb: string) => (j: JobInfo) => `\r${verb} ${j.progress.done}/${j.progress.total ?? '?'}`;
+
 export async function studentCommand(command: string, rest: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
@@ -48,61 +55,49 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
     },
   });
   const json = values.json ?? false;
-  const core = createCore({ dbPath: values.db, mode: 'cli' });
+  const core = await openCore({ dbPath: values.db });
   try {
     switch (command) {
       case 'train': {
         const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
         if (minutes !== undefined && !(minutes > 0)) throw new Error('--minutes must be a positive number');
         if (values.preset && !PRESETS[values.preset]) throw new Error(`unknown preset '${values.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
-        const ac = new AbortController();
-        const onSigint = () => ac.abort();
-        process.once('SIGINT', onSigint);
-        let last = 0;
         // A quick update over exactly the data the active version learned from is refused in words, as in the app.
         if (values.quick) {
           const plan = await core.api.getTrainingPlan({ quick: true, preset: values.preset, minutes });
           if (plan.blocked) throw new Error(plan.blocked);
         }
-        try {
-          const r = await trainStudent(core.db, {
-            dataDir: core.location.dataDir, preset: values.preset, minutes, signal: ac.signal, quick: values.quick,
-            onProgress: (p) => {
-              if (!process.stderr.isTTY || Date.now() - last < 250) return;
-              last = Date.now();
-              process.stderr.write(`\r${p.phase} ${p.done}/${p.total}${p.loss !== undefined ? ` loss ${p.loss.toFixed(3)}` : ''}      `);
-            },
-          });
-          if (process.stderr.isTTY) process.stderr.write('\n');
-          out(
-            json,
-            {
-              modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated,
-              activeVersion: r.activeVersion, images: r.images, classes: r.classes, mode: r.mode, features: r.features, languageCarriedFrom: r.language?.carriedFrom ?? null,
-              segmenter: r.segmenter ?? null, note: r.note ?? null,
-            },
-            r.note
-              ? `model version ${r.modelVersion}: ${r.note}; ${r.segmenter?.note ?? ''} (${r.trainSeconds.toFixed(1)} s)`
-              : `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
-              `features computed for ${r.features.extracted}, ${r.features.cached} from the cache; ` +
-              `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
-              (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`) +
-              (r.segmenter ? `; particle segmenter: ${r.segmenter.note}` : ''),
-          );
-          return 0;
-        } catch (e) {
-          if (e instanceof TrainingCancelled) {
-            out(json, { cancelled: true }, 'training cancelled; the active version is unchanged');
-            return 130;
-          }
-          throw e;
-        } finally {
-          process.off('SIGINT', onSigint);
+        // The command line's preset stays 'default' unless asked (a quick update: the active version's).
+        const job = await core.api.startTraining({ preset: values.preset ?? (values.quick ? undefined : 'default'), minutes, quick: values.quick });
+        const done = await followJob(core, job, 'train', { line: trainLine, interrupt: { mode: 'cancel' } });
+        if (done.state === 'cancelled') {
+          out(json, { cancelled: true }, 'training cancelled; the active version is unchanged');
+          return 130;
         }
+        const r = resultOf(done);
+        const features = r.features ?? { cached: 0, extracted: 0 };
+        out(
+          json,
+          {
+            modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated,
+            activeVersion: r.activeVersion, images: r.images, classes: r.classes, mode: r.mode, features: r.features, languageCarriedFrom: r.language?.carriedFrom ?? null,
+            segmenter: r.segmenter ?? null, note: r.note ?? null,
+          },
+          r.note
+            ? `model version ${r.modelVersion}: ${r.note}; ${r.segmenter?.note ?? ''} (${r.trainSeconds.toFixed(1)} s)`
+            : `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
+            `features computed for ${features.extracted}, ${features.cached} from the cache; ` +
+            `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
+            (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`) +
+            (r.segmenter ? `; particle segmenter: ${r.segmenter.note}` : ''),
+        );
+        return 0;
       }
       case 'eval': {
         if (positionals.length !== 1) throw new Error('emma eval takes one folder of class folders');
-        const r = await evaluateFolder(core.db, positionals[0]);
+        const job = await core.api.startEvaluation(resolve(positionals[0]));
+        const r = resultOf(await followJob(core, job, 'classify', { line: countLine('evaluating'), interrupt: { mode: 'cancel' } })).evaluation;
+        if (!r) throw new Error(`evaluation job #${job.id} answered no scores`);
         const { labels, skippedFolders, modelVersion, ...scores } = r;
         out(
           json,
@@ -117,7 +112,10 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
       }
       case 'classify': {
         if (positionals.length === 0) throw new Error('emma classify needs at least one image');
-        const r = await classifyPaths(core.db, positionals);
+        const job = await core.api.startClassifyFiles({ paths: positionals.map((p) => resolve(p)) });
+        const c = resultOf(await followJob(core, job, 'classify', { line: countLine('classifying'), interrupt: { mode: 'cancel' } }));
+        // Named as they were given on the command line.
+        const r = { modelVersion: c.modelVersion, results: (c.files ?? []).map((x, i) => ({ ...x, path: positionals[i] })) };
         out(json, r, r.results.map((x) => `${x.path}\t${x.label}\t${x.confidence.toFixed(3)}`).join('\n'));
         return 0;
       }
@@ -125,25 +123,19 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         if (positionals.length !== 2) throw new Error('emma ask takes an image (a file, or a library image id) and a question');
         const [img, question] = positionals;
         const image = /^\d+$/.test(img) && !existsSync(img) ? Number(img) : resolve(img);
-        try {
-          // The grounded chat (main/core/chat), as in the app; a version trained without reviewed text answers nothing.
-          const v = activeVersion(core.db);
-          if (v?.dir && !(JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as { language?: unknown }).language) throw new NoLanguageModel(v.id);
-          const a = await askGrounded(core.db, image, question, { measurements: core.student.measurements });
-          const conf = a.confidence === null ? 'no probability: a measurement or a fact' : `confidence ${a.confidence.toFixed(2)}`;
-          out(json, {
-            answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion, supported: true, intent: a.intent, refused: a.refused, reason: a.reason,
-            className: a.className, yes: a.yes, prediction: a.evidence.prediction, source: a.evidence.source,
-          }, `${a.text}\n(${conf}, ${a.refused ? 'refused, ' : ''}intent ${a.intent}, from ${a.evidence.source}, ${a.modelVersion === null ? "no student model" : `model version ${a.modelVersion}`})`);
-          return 0;
-        } catch (e) {
-          if (!(e instanceof NoLanguageModel)) throw e;
-          out(json, { answer: null, confidence: null, modelVersion: null, supported: false, error: e.message }, `emma: ${e.message}`);
+        // The grounded chat (main/core/chat), as in the app; a version trained without reviewed text answers nothing.
+        const a = await core.api.askStudentOnce({ image, question });
+        if (!a.supported) {
+          out(json, { answer: null, confidence: null, modelVersion: null, supported: false, error: a.note }, `emma: ${a.note}`);
           return 3;
-        } finally {
-          await closeChatModels();
-          await closeLanguageModels();
         }
+        const g = a.grounding!;
+        const conf = a.confidence === null ? 'no probability: a measurement or a fact' : `confidence ${a.confidence.toFixed(2)}`;
+        out(json, {
+          answer: a.answer, confidence: a.confidence, modelVersion: a.modelVersion, supported: true, intent: g.intent, refused: g.refused, reason: g.reason,
+          className: g.className, yes: g.yes, prediction: g.prediction, source: g.source,
+        }, `${a.answer}\n(${conf}, ${g.refused ? 'refused, ' : ''}intent ${g.intent}, from ${g.source}, ${a.modelVersion === null ? "no student model" : `model version ${a.modelVersion}`})`);
+        return 0;
       }
       case 'models': {
         // Through the API, so the CLI does what the app does (audit, restored predictions, the same checks).
@@ -159,9 +151,10 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
           return 0;
         }
         if (values.activate) await core.api.activateModelVersion(versionId(values.activate));
-        const versions = listVersions(core.db).map((v) => ({
+        // Oldest first, as this command always listed them (the API answers newest first).
+        const versions = [...(await core.api.listModelVersions())].reverse().map((v) => ({
           id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, provider: v.provider,
-          durationS: v.durationS, valAccuracy: (v.metrics.valAccuracy as number | undefined) ?? null, labels: v.labels, createdAt: v.createdAt, error: v.error,
+          durationS: v.durationS, valAccuracy: v.valAccuracy, labels: v.classes, createdAt: v.createdAt, error: v.error,
         }));
         out(json, { versions }, versions.map((v) => `${v.active ? '*' : ' '} v${v.id}  ${v.status.padEnd(9)} ${v.preset.padEnd(7)} val ${pct(v.valAccuracy)}  ${v.createdAt}${v.error ? `  ${v.error}` : ''}`).join('\n') || 'no model versions yet');
         return 0;

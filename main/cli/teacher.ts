@@ -1,8 +1,8 @@
 // `emma teacher ...`: the teacher from the command line, over the same core (and the same job manager) as the app.
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/api.js';
-import type { TeacherConfigPatch, TeacherRunResult } from '../core/contract.js';
+import type { TeacherConfigPatch } from '../core/contract.js';
+import { followJob, openCore } from './client.js';
 import { chainKeyProviders, envKeyProvider, fileKeyProvider, type TeacherKeyProvider } from '../core/teacher/keys.js';
 
 export const TEACHER_USAGE = `emma teacher — labels, captions and question–answer pairs from a remote vision model
@@ -115,22 +115,22 @@ export async function teacherCommand(argv: string[]): Promise<number> {
     overrides.provider = guessProvider(baseUrl);
   }
 
-  const core = createCore({ dbPath: values.db, mode: 'cli', teacherKeyProvider: chainKeyProviders(...keyProviders) });
-  const teacher = core.teacher;
+  const core = await openCore({ dbPath: values.db, teacherKeyProvider: chainKeyProviders(...keyProviders) });
+  const teacher = core.api;
   try {
     switch (sub) {
       case 'egress': {
         const [state] = positionals;
         if (state !== undefined && state !== 'on' && state !== 'off') throw new TeacherUsageError('emma teacher egress takes on or off');
         const settings =
-          state === undefined ? await teacher.getSettings() : await teacher.setEgress(state === 'on', `cli:${values.by ?? safeUser()}`);
+          state === undefined ? await teacher.getTeacherSettings() : await teacher.setTeacherEgress(state === 'on', `cli:${values.by ?? safeUser()}`);
         const e = settings.egress;
         print(e, `teacher egress is ${e.enabled ? 'ON: images may be sent to the teacher endpoint' : 'OFF: nothing leaves this PC'}` +
           (e.changedAt ? ` (set by ${e.changedBy} at ${e.changedAt})` : ''));
         return 0;
       }
       case 'config': {
-        const settings = Object.keys(overrides).length ? await teacher.updateConfig(overrides) : await teacher.getSettings();
+        const settings = Object.keys(overrides).length ? await teacher.updateTeacherConfig(overrides) : await teacher.getTeacherSettings();
         const c = settings.config;
         print(
           { config: c, keyConfigured: settings.keyConfigured, keySource: settings.keySource, capabilities: settings.capabilities },
@@ -150,10 +150,10 @@ export async function teacherCommand(argv: string[]): Promise<number> {
           const inputPerMTok = Number(input);
           const outputPerMTok = Number(output);
           if (!(inputPerMTok >= 0 && outputPerMTok >= 0)) throw new TeacherUsageError('prices are non-negative numbers (US$ per 1M tokens)');
-          const { config } = await teacher.getSettings();
-          await teacher.updateConfig({ prices: { ...config.prices, [name]: { inputPerMTok, outputPerMTok } } });
+          const { config } = await teacher.getTeacherSettings();
+          await teacher.updateTeacherConfig({ prices: { ...config.prices, [name]: { inputPerMTok, outputPerMTok } } });
         }
-        const { prices } = (await teacher.getSettings()).config;
+        const { prices } = (await teacher.getTeacherSettings()).config;
         print(
           prices,
           [
@@ -166,10 +166,10 @@ export async function teacherCommand(argv: string[]): Promise<number> {
       case 'taxonomy': {
         const [setId] = positionals;
         if (setId) await teacher.applyTaxonomySet(setId);
-        const settings = await teacher.getSettings();
-        const all = teacher.listTaxonomy();
+        const settings = await teacher.getTeacherSettings();
+        const all = await teacher.listTaxonomy();
         const used = settings.config.classNames.length ? settings.config.classNames : all.map((c) => c.name);
-        const sets = teacher.listTaxonomySets().map((s) => s.id);
+        const sets = (await teacher.listTaxonomySets()).map((s) => s.id);
         print(
           { classes: all.filter((c) => used.includes(c.name)), sets },
           [
@@ -181,7 +181,7 @@ export async function teacherCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'test': {
-        const caps = await teacher.testConnection(overrides);
+        const caps = await teacher.testTeacherConnection(overrides);
         const yn = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no');
         print(
           caps,
@@ -198,7 +198,7 @@ export async function teacherCommand(argv: string[]): Promise<number> {
       }
       case 'run': {
         const resume = positiveInt('--resume', values.resume);
-        const job = await teacher.startRun(
+        const job = await teacher.startTeacherRun(
           {
             limit: positiveInt('--limit', values.limit),
             concurrency: positiveInt('--concurrency', values.concurrency),
@@ -209,27 +209,11 @@ export async function teacherCommand(argv: string[]): Promise<number> {
           },
           resume === undefined ? overrides : pickRuntimeOverrides(overrides),
         );
-        let interrupts = 0;
-        const onSigint = () => {
-          interrupts++;
-          if (interrupts === 1) {
-            process.stderr.write('\nstopping: answers in flight are kept; press Ctrl-C again to quit now\n');
-            core.jobs.cancel(job.id);
-          } else process.exit(130);
-        };
-        process.on('SIGINT', onSigint);
-        let lastShown = 0;
-        const off = core.events.on((e) => {
-          if (e.type !== 'job' || e.job.id !== job.id || !process.stderr.isTTY) return;
-          if (Date.now() - lastShown < 250) return;
-          lastShown = Date.now();
-          process.stderr.write(`\r${e.job.progress.message}`.slice(0, 200));
+        const done = await followJob(core, job, 'teacher', {
+          line: (j) => `\r${j.progress.message}`.slice(0, 200),
+          interrupt: { mode: 'twice', message: 'stopping: answers in flight are kept; press Ctrl-C again to quit now' },
         });
-        const done = await core.jobs.wait(job.id);
-        off();
-        process.off('SIGINT', onSigint);
-        if (process.stderr.isTTY) process.stderr.write('\n');
-        const r = done.result as TeacherRunResult | null;
+        const r = done.result;
         if (!r) throw new Error(done.error ?? `teacher job ${done.id} ended ${done.state}`);
         print(
           {
@@ -261,7 +245,7 @@ export async function teacherCommand(argv: string[]): Promise<number> {
         return r.stopped === 'cancelled' ? 130 : 0;
       }
       case 'runs': {
-        const runs = teacher.listRuns(100);
+        const runs = await teacher.listTeacherRuns(100);
         print(
           runs,
           runs.length

@@ -20,6 +20,7 @@ import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
 import { chatMeasurement } from './chat/measure.js';
+import { closeChatModels } from './chat/service.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
@@ -174,14 +175,14 @@ export function createCore(options: CoreOptions): EmmaCore {
     updateTeacherConfig: (patch) => teacher.updateConfig(patch),
     setTeacherEgress: (enabled, person) => teacher.setEgress(enabled, person ?? undefined),
     setTeacherApiKey: (key) => teacher.setApiKey(key),
-    testTeacherConnection: () => teacher.testConnection(),
+    testTeacherConnection: (overrides) => teacher.testConnection(overrides),
     listTaxonomySets: async () => teacher.listTaxonomySets(),
     applyTaxonomySet: (setId, mode) => teacher.applyTaxonomySet(setId, mode),
     listTaxonomy: async () => teacher.listTaxonomy(),
     saveTaxonomyClass: async (cls) => teacher.upsertClass(cls),
     listTeacherTemplates: async () => teacher.listTemplates(),
     saveTeacherTemplate: async (draft) => teacher.saveTemplate(draft),
-    startTeacherRun: (request) => teacher.startRun(request),
+    startTeacherRun: (request, overrides) => teacher.startRun(request, overrides),
     listTeacherRuns: async (limit) => teacher.listRuns(limit),
     getTeacherRun: async (id) => teacher.getRun(id),
     listTeacherOutputs: async (query) => teacher.listOutputs(query),
@@ -207,6 +208,9 @@ export function createCore(options: CoreOptions): EmmaCore {
     exportModelVersion: async (id, outDir) => student.exportVersion(id, outDir),
     importModelVersion: (dir) => student.importVersion(dir),
     startClassify: async (request) => student.startClassify(request),
+    startClassifyFiles: async (request) => student.startClassifyFiles(request),
+    startEvaluation: async (dir) => student.startEvaluation(dir),
+    askStudentOnce: (request) => student.askOnce(request),
     findSimilar: (imageId, k) => student.similar(imageId, k),
     findByText: (text, k) => student.findByText(text, k),
     getStudentCapabilities: async () => student.capabilities(),
@@ -234,7 +238,8 @@ export function createCore(options: CoreOptions): EmmaCore {
     // measurement (issue 13)
     measureImage: (imageId) => measure.measure(imageId),
     startMeasure: async (imageIds) => measure.startMeasure(imageIds),
-    importMasks: (dir) => measure.importMasks(dir),
+    startMeasureFiles: async (request) => measure.startMeasureFiles(request),
+    importMasks: (dir, by) => measure.importMasks(dir, by),
     getEditableMask: (imageId, prefer) => editableMask(db, imageId, (i) => measure.measureLabels(i), prefer ?? 'stored'),
     saveImageMask: async (request) => saveEditedMask(db, request),
     listAuditLog: async (query) => queryAudit(db, query),
@@ -267,6 +272,7 @@ export function createCore(options: CoreOptions): EmmaCore {
     },
     async close() {
       await jobs.shutdown();
+      await closeChatModels();
       await closeLanguageModels();
       releaseOwner(db);
       db.close();

@@ -838,6 +838,8 @@ export interface TrainOutcomeInfo {
   mode?: 'full' | 'quick';
   /** Labelled images' stem features taken from the cache vs computed in the run. */
   features?: { cached: number; extracted: number };
+  /** The language half: carried from an earlier version (its id) or trained in this run (null). */
+  language?: { carriedFrom: number | null } | null;
   error?: string;
 }
 
@@ -975,6 +977,42 @@ export interface ClassifyResult {
   /** Images per predicted class. */
   classes: Record<string, number>;
   cancelled: boolean;
+  /** startClassifyFiles: one row per file, in the order asked (nothing is stored). */
+  files?: FileClassification[];
+  /** startEvaluation: the active version's scores on the folder. */
+  evaluation?: ModelEvaluation;
+}
+
+/** Image files on the core's machine, in the library or not, classified with the active version; nothing is stored. */
+export interface ClassifyFilesRequest {
+  paths: string[];
+}
+
+export interface FileClassification {
+  path: string;
+  label: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
+/** The active version scored on `<dir>/<class>/<image>` (startEvaluation). */
+export interface ModelEvaluation {
+  modelVersion: number;
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<string, { n: number; precision: number; recall: number; f1: number }>;
+  /** confusion[true][predicted] in `labels` order. */
+  confusion: number[][];
+  labels: string[];
+  /** Folders whose names are not classes of the model (reported, not scored). */
+  skippedFolders: string[];
+}
+
+/** One question about a library image (its id) or an image file on the core's machine; nothing is saved in a chat. */
+export interface AskOnceRequest {
+  image: number | string;
+  question: string;
 }
 
 export interface SimilarImage {
@@ -1104,8 +1142,11 @@ export interface EmmaApi {
   /** The per-project egress switch (recorded in the audit log under `person` when given); off = no request leaves the PC. */
   setTeacherEgress(enabled: boolean, person?: string | null): Promise<TeacherSettings>;
   setTeacherApiKey(key: string | null): Promise<TeacherSettings>;
-  /** Probes the endpoint (image input, json_schema, json_object, streaming) and stores what it supports. */
-  testTeacherConnection(): Promise<TeacherCapabilities>;
+  /**
+   * Probes the endpoint (image input, json_schema, json_object, streaming) and stores what it supports;
+   * `overrides` (the command line's --base-url, --model...) apply to this probe only (ignored in lab-server mode).
+   */
+  testTeacherConnection(overrides?: TeacherConfigPatch): Promise<TeacherCapabilities>;
   listTaxonomySets(): Promise<TaxonomySet[]>;
   /** Adds a built-in set to the classes and makes it the teacher's taxonomy. */
   applyTaxonomySet(setId: string, mode?: 'replace' | 'merge'): Promise<TeacherSettings>;
@@ -1114,8 +1155,8 @@ export interface EmmaApi {
   listTeacherTemplates(): Promise<TeacherTemplate[]>;
   /** Saves the next version of a prompt template. */
   saveTeacherTemplate(draft: TeacherTemplateDraft): Promise<TeacherTemplate>;
-  /** Starts a batch job (kind 'teacher'); its result is a TeacherRunResult. */
-  startTeacherRun(request: TeacherRunRequest): Promise<JobInfo>;
+  /** Starts a batch job (kind 'teacher'); its result is a TeacherRunResult. `overrides`: for this run only, as above. */
+  startTeacherRun(request: TeacherRunRequest, overrides?: TeacherConfigPatch): Promise<JobInfo>;
   listTeacherRuns(limit: number): Promise<TeacherRunSummary[]>;
   getTeacherRun(id: number): Promise<TeacherRunSummary>;
   listTeacherOutputs(query: TeacherOutputQuery): Promise<TeacherOutput[]>;
@@ -1159,6 +1200,12 @@ export interface EmmaApi {
   importModelVersion(dir: string): Promise<ModelVersionSummary>;
   /** Classifies a selection or the library with the active version (job kind 'classify'); predictions become student proposals. */
   startClassify(request: ClassifyRequest): Promise<JobInfo>;
+  /** Classifies image files with the active version (job kind 'classify'; result.files); nothing is stored. */
+  startClassifyFiles(request: ClassifyFilesRequest): Promise<JobInfo>;
+  /** Scores the active version on a folder of class folders (job kind 'classify'; result.evaluation). */
+  startEvaluation(dir: string): Promise<JobInfo>;
+  /** The grounded answer to one question, saved nowhere (the command line's `emma ask`). */
+  askStudentOnce(request: AskOnceRequest): Promise<StudentAnswer>;
   findSimilar(imageId: number, k: number): Promise<SimilarImage[]>;
   findByText(text: string, k: number): Promise<SimilarImage[]>;
   getStudentCapabilities(): Promise<StudentCapabilities>;
@@ -1240,6 +1287,9 @@ export const EMMA_METHODS = [
   'exportModelVersion',
   'importModelVersion',
   'startClassify',
+  'startClassifyFiles',
+  'startEvaluation',
+  'askStudentOnce',
   'findSimilar',
   'findByText',
   'getStudentCapabilities',
@@ -1251,6 +1301,7 @@ export const EMMA_METHODS = [
   // measurement (issue 13)
   'measureImage',
   'startMeasure',
+  'startMeasureFiles',
   'importMasks',
   'getEditableMask',
   'saveImageMask',
@@ -1311,6 +1362,18 @@ export interface MeasureJobItem {
 export interface MeasureJobResult {
   results: MeasureJobItem[];
   failed: { imageId: number; error: string }[];
+  /** startMeasureFiles: the full result per file measured, and the files that failed (as named in the request). */
+  files?: import('./measure/types.js').MeasureResult[];
+  failedFiles?: { path: string; error: string }[];
+}
+
+/** Image files on the core's machine measured as a job (the command line's `emma measure`). */
+export interface MeasureFilesRequest {
+  paths: string[];
+  /** A folder for each file's label image (`<stem>.png`); absent: none is written. */
+  maskOut?: string;
+  /** The classical segmentation even when a trained segmenter is active. */
+  classical?: boolean;
 }
 
 export interface MaskImportResult {
@@ -1325,8 +1388,13 @@ export interface EmmaApi {
   measureImage(imageId: number): Promise<import('./measure/types.js').MeasureResult>;
   /** Measures a selection as a job with progress; the job's result is a MeasureJobResult. */
   startMeasure(imageIds: number[]): Promise<JobInfo>;
-  /** Imports particle masks from a folder (`<stem>.tif|png`, `<stem>_m.tif`), matched to library images by name. */
-  importMasks(dir: string): Promise<MaskImportResult>;
+  /** Measures image files (in the library or not) as a job (kind 'measure'; result.files, result.failedFiles). */
+  startMeasureFiles(request: MeasureFilesRequest): Promise<JobInfo>;
+  /**
+   * Imports particle masks from a folder (`<stem>.tif|png`, `<stem>_m.tif`), matched to library images by name;
+   * `by` names who brought them (default: the core's mode; lab-server mode: the session user).
+   */
+  importMasks(dir: string, by?: string): Promise<MaskImportResult>;
   /** The mask the image view's editor starts from: the stored mask, else the current measurement's labels. */
   getEditableMask(imageId: number, prefer?: 'stored' | 'measured'): Promise<EditableMask>;
   /** Stores an edited label image as the image's mask ("drawn in Emma by <by>"; lab-server mode: the session user). */

@@ -9,6 +9,7 @@ const labelSource = z.enum(['human', 'teacher', 'student']);
 const labelStatus = z.enum(['proposed', 'accepted', 'edited', 'rejected']);
 /** An operator's name as recorded in the review history. */
 const reviewer = z.string().trim().min(1).max(80);
+const filePath = z.string().trim().min(1).max(4096);
 const labelFilter = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('any') }),
   z.object({ kind: z.literal('unlabelled') }),
@@ -30,6 +31,16 @@ const auditQuery = z.object({
   from: isoTime.optional(),
   to: isoTime.optional(),
   search: z.string().max(500).optional(),
+});
+
+const teacherRunRequest = z.object({
+  imageIds: z.array(id).min(1).max(100_000).optional(),
+  limit: z.number().int().min(1).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+  budgetUsd: z.number().positive().max(1_000_000).optional(),
+  budgetTokens: z.number().int().positive().optional(),
+  resumeRunId: id.optional(),
+  retryInvalid: z.boolean().optional(),
 });
 
 /**
@@ -68,7 +79,7 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   updateTeacherConfig: z.tuple([configPatchSchema]),
   setTeacherEgress: z.union([z.tuple([z.boolean()]), z.tuple([z.boolean(), reviewer.nullable()])]),
   setTeacherApiKey: z.tuple([z.string().trim().min(1).max(1000).nullable()]),
-  testTeacherConnection: z.tuple([]),
+  testTeacherConnection: z.union([z.tuple([]), z.tuple([configPatchSchema])]),
   listTaxonomySets: z.tuple([]),
   applyTaxonomySet: z.union([z.tuple([z.string().min(1).max(100)]), z.tuple([z.string().min(1).max(100), z.enum(['replace', 'merge'])])]),
   listTaxonomy: z.tuple([]),
@@ -77,17 +88,7 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   saveTeacherTemplate: z.tuple([
     z.object({ name: z.string().min(1).max(80), system: z.string().max(20_000), user: z.string().min(1).max(20_000), notes: z.string().max(2000).optional() }),
   ]),
-  startTeacherRun: z.tuple([
-    z.object({
-      imageIds: z.array(id).min(1).max(100_000).optional(),
-      limit: z.number().int().min(1).optional(),
-      concurrency: z.number().int().min(1).max(64).optional(),
-      budgetUsd: z.number().positive().max(1_000_000).optional(),
-      budgetTokens: z.number().int().positive().optional(),
-      resumeRunId: id.optional(),
-      retryInvalid: z.boolean().optional(),
-    }),
-  ]),
+  startTeacherRun: z.union([z.tuple([teacherRunRequest]), z.tuple([teacherRunRequest, configPatchSchema])]),
   listTeacherRuns: z.tuple([z.number().int().min(1).max(1000)]),
   getTeacherRun: z.tuple([id]),
   listTeacherOutputs: z.tuple([
@@ -169,6 +170,9 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   exportModelVersion: z.tuple([id, z.string().trim().min(1).max(4096)]),
   importModelVersion: z.tuple([z.string().trim().min(1).max(4096)]),
   startClassify: z.tuple([z.object({ imageIds: z.array(id).min(1).max(100_000).optional(), force: z.boolean().optional() })]),
+  startClassifyFiles: z.tuple([z.object({ paths: z.array(filePath).min(1).max(100_000) })]),
+  startEvaluation: z.tuple([filePath]),
+  askStudentOnce: z.tuple([z.object({ image: z.union([id, filePath]), question: z.string().trim().min(1).max(4000) })]),
   findSimilar: z.tuple([id, z.number().int().min(1).max(100)]),
   findByText: z.tuple([z.string().trim().min(1).max(1000), z.number().int().min(1).max(100)]),
   getStudentCapabilities: z.tuple([]),
@@ -188,7 +192,10 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   // measurement (issue 13)
   measureImage: z.tuple([id]),
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
-  importMasks: z.tuple([z.string().trim().min(1).max(4096)]),
+  startMeasureFiles: z.tuple([
+    z.object({ paths: z.array(filePath).min(1).max(100_000), maskOut: filePath.optional(), classical: z.boolean().optional() }),
+  ]),
+  importMasks: z.union([z.tuple([filePath]), z.tuple([filePath, reviewer])]),
   getEditableMask: z.union([z.tuple([id]), z.tuple([id, z.enum(['stored', 'measured'])])]),
   saveImageMask: z.tuple([
     z

@@ -1,10 +1,13 @@
 // Measurement over the library: one image (API measureImage), a selection as a job (startMeasure), and
 // mask import. The active model version's segmenter measures when it has one, else the classical default.
-import type { JobInfo, MaskImportResult, MeasureJobItem, MeasureJobResult } from '../contract.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import type { JobInfo, MaskImportResult, MeasureFilesRequest, MeasureJobItem, MeasureJobResult } from '../contract.js';
 import type { Db } from '../db/database.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
+import { encodeLabelPng } from './mask-file.js';
 import { activeSegmenter } from './segmenter-store.js';
 import type { MeasureResult } from './types.js';
 import { CoreError } from '../errors.js';
@@ -100,7 +103,31 @@ export class MeasureService {
     });
   }
 
-  importMasks(dir: string): Promise<MaskImportResult> {
-    return importMasks(this.d.db, dir, this.d.actor);
+  /** Image files measured as a job (`emma measure`): full results, label images written to `maskOut` when asked. */
+  startMeasureFiles(request: MeasureFilesRequest): JobInfo {
+    const { paths } = request;
+    return this.d.jobs.start('measure', { files: paths.length, maskOut: request.maskOut ?? null, classical: request.classical === true }, async (ctx) => {
+      const seg = request.classical ? null : await activeSegmenter(this.d.db);
+      const maskOut = request.maskOut ? resolve(request.maskOut) : null;
+      if (maskOut) await mkdir(maskOut, { recursive: true });
+      const out: MeasureJobResult = { results: [], failed: [], files: [], failedFiles: [] };
+      for (const [i, p] of paths.entries()) {
+        if (ctx.signal.aborted) break;
+        ctx.progress(i, paths.length, `measuring ${i + 1}/${paths.length}`);
+        try {
+          const { result, labels } = await measureFile(resolve(p), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+          if (maskOut) await writeFile(join(maskOut, `${basename(p, extname(p))}.png`), encodeLabelPng(labels, result.width, result.height));
+          out.files!.push(result);
+        } catch (e) {
+          out.failedFiles!.push({ path: p, error: (e as Error).message });
+        }
+      }
+      ctx.progress(paths.length, paths.length, 'done');
+      return out;
+    });
+  }
+
+  importMasks(dir: string, by?: string): Promise<MaskImportResult> {
+    return importMasks(this.d.db, dir, by ?? this.d.actor);
   }
 }

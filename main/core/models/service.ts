@@ -2,17 +2,21 @@
 // model versions (detail, activate / roll back with their predictions, compare on the same images), classification
 // jobs that store student proposals, similar images from the student's memory, and the chat over an image.
 // Built on main/core/student (training, inference, versions); nothing here imports Electron or React.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor } from '../../../native-models/student/texture.js';
 import { providersFromEnv } from '../../../native-models/runtime/session.js';
 import { hasMasks } from '../measure/train-segmenter.js';
 import type {
   AnswerGrounding,
+  AskOnceRequest,
   AskStudentRequest,
   ChatCorrection,
   ChatMessage,
   ChatTeacherRequest,
+  ClassifyFilesRequest,
   ClassifyRequest,
   ClassifyResult,
   JobInfo,
@@ -20,6 +24,7 @@ import type {
   ModelComparison,
   ModelCalibration,
   ModelDataSnapshot,
+  ModelEvaluation,
   ModelExportInfo,
   ModelMetrics,
   ModelVersionDetail,
@@ -43,8 +48,8 @@ import type { ReviewService } from '../review/service.js';
 import { calibrate } from '../student/calibration.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
-import type { Turn } from '../student/language.js';
-import { readForStudent, score, TrainingCancelled } from '../student/service.js';
+import { NoLanguageModel, type Turn } from '../student/language.js';
+import { classifyPaths, evaluateFolder, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { argmaxRows, classifyAll, classifyImages } from '../student/classify.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import { countCached } from '../student/features.js';
@@ -335,7 +340,7 @@ export class StudentApi {
       const L = s.manifest.labels;
       const items = rows.filter((r) => L.includes(r.name));
       if (items.length === 0) return null;
-      const probs = await classifyAll(s, items, (r, maxSide) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide), (r) => r.path);
+      const probs = await classifyAll(s, items, (r, maxSide) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide), { describe: (r) => r.path });
       const cal: ModelCalibration = { ...calibrate(probs, items.map((r) => L.indexOf(r.name)), L.length, 10), source: 'recomputed' };
       this.d.db.prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`).run(JSON.stringify(cal), v.id);
       return cal;
@@ -467,7 +472,7 @@ export class StudentApi {
   private async predictWith(v: ModelVersion, items: readonly LabeledImage[]): Promise<string[]> {
     const s = loadStudent(v.dir!);
     const L = s.manifest.labels;
-    const probs = await classifyAll(s, items, (it, maxSide) => readForStudent(it.path, { y: it.databarY, width: it.width }, maxSide), (it) => it.path);
+    const probs = await classifyAll(s, items, (it, maxSide) => readForStudent(it.path, { y: it.databarY, width: it.width }, maxSide), { describe: (it) => it.path });
     return argmaxRows(probs, L.length, items.length).map((j) => L[j]);
   }
 
@@ -546,6 +551,56 @@ export class StudentApi {
       events.emit({ type: 'library-changed' });
       return result;
     });
+  }
+
+  /** Image files classified as a job (`emma classify`); the result lists them in order, nothing is stored. */
+  startClassifyFiles(request: ClassifyFilesRequest): JobInfo {
+    const version = this.activeId();
+    return this.d.jobs.start('classify', { files: request.paths.length, modelVersion: version }, async (ctx) => {
+      ctx.progress(0, request.paths.length, `classifying ${request.paths.length} file${request.paths.length === 1 ? '' : 's'} with v${version}`);
+      const r = await classifyPaths(this.d.db, request.paths, {
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress(done, total, `classified ${done} of ${total} with v${version}`),
+      });
+      const classes: Record<string, number> = {};
+      for (const x of r.results) classes[x.label] = (classes[x.label] ?? 0) + 1;
+      return { modelVersion: r.modelVersion, classified: r.results.length, skipped: 0, failed: [], classes, cancelled: false, files: r.results.map((x) => ({ ...x })) };
+    });
+  }
+
+  /** The active version scored on `<dir>/<class>/<image>` as a job (`emma eval`). */
+  startEvaluation(dir: string): JobInfo {
+    const version = this.activeId();
+    return this.d.jobs.start('classify', { evaluate: dir, modelVersion: version }, async (ctx) => {
+      const e = await evaluateFolder(this.d.db, dir, {
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress(done, total, `evaluated ${done} of ${total} with v${version}`),
+      });
+      const evaluation: ModelEvaluation = { ...e, labels: [...e.labels] };
+      return { modelVersion: e.modelVersion, classified: e.n, skipped: 0, failed: [], classes: {}, cancelled: false, evaluation };
+    });
+  }
+
+  /** The active version's id, or the command line's words for why there is none. */
+  private activeId(): number {
+    const v = activeVersion(this.d.db);
+    if (!v || !v.dir) throw new StudentApiError('invalid_state', 'no active student model: run `emma train` first');
+    return v.id;
+  }
+
+  /** One grounded answer about a library image or a file, saved nowhere (`emma ask`). */
+  async askOnce(request: AskOnceRequest): Promise<StudentAnswer> {
+    const unsupported = (note: string): StudentAnswer => ({ supported: false, answer: null, confidence: null, modelVersion: null, note, question: null, message: null });
+    try {
+      // A version trained without reviewed text answers nothing (as in the chat).
+      const v = activeVersion(this.d.db);
+      if (v?.dir && !(JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as { language?: unknown }).language) throw new NoLanguageModel(v.id);
+      const a = await askGrounded(this.d.db, request.image, request.question, { measurements: this.d.measurements });
+      return { supported: true, answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion, note: a.refused ? a.reason : null, question: null, message: null, grounding: groundingOf(a) };
+    } catch (e) {
+      if (e instanceof NoLanguageModel) return unsupported(e.message);
+      throw e;
+    }
   }
 
   async similar(imageId: number, k: number): Promise<SimilarImage[]> {

@@ -3,6 +3,7 @@
 // through argmax.
 import { classifyFeatures, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
+import { CoreError } from '../errors.js';
 
 /** Images read ahead and encoded together: the next chunk is decoded while onnxruntime encodes this one. */
 export const CLASSIFY_CHUNK = 16;
@@ -79,15 +80,27 @@ export async function classifyImages<T>(student: LoadedStudent, items: readonly 
   }
 }
 
-/** Every row's probabilities for the items, in order; the first unreadable item fails the whole call. */
+export interface ClassifyAllOptions<T> {
+  /** Names an item in an error (default String). */
+  describe?: (item: T) => string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Every row's probabilities for the items, in order; the first unreadable item fails the whole call, and so does
+ * an aborted `signal` (CoreError 'cancelled').
+ */
 export async function classifyAll<T>(
-  student: LoadedStudent, items: readonly T[], read: (item: T, maxSide: number) => Promise<GreyImage>, describe: (item: T) => string = String,
+  student: LoadedStudent, items: readonly T[], read: (item: T, maxSide: number) => Promise<GreyImage>, o: ClassifyAllOptions<T> = {},
 ): Promise<Float32Array> {
   const C = student.manifest.labels.length;
   const out = new Float32Array(items.length * C);
+  const describe = o.describe ?? String;
   let at = 0;
-  await classifyImages(student, items, {
+  const { cancelled } = await classifyImages(student, items, {
     read,
+    signal: o.signal,
     onChunk: (c) => {
       const bad = c.failed[0];
       if (bad) {
@@ -96,7 +109,9 @@ export async function classifyAll<T>(
       }
       out.set(c.probs, at * C);
       at += c.items.length;
+      o.onProgress?.(c.done, c.total);
     },
   });
+  if (cancelled) throw new CoreError('cancelled', 'classification cancelled');
   return out;
 }

@@ -437,9 +437,15 @@ export interface Classification {
   readonly probabilities: Record<string, number>;
 }
 
-export async function classifyPaths(db: Db, paths: readonly string[]): Promise<{ modelVersion: number; results: Classification[] }> {
+/** Progress and cancel for classifyPaths and evaluateFolder (the API runs them as jobs). */
+export interface ClassifyRunOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function classifyPaths(db: Db, paths: readonly string[], o: ClassifyRunOptions = {}): Promise<{ modelVersion: number; results: Classification[] }> {
   const { version, student } = loadActiveStudent(db);
-  const probs = await classifyAll(student, paths, (p, maxSide) => readForStudent(p, undefined, maxSide));
+  const probs = await classifyAll(student, paths, (p, maxSide) => readForStudent(p, undefined, maxSide), o);
   return { modelVersion: version, results: classificationsOf(student.manifest.labels, paths, probs) };
 }
 
@@ -455,7 +461,7 @@ export function classificationsOf(L: readonly string[], paths: readonly string[]
 const IMAGE_EXT = /\.(png|jpe?g|tiff?|bmp|webp|gif)$/i;
 
 /** Evaluates the active version on `<dir>/<class>/<image>`; folders whose names are not classes of the model are reported, not scored. */
-export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
+export async function evaluateFolder(db: Db, dir: string, o: ClassifyRunOptions = {}): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
   const { version, student } = loadActiveStudent(db);
   const L = student.manifest.labels;
   const truth: number[] = [];
@@ -473,7 +479,7 @@ export async function evaluateFolder(db: Db, dir: string): Promise<Scores & { mo
     }
   }
   if (files.length === 0) throw new Error(`${dir}: no images in folders named after the model's classes (${L.join(', ')})`);
-  const probs = await classifyAll(student, files, (p, maxSide) => readForStudent(p, undefined, maxSide));
+  const probs = await classifyAll(student, files, (p, maxSide) => readForStudent(p, undefined, maxSide), o);
   return { modelVersion: version, skippedFolders, ...score(truth, argmaxRows(probs, L.length, files.length), L) };
 }
 

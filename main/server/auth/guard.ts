@@ -3,6 +3,9 @@
 // folders. Runs after the role check; arguments are validated first so the rewrite sees well-formed values.
 import type {
   AddAnnotationRequest,
+  AskOnceRequest,
+  ClassifyFilesRequest,
+  MeasureFilesRequest,
   AssignLabelsRequest,
   ChatCorrection,
   EmmaMethod,
@@ -29,8 +32,26 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
       return [{ ...req, paths: real }];
     }
     case 'importModelVersion':
-    case 'importMasks':
+    case 'startEvaluation':
       return [await paths.input(as<string>())];
+    case 'importMasks':
+      return [await paths.input(as<string>()), user.name];
+    case 'startClassifyFiles': {
+      const req = as<ClassifyFilesRequest>();
+      const real: string[] = [];
+      for (const p of req.paths) real.push(await paths.input(p));
+      return [{ ...req, paths: real }];
+    }
+    case 'startMeasureFiles': {
+      const req = as<MeasureFilesRequest>();
+      const real: string[] = [];
+      for (const p of req.paths) real.push(await paths.input(p));
+      return [{ ...req, paths: real, maskOut: req.maskOut === undefined ? undefined : await paths.output(req.maskOut) }];
+    }
+    case 'askStudentOnce': {
+      const req = as<AskOnceRequest>();
+      return [{ ...req, image: typeof req.image === 'string' ? await paths.input(req.image) : req.image }];
+    }
     case 'exportModelVersion':
       return [a[0], await paths.output(as<string>(1))];
     case 'exportReview': {
@@ -47,6 +68,11 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
       return [{ ...as<AddAnnotationRequest>(), reviewer: user.name }];
     case 'correctChatAnswer':
       return [{ ...as<ChatCorrection>(), reviewer: user.name }];
+    // Another endpoint or model for one call would send the lab's key where its lead did not configure it.
+    case 'testTeacherConnection':
+      return [];
+    case 'startTeacherRun':
+      return [a[0]];
     case 'setTeacherEgress':
       return [a[0], user.name];
     case 'saveImageMask':

@@ -54,6 +54,9 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   exportModelVersion: 'lead',
   importModelVersion: 'lead',
   startClassify: 'operator',
+  startClassifyFiles: 'operator',
+  startEvaluation: 'operator',
+  askStudentOnce: 'operator',
   findSimilar: 'operator',
   findByText: 'operator',
   getStudentCapabilities: 'operator',
@@ -64,6 +67,7 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   searchImagesByText: 'operator',
   measureImage: 'operator',
   startMeasure: 'operator',
+  startMeasureFiles: 'operator',
   importMasks: 'operator',
   // Drawing masks is an operator's correction work, like review.
   getEditableMask: 'operator',

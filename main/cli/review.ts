@@ -1,7 +1,7 @@
 // `emma review ...`: exports of the reviewed set and review statistics, over the same core as the app.
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/api.js';
+import { openCore } from './client.js';
 import type { ReviewExportFormat, ReviewStats } from '../core/contract.js';
 
 export const REVIEW_USAGE = `emma review — the reviewed data set
@@ -94,7 +94,7 @@ async function reviewMain(argv: string[]): Promise<number> {
     if (!values.out) throw new ReviewUsageError('--out PATH is required');
     const link = values.link ?? 'copy';
     if (!['copy', 'hardlink', 'symlink'].includes(link)) throw new ReviewUsageError('--link must be copy, hardlink or symlink');
-    const core = createCore({ dbPath: values.db, mode: 'cli' });
+    const core = await openCore({ dbPath: values.db });
     try {
       let actor = 'cli';
       try {
@@ -126,7 +126,7 @@ async function reviewMain(argv: string[]): Promise<number> {
     }
   }
   if (sub === 'stats') {
-    const core = createCore({ dbPath: values.db, mode: 'cli' });
+    const core = await openCore({ dbPath: values.db });
     try {
       const stats = await core.api.getReviewStats();
       process.stdout.write(json ? `${JSON.stringify(stats)}\n` : `${statsText(stats)}\n`);

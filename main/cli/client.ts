@@ -1,22 +1,29 @@
 // The command line is a client of the core's API like the app's windows: it opens a core, calls `api`, follows
 // jobs through the pushed 'job' events, and closes it. Nothing here reaches past the API into the core.
-import { createCore } from '../core/api.js';
-import type { EmmaApi, EmmaEvent, JobInfo, JobKind, JobOf } from '../core/contract.js';
+import type { EmmaCore } from '../core/api.js';
+import type { JobInfo, JobKind, JobOf } from '../core/contract.js';
 import type { TeacherKeyProvider } from '../core/teacher/keys.js';
 
 /** What a command may use of the core: the API, its events, and closing it. */
-export interface CliCore {
-  readonly api: EmmaApi;
-  readonly events: { on(listener: (event: EmmaEvent) => void): () => void };
-  close(): Promise<void>;
-}
+export type CliCore = Pick<EmmaCore, 'api' | 'events' | 'close'>;
 
 export interface CliCoreOptions {
   dbPath?: string;
   teacherKeyProvider?: TeacherKeyProvider;
 }
 
+/**
+ * Opens the core for one command. By default it runs on this thread (createCore): a command has no window to keep
+ * responsive, and a worker costs each command about 1.3 s more start-up under tsx. EMMA_CLI_CORE=worker runs it
+ * in a worker thread exactly as the lab server does (host/client.ts startCoreWorker). Either way the commands see
+ * only `api`, `events` and `close`.
+ */
 export async function openCore(options: CliCoreOptions): Promise<CliCore> {
+  if (process.env.EMMA_CLI_CORE === 'worker') {
+    const { startCoreWorker } = await import('../core/host/client.js');
+    return startCoreWorker({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
+  }
+  const { createCore } = await import('../core/api.js');
   const core = createCore({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
   return { api: core.api, events: core.events, close: () => core.close() };
 }

@@ -2,7 +2,6 @@
 // --json prints one machine-readable object on stdout; human text otherwise; non-zero exit on failure.
 import { parseArgs } from 'node:util';
 import { followJob, openCore, resultOf } from './client.js';
-import { inspectImage } from '../core/library/inspect.js';
 import { SERVE_USAGE, serveCli } from './serve.js';
 import { usersCommand } from './users.js';
 import { STUDENT_COMMANDS, STUDENT_USAGE, studentCommand } from './student.js';
@@ -91,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'info': {
       if (positionals.length !== 1) throw new UsageError('emma info takes exactly one image');
+      const { inspectImage } = await import('../core/library/inspect.js');
       const i = await inspectImage(positionals[0]);
       const value = {
         width: i.width,

@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PRESETS } from '../core/student/service.js';
 import type { JobInfo } from '../core/contract.js';
 import { followJob, openCore, resultOf } from './client.js';
 
@@ -61,7 +60,6 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
       case 'train': {
         const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
         if (minutes !== undefined && !(minutes > 0)) throw new Error('--minutes must be a positive number');
-        if (values.preset && !PRESETS[values.preset]) throw new Error(`unknown preset '${values.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
         // A quick update over exactly the data the active version learned from is refused in words, as in the app.
         if (values.quick) {
           const plan = await core.api.getTrainingPlan({ quick: true, preset: values.preset, minutes });

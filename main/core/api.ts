@@ -56,9 +56,18 @@ export interface CoreEndpoint {
   close(): Promise<void>;
 }
 
-/** The Electron-free core: one object that every binding (IPC, HTTP, CLI) drives. */
-export interface EmmaCore extends CoreEndpoint {
-  readonly api: EmmaApi;
+/**
+ * The Electron-free core as its clients see it: the API (calls in, envelopes out), pushed events, media files,
+ * where its data lives, and closing it. The CLI, IPC and HTTP bindings use nothing else, whether the core runs in
+ * this thread (createCore) or in a worker (host/client.ts startCoreWorker).
+ */
+export type EmmaCore = CoreEndpoint;
+
+/**
+ * An in-process core's parts, for its host (core-worker.ts), benchmarks and tests that set up data directly.
+ * No client (CLI, IPC, HTTP) may use these: every request goes through `api`.
+ */
+export interface CoreInternals extends EmmaCore {
   readonly db: Db;
   readonly events: EventHub;
   readonly jobs: JobManager;
@@ -66,10 +75,8 @@ export interface EmmaCore extends CoreEndpoint {
   readonly teacher: TeacherService;
   readonly review: ReviewService;
   readonly student: StudentApi;
-  readonly location: DataLocation;
-  /** Runs an import in this process and returns its report (the CLI's path). */
+  /** Runs an import in this process and returns its report (benchmarks and tests; the CLI starts an import job). */
   importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
-  close(): Promise<void>;
 }
 
 export function appVersion(): string {
@@ -83,7 +90,7 @@ export function appVersion(): string {
   }
 }
 
-export function createCore(options: CoreOptions): EmmaCore {
+export function createCore(options: CoreOptions): CoreInternals {
   const location = resolveDataLocation(options.dbPath);
   const db = openDatabase(location.dbPath);
   const events = new EventHub();

@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { CoreEndpoint, EmmaCore } from '../core/api.js';
+import type { CoreEndpoint, CoreInternals } from '../core/api.js';
 import type { Db } from '../core/db/database.js';
 import type { EmmaEvent, ErrorCode } from '../core/contract.js';
 import { errorInfo } from '../core/errors.js';
@@ -185,7 +185,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let openCodeUsed = false;
   const rendererDir = resolve(options.rendererDir);
   const { core } = options;
-  const serverDb = options.db ?? (core as Partial<EmmaCore>).db ?? null;
+  const serverDb = options.db ?? (core as Partial<CoreInternals>).db ?? null;
   if (options.lab && !serverDb) throw new Error('lab-server mode needs a database connection for accounts and sessions');
   const lab = options.lab && serverDb ? new LabAuth(serverDb, options.lab) : null;
   const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from '../support/browser.js';
 import { repoRoot, tempDir } from '../support/paths.js';
@@ -45,7 +45,7 @@ async function attempt(name, run) {
 }
 
 describe('cross-site requests in Chromium', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let emma: RunningServer;
   let hostile: Server;
   let hostileUrl: string;

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from '../support/browser.js';
 import { repoRoot, tempDir } from '../support/paths.js';
@@ -13,7 +13,7 @@ import { repoRoot, tempDir } from '../support/paths.js';
 const rendererDir = join(repoRoot, 'dist', 'renderer');
 
 describe('import report lists skipped files', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let server: RunningServer;
   let browser: Browser;
   let page: Page;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from '../support/browser.js';
 import { repoRoot, tempDir } from '../support/paths.js';
@@ -14,7 +14,7 @@ const rendererDir = join(repoRoot, 'dist', 'renderer');
 const PASSWORD = 'operator-password-1';
 
 describe('lab-server mode in Chromium', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let server: RunningServer;
   let browser: Browser;
   let page: Page;

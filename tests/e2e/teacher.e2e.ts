@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from '../support/browser.js';
 import { hasSharedData, repoRoot, sharedData, tempDir } from '../support/paths.js';
@@ -12,7 +12,7 @@ import { startTeacherDouble, type TeacherDouble } from '../support/teacher-doubl
 const KEY = 'sk-e2e-never-shown-0123456789abcdef';
 
 describe.skipIf(!hasSharedData)('teacher view in browser mode', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let server: RunningServer;
   let double: TeacherDouble;
   let browser: Browser;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { dispatch } from '../../main/core/dispatch.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { startTeacherDouble, type TeacherDouble } from '../support/teacher-double-server.js';
@@ -24,7 +24,7 @@ const CLASSES = ['network', 'pearlite', 'spheroidite'];
 const PER_CLASS = 12;
 
 describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let server: RunningServer;
   let browser: Browser;
   let page: Page;

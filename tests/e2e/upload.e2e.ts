@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from '../support/browser.js';
 import { hasSharedData, repoRoot, sharedData, tempDir } from '../support/paths.js';
@@ -12,7 +12,7 @@ import { hasSharedData, repoRoot, sharedData, tempDir } from '../support/paths.j
 const rendererDir = join(repoRoot, 'dist', 'renderer');
 
 describe.skipIf(!hasSharedData)('streamed upload of dropped files in browser mode', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let server: RunningServer;
   let browser: Browser;
   let page: Page;

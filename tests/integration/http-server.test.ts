@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rawRequest } from '../support/http-raw.js';
@@ -10,7 +10,7 @@ import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../supp
 import type { JobInfo } from '../../main/core/contract.js';
 import { sweepStaleUploads } from '../../main/core/library/uploads.js';
 
-let core: EmmaCore;
+let core: CoreInternals;
 let server: RunningServer;
 let cleanup: () => void;
 

@@ -2,11 +2,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { thumbnailPath } from '../../main/core/library/media-cache.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 
-let core: EmmaCore;
+let core: CoreInternals;
 let dir: string;
 let cleanup: () => void;
 

@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import type { JobInfo } from '../../main/core/contract.js';
 import { PathConfinement } from '../../main/server/auth/confine.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { rawRequest, type RawOptions } from '../support/http-raw.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 
-let core: EmmaCore;
+let core: CoreInternals;
 let server: RunningServer;
 let cleanup: () => void;
 let root: string;

@@ -2,13 +2,13 @@
 // lines' pitch and width from line metrology, not "0 particles counted".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { isLinePattern } from '../../renderer/src/viewer/ParticleLayer.js';
 import { hasSharedData, sharedData, tempDir } from '../support/paths.js';
 
 describe.skipIf(!hasSharedData)('chat on a line pattern', () => {
   const t = tempDir();
-  let core: EmmaCore;
+  let core: CoreInternals;
   let imageId: number;
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@
 // database; a saved mask is one the segmenter's training reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { loadMask, maskedImageIds } from '../../main/core/measure/masks.js';
 import { trainSegmenterInto } from '../../main/core/measure/train-segmenter.js';
 import { labArguments } from '../../main/server/auth/guard.js';
@@ -12,7 +12,7 @@ import { labelsFromBytes, labelsToBytes } from '../../renderer/src/viewer/mask/m
 
 describe.skipIf(!hasSharedData)('mask editing through the API', () => {
   let t: { dir: string; cleanup: () => void };
-  let core: EmmaCore;
+  let core: CoreInternals;
   let id: number;
   beforeAll(async () => {
     t = tempDir();

@@ -2,12 +2,12 @@
 // API the app uses, on real Zeiss TIFFs, even before any student is trained; class questions then say why not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { hasSharedData, sharedData, tempDir } from '../support/paths.js';
 
 describe.skipIf(!hasSharedData)('chat answers from measurements', () => {
   const t = tempDir();
-  let core: EmmaCore;
+  let core: CoreInternals;
   let imageId: number;
 
   beforeAll(async () => {

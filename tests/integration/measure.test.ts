@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { encodeLabelPng } from '../../main/core/measure/mask-file.js';
 import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 
@@ -15,7 +15,7 @@ const masks = join(sharedData, 'sem-tiff', 'masks');
 
 describe.skipIf(!hasSharedData)('particle masks and measurement on sem-tiff', () => {
   let t: { dir: string; cleanup: () => void };
-  let core: EmmaCore;
+  let core: CoreInternals;
   const dbPath = () => join(t.dir, 'emma.sqlite');
   beforeAll(async () => {
     t = tempDir();

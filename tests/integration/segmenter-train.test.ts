@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { encodeLabelPng } from '../../main/core/measure/mask-file.js';
 import { activeSegmenter } from '../../main/core/measure/segmenter-store.js';
 import { trainStudent } from '../../main/core/student/service.js';
@@ -25,7 +25,7 @@ function scene(seed: number) {
 
 describe('segmenter training from masks only', () => {
   let t: { dir: string; cleanup: () => void };
-  let core: EmmaCore;
+  let core: CoreInternals;
   beforeAll(async () => {
     t = tempDir();
     const img = join(t.dir, 'images');

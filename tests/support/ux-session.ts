@@ -3,7 +3,7 @@
 // remote teacher service configured through the Teacher view as an operator would.
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createCore, type EmmaCore } from '../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { memoryKeyProvider } from '../../main/core/teacher/keys.js';
 import { startServer, type RunningServer } from '../../main/server/http-server.js';
 import { launchChromium } from './browser.js';
@@ -14,7 +14,7 @@ export const rendererDir = join(repoRoot, 'dist', 'renderer');
 export const artifacts = join(repoRoot, 'test-results');
 
 export interface UxSession {
-  core: EmmaCore;
+  core: CoreInternals;
   server: RunningServer;
   browser: Browser;
   page: Page;

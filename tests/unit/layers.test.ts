@@ -68,6 +68,25 @@ describe('layers', () => {
     ).toEqual([]);
   });
 
+  it('the CLI is a client of the API: only cli/client.ts opens a core, and no command reaches past `api`', () => {
+    // What the CLI may take from main/core besides the contract: the core's host (client.ts), the teacher's key
+    // providers (they stay on the host side), the database tools that work on a file no core can open (check,
+    // backup, users, serve), `emma info`'s file inspection and the preset names.
+    const allowed = /\/core\/(contract|host\/client|teacher\/keys|db\/integrity|db\/database|paths|library\/inspect)(\.js)?$/;
+    expect(
+      violations('main/cli', (s, file) => {
+        if (s.endsWith('/core/api.js')) return file.endsWith('client.ts') ? null : 'open the core with openCore (cli/client.ts)';
+        return s.includes('/core/') && !allowed.test(s) ? 'the CLI calls the API, not the core\'s modules' : null;
+      }),
+    ).toEqual([]);
+    const internals: string[] = [];
+    for (const file of sources('main/cli')) {
+      const code = readFileSync(join(repoRoot, file), 'utf8');
+      for (const m of code.matchAll(/\bcore\.(db|jobs|teacher|review|student|importNow|media)\b/g)) internals.push(`${file}: core.${m[1]}`);
+    }
+    expect(internals).toEqual([]);
+  });
+
   it('the preload imports only electron and the contract', () => {
     expect(
       violations('preload', (s) => (s === 'electron' || /\/main\/core\/contract(\.js)?$/.test(s) ? null : 'preload exposes the bridge only')),

@@ -1,4 +1,4 @@
-// The host's side of the core's thread boundary: the same surface as an in-process EmmaCore for the bindings
+// The host's side of the core's thread boundary: the same surface as an in-process core (createCore) for the bindings
 // (call → envelope, events, media files, location, close), with the core itself in a worker thread.
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnWorker } from '../../../native-models/index.js';

@@ -3,7 +3,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { workerPayload } from '../../../native-models/index.js';
-import { createCore, type EmmaCore } from '../api.js';
+import { createCore, type CoreInternals } from '../api.js';
 import { openCheckOf } from '../db/database.js';
 import type { TeacherKeyProvider } from '../teacher/keys.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -40,7 +40,7 @@ const insideRoots = (real: string) =>
     const rel = relative(root, real);
     return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
   });
-let core: EmmaCore;
+let core: CoreInternals;
 try {
   core = createCore({
     dbPath: init.dbPath,

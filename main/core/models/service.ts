@@ -49,7 +49,7 @@ import { calibrate } from '../student/calibration.js';
 import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
 import { NoLanguageModel, type Turn } from '../student/language.js';
-import { classifyPaths, evaluateFolder, readForStudent, score, TrainingCancelled } from '../student/service.js';
+import { classifyPaths, evaluateFolder, PRESETS, readForStudent, score, TrainingCancelled } from '../student/service.js';
 import { argmaxRows, classifyAll, classifyImages } from '../student/classify.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import { countCached } from '../student/features.js';
@@ -197,6 +197,9 @@ export class StudentApi {
   }
 
   startTraining(request: TrainRequest): JobInfo {
+    if (request.preset !== undefined && !PRESETS[request.preset]) {
+      throw new StudentApiError('invalid_arguments', `unknown preset '${request.preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    }
     const plan = this.plan(request);
     if (plan.blocked) throw new StudentApiError('invalid_state', plan.blocked);
     const { dbPath, dataDir, jobs, events } = this.d;

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, cpSy
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import type { TrainOutcomeInfo } from '../../../main/core/contract.js';
 import { dispatch } from '../../../main/core/dispatch.js';
 import { loadStudent } from '../../../native-models/student/classifier.js';
@@ -21,7 +21,7 @@ const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).s
 
 describe.skipIf(!hasSharedData)('model version export / import', () => {
   const tmp = tempDir('emma-transfer-');
-  let core: EmmaCore;
+  let core: CoreInternals;
   let v1 = 0;
   let imported = 0;
   const out = () => join(tmp.dir, 'export-v1');

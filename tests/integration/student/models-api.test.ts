@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import type { ClassifyResult, EmmaEvent, JobInfo, TrainOutcomeInfo } from '../../../main/core/contract.js';
 import { dispatch } from '../../../main/core/dispatch.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
@@ -18,7 +18,7 @@ const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).s
 
 describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
   const tmp = tempDir('emma-models-');
-  let core: EmmaCore;
+  let core: CoreInternals;
   const events: EmmaEvent[] = [];
   let v1 = 0;
   let v2 = 0;

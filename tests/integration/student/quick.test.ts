@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import { labeledImages, splitByHash } from '../../../main/core/student/data.js';
 import { countCached, FeatureCache, stemHash } from '../../../main/core/student/features.js';
 import { startStudentTraining } from '../../../main/core/student/job.js';
@@ -31,7 +31,7 @@ function emma(...args: string[]) {
 describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', () => {
   const tmp = tempDir('emma-quick-');
   const dbPath = join(tmp.dir, 'emma.sqlite');
-  let core: EmmaCore;
+  let core: CoreInternals;
   let full: TrainOutcome;
   let stem = '';
   const shas = () => labeledImages(core.db).map((i) => i.sha256);

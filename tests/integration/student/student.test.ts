@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import { classifyPaths, evaluateFolder, trainStudent, TrainingCancelled } from '../../../main/core/student/service.js';
 import { startStudentTraining } from '../../../main/core/student/job.js';
 import { activeVersion, listVersions } from '../../../main/core/student/versions.js';
@@ -25,7 +25,7 @@ describe.skipIf(!hasSharedData)('student end to end', () => {
   const tmp = tempDir('emma-student-');
   const dbPath = join(tmp.dir, 'emma.sqlite');
   const evalDir = join(tmp.dir, 'eval');
-  let core: EmmaCore;
+  let core: CoreInternals;
 
   beforeAll(async () => {
     core = createCore({ dbPath, mode: 'cli' });

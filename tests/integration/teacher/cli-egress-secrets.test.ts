@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type EmmaCore } from '../../../main/core/api.js';
+import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import { dispatch } from '../../../main/core/dispatch.js';
 import { memoryKeyProvider } from '../../../main/core/teacher/keys.js';
 import type { EmmaEvent } from '../../../main/core/contract.js';
@@ -104,7 +104,7 @@ describe.skipIf(!hasSharedData)('emma teacher (CLI)', () => {
 });
 
 describe.skipIf(!hasSharedData)('teacher through the contract (createCore + dispatch)', () => {
-  let core: EmmaCore;
+  let core: CoreInternals;
   let double: TeacherDouble;
   let t: { dir: string; cleanup: () => void };
   const events: EmmaEvent[] = [];

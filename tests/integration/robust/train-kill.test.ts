@@ -56,7 +56,10 @@ describe('kill -9 during emma train (issue 12, point 3)', () => {
       expect(models.code, models.stderr).toBe(0);
       const versions = JSON.parse(models.stdout).versions as { id: number; status: string; active: boolean; error: string | null }[];
       expect(versions.find((v) => v.id === id)).toMatchObject({ status: 'failed', active: false });
-      expect(versions.find((v) => v.id === id)!.error).toMatch(new RegExp(`^interrupted: its process \\(pid ${child.pid} on .+\\) is gone`));
+      // `emma train` runs as a job (as the app's Train does): the version names its job, which names the dead process.
+      expect(versions.find((v) => v.id === id)!.error).toMatch(
+        new RegExp(`^interrupted: its training job #\\d+ ended \\(failed: interrupted: its process \\(pid ${child.pid} on .+\\) is gone`),
+      );
       expect(versions.find((v) => v.id === 1)).toMatchObject({ status: 'completed', active: true });
       expect(existsSync(join(t.dir, 'models', `v${id}`))).toBe(false);
       expect(existsSync(join(t.dir, 'models', 'v1'))).toBe(true);

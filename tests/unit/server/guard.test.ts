@@ -1,0 +1,47 @@
+// Lab-server mode's rewrite of the methods the command line added (issue 15, point 2): every path they take is
+// confined to the data folders, the mask importer is the signed-in user, and no call may point the teacher at
+// another endpoint for one run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { labArguments } from '../../../main/server/auth/guard.js';
+import { PathConfinement } from '../../../main/server/auth/confine.js';
+import type { User } from '../../../main/server/auth/users.js';
+import { tempDir } from '../../support/paths.js';
+
+const t = tempDir('emma-guard-');
+const root = join(t.dir, 'data');
+mkdirSync(join(root, 'eval', 'a'), { recursive: true });
+writeFileSync(join(root, 'x.png'), 'not really');
+const paths = new PathConfinement([root]);
+const user: User = { id: 1, name: 'grace', role: 'lead', disabled: false, createdAt: '', lastLoginAt: null };
+afterAll(() => t.cleanup());
+
+describe('labArguments for the CLI-era methods', () => {
+  it('confines the files of startClassifyFiles, startMeasureFiles (and maskOut), startEvaluation and askStudentOnce', async () => {
+    const inside = join(root, 'x.png');
+    expect(await labArguments('startClassifyFiles', [{ paths: [inside] }], user, paths)).toEqual([{ paths: [inside] }]);
+    await expect(labArguments('startClassifyFiles', [{ paths: ['/etc/passwd'] }], user, paths)).rejects.toMatchObject({ code: 'outside_data_folders' });
+    await expect(labArguments('startMeasureFiles', [{ paths: ['/etc/passwd'] }], user, paths)).rejects.toMatchObject({ code: 'outside_data_folders' });
+    await expect(labArguments('startMeasureFiles', [{ paths: [inside], maskOut: '/tmp/elsewhere' }], user, paths)).rejects.toMatchObject({
+      code: 'outside_data_folders',
+    });
+    const [m] = (await labArguments('startMeasureFiles', [{ paths: [inside], maskOut: join(root, 'masks') }], user, paths)) as [{ maskOut: string }];
+    expect(m.maskOut).toBe(join(root, 'masks'));
+    expect(await labArguments('startEvaluation', [join(root, 'eval')], user, paths)).toEqual([join(root, 'eval')]);
+    await expect(labArguments('startEvaluation', ['/etc'], user, paths)).rejects.toMatchObject({ code: 'outside_data_folders' });
+    await expect(labArguments('askStudentOnce', [{ image: '/etc/passwd', question: 'what is it?' }], user, paths)).rejects.toMatchObject({
+      code: 'outside_data_folders',
+    });
+    expect(await labArguments('askStudentOnce', [{ image: 7, question: 'what is it?' }], user, paths)).toEqual([{ image: 7, question: 'what is it?' }]);
+  });
+
+  it('names the signed-in user as the importer of masks', async () => {
+    expect(await labArguments('importMasks', [root, 'cli:someone'], user, paths)).toEqual([root, 'grace']);
+  });
+
+  it('drops per-call teacher overrides (another endpoint would receive the lab key)', async () => {
+    expect(await labArguments('testTeacherConnection', [{ baseUrl: 'https://evil.example/v1' }], user, paths)).toEqual([]);
+    expect(await labArguments('startTeacherRun', [{ limit: 2 }, { baseUrl: 'https://evil.example/v1' }], user, paths)).toEqual([{ limit: 2 }]);
+  });
+});

@@ -45,3 +45,21 @@ describe('labArguments for the CLI-era methods', () => {
     expect(await labArguments('startTeacherRun', [{ limit: 2 }, { baseUrl: 'https://evil.example/v1' }], user, paths)).toEqual([{ limit: 2 }]);
   });
 });
+
+describe('validation of the CLI-era methods (what crosses the worker and HTTP boundaries)', () => {
+  it('accepts what the commands send and refuses malformed calls', async () => {
+    const { validateArguments } = await import('../../../main/core/validation.js');
+    expect(validateArguments('startClassifyFiles', [{ paths: ['/a.png'] }])).toEqual([{ paths: ['/a.png'] }]);
+    expect(() => validateArguments('startClassifyFiles', [{ paths: [] }])).toThrow();
+    expect(validateArguments('startEvaluation', ['/eval'])).toEqual(['/eval']);
+    expect(validateArguments('askStudentOnce', [{ image: 3, question: 'q' }])).toEqual([{ image: 3, question: 'q' }]);
+    expect(validateArguments('askStudentOnce', [{ image: '/a.png', question: 'q' }])).toEqual([{ image: '/a.png', question: 'q' }]);
+    expect(() => validateArguments('askStudentOnce', [{ image: -1, question: 'q' }])).toThrow();
+    expect(validateArguments('startMeasureFiles', [{ paths: ['/a.png'], maskOut: '/m', classical: true }])).toEqual([{ paths: ['/a.png'], maskOut: '/m', classical: true }]);
+    expect(validateArguments('importMasks', ['/masks'])).toEqual(['/masks']);
+    expect(validateArguments('importMasks', ['/masks', 'cli:grace'])).toEqual(['/masks', 'cli:grace']);
+    expect(validateArguments('testTeacherConnection', [])).toEqual([]);
+    expect(validateArguments('testTeacherConnection', [{ model: 'gpt-4o' }])).toEqual([{ model: 'gpt-4o' }]);
+    expect(validateArguments('startTeacherRun', [{ limit: 2 }, { model: 'gpt-4o' }])).toEqual([{ limit: 2 }, { model: 'gpt-4o' }]);
+  });
+});

@@ -60,6 +60,11 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
       case 'train': {
         const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
         if (minutes !== undefined && !(minutes > 0)) throw new Error('--minutes must be a positive number');
+        // Said in these words before the call (across the worker boundary a bad preset is an argument error).
+        if (values.preset !== undefined) {
+          const { presets } = await core.api.getTrainingPlan({});
+          if (!presets.includes(values.preset)) throw new Error(`unknown preset '${values.preset}' (known: ${presets.join(', ')})`);
+        }
         // A quick update over exactly the data the active version learned from is refused in words, as in the app.
         if (values.quick) {
           const plan = await core.api.getTrainingPlan({ quick: true, preset: values.preset, minutes });

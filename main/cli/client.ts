@@ -13,19 +13,19 @@ export interface CliCoreOptions {
 }
 
 /**
- * Opens the core for one command. By default it runs on this thread (createCore): a command has no window to keep
- * responsive, and a worker costs each command about 1.3 s more start-up under tsx. EMMA_CLI_CORE=worker runs it
- * in a worker thread exactly as the lab server does (host/client.ts startCoreWorker). Either way the commands see
- * only `api`, `events` and `close`.
+ * Opens the core for one command in a worker thread, exactly as the lab server and the app run it
+ * (host/client.ts startCoreWorker): this thread only sends calls, follows events and prints. The worker costs a
+ * command about 0.7 s more start-up under tsx; EMMA_CLI_CORE=inline runs the core on this thread instead (same
+ * API, without the argument validation that the worker boundary applies).
  */
 export async function openCore(options: CliCoreOptions): Promise<CliCore> {
-  if (process.env.EMMA_CLI_CORE === 'worker') {
-    const { startCoreWorker } = await import('../core/host/client.js');
-    return startCoreWorker({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
+  if (process.env.EMMA_CLI_CORE === 'inline') {
+    const { createCore } = await import('../core/api.js');
+    const core = createCore({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
+    return { api: core.api, events: core.events, close: () => core.close() };
   }
-  const { createCore } = await import('../core/api.js');
-  const core = createCore({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
-  return { api: core.api, events: core.events, close: () => core.close() };
+  const { startCoreWorker } = await import('../core/host/client.js');
+  return startCoreWorker({ dbPath: options.dbPath, mode: 'cli', teacherKeyProvider: options.teacherKeyProvider });
 }
 
 const ended = (j: JobInfo) => j.state === 'done' || j.state === 'failed' || j.state === 'cancelled';

@@ -146,7 +146,8 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
       result.processed,
       total,
       `teacher: ${result.processed}/${total} · ${result.proposals} proposed · ${result.flagged.length} flagged · ` +
-        `$${cost.toFixed(4)}${budget} · ${session.totals.requests} requests`,
+        `$${cost.toFixed(4)}${budget} · ${session.totals.requests} requests` +
+        (result.paraphrases ? ` · paraphrases ${result.paraphrases.status}${result.paraphrases.paraphrases ? ` (${result.paraphrases.paraphrases})` : ''}` : ''),
     );
   };
   report();

@@ -7,11 +7,13 @@
 // questions), and per image the classifier's probabilities and nearest reviewed images.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyFeatures, loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
+import { loadStudent, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor } from '../../../native-models/student/texture.js';
 import type { Db } from '../db/database.js';
 import { resolveImage } from '../student/language.js';
 import { readForStudent } from '../student/service.js';
+import { FactsStore, factsOfFeatures } from '../student/image-facts.js';
+import type { InferencePool } from '../host/inference-pool.js';
 import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
 import { trainingWordings, type ReviewedQuestion, type TaughtParaphrase } from './augment.js';
@@ -57,6 +59,7 @@ export interface GroundedAnswer {
 
 interface Loaded {
   readonly version: number;
+  readonly dir: string;
   readonly student: LoadedStudent;
   readonly extractor: StemExtractor;
   readonly intents: IntentModel;
@@ -104,7 +107,8 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
     paraphrases = libraryParaphrases(db);
   }
   return {
-    version, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases), images: new Map(),
+    version, dir, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
+    images: new Map(),
   };
 }
 
@@ -133,19 +137,37 @@ export async function closeChatModels(): Promise<void> {
   }
 }
 
-async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
+/**
+ * The classifier's probabilities and nearest reviewed images for an image: from memory, else from the version's
+ * stored facts (written when the library was classified), else computed — in the inference pool when the core has
+ * one (the core's thread stays free), inline otherwise — and stored for the next question.
+ */
+async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>, pool?: InferencePool): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
   const key = `${img.path}\u0000${img.databar_y}`;
   const hit = l.images.get(key);
   if (hit) return hit;
-  const grey = await readForStudent(img.path, { y: img.databar_y, width: img.width }, l.student.stem.config.maxSide);
-  const feat = await l.extractor.extract(grey);
-  const probs = (await classifyFeatures(l.student.classifier, l.student.stem.config, feat, 1, l.student.headOnnx)).probs;
+  const store = img.sha256 ? new FactsStore(db, l.version, l.student.manifest.labels.length) : null;
+  let raw = store?.get(img.sha256) ?? null;
+  if (!raw) {
+    const dataBar = { y: img.databar_y, width: img.width };
+    if (pool) {
+      raw = await pool.facts({ versionDir: l.dir, path: img.path, dataBar });
+    } else {
+      const grey = await readForStudent(img.path, dataBar, l.student.stem.config.maxSide);
+      raw = (await factsOfFeatures(l.student, await l.extractor.extract(grey), 1))[0];
+    }
+    try {
+      store?.put([[img.sha256, raw]]);
+    } catch {
+      // A read-only or busy database only costs the next question a recomputation.
+    }
+  }
   const L = l.student.manifest.labels;
-  const ranked = L.map((c, j) => ({ className: c, probability: probs[j] })).sort((a, b) => b.probability - a.probability);
+  const ranked = L.map((c, j) => ({ className: c, probability: raw.probs[j] })).sort((a, b) => b.probability - a.probability);
   const refs = l.student.manifest.memoryRefs;
   const bySha = db.prepare(`SELECT id FROM images WHERE sha256 = ?`).pluck();
   const similar: { imageId: number; className: string | null; similarity: number }[] = [];
-  for (const n of nearest(l.student.classifier, feat, 6)) {
+  for (const n of raw.near) {
     const sha = refs[n.index];
     if (!sha || sha === img.sha256) continue;
     const id = bySha.get(sha) as number | undefined;
@@ -154,7 +176,7 @@ async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof reso
     if (similar.length >= 3) break;
   }
   const facts = { ranked, similar };
-  if (l.images.size > 1024) l.images.clear();
+  if (l.images.size > 4096) l.images.clear();
   l.images.set(key, facts);
   return facts;
 }
@@ -191,6 +213,8 @@ function reviewedProcessAnswer(db: Db, l: Loaded, className: string): { answer: 
 
 export interface AskOptions {
   readonly measurements?: MeasurementSource;
+  /** Where the image's model work runs (the core's inference pool); absent: in the calling thread. */
+  readonly pool?: InferencePool;
 }
 
 type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability' | 'evidence'>;
@@ -265,7 +289,7 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   const l = await active(db);
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
-  const facts = await imageFacts(db, l, img);
+  const facts = await imageFacts(db, l, img, o.pool);
   const { ranked } = facts;
   const top = ranked[0];
   const classes = l.student.manifest.labels;

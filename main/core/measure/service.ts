@@ -5,7 +5,14 @@ import type { Db } from '../db/database.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
-import { activeSegmenter } from './segmenter-store.js';
+import { activeSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
+import type { InferencePool } from '../host/inference-pool.js';
+import { join } from 'node:path';
+import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
+import { nowIso } from '../db/database.js';
+
+/** Bumped when what measures changes (segmentation, measurement, the summary's shape): old rows are then ignored. */
+const SUMMARY_FORMAT = 'emma-measure-summary/1';
 import type { MeasureResult } from './types.js';
 import { CoreError } from '../errors.js';
 
@@ -37,7 +44,7 @@ export async function measureLibraryImage(
 }
 
 export class MeasureService {
-  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string }) {}
+  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string; pool?: InferencePool }) {}
 
   private imagePath(imageId: number): string {
     const row = this.d.db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
@@ -50,16 +57,51 @@ export class MeasureService {
   private readonly recent = new Map<string, Promise<MeasureResult>>();
 
   async measure(imageId: number): Promise<MeasureResult> {
-    const seg = await activeSegmenter(this.d.db);
-    const key = `${imageId}\u0000${seg?.version ?? 'classical'}`;
+    const { pool } = this.d;
+    const inUse = segmenterVersionInUse(this.d.db);
+    const version = inUse ? `v${inUse.id}` : null;
+    const key = `${imageId}\u0000${version ?? 'classical'}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      hit = measureLibraryImage(this.d.db, imageId, seg);
+      // In the inference pool when the core has one: particle analysis is seconds of JavaScript on large images.
+      hit = pool
+        ? pool
+            .measure({ path: this.imagePath(imageId), segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: version })
+            .then(({ result }) => ({ ...result, imageId }))
+        : measureLibraryImage(this.d.db, imageId);
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
     }
     return hit;
+  }
+
+  /**
+   * The chat's summary of an image's measurement: stored (by content hash, segmenter, format and pixel size) or
+   * measured now and stored, so the particle analysis runs once per image and segmenter, across restarts.
+   */
+  async summary(imageId: number): Promise<ImageMeasurement> {
+    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as { sha256: string; pixel_size_nm: number | null } | undefined;
+    if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+    const inUse = segmenterVersionInUse(this.d.db);
+    const key = `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}`;
+    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(row.sha256, key) as string | undefined;
+    if (stored) {
+      try {
+        return JSON.parse(stored) as ImageMeasurement;
+      } catch {
+        // a damaged row is measured again
+      }
+    }
+    const m = chatMeasurement(await this.measure(imageId));
+    try {
+      this.d.db
+        .prepare(`INSERT OR REPLACE INTO measurement_summaries (image_sha256, method_key, summary_json, created_at) VALUES (?, ?, ?, ?)`)
+        .run(row.sha256, key, JSON.stringify(m), nowIso());
+    } catch {
+      // A cache: a busy or read-only database only costs the next question a measurement.
+    }
+    return m;
   }
 
   /** The instance labels of a measurement (for the mask editor); not cached: labels are large. */

@@ -59,6 +59,8 @@ import { choosePlan, estimateEta, formatDuration, PRESET_NAMES } from './plan.js
 import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rates.js';
 import { CoreError } from '../errors.js';
 import type { ErrorCode } from '../contract.js';
+import type { InferencePool } from '../host/inference-pool.js';
+import { FactsStore, factsOfFeatures, type ImageFacts } from '../student/image-facts.js';
 
 export class StudentApiError extends CoreError {
   constructor(
@@ -128,6 +130,8 @@ export interface StudentApiDeps {
   measurements?: MeasurementSource;
   /** After a version becomes active, classify the images it has not classified yet, as a background job. */
   autoClassify?: boolean;
+  /** Where chat answers run their model work (absent: in this thread). */
+  pool?: InferencePool;
 }
 
 export class StudentApi {
@@ -501,9 +505,14 @@ export class StudentApi {
   // ---- classification and search ----
 
   /**
-   * The queue and the grid need the active version's predictions: classify what it has not classified (new or
-   * changed images; the job skips the rest) in the background. Never fails the activation that triggered it.
+   * The queue, the grid and the chat need the active version's predictions: classify what it has not classified
+   * (new or changed images; the job skips the rest) in the background, after an activation or an import (app and
+   * server only: `autoClassify`). Never fails what triggered it.
    */
+  classifyPending(): void {
+    this.classifyAfterActivation();
+  }
+
   private classifyAfterActivation(): void {
     if (!this.d.autoClassify) return;
     try {
@@ -516,7 +525,9 @@ export class StudentApi {
 
   startClassify(request: ClassifyRequest): JobInfo {
     const { version, student } = this.active();
+    const v = activeVersion(this.d.db)!;
     const { db, events } = this.d;
+    const store = new FactsStore(db, version, student.manifest.labels.length);
     const ref = studentRef(version);
     return this.d.jobs.start('classify', { ...request, modelVersion: version }, async (ctx) => {
       const all = (
@@ -538,16 +549,16 @@ export class StudentApi {
           break;
         }
         const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
-        const ok: { row: ImageRowLite; img: GreyImage }[] = [];
-        for (const row of chunk) {
-          try {
-            ok.push({ row, img: await readForStudent(row.path, { y: row.databar_y, width: row.width }, student.stem.config.maxSide) });
-          } catch (e) {
-            result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) });
-          }
-        }
+        const ok = await this.chunkFacts(student, v.dir, chunk, store, (row, e) => result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) }));
         if (ok.length) {
-          const probs = await probabilities(student, ok.map((o) => o.img));
+          const probs = new Float32Array(ok.length * L.length);
+          ok.forEach((o, i) => probs.set(o.facts.probs, i * L.length));
+          // The chat reads the same numbers later (image-facts.ts): its answers cannot disagree with the grid.
+          try {
+            store.put(ok.map((o) => [o.row.sha256, o.facts] as const)); // (stored ones are rewritten unchanged)
+          } catch {
+            // A cache: failing to keep the facts only costs the chat a recomputation.
+          }
           const now = nowIso();
           db.transaction(() => {
             ok.forEach(({ row }, i) => {
@@ -571,6 +582,58 @@ export class StudentApi {
       events.emit({ type: 'library-changed' });
       return result;
     });
+  }
+
+  /**
+   * Facts (probabilities, nearest memory rows) of a chunk of images: stored ones as they are, the rest in the
+   * inference pool (every image of the chunk at once, the core's thread free) or, without a pool, here in one batch.
+   * Unreadable images are reported through `failed` and left out.
+   */
+  private async chunkFacts(
+    student: LoadedStudent, dir: string | null, all: readonly ImageRowLite[], store: FactsStore, failed: (row: ImageRowLite, e: unknown) => void,
+  ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
+    const stored: { row: ImageRowLite; facts: ImageFacts }[] = [];
+    const rows: ImageRowLite[] = [];
+    for (const row of all) {
+      const f = store.get(row.sha256);
+      if (f) stored.push({ row, facts: f });
+      else rows.push(row);
+    }
+    return [...stored, ...(await this.computeFacts(student, dir, rows, failed))];
+  }
+
+  private async computeFacts(
+    student: LoadedStudent, dir: string | null, rows: readonly ImageRowLite[], failed: (row: ImageRowLite, e: unknown) => void,
+  ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
+    const pool = this.d.pool;
+    const maxSide = student.stem.config.maxSide;
+    if (pool && dir) {
+      const got = await Promise.all(
+        rows.map((row) =>
+          pool.facts({ versionDir: dir, path: row.path, dataBar: { y: row.databar_y, width: row.width } }, 'batch').then(
+            (facts) => ({ row, facts }),
+            (e: unknown) => (failed(row, e), null),
+          ),
+        ),
+      );
+      return got.filter((g): g is { row: ImageRowLite; facts: ImageFacts } => g !== null);
+    }
+    const ok: { row: ImageRowLite; img: GreyImage }[] = [];
+    for (const row of rows) {
+      try {
+        ok.push({ row, img: await readForStudent(row.path, { y: row.databar_y, width: row.width }, maxSide) });
+      } catch (e) {
+        failed(row, e);
+      }
+    }
+    if (!ok.length) return [];
+    const ex = new StemExtractor(student.stem);
+    try {
+      const facts = await factsOfFeatures(student, await ex.extractAll(ok.map((o) => o.img)), ok.length);
+      return ok.map((o, i) => ({ row: o.row, facts: facts[i] }));
+    } finally {
+      await ex.close();
+    }
   }
 
   async similar(imageId: number, k: number): Promise<SimilarImage[]> {
@@ -695,7 +758,7 @@ export class StudentApi {
     const caps = this.capabilities();
     if (!caps.answer) {
       // No student yet: sizes, counts and the calibration are still answered (measured, not learnt).
-      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }) : null;
+      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool }) : null;
       if (r && (r.intent === 'measure' || r.intent === 'calibration')) return this.saveAnswer(request, r);
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
@@ -716,7 +779,7 @@ export class StudentApi {
     // Grounded answers (main/core/chat): intent + class slot, content from the classifier, numbers from the
     // calibration or a measurement. Single-turn by design, so earlier turns (`turns`) do not change them.
     void turns;
-    return this.saveAnswer(request, await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }));
+    return this.saveAnswer(request, await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool }));
   }
 
   /** Where chat answers take their sizes, counts and pitches from (the CLI asks with the same source). */

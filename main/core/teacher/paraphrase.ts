@@ -207,6 +207,11 @@ export const TEXT_ONLY_AUDIT = { textOnly: true, imagesSent: 0, sent: 'question 
 export async function askParaphrases(db: Db, session: TeacherSession, o: ParaphraseRun): Promise<TeacherParaphraseOutcome> {
   const out: TeacherParaphraseOutcome = { status: 'off', sources: o.sources.length, paraphrases: 0, dropped: 0, requests: 0, reason: null };
   if (o.count <= 0 || !o.sources.length) return { ...out, reason: o.count <= 0 ? 'paraphraseCount is 0' : 'no question wordings' };
+  // A database that reached a later schema version without migration 011 (numbers are assigned per branch) has
+  // neither the cache nor the request purpose: the images of the run must not fail for it.
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'teacher_paraphrases'`).get()) {
+    return { ...out, reason: 'this database has no paraphrase cache (schema migration 011 missing)' };
+  }
   const req = paraphraseRequest(o.sources, o.classes, o.count, session.endpoint, session.config.model);
   const cached = db.prepare(`SELECT paraphrase_count FROM teacher_paraphrases WHERE cache_key = ? AND status = 'valid'`).get(req.cacheKey) as
     | { paraphrase_count: number }

@@ -16,13 +16,13 @@ import { FactsStore, factsOfFeatures } from '../student/image-facts.js';
 import type { InferencePool } from '../host/inference-pool.js';
 import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
-import { trainingWordings, type ReviewedQuestion } from './augment.js';
+import { trainingWordings, type ReviewedQuestion, type TaughtParaphrase } from './augment.js';
 import {
   anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb,
 } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
-import { INTENT_FILE, reviewedQuestions, type IntentFile } from './intent-file.js';
+import { INTENT_FILE, libraryParaphrases, reviewedQuestions, type IntentFile } from './intent-file.js';
 import { QA_KIND_INTENT, type Intent } from './seeds.js';
 import { classMentions, normalise } from './text.js';
 
@@ -72,11 +72,16 @@ const loaded = new Map<string, Promise<Loaded>>();
  * Fits the intent model: seeds, templates and reviewed questions (the operator's own labelled by a seed-only model
  * first). `definitions`: the classes' definitions, whose words are domain vocabulary ("are there lamellae?").
  */
-export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[], definitions: readonly string[] = []): IntentModel {
+export function fitIntents(
+  classes: readonly string[],
+  reviewed: readonly ReviewedQuestion[],
+  definitions: readonly string[] = [],
+  paraphrases: readonly TaughtParaphrase[] = [],
+): IntentModel {
   const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
   const vocabulary = [...definitions, ...reviewed.map((r) => r.question)];
-  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8 }), classes, { vocabulary, folds: 3 }) : null;
-  return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
+  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8, paraphrases }), classes, { vocabulary, folds: 3 }) : null;
+  return IntentModel.fit(trainingWordings({ classes, reviewed, paraphrases, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
 }
 
 function definitionsOf(db: Db, classes: readonly string[]): string[] {
@@ -88,16 +93,23 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
   const student = loadStudent(dir);
   const classes = student.manifest.labels;
   let reviewed: readonly ReviewedQuestion[];
+  let paraphrases: readonly TaughtParaphrase[];
   const file = join(dir, INTENT_FILE);
   if (existsSync(file)) {
     const f = JSON.parse(readFileSync(file, 'utf8')) as IntentFile;
     if (f.format !== 'emma-intent' || f.version !== 1) throw new Error(`${file}: not an intent file this program reads`);
     reviewed = f.reviewed;
+    // A file written before teacher paraphrases existed has none: its model is fitted as it was.
+    paraphrases = f.paraphrases ?? [];
   } else {
     // A version saved before the question layer existed: the library's reviewed questions of now.
     reviewed = reviewedQuestions(db);
+    paraphrases = libraryParaphrases(db);
   }
-  return { version, dir, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes)), images: new Map() };
+  return {
+    version, dir, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
+    images: new Map(),
+  };
 }
 
 async function active(db: Db): Promise<Loaded> {
@@ -236,8 +248,9 @@ let seedIntents: { key: string; model: IntentModel } | null = null;
 function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel } {
   const classes = db.prepare(`SELECT name FROM classes ORDER BY name`).pluck().all() as string[];
   const defs = definitionsOf(db, classes);
-  const key = [...classes, ...defs].join('\u0000');
-  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, [], defs) };
+  const taught = libraryParaphrases(db);
+  const key = [...classes, ...defs, ...taught.map((p) => `${p.intent}:${p.text}`)].join('\u0000');
+  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, [], defs, taught) };
   return { classes, model: seedIntents.model };
 }
 

@@ -6,7 +6,7 @@ import type { JobManager } from '../jobs/job-manager.js';
 import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
 import { activeSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
-import type { InferencePool } from '../host/inference-pool.js';
+import type { InferencePool, Priority } from '../host/inference-pool.js';
 import { join } from 'node:path';
 import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
 import { nowIso } from '../db/database.js';
@@ -57,18 +57,11 @@ export class MeasureService {
   private readonly recent = new Map<string, Promise<MeasureResult>>();
 
   async measure(imageId: number): Promise<MeasureResult> {
-    const { pool } = this.d;
     const inUse = segmenterVersionInUse(this.d.db);
-    const version = inUse ? `v${inUse.id}` : null;
-    const key = `${imageId}\u0000${version ?? 'classical'}`;
+    const key = `${imageId}\u0000${inUse ? `v${inUse.id}` : 'classical'}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      // In the inference pool when the core has one: particle analysis is seconds of JavaScript on large images.
-      hit = pool
-        ? pool
-            .measure({ path: this.imagePath(imageId), segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: version })
-            .then(({ result }) => ({ ...result, imageId }))
-        : measureLibraryImage(this.d.db, imageId);
+      hit = this.run(imageId, 'interactive');
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
@@ -77,15 +70,31 @@ export class MeasureService {
   }
 
   /**
+   * One measurement with the segmenter in use: in the inference pool when the core has one (particle analysis is
+   * seconds of JavaScript on large images, and must not hold the core's thread), else here. Keeps the summary.
+   */
+  private async run(imageId: number, priority: Priority): Promise<MeasureResult> {
+    const { pool } = this.d;
+    let r: MeasureResult;
+    if (pool) {
+      const inUse = segmenterVersionInUse(this.d.db);
+      const path = this.imagePath(imageId);
+      const m = await pool.measure({ path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null }, priority);
+      r = { ...m.result, imageId };
+    } else {
+      r = await measureLibraryImage(this.d.db, imageId);
+    }
+    this.storeSummary(imageId, r);
+    return r;
+  }
+
+  /**
    * The chat's summary of an image's measurement: stored (by content hash, segmenter, format and pixel size) or
    * measured now and stored, so the particle analysis runs once per image and segmenter, across restarts.
    */
   async summary(imageId: number): Promise<ImageMeasurement> {
-    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as { sha256: string; pixel_size_nm: number | null } | undefined;
-    if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
-    const inUse = segmenterVersionInUse(this.d.db);
-    const key = `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}`;
-    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(row.sha256, key) as string | undefined;
+    const k = this.summaryKey(imageId);
+    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(k.sha, k.key) as string | undefined;
     if (stored) {
       try {
         return JSON.parse(stored) as ImageMeasurement;
@@ -93,15 +102,26 @@ export class MeasureService {
         // a damaged row is measured again
       }
     }
-    const m = chatMeasurement(await this.measure(imageId));
+    return chatMeasurement(await this.measure(imageId)); // (measure stores the summary)
+  }
+
+  private summaryKey(imageId: number): { sha: string; key: string } {
+    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as { sha256: string; pixel_size_nm: number | null } | undefined;
+    if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+    const inUse = segmenterVersionInUse(this.d.db);
+    return { sha: row.sha256, key: `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}` };
+  }
+
+  /** Keeps the chat's summary of a measurement, whoever asked for it (the image view, the chat, a batch job). */
+  private storeSummary(imageId: number, r: MeasureResult): void {
     try {
+      const k = this.summaryKey(imageId);
       this.d.db
         .prepare(`INSERT OR REPLACE INTO measurement_summaries (image_sha256, method_key, summary_json, created_at) VALUES (?, ?, ?, ?)`)
-        .run(row.sha256, key, JSON.stringify(m), nowIso());
+        .run(k.sha, k.key, JSON.stringify(chatMeasurement(r)), nowIso());
     } catch {
       // A cache: a busy or read-only database only costs the next question a measurement.
     }
-    return m;
   }
 
   /** The instance labels of a measurement (for the mask editor); not cached: labels are large. */
@@ -113,13 +133,12 @@ export class MeasureService {
 
   startMeasure(imageIds: number[]): JobInfo {
     return this.d.jobs.start('measure', { imageIds }, async (ctx) => {
-      const seg = await activeSegmenter(this.d.db);
       const out: MeasureJobResult = { results: [], failed: [] };
       for (const [i, imageId] of imageIds.entries()) {
         if (ctx.signal.aborted) break;
         ctx.progress(i, imageIds.length, `measuring ${i + 1}/${imageIds.length}`);
         try {
-          const { result: r } = await measureFile(this.imagePath(imageId), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+          const r = await this.run(imageId, 'batch');
           const d = r.particles.ecdNm ?? r.particles.ecdPx;
           const item: MeasureJobItem = {
             imageId,

@@ -25,6 +25,9 @@ endpoint options (override the project's teacher settings for this command only;
   --azure-api-version V  env EMMA_TEACHER_AZURE_API_VERSION
   --api-key-file FILE    first line is the key; otherwise env OPENAI_API_KEY. The key is never stored,
                          logged or printed.
+  --paraphrases N        paraphrases per question wording asked in a run (default 3; 0: none). One text-only
+                         request per run (no image), cached, within the run's budget, in the audit log; the chat's
+                         question layer learns from them at the next training.
 
 egress: no image leaves this PC unless the project's egress switch is on. It is a per-project policy kept in
   the project database and set by the lab lead with \`emma teacher egress on\` (or in the app); every change is
@@ -37,7 +40,7 @@ run: asks the teacher about every image of the library that has no answer yet fo
   list prices to be checked by the site). Ctrl-C stops gracefully: answers in flight are kept, then resume with
   --resume RUN. --json prints one object:
   {"processed":N,"proposals":N,"flagged":[{"image":..,"reason":..}],"requests":N,"promptTokens":N,
-   "completionTokens":N,"costUsd":X}`;
+   "completionTokens":N,"costUsd":X,"paraphrases":{"status":..,"paraphrases":N,"reason":..}|null}`;
 
 class TeacherUsageError extends Error {
   readonly usage = true;
@@ -91,6 +94,7 @@ export async function teacherCommand(argv: string[]): Promise<number> {
       'budget-tokens': { type: 'string' },
       resume: { type: 'string' },
       'retry-invalid': { type: 'boolean', default: false },
+      paraphrases: { type: 'string' },
       by: { type: 'string' },
     },
   });
@@ -105,6 +109,11 @@ export async function teacherCommand(argv: string[]): Promise<number> {
   const baseUrl = values['base-url'] ?? env.EMMA_TEACHER_BASE_URL;
   const model = values.model ?? env.EMMA_TEACHER_MODEL;
   const azureVersion = values['azure-api-version'] ?? env.EMMA_TEACHER_AZURE_API_VERSION;
+  if (values.paraphrases !== undefined) {
+    const n = Number(values.paraphrases);
+    if (!Number.isInteger(n) || n < 0 || n > 10) throw new TeacherUsageError('--paraphrases must be an integer from 0 to 10');
+    overrides.paraphraseCount = n;
+  }
   if (baseUrl) overrides.baseUrl = baseUrl;
   if (model) overrides.model = model;
   if (azureVersion) overrides.azureApiVersion = azureVersion;
@@ -224,11 +233,15 @@ export async function teacherCommand(argv: string[]): Promise<number> {
             promptTokens: r.promptTokens,
             completionTokens: r.completionTokens,
             costUsd: r.costUsd,
+            paraphrases: r.paraphrases ? { status: r.paraphrases.status, paraphrases: r.paraphrases.paraphrases, reason: r.paraphrases.reason } : null,
           },
           [
             `teacher run ${r.runId}: ${r.processed} images, ${r.proposals} proposals, ${r.flagged.length} flagged, ${r.skipped} already done`,
             `  ${r.requests} requests, ${r.promptTokens} prompt + ${r.completionTokens} completion tokens, $${r.costUsd.toFixed(4)} (${r.responseFormat})`,
             ...r.flagged.map((f) => `  flagged: ${f.image}: ${f.reason}`),
+            ...(r.paraphrases && r.paraphrases.status !== 'off'
+              ? [`  paraphrases (text only, no image): ${r.paraphrases.status}, ${r.paraphrases.paraphrases} kept${r.paraphrases.reason ? ` (${r.paraphrases.reason})` : ''}`]
+              : []),
           ].join('\n'),
         );
         if (r.stopped !== 'done') {

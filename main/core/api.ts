@@ -19,13 +19,13 @@ import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
-import { chatMeasurement } from './chat/measure.js';
 import { closeChatModels } from './chat/service.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
 import { withSegmenterUse } from './measure/segmenter-store.js';
 import { CoreError } from './errors.js';
+import { InferencePool } from './host/inference-pool.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -40,6 +40,8 @@ export interface CoreOptions {
   allowLinkTarget?: (realPath: string) => boolean;
   /** Classify new and changed images after a model version activates (default: on in the app, off for the CLI). */
   autoClassify?: boolean;
+  /** Worker threads of the inference pool (default: one per core, at most 4). */
+  inferenceWorkers?: number;
 }
 
 /**
@@ -107,12 +109,15 @@ export function createCore(options: CoreOptions): CoreInternals {
     actor: options.mode,
   });
   const review = new ReviewService(db, events, options.mode, location.dataDir);
-  const measure = new MeasureService({ db, jobs, actor: options.mode });
+  // Model work of chat answers and measurements runs here, off the core's thread (started on first use).
+  const pool = new InferencePool(options.inferenceWorkers);
+  const measure = new MeasureService({ db, jobs, actor: options.mode, pool });
   const student = new StudentApi({
     db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
     // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
-    measurements: { measure: async (imageId) => chatMeasurement(await measure.measure(imageId)) },
+    measurements: { measure: (imageId) => measure.summary(imageId) },
     autoClassify: options.autoClassify ?? options.mode !== 'cli',
+    pool,
   });
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
@@ -129,6 +134,9 @@ export function createCore(options: CoreOptions): CoreInternals {
           allowLinkTarget: options.allowLinkTarget,
         });
         events.emit({ type: 'library-changed' });
+        // New images get the active version's predictions in the background, as after an activation, so the grid
+        // shows them and the chat answers about them from stored facts.
+        if (report.imported > 0) student.classifyPending();
         return report;
       } finally {
         if (uploaded) await removeUnreferencedUploads(db, request.paths).catch(() => undefined);
@@ -279,6 +287,7 @@ export function createCore(options: CoreOptions): CoreInternals {
     },
     async close() {
       await jobs.shutdown();
+      await pool.close();
       await closeChatModels();
       await closeLanguageModels();
       releaseOwner(db);

@@ -222,6 +222,11 @@ export interface TeacherConfig {
   requestTimeoutMs: number;
   /** Price per model name; defaults are list prices at the time of writing, to be checked by the site. */
   prices: Record<string, TeacherPrice>;
+  /**
+   * Paraphrases the teacher is asked for per question wording of the chat's question layer (text only, no image:
+   * one request per run, cached by its content, counted against the run's budget, audited); 0: not asked.
+   */
+  paraphraseCount: number;
 }
 
 export interface TeacherCapabilities {
@@ -324,6 +329,27 @@ export interface TeacherRunResult {
   completionTokens: number;
   costUsd: number;
   responseFormat: TeacherResponseFormat;
+  /** The run's paraphrase request (absent for runs made before it existed). */
+  paraphrases?: TeacherParaphraseOutcome;
+}
+
+/**
+ * What became of a run's one text-only request for paraphrases of the question wordings: 'valid' (asked and
+ * stored), 'cached' (the same request was answered before: not sent again), 'invalid' (asked, repaired once, still
+ * unusable: flagged, nothing stored), 'budget' (not sent: it would exceed the run's budget), 'failed' (the request
+ * failed), 'cancelled', 'off' (paraphraseCount is 0).
+ */
+export interface TeacherParaphraseOutcome {
+  status: 'valid' | 'cached' | 'invalid' | 'budget' | 'failed' | 'cancelled' | 'off';
+  /** Question wordings sent (or that would have been). */
+  sources: number;
+  /** Valid paraphrases kept (stored or from the cache). */
+  paraphrases: number;
+  /** Paraphrases of a usable answer left out by validation (empty, digits only, duplicates, too long, slot lost...). */
+  dropped: number;
+  /** HTTP requests this run made for it (repair included). */
+  requests: number;
+  reason: string | null;
 }
 
 export interface TeacherRunSummary {

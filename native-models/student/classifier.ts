@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildInference } from '../train/graphs.js';
 import { writeModel } from '../onnx/writer.js';
-import { openSession, type Provider, type SessionConfig } from '../runtime/session.js';
+import { openSession, type OpenSession, type Provider, type SessionConfig } from '../runtime/session.js';
 import { runTraining, type StepReport, type TrainResult, type TrainSpec } from '../runtime/train-loop.js';
 import { startTraining } from '../runtime/trainer.js';
 import { FeatureHead, type HeadConfig } from './head.js';
@@ -217,12 +217,13 @@ export interface Probabilities {
 /** Class probabilities for stem features [count, D]: mean over the 8 D4 views of the head, mixed with the memory vote. */
 export async function classifyFeatures(
   c: TrainedClassifier, stem: StemConfig, feats: Float32Array, count: number, headOnnx?: Uint8Array | string, session?: SessionConfig,
+  /** A head session the caller keeps open across calls (not released here); else one is opened for this call. */
+  opened?: OpenSession,
 ): Promise<Probabilities> {
   const D = featureSize(stem);
   const C = c.head.classes;
   const views = d4Views(feats, count, stem);
-  const model = headOnnx ?? headModelBytes(c);
-  const open = await openSession(model, session);
+  const open = opened ?? (await openSession(headOnnx ?? headModelBytes(c), session));
   const headP = new Float32Array(count * C);
   try {
     const buf = new Float32Array(HEAD_BATCH * D);
@@ -240,7 +241,7 @@ export async function classifyFeatures(
       }
     }
   } finally {
-    await open.session.release();
+    if (!opened) await open.session.release();
   }
   const w = c.options.knnWeight;
   if (w <= 0 || c.memoryLabels.length === 0) return { probs: headP, classes: C, provider: open.provider };

@@ -46,7 +46,7 @@ export function App() {
     return () => {
       live = false;
     };
-  }, [jobs.libraryVersion]);
+  }, [jobs.imagesVersion]); // a review decision changes labels only: no status round trip per key press
 
   // A file dropped outside the library must not make the window navigate to it.
   useEffect(() => {

@@ -122,7 +122,19 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('review-help').count()).toBe(0);
 
+    // One key press, one round trip: the decision returns the image's item; labels-only events fetch no status.
+    const calls: string[] = [];
+    const record = (r: { url(): string }) => {
+      const m = /\/api\/call\/([A-Za-z]+)/.exec(r.url());
+      if (m) calls.push(m[1]);
+    };
+    page.on('request', record);
     B = await pressAndNext('a', A);
+    await allSaved(1);
+    await page.waitForTimeout(1200); // past the library-event throttle, so a status fetch it caused would show
+    page.off('request', record);
+    expect(calls.filter((c) => c === 'decideReview')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'getReviewItem' || c === 'getStatus'), calls.join(', ')).toEqual([]);
     C = await pressAndNext('x', B);
 
     // C: another class by number key, then an answer edited inline, then accept.

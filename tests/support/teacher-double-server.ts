@@ -7,6 +7,9 @@
 // question–answer pairs). Tests steer it per request to misbehave: invalid JSON, schema-violating JSON, an answer
 // that ignores the calibration, 429 with Retry-After, 500, slow answers, dropped connections, and servers that
 // reject (400) or ignore `response_format`. It records every request it received, headers included.
+// It also answers the text-only paraphrase request (main/core/teacher/paraphrase.ts) with deterministic rewrites of
+// each question from a small fixed table of synonyms and frames (a stand-in for a language model's paraphrases, not
+// one), or with what a test supplies.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,12 +20,13 @@ export type DoubleBehavior =
   | 'invalid-json'
   | 'schema-violation'
   | 'ignore-calibration'
+  | 'bad-qa-item' // a valid answer except one Q&A item (the last) with an empty question and an unknown kind
   | 'drop' // close the socket without an answer
   | 'drop-mid-body' // send headers and half a body, then close
   | { status: number; retryAfter?: string; retryAfterMs?: number; message?: string }
   | { slowMs: number; then?: DoubleBehavior };
 
-export type RequestPurpose = 'answer' | 'repair' | 'probe' | 'ask';
+export type RequestPurpose = 'answer' | 'repair' | 'probe' | 'ask' | 'paraphrase';
 
 export interface ImageInfo {
   width: number;
@@ -89,6 +93,41 @@ export interface DoubleOptions {
   model: string;
   /** A size answer of this many nm for a calibrated image (nm per pixel as sent), e.g. an implausibly small one. */
   sizeNm?: (pixelNm: number) => number;
+  /** Paraphrases for one question of a paraphrase request; default: doubleParaphrases. */
+  paraphrase?: (q: { id: string; intent: string; question: string }, n: number) => string[];
+}
+
+/** Word swaps and frames the double paraphrases with (first match of each row is swapped). */
+const PARAPHRASE_SWAPS: readonly (readonly [RegExp, string])[] = [
+  [/\bhow many\b/, 'what is the tally of'],
+  [/\bcount\b/, 'tally'],
+  [/\bwhat class is\b/, 'which category fits'],
+  [/\bdescribe\b/, 'give an account of'],
+  [/\bimage\b/, 'micrograph'],
+  [/\bis there\b/, 'can you make out'],
+  [/\bwidth\b/, 'breadth'],
+  [/\bsize\b/, 'dimensions'],
+  [/\bprocess step\b/, 'manufacturing stage'],
+  [/\bweather\b/, 'forecast'],
+];
+
+/** The double's deterministic paraphrases of a question: swaps, then frames around the swapped question. */
+export function doubleParaphrases(question: string, n: number): string[] {
+  const base = question.trim().replace(/[?.!]+$/, '');
+  let swapped = base;
+  for (const [re, to] of PARAPHRASE_SWAPS) if (re.test(swapped.toLowerCase())) swapped = swapped.toLowerCase().replace(re, to);
+  const out = [swapped, `i would like to know: ${swapped}`, `${swapped}, if you can tell`, `quick one: ${base}`];
+  return out.slice(0, n).map((t) => `${t}?`);
+}
+
+const PARAPHRASE_REQUEST = /paraphrases of questions that operators/i;
+
+function paraphraseAnswer(prompt: string, opts: DoubleOptions): string {
+  const n = Number(/Write (\d+) paraphrases/.exec(prompt)?.[1] ?? 3);
+  const line = prompt.split('\n').find((l) => l.startsWith('[{"id"')) ?? '[]';
+  const questions = JSON.parse(line) as { id: string; intent: string; question: string }[];
+  const make = opts.paraphrase ?? ((q: { question: string }, k: number) => doubleParaphrases(q.question, k));
+  return JSON.stringify({ paraphrases: questions.map((q) => ({ id: q.id, texts: make(q, n) })) });
 }
 
 export interface TeacherDouble {
@@ -261,7 +300,9 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
     }
     const purpose: RequestPurpose = body?.stream
       ? 'ask'
-      : PROBE_TEXT.test(prompt) || PROBE_VISION.test(prompt) || PROBE_JSON.test(prompt)
+      : PARAPHRASE_REQUEST.test(textOf(messages, 'system'))
+        ? 'paraphrase'
+        : PROBE_TEXT.test(prompt) || PROBE_VISION.test(prompt) || PROBE_JSON.test(prompt)
         ? 'probe'
         : (messages ?? []).some((m) => m.role === 'assistant')
           ? 'repair'
@@ -341,6 +382,11 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
         content = image
           ? `The image is ${image.width}x${image.height} pixels with mean grey level ${image.mean.toFixed(1)}; the ${image.brighterHalf} half is brighter.`
           : 'There is no image.';
+      } else if (purpose === 'paraphrase') {
+        if (behavior === 'invalid-json') content = 'Here are some paraphrases: {"paraphrases": [{"id": "q1", "texts": ["what';
+        else if (behavior === 'schema-violation') content = JSON.stringify({ paraphrases: [{ id: 'q1', texts: ['12345', '', '?!'] }, { id: 'nope', texts: ['what is it'] }] });
+        else content = paraphraseAnswer(prompt, options);
+        if (rf !== 'json_schema' && behavior === 'valid') content = `Paraphrases:\n${content}`;
       } else if (!image) {
         content = 'No image was attached.';
       } else {
@@ -349,6 +395,10 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
         else if (behavior === 'schema-violation') content = JSON.stringify({ class: { name: 'not-a-class', confidence: 3 }, caption: '', qa: [] });
         else {
           const answer = validAnswer(image, classes, prompt, options, behavior === 'ignore-calibration');
+          if (behavior === 'bad-qa-item') {
+            const qa = answer.qa as Record<string, unknown>[];
+            qa[qa.length - 1] = { kind: 'opinion', question: '', answer: 'Looks fine to me.', value_nm: null };
+          }
           const json = JSON.stringify(answer);
           // A server that ignores response_format talks around the JSON.
           content = !rf || rf === 'text' || options.responseFormat === 'ignore' ? `Here is the analysis:\n\`\`\`json\n${json}\n\`\`\`\nHope this helps.` : json;

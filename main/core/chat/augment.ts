@@ -1,7 +1,8 @@
-// Training wordings for the intent model: seeds, templated paraphrases (templates.ts), reviewed questions and
-// instruction pairs from reviewed labels, each multiplied by paraphrase augmentation (politeness frames,
-// "in this image"-style tails before or after the question, synonym swaps of common words, one dropped word),
-// deterministically.
+// Training wordings for the intent model: seeds, templated paraphrases (templates.ts), reviewed questions,
+// instruction pairs from reviewed labels and the teacher's paraphrases of question wordings (teacher/paraphrase.ts),
+// each multiplied by paraphrase augmentation (politeness frames, "in this image"-style tails before or after the
+// question, synonym swaps of common words, one dropped word), deterministically. The benchmark's held-out wordings
+// (bench/vqa-heldout-questions.json) are never among them.
 import { rng, type LabelledWording } from './intent.js';
 import { QA_KIND_INTENT, SEEDS, INTENTS, type Intent } from './seeds.js';
 import { expandTemplate, TEMPLATES } from './templates.js';
@@ -50,6 +51,14 @@ function fill(text: string, cls: string): string {
   return text.replace(/xclassx/g, displayName(cls));
 }
 
+/** A paraphrase of a question wording written by the teacher (teacher/paraphrase.ts), in slot form (`xclassx`). */
+export interface TaughtParaphrase {
+  readonly intent: Intent;
+  /** The wording it paraphrases. */
+  readonly source: string;
+  readonly text: string;
+}
+
 export interface ReviewedQuestion {
   readonly question: string;
   /** The teacher's Q&A kind, when the pair came from a teacher answer. */
@@ -68,14 +77,21 @@ export function trainingWordings(o: {
   perSeed?: number;
   /** Expansions kept per template (0: no templates). */
   perTemplate?: number;
+  /** The teacher's paraphrases of question wordings: more labelled wordings, in the group of the wording they paraphrase. */
+  paraphrases?: readonly TaughtParaphrase[];
+  /** Augmented variants kept per teacher paraphrase besides itself. */
+  perParaphrase?: number;
 }): LabelledWording[] {
   const per = o.perSeed ?? 6;
   const perTemplate = o.perTemplate ?? 24;
   const out: LabelledWording[] = [];
+  /** The group of each source wording (normalised): a paraphrase is held out with what it paraphrases. */
+  const groupOf = new Map<string, string>();
   let s = 1;
   for (const intent of INTENTS) {
     for (const [i, seed] of SEEDS[intent].entries()) {
       const group = `seed:${intent}:${i}`;
+      groupOf.set(`${intent}\u0000${normalise(seed)}`, group);
       for (const p of paraphrases(seed, per, s++)) out.push({ text: p, intent, group });
     }
   }
@@ -109,7 +125,18 @@ export function trainingWordings(o: {
     }
     if (!intent) continue;
     const group = `reviewed:${k}`;
+    groupOf.set(`${intent}\u0000${normalise(r.question)}`, group);
     for (const p of paraphrases(r.question, per, 1000 + k)) out.push({ text: p, intent, group });
+  }
+  const perParaphrase = o.perParaphrase ?? 2;
+  const taught = new Set<string>();
+  for (const [k, tp] of (o.paraphrases ?? []).entries()) {
+    if (!INTENTS.includes(tp.intent) || !tp.text.trim()) continue;
+    const key = `${tp.intent}\u0000${normalise(tp.text)}`;
+    if (taught.has(key)) continue;
+    taught.add(key);
+    const group = groupOf.get(`${tp.intent}\u0000${normalise(tp.source)}`) ?? `teacher:${tp.intent}:${normalise(tp.source)}`;
+    for (const p of paraphrases(tp.text, perParaphrase, 5000 + k)) out.push({ text: p, intent: tp.intent, group });
   }
   return out;
 }

@@ -7,20 +7,22 @@
 // questions), and per image the classifier's probabilities and nearest reviewed images.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyFeatures, loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
+import { loadStudent, type LoadedStudent } from '../../../native-models/student/classifier.js';
 import { StemExtractor } from '../../../native-models/student/texture.js';
 import type { Db } from '../db/database.js';
 import { resolveImage } from '../student/language.js';
 import { readForStudent } from '../student/service.js';
+import { FactsStore, factsOfFeatures } from '../student/image-facts.js';
+import type { InferencePool } from '../host/inference-pool.js';
 import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
-import { trainingWordings, type ReviewedQuestion } from './augment.js';
+import { trainingWordings, type ReviewedQuestion, type TaughtParaphrase } from './augment.js';
 import {
   anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb,
 } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
-import { INTENT_FILE, reviewedQuestions, type IntentFile } from './intent-file.js';
+import { INTENT_FILE, libraryParaphrases, reviewedQuestions, type IntentFile } from './intent-file.js';
 import { QA_KIND_INTENT, type Intent } from './seeds.js';
 import { classMentions, normalise } from './text.js';
 
@@ -57,6 +59,7 @@ export interface GroundedAnswer {
 
 interface Loaded {
   readonly version: number;
+  readonly dir: string;
   readonly student: LoadedStudent;
   readonly extractor: StemExtractor;
   readonly intents: IntentModel;
@@ -69,11 +72,16 @@ const loaded = new Map<string, Promise<Loaded>>();
  * Fits the intent model: seeds, templates and reviewed questions (the operator's own labelled by a seed-only model
  * first). `definitions`: the classes' definitions, whose words are domain vocabulary ("are there lamellae?").
  */
-export function fitIntents(classes: readonly string[], reviewed: readonly ReviewedQuestion[], definitions: readonly string[] = []): IntentModel {
+export function fitIntents(
+  classes: readonly string[],
+  reviewed: readonly ReviewedQuestion[],
+  definitions: readonly string[] = [],
+  paraphrases: readonly TaughtParaphrase[] = [],
+): IntentModel {
   const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
   const vocabulary = [...definitions, ...reviewed.map((r) => r.question)];
-  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8 }), classes, { vocabulary, folds: 3 }) : null;
-  return IntentModel.fit(trainingWordings({ classes, reviewed, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
+  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8, paraphrases }), classes, { vocabulary, folds: 3 }) : null;
+  return IntentModel.fit(trainingWordings({ classes, reviewed, paraphrases, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
 }
 
 function definitionsOf(db: Db, classes: readonly string[]): string[] {
@@ -85,16 +93,23 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
   const student = loadStudent(dir);
   const classes = student.manifest.labels;
   let reviewed: readonly ReviewedQuestion[];
+  let paraphrases: readonly TaughtParaphrase[];
   const file = join(dir, INTENT_FILE);
   if (existsSync(file)) {
     const f = JSON.parse(readFileSync(file, 'utf8')) as IntentFile;
     if (f.format !== 'emma-intent' || f.version !== 1) throw new Error(`${file}: not an intent file this program reads`);
     reviewed = f.reviewed;
+    // A file written before teacher paraphrases existed has none: its model is fitted as it was.
+    paraphrases = f.paraphrases ?? [];
   } else {
     // A version saved before the question layer existed: the library's reviewed questions of now.
     reviewed = reviewedQuestions(db);
+    paraphrases = libraryParaphrases(db);
   }
-  return { version, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes)), images: new Map() };
+  return {
+    version, dir, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
+    images: new Map(),
+  };
 }
 
 async function active(db: Db): Promise<Loaded> {
@@ -122,19 +137,37 @@ export async function closeChatModels(): Promise<void> {
   }
 }
 
-async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
+/**
+ * The classifier's probabilities and nearest reviewed images for an image: from memory, else from the version's
+ * stored facts (written when the library was classified), else computed — in the inference pool when the core has
+ * one (the core's thread stays free), inline otherwise — and stored for the next question.
+ */
+async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>, pool?: InferencePool): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
   const key = `${img.path}\u0000${img.databar_y}`;
   const hit = l.images.get(key);
   if (hit) return hit;
-  const grey = await readForStudent(img.path, { y: img.databar_y, width: img.width }, l.student.stem.config.maxSide);
-  const feat = await l.extractor.extract(grey);
-  const probs = (await classifyFeatures(l.student.classifier, l.student.stem.config, feat, 1, l.student.headOnnx)).probs;
+  const store = img.sha256 ? new FactsStore(db, l.version, l.student.manifest.labels.length) : null;
+  let raw = store?.get(img.sha256) ?? null;
+  if (!raw) {
+    const dataBar = { y: img.databar_y, width: img.width };
+    if (pool) {
+      raw = await pool.facts({ versionDir: l.dir, path: img.path, dataBar });
+    } else {
+      const grey = await readForStudent(img.path, dataBar, l.student.stem.config.maxSide);
+      raw = (await factsOfFeatures(l.student, await l.extractor.extract(grey), 1))[0];
+    }
+    try {
+      store?.put([[img.sha256, raw]]);
+    } catch {
+      // A read-only or busy database only costs the next question a recomputation.
+    }
+  }
   const L = l.student.manifest.labels;
-  const ranked = L.map((c, j) => ({ className: c, probability: probs[j] })).sort((a, b) => b.probability - a.probability);
+  const ranked = L.map((c, j) => ({ className: c, probability: raw.probs[j] })).sort((a, b) => b.probability - a.probability);
   const refs = l.student.manifest.memoryRefs;
   const bySha = db.prepare(`SELECT id FROM images WHERE sha256 = ?`).pluck();
   const similar: { imageId: number; className: string | null; similarity: number }[] = [];
-  for (const n of nearest(l.student.classifier, feat, 6)) {
+  for (const n of raw.near) {
     const sha = refs[n.index];
     if (!sha || sha === img.sha256) continue;
     const id = bySha.get(sha) as number | undefined;
@@ -143,7 +176,7 @@ async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof reso
     if (similar.length >= 3) break;
   }
   const facts = { ranked, similar };
-  if (l.images.size > 1024) l.images.clear();
+  if (l.images.size > 4096) l.images.clear();
   l.images.set(key, facts);
   return facts;
 }
@@ -180,6 +213,8 @@ function reviewedProcessAnswer(db: Db, l: Loaded, className: string): { answer: 
 
 export interface AskOptions {
   readonly measurements?: MeasurementSource;
+  /** Where the image's model work runs (the core's inference pool); absent: in the calling thread. */
+  readonly pool?: InferencePool;
 }
 
 type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability' | 'evidence'>;
@@ -213,8 +248,9 @@ let seedIntents: { key: string; model: IntentModel } | null = null;
 function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel } {
   const classes = db.prepare(`SELECT name FROM classes ORDER BY name`).pluck().all() as string[];
   const defs = definitionsOf(db, classes);
-  const key = [...classes, ...defs].join('\u0000');
-  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, [], defs) };
+  const taught = libraryParaphrases(db);
+  const key = [...classes, ...defs, ...taught.map((p) => `${p.intent}:${p.text}`)].join('\u0000');
+  if (seedIntents?.key !== key) seedIntents = { key, model: fitIntents(classes, [], defs, taught) };
   return { classes, model: seedIntents.model };
 }
 
@@ -253,7 +289,7 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   const l = await active(db);
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
-  const facts = await imageFacts(db, l, img);
+  const facts = await imageFacts(db, l, img, o.pool);
   const { ranked } = facts;
   const top = ranked[0];
   const classes = l.student.manifest.labels;

@@ -9,6 +9,8 @@ import { migration007 } from './migrations/007-job-owners.js';
 import { migration008 } from './migrations/008-masks.js';
 import { migration009 } from './migrations/009-users.js';
 import { migration010 } from './migrations/010-teacher-run-images.js';
+import { migration011 } from './migrations/011-teacher-paraphrases.js';
+import { migration012 } from './migrations/012-image-facts.js';
 
 export interface Migration {
   version: number;
@@ -20,7 +22,7 @@ export interface Migration {
 /** Every migration, in order. Append only: a shipped migration is never edited. */
 export const MIGRATIONS: readonly Migration[] = [
   migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009,
-  migration010,
+  migration010, migration011, migration012,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

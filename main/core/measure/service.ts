@@ -8,7 +8,13 @@ import type { JobManager } from '../jobs/job-manager.js';
 import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
 import { encodeLabelPng } from './mask-file.js';
-import { activeSegmenter } from './segmenter-store.js';
+import { activeSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
+import type { InferencePool, Priority } from '../host/inference-pool.js';
+import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
+import { nowIso } from '../db/database.js';
+
+/** Bumped when what measures changes (segmentation, measurement, the summary's shape): old rows are then ignored. */
+const SUMMARY_FORMAT = 'emma-measure-summary/1';
 import type { MeasureResult } from './types.js';
 import { CoreError } from '../errors.js';
 
@@ -40,7 +46,7 @@ export async function measureLibraryImage(
 }
 
 export class MeasureService {
-  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string }) {}
+  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string; pool?: InferencePool }) {}
 
   private imagePath(imageId: number): string {
     const row = this.d.db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
@@ -53,16 +59,71 @@ export class MeasureService {
   private readonly recent = new Map<string, Promise<MeasureResult>>();
 
   async measure(imageId: number): Promise<MeasureResult> {
-    const seg = await activeSegmenter(this.d.db);
-    const key = `${imageId}\u0000${seg?.version ?? 'classical'}`;
+    const inUse = segmenterVersionInUse(this.d.db);
+    const key = `${imageId}\u0000${inUse ? `v${inUse.id}` : 'classical'}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      hit = measureLibraryImage(this.d.db, imageId, seg);
+      hit = this.run(imageId, 'interactive');
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
     }
     return hit;
+  }
+
+  /**
+   * One measurement with the segmenter in use: in the inference pool when the core has one (particle analysis is
+   * seconds of JavaScript on large images, and must not hold the core's thread), else here. Keeps the summary.
+   */
+  private async run(imageId: number, priority: Priority): Promise<MeasureResult> {
+    const { pool } = this.d;
+    let r: MeasureResult;
+    if (pool) {
+      const inUse = segmenterVersionInUse(this.d.db);
+      const path = this.imagePath(imageId);
+      const m = await pool.measure({ path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null }, priority);
+      r = { ...m.result, imageId };
+    } else {
+      r = await measureLibraryImage(this.d.db, imageId);
+    }
+    this.storeSummary(imageId, r);
+    return r;
+  }
+
+  /**
+   * The chat's summary of an image's measurement: stored (by content hash, segmenter, format and pixel size) or
+   * measured now and stored, so the particle analysis runs once per image and segmenter, across restarts.
+   */
+  async summary(imageId: number): Promise<ImageMeasurement> {
+    const k = this.summaryKey(imageId);
+    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(k.sha, k.key) as string | undefined;
+    if (stored) {
+      try {
+        return JSON.parse(stored) as ImageMeasurement;
+      } catch {
+        // a damaged row is measured again
+      }
+    }
+    return chatMeasurement(await this.measure(imageId)); // (measure stores the summary)
+  }
+
+  private summaryKey(imageId: number): { sha: string; key: string } {
+    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as { sha256: string; pixel_size_nm: number | null } | undefined;
+    if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
+    const inUse = segmenterVersionInUse(this.d.db);
+    return { sha: row.sha256, key: `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}` };
+  }
+
+  /** Keeps the chat's summary of a measurement, whoever asked for it (the image view, the chat, a batch job). */
+  private storeSummary(imageId: number, r: MeasureResult): void {
+    try {
+      const k = this.summaryKey(imageId);
+      this.d.db
+        .prepare(`INSERT OR REPLACE INTO measurement_summaries (image_sha256, method_key, summary_json, created_at) VALUES (?, ?, ?, ?)`)
+        .run(k.sha, k.key, JSON.stringify(chatMeasurement(r)), nowIso());
+    } catch {
+      // A cache: a busy or read-only database only costs the next question a measurement.
+    }
   }
 
   /** The instance labels of a measurement (for the mask editor); not cached: labels are large. */
@@ -74,13 +135,12 @@ export class MeasureService {
 
   startMeasure(imageIds: number[]): JobInfo {
     return this.d.jobs.start('measure', { imageIds }, async (ctx) => {
-      const seg = await activeSegmenter(this.d.db);
       const out: MeasureJobResult = { results: [], failed: [] };
       for (const [i, imageId] of imageIds.entries()) {
         if (ctx.signal.aborted) break;
         ctx.progress(i, imageIds.length, `measuring ${i + 1}/${imageIds.length}`);
         try {
-          const { result: r } = await measureFile(this.imagePath(imageId), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
+          const r = await this.run(imageId, 'batch');
           const d = r.particles.ecdNm ?? r.particles.ecdPx;
           const item: MeasureJobItem = {
             imageId,
@@ -107,16 +167,23 @@ export class MeasureService {
   startMeasureFiles(request: MeasureFilesRequest): JobInfo {
     const { paths } = request;
     return this.d.jobs.start('measure', { files: paths.length, maskOut: request.maskOut ?? null, classical: request.classical === true }, async (ctx) => {
-      const seg = request.classical ? null : await activeSegmenter(this.d.db);
+      const { pool } = this.d;
       const maskOut = request.maskOut ? resolve(request.maskOut) : null;
       if (maskOut) await mkdir(maskOut, { recursive: true });
+      // In the inference pool when the core has one (as startMeasure), else on this thread.
+      const inUse = request.classical ? null : segmenterVersionInUse(this.d.db);
+      const seg = pool || request.classical ? null : await activeSegmenter(this.d.db);
+      const measureOne = async (path: string): Promise<{ result: MeasureResult; labels?: Int32Array }> =>
+        pool
+          ? pool.measure({ path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null, withLabels: maskOut !== null }, 'batch')
+          : measureFile(path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
       const out: MeasureJobResult = { results: [], failed: [], files: [], failedFiles: [] };
       for (const [i, p] of paths.entries()) {
         if (ctx.signal.aborted) break;
         ctx.progress(i, paths.length, `measuring ${i + 1}/${paths.length}`);
         try {
-          const { result, labels } = await measureFile(resolve(p), { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
-          if (maskOut) await writeFile(join(maskOut, `${basename(p, extname(p))}.png`), encodeLabelPng(labels, result.width, result.height));
+          const { result, labels } = await measureOne(resolve(p));
+          if (maskOut && labels) await writeFile(join(maskOut, `${basename(p, extname(p))}.png`), encodeLabelPng(labels, result.width, result.height));
           out.files!.push(result);
         } catch (e) {
           out.failedFiles!.push({ path: p, error: (e as Error).message });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor } from '../../../native-models/student/texture.js';
+import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
 import { providersFromEnv } from '../../../native-models/runtime/session.js';
 import { hasMasks } from '../measure/train-segmenter.js';
 import type {
@@ -50,7 +50,7 @@ import { labeledImages, type LabeledImage } from '../student/data.js';
 import { startStudentTraining } from '../student/job.js';
 import { NoLanguageModel, type Turn } from '../student/language.js';
 import { classifyPaths, evaluateFolder, PRESETS, readForStudent, score, TrainingCancelled } from '../student/service.js';
-import { argmaxRows, classifyAll, classifyImages } from '../student/classify.js';
+import { argmaxRows, classifyAll, CLASSIFY_CHUNK } from '../student/classify.js';
 import { activateVersion, activeVersion, getVersion, listVersions, type ModelVersion } from '../student/versions.js';
 import { countCached } from '../student/features.js';
 import { versionStemHash } from '../student/quick.js';
@@ -65,6 +65,8 @@ import { choosePlan, estimateEta, formatDuration, PRESET_NAMES } from './plan.js
 import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rates.js';
 import { CoreError } from '../errors.js';
 import type { ErrorCode } from '../contract.js';
+import type { InferencePool } from '../host/inference-pool.js';
+import { FactsStore, factsOfFeatures, type ImageFacts } from '../student/image-facts.js';
 
 export class StudentApiError extends CoreError {
   constructor(
@@ -133,6 +135,8 @@ export interface StudentApiDeps {
   measurements?: MeasurementSource;
   /** After a version becomes active, classify the images it has not classified yet, as a background job. */
   autoClassify?: boolean;
+  /** Where chat answers run their model work (absent: in this thread). */
+  pool?: InferencePool;
 }
 
 export class StudentApi {
@@ -495,9 +499,14 @@ export class StudentApi {
   // ---- classification and search ----
 
   /**
-   * The queue and the grid need the active version's predictions: classify what it has not classified (new or
-   * changed images; the job skips the rest) in the background. Never fails the activation that triggered it.
+   * The queue, the grid and the chat need the active version's predictions: classify what it has not classified
+   * (new or changed images; the job skips the rest) in the background, after an activation or an import (app and
+   * server only: `autoClassify`). Never fails what triggered it.
    */
+  classifyPending(): void {
+    this.classifyAfterActivation();
+  }
+
   private classifyAfterActivation(): void {
     if (!this.d.autoClassify) return;
     try {
@@ -510,7 +519,9 @@ export class StudentApi {
 
   startClassify(request: ClassifyRequest): JobInfo {
     const { version, student } = this.active();
+    const v = activeVersion(this.d.db)!;
     const { db, events } = this.d;
+    const store = new FactsStore(db, version, student.manifest.labels.length);
     const ref = studentRef(version);
     return this.d.jobs.start('classify', { ...request, modelVersion: version }, async (ctx) => {
       const all = (
@@ -526,14 +537,25 @@ export class StudentApi {
       const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
       ctx.progress(0, todo.length, `classifying ${todo.length} image${todo.length === 1 ? '' : 's'} with v${version}${result.skipped ? ` (${result.skipped} already done by it)` : ''}`);
       let lastEmit = Date.now();
-      const { cancelled } = await classifyImages(student, todo, {
-        signal: ctx.signal,
-        read: (row, maxSide) => readForStudent(row.path, { y: row.databar_y, width: row.width }, maxSide),
-        onChunk: ({ items, probs, failed, done, total }) => {
-          for (const f of failed) result.failed.push({ imageId: f.item.id, error: f.error });
+      for (let k = 0; k < todo.length; k += CLASSIFY_CHUNK) {
+        if (ctx.signal.aborted) {
+          result.cancelled = true;
+          break;
+        }
+        const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
+        const ok = await this.chunkFacts(student, v.dir, chunk, store, (row, e) => result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) }));
+        if (ok.length) {
+          const probs = new Float32Array(ok.length * L.length);
+          ok.forEach((o, i) => probs.set(o.facts.probs, i * L.length));
+          // The chat reads the same numbers later (image-facts.ts): its answers cannot disagree with the grid.
+          try {
+            store.put(ok.map((o) => [o.row.sha256, o.facts] as const)); // (stored ones are rewritten unchanged)
+          } catch {
+            // A cache: failing to keep the facts only costs the chat a recomputation.
+          }
           const now = nowIso();
           db.transaction(() => {
-            items.forEach((row, i) => {
+            ok.forEach(({ row }, i) => {
               const p = Array.from(probs.subarray(i * L.length, (i + 1) * L.length));
               const order = p.map((x, j) => j).sort((x, y) => p[y] - p[x]);
               const keep = order.filter((j, rank) => rank < 2 || p[j] >= MIN_STORED_P);
@@ -543,14 +565,14 @@ export class StudentApi {
               result.classified++;
             });
           })();
-          ctx.progress(done, total, `classified ${result.classified} of ${total} with v${version}`);
-          if (Date.now() - lastEmit > 1500) {
-            lastEmit = Date.now();
-            events.emit({ type: 'library-changed' });
-          }
-        },
-      });
-      result.cancelled = cancelled;
+        }
+        ctx.progress(Math.min(todo.length, k + chunk.length), todo.length, `classified ${result.classified} of ${todo.length} with v${version}`);
+        if (Date.now() - lastEmit > 1500) {
+          lastEmit = Date.now();
+          events.emit({ type: 'library-changed' });
+        }
+        await yieldThread();
+      }
       events.emit({ type: 'library-changed' });
       return result;
     });
@@ -603,6 +625,58 @@ export class StudentApi {
     } catch (e) {
       if (e instanceof NoLanguageModel) return unsupported(e.message);
       throw e;
+    }
+  }
+
+  /**
+   * Facts (probabilities, nearest memory rows) of a chunk of images: stored ones as they are, the rest in the
+   * inference pool (every image of the chunk at once, the core's thread free) or, without a pool, here in one batch.
+   * Unreadable images are reported through `failed` and left out.
+   */
+  private async chunkFacts(
+    student: LoadedStudent, dir: string | null, all: readonly ImageRowLite[], store: FactsStore, failed: (row: ImageRowLite, e: unknown) => void,
+  ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
+    const stored: { row: ImageRowLite; facts: ImageFacts }[] = [];
+    const rows: ImageRowLite[] = [];
+    for (const row of all) {
+      const f = store.get(row.sha256);
+      if (f) stored.push({ row, facts: f });
+      else rows.push(row);
+    }
+    return [...stored, ...(await this.computeFacts(student, dir, rows, failed))];
+  }
+
+  private async computeFacts(
+    student: LoadedStudent, dir: string | null, rows: readonly ImageRowLite[], failed: (row: ImageRowLite, e: unknown) => void,
+  ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
+    const pool = this.d.pool;
+    const maxSide = student.stem.config.maxSide;
+    if (pool && dir) {
+      const got = await Promise.all(
+        rows.map((row) =>
+          pool.facts({ versionDir: dir, path: row.path, dataBar: { y: row.databar_y, width: row.width } }, 'batch').then(
+            (facts) => ({ row, facts }),
+            (e: unknown) => (failed(row, e), null),
+          ),
+        ),
+      );
+      return got.filter((g): g is { row: ImageRowLite; facts: ImageFacts } => g !== null);
+    }
+    const ok: { row: ImageRowLite; img: GreyImage }[] = [];
+    for (const row of rows) {
+      try {
+        ok.push({ row, img: await readForStudent(row.path, { y: row.databar_y, width: row.width }, maxSide) });
+      } catch (e) {
+        failed(row, e);
+      }
+    }
+    if (!ok.length) return [];
+    const ex = new StemExtractor(student.stem);
+    try {
+      const facts = await factsOfFeatures(student, await ex.extractAll(ok.map((o) => o.img)), ok.length);
+      return ok.map((o, i) => ({ row: o.row, facts: facts[i] }));
+    } finally {
+      await ex.close();
     }
   }
 
@@ -728,7 +802,7 @@ export class StudentApi {
     const caps = this.capabilities();
     if (!caps.answer) {
       // No student yet: sizes, counts and the calibration are still answered (measured, not learnt).
-      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }) : null;
+      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool }) : null;
       if (r && (r.intent === 'measure' || r.intent === 'calibration')) return this.saveAnswer(request, r);
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
@@ -749,7 +823,7 @@ export class StudentApi {
     // Grounded answers (main/core/chat): intent + class slot, content from the classifier, numbers from the
     // calibration or a measurement. Single-turn by design, so earlier turns (`turns`) do not change them.
     void turns;
-    return this.saveAnswer(request, await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements }));
+    return this.saveAnswer(request, await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool }));
   }
 
   /** Where chat answers take their sizes, counts and pitches from (the CLI asks with the same source). */
@@ -892,3 +966,5 @@ function sameData(snapshot: Record<string, unknown>, items: readonly { imageId: 
   const keys = new Set(had.map(([img, label]) => `${img}:${label}`));
   return items.every((i) => keys.has(`${i.imageId}:${i.labelId}`));
 }
+
+const yieldThread = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -17,6 +17,7 @@ import {
   type AnswerContext,
 } from './answer.js';
 import { TeacherCallError } from './client.js';
+import { askParaphrases, paraphraseSources } from './paraphrase.js';
 import { prepareImage, type ImageForTeacher } from './prepare.js';
 import { RunStopError, type SessionTotals, type TeacherSession } from './session.js';
 import { renderTemplate, templateRef } from './templates.js';
@@ -43,6 +44,8 @@ export interface BatchPlan {
   skipped: number;
   /** After a cancel, requests in flight may finish for this long before they are aborted. */
   cancelGraceMs: number;
+  /** The run's one text-only request for paraphrases of the question wordings, after its images (null: not asked). */
+  paraphrase?: { count: number; actor: string } | null;
 }
 
 export interface BatchHooks {
@@ -143,7 +146,8 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
       result.processed,
       total,
       `teacher: ${result.processed}/${total} · ${result.proposals} proposed · ${result.flagged.length} flagged · ` +
-        `$${cost.toFixed(4)}${budget} · ${session.totals.requests} requests`,
+        `$${cost.toFixed(4)}${budget} · ${session.totals.requests} requests` +
+        (result.paraphrases ? ` · paraphrases ${result.paraphrases.status}${result.paraphrases.paraphrases ? ` (${result.paraphrases.paraphrases})` : ''}` : ''),
     );
   };
   report();
@@ -320,6 +324,53 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
   } finally {
     if (graceTimer) clearTimeout(graceTimer);
     hooks.signal.removeEventListener('abort', onCancel);
+  }
+
+  // Then the paraphrase request (text only, cached; within the same budget as the images), after the images so that
+  // the teacher's own questions of this run are among the wordings and a repeated run finds it in the cache.
+  if (plan.paraphrase && plan.paraphrase.count > 0) {
+    const sources = paraphraseSources(db);
+    const none = { sources: sources.length, paraphrases: 0, dropped: 0, requests: 0 };
+    if (result.stopped === 'cancelled' || result.stopped === 'failed' || hooks.signal.aborted) {
+      result.paraphrases = { ...none, status: result.stopped === 'failed' ? 'failed' : 'cancelled', reason: `not sent: the run ${result.stopped === 'failed' ? 'failed' : 'was cancelled'}` };
+    } else {
+      const paraSoft = new AbortController();
+      const paraHard = new AbortController();
+      const onParaCancel = () => {
+        stop('cancelled', 'cancelled by the operator');
+        paraSoft.abort();
+        paraHard.abort();
+      };
+      hooks.signal.addEventListener('abort', onParaCancel, { once: true });
+      const price = session.price;
+      try {
+        result.paraphrases = await askParaphrases(db, session, {
+          runId: plan.runId,
+          sources,
+          classes: plan.classes.map((c) => c.name),
+          count: plan.paraphrase.count,
+          actor: plan.paraphrase.actor,
+          softSignal: paraSoft.signal,
+          hardSignal: paraHard.signal,
+          budgetRefuses: (promptTokens, completionTokens) => {
+            const usd = price ? (promptTokens * price.inputPerMTok + completionTokens * price.outputPerMTok) / 1e6 : 0;
+            if (plan.budgetUsd !== null && spentUsd() + usd > plan.budgetUsd + 1e-12) {
+              return `it could cost up to $${usd.toFixed(4)} and the cost budget of $${plan.budgetUsd} has $${Math.max(0, plan.budgetUsd - spentUsd()).toFixed(4)} left`;
+            }
+            if (plan.budgetTokens !== null && spentTokens() + promptTokens + completionTokens > plan.budgetTokens) {
+              return `it could take up to ${promptTokens + completionTokens} tokens and the token budget of ${plan.budgetTokens} has ${Math.max(0, plan.budgetTokens - spentTokens())} left`;
+            }
+            return null;
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof RunStopError)) throw e;
+        stop('failed', e.message);
+        result.paraphrases = { ...none, status: 'failed', reason: e.message };
+      } finally {
+        hooks.signal.removeEventListener('abort', onParaCancel);
+      }
+    }
   }
 
   result.requests = session.totals.requests;

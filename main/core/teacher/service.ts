@@ -18,6 +18,7 @@ const PROBE_MAX_WAIT_MS = 30_000;
 import { backoffMs, sleep } from './util.js';
 import {
   audit,
+  DEFAULT_CONFIG,
   readCapabilities,
   readConfig,
   readEgress,
@@ -474,6 +475,8 @@ export class TeacherService {
       selection = request.imageIds ?? null;
     }
     if (request.concurrency !== undefined) config = { ...config, concurrency: request.concurrency };
+    // Runs stored before the setting existed resume with the default.
+    const paraphraseCount = config.paraphraseCount ?? DEFAULT_CONFIG.paraphraseCount;
     const template = getTemplate(this.db, config.templateName, config.templateVersion);
     const classes = resolveTaxonomy(this.db, config.classNames);
     if (classes.length < 2) {
@@ -568,6 +571,7 @@ export class TeacherService {
         spentTokens: spent.tokens,
         skipped,
         cancelGraceMs: this.cancelGraceMs,
+        paraphrase: paraphraseCount > 0 ? { count: paraphraseCount, actor: this.actor } : null,
       },
     };
   }

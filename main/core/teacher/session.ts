@@ -15,7 +15,9 @@ import { backoffMs, sleep, SleepAborted } from './util.js';
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 export interface RequestContext {
-  purpose: 'answer' | 'repair' | 'ask' | 'probe';
+  purpose: 'answer' | 'repair' | 'ask' | 'probe' | 'paraphrase';
+  /** Added to the request's audit entry (e.g. that a text-only request sent no image). */
+  audit?: Record<string, unknown>;
   runId: number | null;
   image: { id: number; sha256: string } | null;
   /** Cancels waiting between attempts (soft stop). */
@@ -268,6 +270,7 @@ export class TeacherSession {
         priced: this.price !== null,
         outcome: r.outcome,
         httpStatus: r.status,
+        ...ctx.audit,
       });
       return id;
     })();

@@ -28,6 +28,8 @@ export const DEFAULT_CONFIG: TeacherConfig = {
   maxAttempts: 5,
   requestTimeoutMs: 120_000,
   prices: DEFAULT_PRICES,
+  // On by default: one text-only request per run (a few thousand tokens), cached, so a repeated run costs nothing.
+  paraphraseCount: 3,
 };
 
 const price = z.object({ inputPerMTok: z.number().min(0).max(10_000), outputPerMTok: z.number().min(0).max(10_000) });
@@ -61,6 +63,7 @@ export const configPatchSchema = z
     maxAttempts: z.number().int().min(1).max(20),
     requestTimeoutMs: z.number().int().min(100).max(600_000),
     prices: z.record(z.string().min(1).max(200), price),
+    paraphraseCount: z.number().int().min(0).max(10),
   })
   .partial()
   .strict();

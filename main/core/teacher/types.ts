@@ -16,6 +16,7 @@ export type {
   TeacherFlag,
   TeacherStop,
   TeacherRunResult,
+  TeacherParaphraseOutcome,
   TeacherRunSummary,
   TeacherQa,
   TeacherAnswer,

@@ -41,6 +41,8 @@ export interface JobsState {
   jobsById: ReadonlyMap<number, JobInfo>;
   reports: ReportEntry[];
   libraryVersion: number;
+  /** Like libraryVersion, but not bumped by label-only changes (review decisions). */
+  imagesVersion: number;
   lastError: string | null;
   /** Bumps whenever any job changes (views that show job results re-read on it). */
   jobsVersion: number;
@@ -68,6 +70,9 @@ export function useJobs(): JobsState {
   const [jobsVersion, setTick] = useState(0);
   const [reports, setReports] = useState<ReportEntry[]>([]);
   const [libraryVersion, setLibraryVersion] = useState(0);
+  // Bumped only when images themselves change (not for review decisions): what depends on the image count.
+  const [imagesVersion, setImagesVersion] = useState(0);
+  const imagesChanged = useRef(false);
   const [lastError, setLastError] = useState<string | null>(null);
   const rerender = useCallback(() => setTick((t) => t + 1), []);
 
@@ -75,13 +80,18 @@ export function useJobs(): JobsState {
   const libraryTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const lastBump = useRef(0);
   const streamOpened = useRef(false);
-  const bumpLibrary = useCallback(() => {
+  const bumpLibrary = useCallback((labelsOnly = false) => {
+    if (!labelsOnly) imagesChanged.current = true;
     if (libraryTimer.current) return;
     const wait = Math.max(0, lastBump.current + LIBRARY_THROTTLE_MS - Date.now());
     libraryTimer.current = setTimeout(() => {
       libraryTimer.current = null;
       lastBump.current = Date.now();
       setLibraryVersion((v) => v + 1);
+      if (imagesChanged.current) {
+        imagesChanged.current = false;
+        setImagesVersion((v) => v + 1);
+      }
     }, wait);
   }, []);
 
@@ -174,7 +184,7 @@ export function useJobs(): JobsState {
     const unsubscribe = onEvent(
       (event) => {
         if (event.type === 'job') upsert(event.job);
-        else if (event.type === 'library-changed') bumpLibrary();
+        else if (event.type === 'library-changed') bumpLibrary(event.scope === 'labels');
       },
       // Each time the stream opens (the first time, and after a reconnect): the jobs already running when the window
       // opened (a reload during an import), and the final state of any that ended while no event could arrive.
@@ -326,6 +336,7 @@ export function useJobs(): JobsState {
     jobsById: jobsRef.current,
     reports,
     libraryVersion,
+    imagesVersion,
     jobsVersion,
     track,
     lastError,

@@ -267,7 +267,9 @@ export function ReviewView({ onError }: ReviewViewProps) {
             if (counts) setPending((n) => n - 1);
             if (d.action !== 'skip') setDecidedCount((decidedRef.current += 1));
             update({ state: 'saved', decisionId: d.id, text: decisionText(d), action: d.action });
-            refreshItem(d.imageId);
+            // The decision comes back with the image's item as stored: one round trip per key press.
+            const fresh = d.item;
+            setItems((cur) => cur.map((i) => (i.image.id === d.imageId ? { ...fresh, reason: i.reason, priority: i.priority } : i)));
           },
           (e: unknown) => {
             if (counts) setPending((n) => n - 1);
@@ -277,7 +279,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
         ),
       );
     },
-    [item, reviewer, picked, edits, resetScreen, refreshItem, onError],
+    [item, reviewer, picked, edits, resetScreen, onError],
   );
 
   const undo = useCallback(() => {

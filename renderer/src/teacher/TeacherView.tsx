@@ -154,6 +154,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
           model={settings.config.model}
           maxSide={settings.config.maxImageSide}
           sendMetadata={settings.config.sendMetadata}
+          paraphrases={settings.config.paraphraseCount ?? 0}
           onCancel={() => setAskEgress(false)}
           onConfirm={(person) => {
             setAskEgress(false);
@@ -552,7 +553,7 @@ function storedPerson(): string | null {
 }
 
 /** Switching egress on is a decision a person answers for: say what will leave, and record who decided. */
-function EgressDialog(props: { endpoint: string; model: string; maxSide: number; sendMetadata: boolean; onCancel(): void; onConfirm(person: string): void }) {
+function EgressDialog(props: { endpoint: string; model: string; maxSide: number; sendMetadata: boolean; paraphrases: number; onCancel(): void; onConfirm(person: string): void }) {
   const [person, setPerson] = useState(storedPerson() ?? '');
   let host = props.endpoint;
   try {
@@ -572,7 +573,9 @@ function EgressDialog(props: { endpoint: string; model: string; maxSide: number;
         <p>
           From now on, teacher runs, connection tests and chat questions send images of this project to <strong>{host}</strong> (model{' '}
           {props.model}): data bar cropped, long side at most {props.maxSide} px, with the pixel size
-          {props.sendMetadata ? ' and the acquisition metadata' : ''}. Every request is recorded in the audit log.
+          {props.sendMetadata ? ' and the acquisition metadata' : ''}.
+          {props.paraphrases > 0 ? ' Each run also sends the chat\'s question wordings, as text without any image, to be paraphrased (one request, cached).' : ''}{' '}
+          Every request is recorded in the audit log.
         </p>
         <label className="field">
           Your name (recorded in the audit log as who allowed it)

@@ -8,6 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type CoreInternals } from '../../../main/core/api.js';
 import type { ClassifyResult, EmmaEvent, JobInfo, TrainOutcomeInfo } from '../../../main/core/contract.js';
 import { dispatch } from '../../../main/core/dispatch.js';
+import { askGrounded, closeChatModels } from '../../../main/core/chat/service.js';
+import { InferencePool } from '../../../main/core/host/inference-pool.js';
+
+// Recomputed facts come from a real pool (worker threads), as in the app.
+const pools: InferencePool[] = [];
+const pool = (_core: CoreInternals) => {
+  const p = new InferencePool(1);
+  pools.push(p);
+  return p;
+};
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
 
 if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
@@ -107,6 +117,36 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     // Again: nothing new to do for the same version.
     const again = await core.jobs.wait((await core.api.startClassify({})).id);
     expect(again.result).toMatchObject({ classified: 0, skipped: 36 });
+  }, 120_000);
+
+  it('the chat answers from the facts the classification stored (the inference pool computed them): the same probabilities as the grid', async () => {
+    const db = core.db;
+    const stored = db.prepare(`SELECT count(*) FROM student_image_facts WHERE version_id = ?`).pluck().get(v1) as number;
+    expect(stored).toBe(36);
+    const unlabelled = (await core.api.listImages({ offset: 0, limit: 100, filter: { kind: 'any' }, source: 'student' })).items;
+    for (const img of unlabelled.slice(0, 3)) {
+      // (The grounded answer itself: this version has no reviewed Q&A, so askStudent does not offer the chat yet.)
+      const a = await askGrounded(db, img.id, 'Which microstructure class is this?');
+      // The grid's label (stored by the job) and the answer's prediction are one number, not two computations.
+      expect(a.evidence.prediction[0].className).toBe(img.label!.className);
+      expect(a.evidence.prediction[0].probability).toBeCloseTo(img.label!.confidence!, 6);
+      expect(a.confidence).toBeCloseTo(img.label!.confidence!, 6);
+    }
+    // A restarted core (another process on the file) reads them too: a damaged row is recomputed, not trusted.
+    const sha = db.prepare(`SELECT sha256 FROM images WHERE id = ?`).pluck().get(unlabelled[0].id) as string;
+    db.prepare(`UPDATE student_image_facts SET probs = x'00000000' WHERE version_id = ? AND image_sha256 = ?`).run(v1, sha);
+    await closeChatModels(); // the chat's in-memory state is per process: as after a restart
+    const other = createCore({ dbPath: join(tmp.dir, 'emma.sqlite'), mode: 'cli' });
+    try {
+      const a = await askGrounded(other.db, unlabelled[0].id, 'Which microstructure class is this?', { pool: pool(other) });
+      expect(a.evidence.prediction[0].className).toBe(unlabelled[0].label!.className);
+      expect(a.evidence.prediction[0].probability).toBeCloseTo(unlabelled[0].label!.confidence!, 4);
+      const row = db.prepare(`SELECT length(probs) FROM student_image_facts WHERE version_id = ? AND image_sha256 = ?`).pluck().get(v1, sha);
+      expect(row).toBe(4 * CLASSES.length);
+    } finally {
+      await other.close();
+      for (const p of pools.splice(0)) await p.close();
+    }
   }, 120_000);
 
   it('finds similar reviewed images from the student memory', async () => {
@@ -221,4 +261,32 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     expect(found).toHaveLength(5);
     expect(found[0].similarity).toBeGreaterThanOrEqual(found[4].similarity);
   }, 180_000);
+
+  it('in the app (autoClassify), newly imported images are classified in the background and their facts stored', async () => {
+    const app = createCore({ dbPath: join(tmp.dir, 'emma.sqlite'), mode: 'app' });
+    try {
+      const v = (await app.api.listModelVersions()).find((m) => m.active)!.id;
+      const fresh = CLASSES.map((c) => pick(c, 80, 1)[0]);
+      const job = await app.api.startImport({ paths: fresh });
+      const imported = await app.jobs.wait(job.id);
+      expect(imported.state).toBe('done');
+      expect(imported.kind === 'import' && imported.result?.imported).toBe(3);
+      let classify: JobInfo | undefined;
+      for (let i = 0; i < 100 && !classify; i++) {
+        classify = (await app.api.listJobs(20)).find((j) => j.kind === 'classify' && j.id > job.id);
+        if (!classify) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(classify, 'a classify job after the import').toBeDefined();
+      const done = await app.jobs.wait(classify!.id);
+      expect(done.state).toBe('done');
+      // The new images and any the active version had not classified yet.
+      expect((done.result as ClassifyResult).classified).toBeGreaterThanOrEqual(3);
+      const shas = app.db.prepare(`SELECT sha256 FROM images WHERE path IN (SELECT value FROM json_each(?))`).pluck().all(JSON.stringify(fresh)) as string[];
+      expect(shas).toHaveLength(3);
+      const n = app.db.prepare(`SELECT count(*) FROM student_image_facts WHERE version_id = ? AND image_sha256 IN (SELECT value FROM json_each(?))`).pluck().get(v, JSON.stringify(shas));
+      expect(n).toBe(3);
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
 });

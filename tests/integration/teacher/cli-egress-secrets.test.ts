@@ -84,8 +84,9 @@ describe.skipIf(!hasSharedData)('emma teacher (CLI)', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
-    expect(Object.keys(out).sort()).toEqual(['completionTokens', 'costUsd', 'flagged', 'processed', 'promptTokens', 'proposals', 'requests']);
-    expect(out).toMatchObject({ processed: 12, proposals: 12, flagged: [], requests: 12 });
+    expect(Object.keys(out).sort()).toEqual(['completionTokens', 'costUsd', 'flagged', 'paraphrases', 'processed', 'promptTokens', 'proposals', 'requests']);
+    // 12 images and the run's one text-only paraphrase request (on by default).
+    expect(out).toMatchObject({ processed: 12, proposals: 12, flagged: [], requests: 13, paraphrases: { status: 'valid' } });
     expect(out.costUsd).toBeCloseTo((out.promptTokens + out.completionTokens) / 1000, 4);
     expect(out.promptTokens).toBeGreaterThan(0);
     for (const r of [on, tax, test, run]) expect(r.stdout + r.stderr).not.toContain(KEY);

@@ -207,6 +207,27 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     expect(JSON.parse(out.parsed_json).invalidQa).toEqual([expect.objectContaining({ index: 2, kind: 'size', question: 'How large are the features?' })]);
   });
 
+  it('one malformed Q&A item flags just that item: the class proposal, caption and other items are kept (also after the repair)', async () => {
+    h = await makeHarness({ files: await pickDistinct('semi-defects', 2), double: { behavior: ({ purpose }) => (purpose === 'answer' || purpose === 'repair' ? 'bad-qa-item' : undefined) } });
+    const r = await run(h);
+    expect(r.flagged).toEqual([]);
+    expect(r.proposals).toBe(2);
+    expect(r.partial).toHaveLength(2);
+    for (const p of r.partial!) expect(p.reason).toMatch(/kept the class, caption and 4 valid Q&A item\(s\); flagged item 5/);
+    // One repair was tried per image (the answer as a whole was not valid), then its valid parts were kept.
+    expect(h.double.requests.filter((x) => x.purpose === 'repair')).toHaveLength(2);
+    for (const id of h.imageIds) {
+      expect(h.db.prepare(`SELECT count(*) FROM labels WHERE image_id = ? AND source = 'teacher' AND status = 'proposed'`).pluck().get(id)).toBe(1);
+      const rows = h.db.prepare(`SELECT kind, qa_kind, question FROM annotations WHERE image_id = ? AND source = 'teacher' ORDER BY id`).all(id) as { kind: string; qa_kind: string | null; question: string | null }[];
+      expect(rows.map((x) => x.qa_kind ?? x.kind)).toEqual(['caption', 'identification', 'morphology', 'size', 'defects']);
+      expect(rows.every((x) => x.kind === 'caption' || (x.question ?? '').length > 0)).toBe(true);
+      const out = h.teacher.listOutputs({ imageId: id, offset: 0, limit: 5 })[0];
+      expect(out).toMatchObject({ status: 'valid', labelId: expect.any(Number) });
+      expect(out.answer?.caption).toMatch(/grey micrograph/);
+      expect((out.answer as { invalidQa?: { index: number }[] }).invalidQa).toEqual([expect.objectContaining({ index: 4 })]);
+    }
+  });
+
   it('stops the run with a clear error when the key is refused, and when the model does not take images', async () => {
     h = await makeHarness({ files: await pickDistinct('semi-defects', 5), double: { behavior: () => ({ status: 401, message: 'Incorrect API key provided' }) } });
     let job = await h.jobs.wait((await h.teacher.startRun({})).id);

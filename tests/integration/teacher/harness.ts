@@ -108,6 +108,8 @@ export async function makeHarness(o: {
     requestTimeoutMs: 10_000,
     // $1 per 1k tokens in and out: cheap enough to read, large enough to test budgets.
     prices: { [MODEL]: { inputPerMTok: 1000, outputPerMTok: 1000 } },
+    // The paraphrase request is off here (its tests switch it on), so the request counts of the others stay exact.
+    paraphraseCount: 0,
     ...o.config,
   });
   if (o.egress !== false) await teacher.setEgress(true, 'test lead');

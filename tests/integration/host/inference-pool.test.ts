@@ -1,0 +1,73 @@
+// The core's inference pool on real micrographs: a measurement in a worker thread equals the same measurement in
+// the calling thread; interactive requests overtake queued batch work; a file that cannot be read fails with the
+// file's own error code and the pool goes on serving; closing rejects what still waits.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InferencePool } from '../../../main/core/host/inference-pool.js';
+import { CoreError } from '../../../main/core/errors.js';
+import { measureImage } from '../../../main/core/measure/index.js';
+import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
+
+if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
+
+const uhcs = (c: string, n: number) => readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, n).map((f) => join(sharedData, 'uhcs', c, f));
+
+describe.skipIf(!hasSharedData)('inference pool', () => {
+  const tmp = tempDir('emma-pool-');
+  afterAll(() => tmp.cleanup());
+
+  it('measures in a worker exactly as in the calling thread', async () => {
+    const pool = new InferencePool(2);
+    try {
+      const files = [join(sharedData, 'sem-tiff', 'sem', readdirSync(join(sharedData, 'sem-tiff', 'sem')).filter((f) => f.endsWith('.tif')).sort()[0]), ...uhcs('spheroidite', 2)];
+      const inPool = await Promise.all(files.map((path) => pool.measure({ path, segmenterPath: null, modelVersion: null, withLabels: true })));
+      for (const [i, path] of files.entries()) {
+        const here = await measureImage(path, { segmenter: null, modelVersion: null });
+        const { seconds: _a, ...a } = inPool[i].result as typeof inPool[number]['result'] & { seconds?: number };
+        const { seconds: _b, ...b } = here.result as typeof here.result & { seconds?: number };
+        expect(a).toEqual(b);
+        expect(inPool[i].labels).toEqual(here.labels);
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+
+  it('serves interactive requests before waiting batch work, and goes on after a file it cannot read', async () => {
+    const pool = new InferencePool(1);
+    const bad = join(tmp.dir, 'truncated.tif');
+    writeFileSync(bad, Buffer.from('II*\u0000\u0008\u0000\u0000\u0000garbage'));
+    try {
+      const order: string[] = [];
+      const files = uhcs('pearlite', 4);
+      const batch = files.slice(0, 3).map((path, i) => pool.measure({ path, segmenterPath: null, modelVersion: null, lines: false }, 'batch').then(() => order.push(`batch${i}`)));
+      const interactive = pool.measure({ path: files[3], segmenterPath: null, modelVersion: null, lines: false }).then(() => order.push('interactive'));
+      await Promise.all([...batch, interactive]);
+      // One worker: whatever waits when it frees up, the interactive request goes first.
+      expect(order.indexOf('interactive')).toBeLessThan(order.indexOf('batch2'));
+      expect(order.indexOf('interactive')).toBeLessThanOrEqual(1);
+
+      const err = await pool.measure({ path: bad, segmenterPath: null, modelVersion: null }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CoreError);
+      expect((err as CoreError).code).toBe('image_unreadable');
+      const missing = await pool.measure({ path: join(tmp.dir, 'gone.tif'), segmenterPath: null, modelVersion: null }).catch((e: unknown) => e);
+      expect((missing as CoreError).code).toBe('not_found');
+      const after = await pool.measure({ path: files[0], segmenterPath: null, modelVersion: null, lines: false });
+      expect(after.result.width).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+
+  it('rejects what still waits when it closes, and everything after', async () => {
+    const pool = new InferencePool(1);
+    const [a, b] = uhcs('network', 2);
+    const first = pool.measure({ path: a, segmenterPath: null, modelVersion: null }).catch((e: Error) => e);
+    const second = pool.measure({ path: b, segmenterPath: null, modelVersion: null }).catch((e: Error) => e.message);
+    await pool.close();
+    await first;
+    expect(await second).toMatch(/closed|stopped|terminated/);
+    await expect(pool.measure({ path: a, segmenterPath: null, modelVersion: null })).rejects.toThrow(/closed/);
+  }, 60_000);
+});

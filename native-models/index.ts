@@ -26,3 +26,10 @@ export { spawnWorker, siblingModule, workerPayload } from './runtime/spawn.js';
 export { exportModel, importModel, readManifest, type Manifest, type Exported, type Imported } from './export/export.js';
 export { loadBackbone, describeBackbone, type Backbone } from './export/backbone.js';
 export { preprocessInto, type RawImage } from './export/preprocess.js';
+// The student: texture stem, head and memory, their files; its language part (tokenizer, decoding rules, training).
+export * from './student/classifier.js';
+export * from './student/texture.js';
+export * from './student/tokenizer.js';
+export * from './student/decode.js';
+export * from './student/vlm.js';
+export * from './student/vlm-job.js';

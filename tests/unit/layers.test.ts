@@ -51,6 +51,11 @@ describe('layers', () => {
     expect([...violations('main/server', rule), ...violations('main/cli', rule)]).toEqual([]);
   });
 
+  it('the app reaches the engine only through native-models/index.ts', () => {
+    const rule = (s: string) => (/native-models\/(?!index\.js$)/.test(s) ? 'import it from native-models/index.js' : null);
+    expect(violations('main', rule)).toEqual([]);
+  });
+
   it('native-models imports no electron, React or app code', () => {
     expect(
       violations('native-models', (s) => (/^(electron|react)(\/|$)/.test(s) || s.includes('/main/') ? 'engine stands alone' : null)),

@@ -7,8 +7,8 @@
 // questions), and per image the classifier's probabilities and nearest reviewed images.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadStudent, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor } from '../../../native-models/student/texture.js';
+import { loadStudent, type LoadedStudent } from '../../../native-models/index.js';
+import { StemExtractor } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { resolveImage } from '../student/language.js';
 import { readForStudent } from '../student/service.js';

@@ -4,8 +4,8 @@
 // It opens no database: the core sends paths and model folders and stores what comes back.
 import { parentPort } from 'node:worker_threads';
 import { openSession, workerPayload, type OpenSession } from '../../../native-models/index.js';
-import { loadStudent, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor } from '../../../native-models/student/texture.js';
+import { loadStudent, type LoadedStudent } from '../../../native-models/index.js';
+import { StemExtractor } from '../../../native-models/index.js';
 import { measureImage } from '../measure/index.js';
 import { readSegmenter } from '../measure/segmenter-store.js';
 import type { PixelModel } from '../measure/pixel-model.js';

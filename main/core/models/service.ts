@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
-import { providersFromEnv } from '../../../native-models/runtime/session.js';
+import { loadStudent, nearest, type LoadedStudent } from '../../../native-models/index.js';
+import { StemExtractor, type GreyImage } from '../../../native-models/index.js';
+import { providersFromEnv } from '../../../native-models/index.js';
 import { hasMasks } from '../measure/train-segmenter.js';
 import type {
   AnswerGrounding,

@@ -1,8 +1,8 @@
 // Classification, once: every caller that runs the student over images (the classify job, `emma classify` and
 // `emma eval`, comparing two versions, recalibrating one) goes through classifyImages, and every "which class"
 // through argmax.
-import { classifyFeatures, type LoadedStudent } from '../../../native-models/student/classifier.js';
-import { StemExtractor, type GreyImage } from '../../../native-models/student/texture.js';
+import { classifyFeatures, type LoadedStudent } from '../../../native-models/index.js';
+import { StemExtractor, type GreyImage } from '../../../native-models/index.js';
 import { CoreError } from '../errors.js';
 
 /** Images read ahead and encoded together: the next chunk is decoded while onnxruntime encodes this one. */

@@ -7,8 +7,8 @@
 // key so that a change to the encoding (pooling, thresholds) in texture.ts never serves stale features; changes to
 // how images are read (readForStudent, pyramid) need FEATURE_FORMAT bumped.
 import { createHash } from 'node:crypto';
-import { buildStemGraph, levelSizes, type Stem, type StemConfig } from '../../../native-models/student/texture.js';
-import { writeModel } from '../../../native-models/onnx/writer.js';
+import { buildStemGraph, levelSizes, type Stem, type StemConfig } from '../../../native-models/index.js';
+import { writeModel } from '../../../native-models/index.js';
 import { nowIso, type Db } from '../db/database.js';
 
 const FEATURE_FORMAT = 'emma-stem-features/1';

@@ -3,7 +3,7 @@
 // question about the image — and stored (migration 012, a cache of derived data), so a question about an image the
 // library already classified costs a row read, not a decode and a stem run. The chat and the grid read the same
 // numbers, so an answer cannot disagree with the prediction shown beside it.
-import { classifyFeatures, nearest, type LoadedStudent } from '../../../native-models/student/classifier.js';
+import { classifyFeatures, nearest, type LoadedStudent } from '../../../native-models/index.js';
 import type { OpenSession, SessionConfig } from '../../../native-models/index.js';
 import { nowIso, type Db } from '../db/database.js';
 

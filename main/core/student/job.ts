@@ -1,5 +1,5 @@
 // Starts a student training run in a worker thread: progress events, cancel, and the outcome as a promise.
-import { siblingModule, spawnWorker } from '../../../native-models/runtime/spawn.js';
+import { siblingModule, spawnWorker } from '../../../native-models/index.js';
 import { TrainingCancelled, type TrainOptions, type TrainOutcome, type TrainProgress } from './service.js';
 
 export type StudentWorkerMessage =

@@ -12,16 +12,16 @@ import sharp from 'sharp';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { openSession, type OpenSession } from '../../../native-models/runtime/session.js';
-import type { LoadedStudent, StudentManifest } from '../../../native-models/student/classifier.js';
-import { loadStudent } from '../../../native-models/student/classifier.js';
-import { featureSize, StemExtractor, type Stem } from '../../../native-models/student/texture.js';
-import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../native-models/student/tokenizer.js';
-import { allowedNext, DEFAULT_RULES, finishText, repeatsLastWord, sentenceCount } from '../../../native-models/student/decode.js';
-import { runVlmTraining } from '../../../native-models/student/vlm-job.js';
+import { openSession, type OpenSession } from '../../../native-models/index.js';
+import type { LoadedStudent, StudentManifest } from '../../../native-models/index.js';
+import { loadStudent } from '../../../native-models/index.js';
+import { featureSize, StemExtractor, type Stem } from '../../../native-models/index.js';
+import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../native-models/index.js';
+import { allowedNext, DEFAULT_RULES, finishText, repeatsLastWord, sentenceCount } from '../../../native-models/index.js';
+import { runVlmTraining } from '../../../native-models/index.js';
 import {
   decoderSequence, encoderSequence, vlmPartBytes, type DecoderTurn, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
-} from '../../../native-models/student/vlm.js';
+} from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { inspectImage } from '../library/inspect.js';
 import { prepareImage, type ImageForTeacher } from '../teacher/prepare.js';
@@ -219,7 +219,7 @@ export interface LanguageTrainInput {
   readonly std: readonly number[];
   /** Stem features already computed (by image id). */
   readonly features: ReadonlyMap<number, Float32Array>;
-  readonly readImage: (img: ImageForTeacher) => Promise<import('../../../native-models/student/texture.js').GreyImage>;
+  readonly readImage: (img: ImageForTeacher) => Promise<import('../../../native-models/index.js').GreyImage>;
   readonly preset: LanguagePreset;
   /** Train only on these images' texts (e.g. a split); default every image with reviewed text. */
   readonly imageIds?: ReadonlySet<number>;

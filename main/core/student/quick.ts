@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadStudent, type StudentManifest } from '../../../native-models/student/classifier.js';
+import { loadStudent, type StudentManifest } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { readConfig } from '../teacher/settings.js';
 import { pruneFeatureCache, stemHash } from './features.js';

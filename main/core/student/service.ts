@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/student/classifier.js';
-import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type Stem, type StemConfig } from '../../../native-models/student/texture.js';
+import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/index.js';
+import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type Stem, type StemConfig } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { readGray } from '../library/decode.js';
 import { inspectImage } from '../library/inspect.js';
@@ -18,7 +18,7 @@ import { FeatureCache, stemHash } from './features.js';
 import { argmax, argmaxRows, classifyAll } from './classify.js';
 import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
 import { hasMasks, trainSegmenterInto, type SegmenterOutcome } from '../measure/train-segmenter.js';
-import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/student/vlm.js';
+import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/index.js';
 
 export interface Preset {
   readonly stem: StemConfig;

@@ -1,7 +1,7 @@
 // Worker entry: one student training run on its own database connection, off the thread that serves the UI
 // (onnxruntime's session.run() blocks its thread). Cancellation is a shared flag polled between images and steps.
 import { parentPort } from 'node:worker_threads';
-import { workerPayload } from '../../../native-models/runtime/spawn.js';
+import { workerPayload } from '../../../native-models/index.js';
 import { openDatabase } from '../db/database.js';
 import { trainStudent, TrainingCancelled, type TrainOptions } from './service.js';
 import type { StudentWorkerMessage } from './job.js';

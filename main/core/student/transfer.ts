@@ -4,9 +4,9 @@
 // added, then copies it under <data dir>/models/v<id>/ as a new completed, inactive version with no parent.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { classifyFeatures, loadStudent, type StudentManifest } from '../../../native-models/student/classifier.js';
-import { featureSize } from '../../../native-models/student/texture.js';
-import { openSession } from '../../../native-models/runtime/session.js';
+import { classifyFeatures, loadStudent, type StudentManifest } from '../../../native-models/index.js';
+import { featureSize } from '../../../native-models/index.js';
+import { openSession } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import type { LanguageManifest } from './language.js';
 import { getVersion, registerImported, removeVersionRow, setVersionFiles } from './versions.js';

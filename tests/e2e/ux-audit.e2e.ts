@@ -37,7 +37,9 @@ describe.skipIf(!hasSharedData)('audit view and egress confirmation', () => {
   beforeAll(async () => {
     s = await startUxSession({ importPaths: [join(sharedData, 'semi-defects', 'scratches')], double: { model: 'unpriced-e2e' } });
     const api = s.core.api;
-    await api.updateTeacherConfig({ provider: 'compatible', baseUrl: s.double!.baseUrl, model: 'unpriced-e2e' });
+    // One request per image here; the run's text-only paraphrase request and its audit entry are tested in
+    // tests/integration/teacher/paraphrase.test.ts.
+    await api.updateTeacherConfig({ provider: 'compatible', baseUrl: s.double!.baseUrl, model: 'unpriced-e2e', paraphraseCount: 0 });
     await api.setTeacherApiKey('sk-e2e-audit-0123456789');
     await api.applyTaxonomySet('semi-defects');
     page = s.page;

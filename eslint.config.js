@@ -29,7 +29,11 @@ export default tseslint.config(
       'preserve-caught-error': 'warn',
     },
   },
-  { files: ['renderer/src/**/*.tsx', 'renderer/src/**/*.ts'], plugins: { 'react-hooks': reactHooks }, rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' } },
+  {
+    files: ['renderer/src/**/*.tsx', 'renderer/src/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
+  },
   { files: ['main/core/**'], rules: { 'no-restricted-imports': restrict(['electron', 'react', 'react-dom']) } },
   { files: ['main/server/**', 'main/cli/**'], rules: { 'no-restricted-imports': restrict(['electron']) } },
   {
@@ -47,6 +51,11 @@ export default tseslint.config(
   },
   {
     files: ['preload/**'],
-    rules: { 'no-restricted-imports': restrict(['react', 'react-dom', ...nativeOrMain.filter((m) => m !== 'electron')], [{ regex: '/main/(?!core/contract\\.js$)', message: 'preload exposes the bridge only' }]) },
+    rules: {
+      'no-restricted-imports': restrict(
+        ['react', 'react-dom', ...nativeOrMain.filter((m) => m !== 'electron')],
+        [{ regex: '/main/(?!core/contract\\.js$)', message: 'preload exposes the bridge only' }],
+      ),
+    },
   },
 );

@@ -18,7 +18,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DATA = resolve(here, '..', '..', 'shared', 'data');
 const IMAGE = /\.(png|jpe?g|tiff?)$/i;
 
-interface Item { path: string; className: string; sha256: string }
+interface Item {
+  path: string;
+  className: string;
+  sha256: string;
+}
 
 function listSet(dir: string): Item[] {
   const items: Item[] = [];
@@ -55,7 +59,10 @@ export async function run(argv: string[]): Promise<void> {
   const results: Record<string, unknown>[] = [];
   for (const set of values.sets!.split(',')) {
     const dir = join(DATA, set);
-    if (!existsSync(dir)) { console.log(`${set}: absent, skipped`); continue; }
+    if (!existsSync(dir)) {
+      console.log(`${set}: absent, skipped`);
+      continue;
+    }
     const items = listSet(dir);
     const { train, val } = splitByHash(items);
     const labels = [...new Set(items.map((i) => i.className))].sort();
@@ -82,8 +89,16 @@ export async function run(argv: string[]): Promise<void> {
         await classifyPaths(core.db, batch);
         const classifyMsPerImage = (performance.now() - t0) / batch.length;
         student = {
-          accuracy: ev.accuracy, macroF1: ev.macroF1, n: ev.n, trainSeconds: tr.trainSeconds, innerValAccuracy: tr.valAccuracy,
-          provider: tr.provider, confusion: ev.confusion, labels: ev.labels, classifyMsPerImage, classifyBatch: batch.length,
+          accuracy: ev.accuracy,
+          macroF1: ev.macroF1,
+          n: ev.n,
+          trainSeconds: tr.trainSeconds,
+          innerValAccuracy: tr.valAccuracy,
+          provider: tr.provider,
+          confusion: ev.confusion,
+          labels: ev.labels,
+          classifyMsPerImage,
+          classifyBatch: batch.length,
         };
       } finally {
         await core.close();
@@ -93,7 +108,11 @@ export async function run(argv: string[]): Promise<void> {
         const lists = { train: join(work, 'train.tsv'), test: join(work, 'test.tsv') };
         writeFileSync(lists.train, train.map((t) => `${labels.indexOf(t.className)}\t${t.path}`).join('\n'));
         writeFileSync(lists.test, val.map((t) => `${labels.indexOf(t.className)}\t${t.path}`).join('\n'));
-        const r = spawnSync(values.python!, [join(here, 'torch', 'ref_cnn.py'), '--train', lists.train, '--test', lists.test, '--seconds', values['torch-seconds']!, '--threads', '2'], { encoding: 'utf8' });
+        const r = spawnSync(
+          values.python!,
+          [join(here, 'torch', 'ref_cnn.py'), '--train', lists.train, '--test', lists.test, '--seconds', values['torch-seconds']!, '--threads', '2'],
+          { encoding: 'utf8' },
+        );
         const line = r.stdout.trim().split('\n').pop() ?? '';
         torch = r.status === 0 && line.startsWith('{') ? JSON.parse(line) : { error: (r.stderr || r.error?.message || 'failed').slice(-300) };
       }
@@ -104,7 +123,9 @@ export async function run(argv: string[]): Promise<void> {
         `${set}: train ${train.length} / test ${val.length}, ${labels.length} classes\n` +
           `  student (${values.preset}, ${values.minutes} min budget): accuracy ${f(student.accuracy)}, macro-F1 ${f(student.macroF1)}, trained in ${f(student.trainSeconds)} s on ${student.provider}; ` +
           `classify ${f(student.classifyMsPerImage)} ms/image (batch of ${String(student.classifyBatch)})\n` +
-          (torch ? `  PyTorch 4-block CNN (${values['torch-seconds']} s, 2 threads): accuracy ${f(torch.accuracy)}, macro-F1 ${f(torch.macroF1)}${torch.error ? ` error: ${String(torch.error)}` : ''}` : '  PyTorch reference: skipped'),
+          (torch
+            ? `  PyTorch 4-block CNN (${values['torch-seconds']} s, 2 threads): accuracy ${f(torch.accuracy)}, macro-F1 ${f(torch.macroF1)}${torch.error ? ` error: ${String(torch.error)}` : ''}`
+            : '  PyTorch reference: skipped'),
       );
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -28,13 +28,27 @@ const TORCH_SCRIPT = join(repoRoot(), 'bench', 'torch', 'vit_bench.py');
 const PYTHON = process.env.EMMA_BENCH_PYTHON ?? '/usr/bin/python3';
 const THREADS = 2;
 
-interface BenchModel { name: string; config: VitConfig; batch: number; steps: number }
+interface BenchModel {
+  name: string;
+  config: VitConfig;
+  batch: number;
+  steps: number;
+}
 const MODELS: BenchModel[] = [
   { name: 'vit-tiny', config: VIT_TINY, batch: 32, steps: 30 },
   { name: 'student-standin (conv stem + ViT)', config: VIT_STUDENT_STANDIN, batch: 16, steps: 12 },
 ];
 
-interface SideResult { params: number; stepMs: number; forwardMs: number; peakMiB: number; provider?: string; fallback?: string; nodes?: number; torch?: string }
+interface SideResult {
+  params: number;
+  stepMs: number;
+  forwardMs: number;
+  peakMiB: number;
+  provider?: string;
+  fallback?: string;
+  nodes?: number;
+  torch?: string;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -49,8 +63,16 @@ async function ortChild(m: BenchModel, spin: boolean): Promise<void> {
   const P = layout.total;
   const rng = new Rng(1);
   const c = m.config;
-  const img = new ort.Tensor('float32', Float32Array.from({ length: B * c.channels * c.imageSize ** 2 }, () => rng.normal()), [B, c.channels, c.imageSize, c.imageSize]);
-  const label = new ort.Tensor('int64', BigInt64Array.from({ length: B }, (_, i) => BigInt(i % c.classes)), [B]);
+  const img = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: B * c.channels * c.imageSize ** 2 }, () => rng.normal()),
+    [B, c.channels, c.imageSize, c.imageSize],
+  );
+  const label = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: B }, (_, i) => BigInt(i % c.classes)),
+    [B],
+  );
   let p: ort.Tensor = new ort.Tensor('float32', initParams(layout, 1), [P]);
   let mm: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
   let vv: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
@@ -76,8 +98,13 @@ async function ortChild(m: BenchModel, spin: boolean): Promise<void> {
   }
   await fwd.session.release();
   const out: SideResult = {
-    params: P, stepMs: median(times), forwardMs: median(ftimes),
-    peakMiB: process.resourceUsage().maxRSS / 1024, provider: train.provider, fallback: describeProvider(train), nodes: g.nodes.length,
+    params: P,
+    stepMs: median(times),
+    forwardMs: median(ftimes),
+    peakMiB: process.resourceUsage().maxRSS / 1024,
+    provider: train.provider,
+    fallback: describeProvider(train),
+    nodes: g.nodes.length,
   };
   console.log(`RESULT ${JSON.stringify(out)}`);
 }
@@ -92,7 +119,11 @@ function runOrt(idx: number, spin: boolean): SideResult {
 }
 
 function runTorch(m: BenchModel): SideResult {
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--config', JSON.stringify(m.config), '--batch', String(m.batch), '--steps', String(m.steps), '--threads', String(THREADS)], { encoding: 'utf8' });
+  const r = spawnSync(
+    PYTHON,
+    [TORCH_SCRIPT, '--config', JSON.stringify(m.config), '--batch', String(m.batch), '--steps', String(m.steps), '--threads', String(THREADS)],
+    { encoding: 'utf8' },
+  );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`PyTorch child failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(line) as SideResult;
@@ -106,19 +137,43 @@ function hasTorch(): boolean {
 function ensureTorch(log: (s: string) => void): string | null {
   if (hasTorch()) return null;
   if (process.env.EMMA_BENCH_NO_INSTALL) return `PyTorch is not importable by ${PYTHON} and EMMA_BENCH_NO_INSTALL is set; skipping the PyTorch half`;
-  if (process.getuid?.() !== 0) return `PyTorch is not installed for ${PYTHON} and this is not root; skipping the PyTorch half (apt-get install -y python3-torch libopenblas0-pthread)`;
+  if (process.getuid?.() !== 0)
+    return `PyTorch is not installed for ${PYTHON} and this is not root; skipping the PyTorch half (apt-get install -y python3-torch libopenblas0-pthread)`;
   log('PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread ...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const cmd of [['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'], ['update', '-q'], ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread']]) {
+  for (const cmd of [
+    ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'],
+    ['update', '-q'],
+    ['install', '-y', '-q', 'python3-torch', 'libopenblas0-pthread'],
+  ]) {
     try {
       execFileSync('apt-get', cmd, { stdio: 'ignore', env, timeout: 600_000 });
       if (cmd[0] === 'install' && hasTorch()) return null;
-    } catch { /* try the next step */ }
+    } catch {
+      /* try the next step */
+    }
   }
   return hasTorch() ? null : 'PyTorch could not be installed (no network or no apt?); skipping the PyTorch half';
 }
 
-interface Row { name: string; params: number; batch: number; ortStepMs: number; torchStepMs: number | null; ratio: number | null; ortForwardMs: number; torchForwardMs: number | null; ortImagesPerS: number; torchImagesPerS: number | null; ortPeakMiB: number; torchPeakMiB: number | null; provider: string; providerNote: string; nodes: number | null; loadAvg: number }
+interface Row {
+  name: string;
+  params: number;
+  batch: number;
+  ortStepMs: number;
+  torchStepMs: number | null;
+  ratio: number | null;
+  ortForwardMs: number;
+  torchForwardMs: number | null;
+  ortImagesPerS: number;
+  torchImagesPerS: number | null;
+  ortPeakMiB: number;
+  torchPeakMiB: number | null;
+  provider: string;
+  providerNote: string;
+  nodes: number | null;
+  loadAvg: number;
+}
 
 export async function run(argv: string[]): Promise<void> {
   const spin = argv.includes('--spin');
@@ -149,30 +204,58 @@ export async function run(argv: string[]): Promise<void> {
     }
     if (!o) continue;
     const row: Row = {
-      name: m.name, params: o.params, batch: m.batch,
-      ortStepMs: round(o.stepMs), torchStepMs: t ? round(t.stepMs) : null, ratio: t ? round(o.stepMs / t.stepMs, 3) : null,
-      ortForwardMs: round(o.forwardMs), torchForwardMs: t ? round(t.forwardMs) : null,
-      ortImagesPerS: round((1000 * m.batch) / o.stepMs, 1), torchImagesPerS: t ? round((1000 * m.batch) / t.stepMs, 1) : null,
-      ortPeakMiB: round(o.peakMiB, 1), torchPeakMiB: t ? round(t.peakMiB, 1) : null,
-      provider: o.provider ?? 'cpu', providerNote: o.fallback ?? '', nodes: o.nodes ?? null, loadAvg: round(loadavg()[0]),
+      name: m.name,
+      params: o.params,
+      batch: m.batch,
+      ortStepMs: round(o.stepMs),
+      torchStepMs: t ? round(t.stepMs) : null,
+      ratio: t ? round(o.stepMs / t.stepMs, 3) : null,
+      ortForwardMs: round(o.forwardMs),
+      torchForwardMs: t ? round(t.forwardMs) : null,
+      ortImagesPerS: round((1000 * m.batch) / o.stepMs, 1),
+      torchImagesPerS: t ? round((1000 * m.batch) / t.stepMs, 1) : null,
+      ortPeakMiB: round(o.peakMiB, 1),
+      torchPeakMiB: t ? round(t.peakMiB, 1) : null,
+      provider: o.provider ?? 'cpu',
+      providerNote: o.fallback ?? '',
+      nodes: o.nodes ?? null,
+      loadAvg: round(loadavg()[0]),
     };
     rows.push(row);
     log(
       `${row.name}: ${row.params} params, batch ${row.batch}, ${row.nodes} train-step nodes\n` +
-      `  train step  ORT ${row.ortStepMs} ms (${row.ortImagesPerS} img/s)  PyTorch ${row.torchStepMs ?? '-'} ms (${row.torchImagesPerS ?? '-'} img/s)  ratio ORT/PyTorch ${row.ratio ?? '-'} (target <= 0.7)\n` +
-      `  forward     ORT ${row.ortForwardMs} ms  PyTorch ${row.torchForwardMs ?? '-'} ms  (train step = ${round(row.ortStepMs / row.ortForwardMs, 1)}x forward in ORT)\n` +
-      `  peak RSS    ORT ${row.ortPeakMiB} MiB  PyTorch ${row.torchPeakMiB ?? '-'} MiB\n` +
-      `  provider    ${row.providerNote}\n` +
-      `  load avg    ${row.loadAvg} (other processes on the ${cpus().length} cores skew both sides; PyTorch's OpenMP suffers most)`,
+        `  train step  ORT ${row.ortStepMs} ms (${row.ortImagesPerS} img/s)  PyTorch ${row.torchStepMs ?? '-'} ms (${row.torchImagesPerS ?? '-'} img/s)  ratio ORT/PyTorch ${row.ratio ?? '-'} (target <= 0.7)\n` +
+        `  forward     ORT ${row.ortForwardMs} ms  PyTorch ${row.torchForwardMs ?? '-'} ms  (train step = ${round(row.ortStepMs / row.ortForwardMs, 1)}x forward in ORT)\n` +
+        `  peak RSS    ORT ${row.ortPeakMiB} MiB  PyTorch ${row.torchPeakMiB ?? '-'} MiB\n` +
+        `  provider    ${row.providerNote}\n` +
+        `  load avg    ${row.loadAvg} (other processes on the ${cpus().length} cores skew both sides; PyTorch's OpenMP suffers most)`,
     );
   }
   if (json) {
-    console.log(JSON.stringify({
-      models: rows.map((r) => ({ name: r.name, params: r.params, batch: r.batch, ortStepMs: r.ortStepMs, torchStepMs: r.torchStepMs, ratio: r.ratio, ortPeakMiB: r.ortPeakMiB, torchPeakMiB: r.torchPeakMiB, provider: r.provider, providerNote: r.providerNote, loadAvg: r.loadAvg, ortForwardMs: r.ortForwardMs, torchForwardMs: r.torchForwardMs, ortImagesPerS: r.ortImagesPerS, torchImagesPerS: r.torchImagesPerS })),
-      threads: THREADS,
-      // The PyTorch that actually ran (Debian's 1.13 here; another python may bring another version).
-      torch: skip ? null : `${torchVersion ?? 'unknown'} via ${PYTHON}`,
-    }));
+    console.log(
+      JSON.stringify({
+        models: rows.map((r) => ({
+          name: r.name,
+          params: r.params,
+          batch: r.batch,
+          ortStepMs: r.ortStepMs,
+          torchStepMs: r.torchStepMs,
+          ratio: r.ratio,
+          ortPeakMiB: r.ortPeakMiB,
+          torchPeakMiB: r.torchPeakMiB,
+          provider: r.provider,
+          providerNote: r.providerNote,
+          loadAvg: r.loadAvg,
+          ortForwardMs: r.ortForwardMs,
+          torchForwardMs: r.torchForwardMs,
+          ortImagesPerS: r.ortImagesPerS,
+          torchImagesPerS: r.torchImagesPerS,
+        })),
+        threads: THREADS,
+        // The PyTorch that actually ran (Debian's 1.13 here; another python may bring another version).
+        torch: skip ? null : `${torchVersion ?? 'unknown'} via ${PYTHON}`,
+      }),
+    );
   }
 }
 

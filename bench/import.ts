@@ -88,7 +88,10 @@ async function childMain(mode: string, folder: string): Promise<void> {
               .jpeg()
               .toBuffer();
           } else {
-            await sharp(f, { failOn: 'error', limitInputPixels: 2 ** 28 }).resize(256, 256, { fit: 'inside' }).jpeg().toBuffer();
+            await sharp(f, { failOn: 'error', limitInputPixels: 2 ** 28 })
+              .resize(256, 256, { fit: 'inside' })
+              .jpeg()
+              .toBuffer();
           }
         } catch {
           // Unreadable files count as processed, as the import reports them.
@@ -160,7 +163,10 @@ export async function run(argv: string[]): Promise<void> {
   }
   const result = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', rounds, loadAverage: loadavg(), folders: rows };
   if (json) console.log(JSON.stringify(result));
-  else console.log(`best of ${rounds} alternating rounds per side; machine: ${result.cores} cores, ${result.cpu}; load average now ${result.loadAverage.map((l) => l.toFixed(2)).join(', ')} (timings on a loaded machine are inflated; the ratio is the figure to compare)`);
+  else
+    console.log(
+      `best of ${rounds} alternating rounds per side; machine: ${result.cores} cores, ${result.cpu}; load average now ${result.loadAverage.map((l) => l.toFixed(2)).join(', ')} (timings on a loaded machine are inflated; the ratio is the figure to compare)`,
+    );
 }
 
 if (process.argv[2] === '--child') await childMain(process.argv[3], process.argv[4]);

@@ -20,18 +20,37 @@ export async function run(argv: string[]): Promise<void> {
   const cfg = JSON.parse(values.config!) as Parameters<typeof IntentModel.fit>[2];
   const all = trainingWordings({ classes: CLASSES, reviewed: REVIEWED });
   const groups = [...new Set(all.map((w) => w.group))];
-  let ok = 0, n = 0, refusedIn = 0, nIn = 0, oosOk = 0, nOos = 0;
+  let ok = 0,
+    n = 0,
+    refusedIn = 0,
+    nIn = 0,
+    oosOk = 0,
+    nOos = 0;
   for (let f = 0; f < 10; f++) {
     const test = new Set(groups.filter((_, i) => i % 10 === f));
-    const m = IntentModel.fit(all.filter((w) => !test.has(w.group)), CLASSES, cfg);
+    const m = IntentModel.fit(
+      all.filter((w) => !test.has(w.group)),
+      CLASSES,
+      cfg,
+    );
     for (const w of all.filter((x) => test.has(x.group))) {
       const d = m.decide(w.text);
       const got = d.outOfScope ? 'oos' : d.intent;
       n++;
       if (got === w.intent) ok++;
-      if (w.intent === 'oos') { nOos++; if (got === 'oos') oosOk++; } else { nIn++; if (d.outOfScope) refusedIn++; }
+      if (w.intent === 'oos') {
+        nOos++;
+        if (got === 'oos') oosOk++;
+      } else {
+        nIn++;
+        if (d.outOfScope) refusedIn++;
+      }
     }
   }
   const out = { config: cfg, wordings: all.length, groups: groups.length, accuracy: ok / n, inScopeRefused: refusedIn / nIn, outOfScopeRefused: oosOk / nOos };
-  console.log(values.json ? JSON.stringify(out) : `intent CV (${groups.length} groups, ${all.length} wordings): accuracy ${out.accuracy.toFixed(3)}, in-scope refused ${out.inScopeRefused.toFixed(3)}, unseen out-of-scope topics refused ${out.outOfScopeRefused.toFixed(3)}`);
+  console.log(
+    values.json
+      ? JSON.stringify(out)
+      : `intent CV (${groups.length} groups, ${all.length} wordings): accuracy ${out.accuracy.toFixed(3)}, in-scope refused ${out.inScopeRefused.toFixed(3)}, unseen out-of-scope topics refused ${out.outOfScopeRefused.toFixed(3)}`,
+  );
 }

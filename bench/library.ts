@@ -60,9 +60,7 @@ export async function run(argv: string[]): Promise<void> {
     return percentile(times, 50);
   };
   const pageLastMs = await timeQuery(() => core.api.listImages({ offset: n - 200, limit: 200 }));
-  const pageFilteredMs = await timeQuery(() =>
-    core.api.listImages({ offset: 0, limit: 200, filter: { kind: 'class', className: 'pearlite' } }),
-  );
+  const pageFilteredMs = await timeQuery(() => core.api.listImages({ offset: 0, limit: 200, filter: { kind: 'class', className: 'pearlite' } }));
 
   const server = await startServer({ core, rendererDir });
   const browser = await launchChromium();
@@ -94,11 +92,9 @@ export async function run(argv: string[]): Promise<void> {
   type ScrollResult = { frames: number[]; reachedEnd: boolean; domNodes: number };
   const grid = (await page.evaluate(`(${SCROLL})(${JSON.stringify('[data-testid="library-grid"], [data-testid="library-grid"] *')})`)) as ScrollResult;
   // The end of the library really shows its last images.
-  await page.waitForFunction(
-    `[...document.querySelectorAll('[data-testid="thumb"]')].some((e) => e.getAttribute('data-image-id') === '${n}')`,
-    undefined,
-    { timeout: 20_000 },
-  );
+  await page.waitForFunction(`[...document.querySelectorAll('[data-testid="thumb"]')].some((e) => e.getAttribute('data-image-id') === '${n}')`, undefined, {
+    timeout: 20_000,
+  });
   const refPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await refPage.setContent('<div style="height:2000000px">reference</div>');
   const reference = ((await refPage.evaluate(`(${SCROLL})(null)`)) as ScrollResult).frames;

@@ -70,8 +70,16 @@ export async function run(argv: string[]): Promise<void> {
       const review = new ReviewService(h.db, h.events, 'bench');
       for (const it of train) review.decide({ imageId: it.imageId, action: 'accept', className: it.className, reviewer: 'bench' });
       const api = new StudentApi({
-        db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, actor: 'bench',
-        teacherAsk: async () => { throw new Error('the benchmark does not ask the teacher'); },
+        db: h.db,
+        dbPath: h.dbPath,
+        dataDir: h.dir,
+        jobs: h.jobs,
+        events: h.events,
+        review,
+        actor: 'bench',
+        teacherAsk: async () => {
+          throw new Error('the benchmark does not ask the teacher');
+        },
       });
       const tj = api.startTraining({ minutes: Number(values.minutes) });
       const tr = await h.jobs.wait(tj.id);
@@ -102,7 +110,8 @@ export async function run(argv: string[]): Promise<void> {
             const s = performance.now();
             try {
               const a = await core.api.askStudent({ imageId, question, history: [] });
-              if (k === 0 && values.json !== true) console.log(`  sample (${phase}, round ${round}): ${question} → ${a.answer ?? a.note} (${a.confidence ?? '—'})`);
+              if (k === 0 && values.json !== true)
+                console.log(`  sample (${phase}, round ${round}): ${question} → ${a.answer ?? a.note} (${a.confidence ?? '—'})`);
               // An answer the core could not give (no model, an error in the answer path) counts as an error, not a fast reply.
               return { ms: performance.now() - s, ok: a.supported && a.answer !== null, kind: k % QUESTIONS.length };
             } catch {
@@ -115,7 +124,15 @@ export async function run(argv: string[]): Promise<void> {
         byPhase.set(phase, ph);
         ph.all.push(...ms);
         for (const r of results) (ph.byKind[r.kind] ??= []).push(r.ms);
-        perRound.push({ phase, round, p50: pct(ms, 0.5), p95: pct(ms, 0.95), max: Math.max(...ms), errors: results.filter((r) => !r.ok).length, wall: performance.now() - t0 });
+        perRound.push({
+          phase,
+          round,
+          p50: pct(ms, 0.5),
+          p95: pct(ms, 0.95),
+          max: Math.max(...ms),
+          errors: results.filter((r) => !r.ok).length,
+          wall: performance.now() - t0,
+        });
       };
       for (let round = 0; round < rounds; round++) await runRound('cold', round + 1, asked.slice(round * n, (round + 1) * n));
       // What the app does after an activation and after each import (autoClassify): classify the library.
@@ -130,15 +147,29 @@ export async function run(argv: string[]): Promise<void> {
       const classifyS = (performance.now() - c0) / 1000;
       for (let round = 0; round < rounds; round++) await runRound('classified', round + 1, asked.slice((rounds + round) * n, (rounds + round + 1) * n));
       const phases = [...byPhase.entries()].map(([phase, ph]) => ({
-        phase, p50: pct(ph.all, 0.5), p95: pct(ph.all, 0.95),
+        phase,
+        p50: pct(ph.all, 0.5),
+        p95: pct(ph.all, 0.95),
         byKind: QUESTIONS.map((q, k) => ({ question: q, p50: pct(ph.byKind[k] ?? [], 0.5), p95: pct(ph.byKind[k] ?? [], 0.95), n: ph.byKind[k]?.length ?? 0 })),
       }));
       const out = {
-        set: values.set, images: files.length, concurrent: n, rounds: perRound, phases, classifyLibraryS: classifyS,
-        cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0],
+        set: values.set,
+        images: files.length,
+        concurrent: n,
+        rounds: perRound,
+        phases,
+        classifyLibraryS: classifyS,
+        cores: cpus().length,
+        loadAverageStart: load0,
+        loadAverageEnd: loadavg()[0],
       };
-      console.log(`load: ${values.set} (${files.length} images; student trained on ${trainedOn} reviewed, ${values.minutes} min budget; asked about held-out images, each once), core in its worker thread with its inference pool (startCoreWorker)`);
-      for (const r of perRound) console.log(`  ${r.phase} round ${r.round}: ${n} concurrent askStudent: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms, errors ${r.errors}, all answered in ${r.wall.toFixed(0)} ms`);
+      console.log(
+        `load: ${values.set} (${files.length} images; student trained on ${trainedOn} reviewed, ${values.minutes} min budget; asked about held-out images, each once), core in its worker thread with its inference pool (startCoreWorker)`,
+      );
+      for (const r of perRound)
+        console.log(
+          `  ${r.phase} round ${r.round}: ${n} concurrent askStudent: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms, errors ${r.errors}, all answered in ${r.wall.toFixed(0)} ms`,
+        );
       console.log(`  classifying the library between the phases (the app's background job): ${classifyS.toFixed(1)} s for ${files.length} images`);
       for (const ph of phases) {
         console.log(`  ${ph.phase}: p50 ${ph.p50.toFixed(0)} ms, p95 ${ph.p95.toFixed(0)} ms`);

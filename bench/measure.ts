@@ -66,7 +66,10 @@ function summarise(rows: PerImage[]) {
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const t = rows.map((r) => r.seconds).sort((a, b) => a - b);
-  const c = rows.map((r) => r.cpuSeconds).filter((x): x is number => x !== null).sort((a, b) => a - b);
+  const c = rows
+    .map((r) => r.cpuSeconds)
+    .filter((x): x is number => x !== null)
+    .sort((a, b) => a - b);
   return {
     images: rows.length,
     imageIoU: mean((r) => r.imageIoU),
@@ -102,7 +105,9 @@ export async function run(argv: string[]): Promise<void> {
   }
   const load0 = loadavg();
   const imgs: Img[] = [];
-  for (const f of readdirSync(semDir).filter((x) => /\.tiff?$/i.test(x)).sort()) {
+  for (const f of readdirSync(semDir)
+    .filter((x) => /\.tiff?$/i.test(x))
+    .sort()) {
     const stem = f.replace(/\.tiff?$/i, '');
     const mp = [`${stem}_m.tif`, `${stem}.png`].map((m) => join(maskDir, m)).find((p) => existsSync(p));
     if (!mp) continue;
@@ -128,9 +133,15 @@ export async function run(argv: string[]): Promise<void> {
   const trainSeconds: number[] = [];
   let lastModel: PixelModel | null = null;
   for (let k = 0; k < folds; k++) {
-    const train = imgs.filter((_, i) => i !== k).map((im) => ({
-      gray: im.gray, width: im.width, areaHeight: im.areaHeight, labels: im.ref.subarray(0, im.width * im.areaHeight), pixelSizeNm: im.pixelSizeNm,
-    }));
+    const train = imgs
+      .filter((_, i) => i !== k)
+      .map((im) => ({
+        gray: im.gray,
+        width: im.width,
+        areaHeight: im.areaHeight,
+        labels: im.ref.subarray(0, im.width * im.areaHeight),
+        pixelSizeNm: im.pixelSizeNm,
+      }));
     const t0 = performance.now();
     const model = trainPixelModel(train, { seed: 1 });
     trainSeconds.push((performance.now() - t0) / 1000);
@@ -140,7 +151,9 @@ export async function run(argv: string[]): Promise<void> {
     const c1 = cpuNow();
     const lab = segmentWithModel(model, img.gray, img.width, img.height, img.areaHeight, img.pixelSizeNm);
     learnt.push(score(img, lab, (performance.now() - t1) / 1000, cpuNow() - c1));
-    console.log(`  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}`);
+    console.log(
+      `  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}`,
+    );
   }
 
   let reference: PerImage[] | null = null;
@@ -156,7 +169,10 @@ export async function run(argv: string[]): Promise<void> {
         writeFileSync(p, toPgm(img));
         return p;
       });
-      const r = spawnSync(py, [join(repoRoot, 'bench', 'python', 'measure_ref.py'), tmp, ...pgms], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      const r = spawnSync(py, [join(repoRoot, 'bench', 'python', 'measure_ref.py'), tmp, ...pgms], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      });
       if (r.status !== 0) throw new Error(`Python reference failed: ${r.stderr}`);
       const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: Record<string, number>; cpu?: Record<string, number> };
       const times = parsed.seconds;
@@ -177,19 +193,34 @@ export async function run(argv: string[]): Promise<void> {
   const out = {
     data: `${imgs.length} TiO2 SEM images with manual masks (sem-tiff/sem + sem-tiff/masks), 4-connected mask components > 5 px`,
     protocol: `learnt: leave-one-out over ${folds} folds (trained on the other ${imgs.length - 1} masks); classical and reference need no training`,
-    learnt: { ...summarise(learnt), trainSecondsMedian: trainSeconds.sort((a, b) => a - b)[Math.floor(trainSeconds.length / 2)] ?? null, perImage: learnt, lastModelPost: lastModel?.post ?? null },
+    learnt: {
+      ...summarise(learnt),
+      trainSecondsMedian: trainSeconds.sort((a, b) => a - b)[Math.floor(trainSeconds.length / 2)] ?? null,
+      perImage: learnt,
+      lastModelPost: lastModel?.post ?? null,
+    },
     classical: { ...summarise(classical), perImage: classical },
-    reference: reference ? { ...summarise(reference), perImage: reference, method: 'skimage: Gaussian σ 1, Otsu, fill holes, EDT, peak_local_max(min_distance 5), watershed' } : null,
+    reference: reference
+      ? { ...summarise(reference), perImage: reference, method: 'skimage: Gaussian σ 1, Otsu, fill holes, EDT, peak_local_max(min_distance 5), watershed' }
+      : null,
     referenceNote,
     loadAverage: { start: load0.map((v) => +v.toFixed(2)), end: load1.map((v) => +v.toFixed(2)) },
   };
   const f = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
   console.log('\nmethod       image IoU  inst. F1  count err %  median-ECD err %  s/image (wall)  CPU s/image');
-  for (const [name, s] of [['learnt', out.learnt], ['classical', out.classical], ['skimage ref', out.reference]] as const) {
+  for (const [name, s] of [
+    ['learnt', out.learnt],
+    ['classical', out.classical],
+    ['skimage ref', out.reference],
+  ] as const) {
     if (!s) continue;
-    console.log(`${name.padEnd(12)} ${f(s.imageIoU).padStart(9)} ${f(s.f1).padStart(9)} ${f(s.countErrorPct, 1).padStart(12)} ${f(s.medianEcdErrorPct, 1).padStart(17)} ${f(s.secondsPerImage, 2).padStart(14)} ${f((s as { cpuSecondsPerImage?: number | null }).cpuSecondsPerImage ?? null, 2).padStart(12)}`);
+    console.log(
+      `${name.padEnd(12)} ${f(s.imageIoU).padStart(9)} ${f(s.f1).padStart(9)} ${f(s.countErrorPct, 1).padStart(12)} ${f(s.medianEcdErrorPct, 1).padStart(17)} ${f(s.secondsPerImage, 2).padStart(14)} ${f((s as { cpuSecondsPerImage?: number | null }).cpuSecondsPerImage ?? null, 2).padStart(12)}`,
+    );
   }
   if (referenceNote) console.log(referenceNote);
-  console.log(`learnt training: median ${f(out.learnt.trainSecondsMedian, 1)} s per fold; load average ${out.loadAverage.start.join(' ')} -> ${out.loadAverage.end.join(' ')}`);
+  console.log(
+    `learnt training: median ${f(out.learnt.trainSecondsMedian, 1)} s per fold; load average ${out.loadAverage.start.join(' ')} -> ${out.loadAverage.end.join(' ')}`,
+  );
   if (json) console.log(JSON.stringify(out));
 }

@@ -45,7 +45,17 @@ function train(step: string, dbPath: string, args: string[]): Run {
   const wallSeconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${step}: emma train exited ${r.status}: ${r.stderr.slice(-500)}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Run, 'step' | 'wallSeconds'>;
-  return { step, wallSeconds, trainSeconds: j.trainSeconds, valAccuracy: j.valAccuracy, mode: j.mode, features: j.features, images: j.images, activated: j.activated, modelVersion: j.modelVersion };
+  return {
+    step,
+    wallSeconds,
+    trainSeconds: j.trainSeconds,
+    valAccuracy: j.valAccuracy,
+    mode: j.mode,
+    features: j.features,
+    images: j.images,
+    activated: j.activated,
+    modelVersion: j.modelVersion,
+  };
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -71,7 +81,9 @@ export async function run(argv: string[]): Promise<void> {
   for (const c of readdirSync(dir).sort()) {
     const sub = join(dir, c);
     if (!statSync(sub).isDirectory()) continue;
-    const files = readdirSync(sub).filter((f) => IMAGE.test(f)).map((f) => join(sub, f));
+    const files = readdirSync(sub)
+      .filter((f) => IMAGE.test(f))
+      .map((f) => join(sub, f));
     const byHash = files.map((p) => ({ p, h: createHash('sha256').update(readFileSync(p)).digest('hex') })).sort((a, b) => (a.h < b.h ? -1 : 1));
     first.push(...byHash.slice(0, byHash.length - later).map((x) => x.p));
     rest.push(...byHash.slice(byHash.length - later).map((x) => x.p));

@@ -64,7 +64,8 @@ const REFERENCE_PAGE = `<!doctype html><html><body><div id="ref-stage" data-imag
 async function waitFor(page: { evaluate(expr: string): Promise<unknown> }, expr: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await page.evaluate(expr))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${expr}: ${JSON.stringify(await page.evaluate(`[window.__emmaArm, document.body.innerHTML.slice(0, 300)]`))}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${expr}: ${JSON.stringify(await page.evaluate(`[window.__emmaArm, document.body.innerHTML.slice(0, 300)]`))}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -88,9 +89,7 @@ export async function run(argv: string[]): Promise<void> {
   const now = nowIso();
   db.transaction(() => {
     const tpl = Number(
-      db
-        .prepare(`INSERT INTO teacher_templates (name, version, system_text, user_text, created_at) VALUES ('bench', 1, 's', 'u', ?)`)
-        .run(now).lastInsertRowid,
+      db.prepare(`INSERT INTO teacher_templates (name, version, system_text, user_text, created_at) VALUES ('bench', 1, 's', 'u', ?)`).run(now).lastInsertRowid,
     );
     const runId = Number(
       db
@@ -183,15 +182,17 @@ export async function run(argv: string[]): Promise<void> {
   };
 
   const review = await pressAll(page, stageId, plan);
-  const saved = (await page.evaluate(
-    `document.querySelectorAll('[data-testid="review-history-item"][data-state="failed"]').length`,
-  )) as number;
+  const saved = (await page.evaluate(`document.querySelectorAll('[data-testid="review-history-item"][data-state="failed"]').length`)) as number;
 
   const refPage = await context.newPage();
   // A navigation (not setContent, whose document.open() drops the probe's listener).
   await refPage.goto(`data:text/html;base64,${Buffer.from(REFERENCE_PAGE).toString('base64')}`);
   const refId = () => refPage.evaluate(`document.getElementById('ref-stage').getAttribute('data-image-id')`) as Promise<string>;
-  const reference = await pressAll(refPage, refId, plan.map((k) => k[k.length - 1]));
+  const reference = await pressAll(
+    refPage,
+    refId,
+    plan.map((k) => k[k.length - 1]),
+  );
   await browser.close();
   await server.close();
   const decided = core.db.prepare(`SELECT count(*) FROM review_decisions WHERE reviewer = 'bench'`).pluck().get() as number;

@@ -43,7 +43,13 @@ import { makeHarness, pickDistinct } from '../tests/integration/teacher/harness.
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Heldout {
-  whichClass: string[]; yesNo: string[]; measure: string[]; calibration: string[]; describe: string[]; process: string[]; outOfScope: string[];
+  whichClass: string[];
+  yesNo: string[];
+  measure: string[];
+  calibration: string[];
+  describe: string[];
+  process: string[];
+  outOfScope: string[];
 }
 
 /** Definitions for the uhcs classes (no built-in taxonomy covers them). */
@@ -59,7 +65,10 @@ const quantile = (xs: number[], q: number) => {
 };
 
 export function singular(name: string): string {
-  return name.split(' ').map((w, i, all) => (i < all.length - 1 ? w : /(ches|shes|sses|xes)$/.test(w) ? w.slice(0, -2) : /[^s]s$/.test(w) ? w.slice(0, -1) : w)).join(' ');
+  return name
+    .split(' ')
+    .map((w, i, all) => (i < all.length - 1 ? w : /(ches|shes|sses|xes)$/.test(w) ? w.slice(0, -2) : /[^s]s$/.test(w) ? w.slice(0, -1) : w))
+    .join(' ');
 }
 
 /** The first class of `classes` named in a text (display names, whole words, earliest position). */
@@ -67,7 +76,11 @@ export function firstClassIn(text: string, classes: readonly string[]): string |
   const t = text.toLowerCase();
   let best: { c: string; at: number } | null = null;
   for (const c of classes) {
-    const m = new RegExp(`\\b${displayName(c).toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).exec(t);
+    const m = new RegExp(
+      `\\b${displayName(c)
+        .toLowerCase()
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`,
+    ).exec(t);
     if (m && (!best || m.index < best.at)) best = { c, at: m.index };
   }
   return best?.c ?? null;
@@ -92,11 +105,21 @@ export function reliability(items: { confidence: number; correct: boolean }[], b
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: {
-    set: { type: 'string', default: 'semi-defects' }, images: { type: 'string', default: '240' }, preset: { type: 'string', default: 'default' },
-    json: { type: 'boolean', default: false }, minutes: { type: 'string' }, decoder: { type: 'string', default: '40' },
-  } });
-  const log = (s: string) => { if (!values.json) console.log(s); else console.error(s); };
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      set: { type: 'string', default: 'semi-defects' },
+      images: { type: 'string', default: '240' },
+      preset: { type: 'string', default: 'default' },
+      json: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      decoder: { type: 'string', default: '40' },
+    },
+  });
+  const log = (s: string) => {
+    if (!values.json) console.log(s);
+    else console.error(s);
+  };
   const H = JSON.parse(readFileSync(join(here, 'vqa-heldout-questions.json'), 'utf8')) as Heldout;
   const files = await pickDistinct(values.set!, Number(values.images));
   const truthOf = new Map(files.map((f) => [f, basename(dirname(f))]));
@@ -119,8 +142,16 @@ export async function run(argv: string[]): Promise<void> {
     log(`${values.set}: ${files.length} images; reviewed ${train.length} (teacher double's template wordings, true classes), ${val.length} held out`);
     const measurements = { measure: async (imageId: number) => chatMeasurement(await measureLibraryImage(h.db, imageId)) };
     const api = new StudentApi({
-      db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, actor: 'bench',
-      teacherAsk: async () => { throw new Error('the benchmark does not ask the teacher'); },
+      db: h.db,
+      dbPath: h.dbPath,
+      dataDir: h.dir,
+      jobs: h.jobs,
+      events: h.events,
+      review,
+      actor: 'bench',
+      teacherAsk: async () => {
+        throw new Error('the benchmark does not ask the teacher');
+      },
       // The product's measurement source (particle analysis, line metrology), as createCore wires it.
       measurements,
     });
@@ -134,11 +165,19 @@ export async function run(argv: string[]): Promise<void> {
     if (cr.state !== 'done') throw new Error(`classify ${cr.state}: ${cr.error}`);
     const version = api.capabilities().activeVersion!;
     const classes = (await api.version(version)).classes;
-    const predicted = new Map((h.db.prepare(
-      `SELECT image_id, c.name FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.id IN (SELECT max(id) FROM labels WHERE source = 'student' AND source_ref = ? GROUP BY image_id)`,
-    ).all(`student v${version}`) as { image_id: number; name: string }[]).map((r) => [r.image_id, r.name]));
+    const predicted = new Map(
+      (
+        h.db
+          .prepare(
+            `SELECT image_id, c.name FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.id IN (SELECT max(id) FROM labels WHERE source = 'student' AND source_ref = ? GROUP BY image_id)`,
+          )
+          .all(`student v${version}`) as { image_id: number; name: string }[]
+      ).map((r) => [r.image_id, r.name]),
+    );
     const classifierAcc = val.filter((v) => predicted.get(v.imageId) === v.className).length / val.length;
-    log(`trained v${version} in ${trainS.toFixed(1)} s (one-click path); classifier on the ${val.length} held-out images: ${(100 * classifierAcc).toFixed(1)}%`);
+    log(
+      `trained v${version} in ${trainS.toFixed(1)} s (one-click path); classifier on the ${val.length} held-out images: ${(100 * classifierAcc).toFixed(1)}%`,
+    );
     const tw = performance.now();
     await warmChat(h.db);
     const warmMs = performance.now() - tw;
@@ -186,10 +225,19 @@ export async function run(argv: string[]): Promise<void> {
     const measure = all.filter((x) => x.q.kind === 'measure');
     const cal = reliability(which.map((x, k) => ({ confidence: x.a.confidence ?? 0, correct: named[k] === x.truth })));
     const ms = all.map((x) => x.ms);
-    const byKind = Object.fromEntries(['which', 'yes', 'no', 'measure', 'calibration', 'describe', 'process', 'oos'].map((k) => {
-      const xs = all.filter((x) => x.q.kind === k);
-      return [k, { n: xs.length, refused: xs.filter((x) => refused(x.a)).length, intents: count(xs.map((x) => (refused(x.a) ? `refused:${x.a.intent}` : x.a.intent))) }];
-    }));
+    const byKind = Object.fromEntries(
+      ['which', 'yes', 'no', 'measure', 'calibration', 'describe', 'process', 'oos'].map((k) => {
+        const xs = all.filter((x) => x.q.kind === k);
+        return [
+          k,
+          {
+            n: xs.length,
+            refused: xs.filter((x) => refused(x.a)).length,
+            intents: count(xs.map((x) => (refused(x.a) ? `refused:${x.a.intent}` : x.a.intent))),
+          },
+        ];
+      }),
+    );
     // ---- the decoder's free text (the language part alone), for comparison ----
     const dec: { question: string; text: string; stutter: string[] }[] = [];
     for (const x of all.slice(0, Number(values.decoder))) {
@@ -199,7 +247,9 @@ export async function run(argv: string[]): Promise<void> {
     // ---- find by text ----
     const heldIds = new Set(val.map((v) => v.imageId));
     const truthById = new Map(val.map((v) => [v.imageId, v.className]));
-    const defs = new Map((h.db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+    const defs = new Map(
+      (h.db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),
+    );
     const perClass: Record<string, { heldOut: number; precisionAt10: number; precisionAtMin: number; noGoodMatch: boolean }> = {};
     const searchMs: number[] = [];
     for (const c of classes) {
@@ -219,10 +269,14 @@ export async function run(argv: string[]): Promise<void> {
     const N = 10_000;
     const probs = new Float32Array(N * C);
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     for (let i = 0; i < N; i++) {
       let z = 0;
-      for (let j = 0; j < C; j++) { const e = -Math.log(rnd() + 1e-9); probs[i * C + j] = e; z += e; }
+      for (let j = 0; j < C; j++) {
+        const e = -Math.log(rnd() + 1e-9);
+        probs[i * C + j] = e;
+        z += e;
+      }
       for (let j = 0; j < C; j++) probs[i * C + j] /= z;
     }
     const ix: PredictionIndex = { version, ids: Int32Array.from({ length: N }, (_, i) => i + 1), probs, classes, rows: N * C };
@@ -235,47 +289,132 @@ export async function run(argv: string[]): Promise<void> {
       synth.push(performance.now() - t);
     }
     const p10 = Object.values(perClass).map((x) => x.precisionAt10);
-    const pmin = Object.values(perClass).map((x) => x.precisionAtMin).filter((x) => !Number.isNaN(x));
+    const pmin = Object.values(perClass)
+      .map((x) => x.precisionAtMin)
+      .filter((x) => !Number.isNaN(x));
     const out = {
-      set: values.set, images: files.length, reviewedImages: train.length, heldOutImages: val.length, preset: values.preset, modelVersion: version,
-      trainSeconds: trainS, classifierAccuracy: classifierAcc, chatLoadMs: warmMs,
+      set: values.set,
+      images: files.length,
+      reviewedImages: train.length,
+      heldOutImages: val.length,
+      preset: values.preset,
+      modelVersion: version,
+      trainSeconds: trainS,
+      classifierAccuracy: classifierAcc,
+      chatLoadMs: warmMs,
       classNamedCorrectly: {
-        n: which.length, rate: named.filter((c, k) => c === which[k].truth).length / which.length,
+        n: which.length,
+        rate: named.filter((c, k) => c === which[k].truth).length / which.length,
         answered: which.filter((x) => !refused(x.a)).length,
         rateAmongAnswered: named.filter((c, k) => c === which[k].truth && !refused(which[k].a)).length / Math.max(1, which.filter((x) => !refused(x.a)).length),
       },
       agreement: {
-        n: which.length + yn.length, rate: (agreeWhich + agreeYn) / (which.length + yn.length), whichClass: agreeWhich / which.length, yesNo: agreeYn / yn.length,
-        disagreements: yn.filter((x) => !(saysYes(x.a.text) ? x.q.asked === x.pred : saysNo(x.a.text) && x.q.asked !== x.pred)).slice(0, 6)
+        n: which.length + yn.length,
+        rate: (agreeWhich + agreeYn) / (which.length + yn.length),
+        whichClass: agreeWhich / which.length,
+        yesNo: agreeYn / yn.length,
+        disagreements: yn
+          .filter((x) => !(saysYes(x.a.text) ? x.q.asked === x.pred : saysNo(x.a.text) && x.q.asked !== x.pred))
+          .slice(0, 6)
           .map((x) => ({ q: x.q.question, a: x.a.text, storedPrediction: x.pred, chatPrediction: x.a.evidence.prediction[0] })),
       },
-      yesNo: { n: yn.length, positives: pos.length, negatives: neg.length, accuracyPositives: pos.filter(ynCorrect).length / pos.length, accuracyNegatives: neg.filter(ynCorrect).length / neg.length, balancedAccuracy: (pos.filter(ynCorrect).length / pos.length + neg.filter(ynCorrect).length / neg.length) / 2 },
-      stutter: { n: all.length, rate: stutters.length / all.length, examples: stutters.slice(0, 5).map((x) => ({ q: x.q.question, a: x.a.text, why: stutterReasons(x.a.text) })) },
-      outOfScope: { n: oos.length, refused: oos.filter((x) => refused(x.a)).length / oos.length, missed: oos.filter((x) => !refused(x.a)).slice(0, 8).map((x) => ({ q: x.q.question, a: x.a.text })) },
+      yesNo: {
+        n: yn.length,
+        positives: pos.length,
+        negatives: neg.length,
+        accuracyPositives: pos.filter(ynCorrect).length / pos.length,
+        accuracyNegatives: neg.filter(ynCorrect).length / neg.length,
+        balancedAccuracy: (pos.filter(ynCorrect).length / pos.length + neg.filter(ynCorrect).length / neg.length) / 2,
+      },
+      stutter: {
+        n: all.length,
+        rate: stutters.length / all.length,
+        examples: stutters.slice(0, 5).map((x) => ({ q: x.q.question, a: x.a.text, why: stutterReasons(x.a.text) })),
+      },
+      outOfScope: {
+        n: oos.length,
+        refused: oos.filter((x) => refused(x.a)).length / oos.length,
+        missed: oos
+          .filter((x) => !refused(x.a))
+          .slice(0, 8)
+          .map((x) => ({ q: x.q.question, a: x.a.text })),
+      },
       inScopeFalseRefusals: { n: inScope.length, rate: inScope.filter((x) => refused(x.a)).length / inScope.length },
-      measurement: { n: measure.length, saidCannotMeasure: measure.filter((x) => /can't measure/.test(x.a.text)).length / measure.length, refusedAsOutOfScope: measure.filter((x) => x.a.intent === 'oos').length / measure.length },
+      measurement: {
+        n: measure.length,
+        saidCannotMeasure: measure.filter((x) => /can't measure/.test(x.a.text)).length / measure.length,
+        refusedAsOutOfScope: measure.filter((x) => x.a.intent === 'oos').length / measure.length,
+      },
       calibration: cal,
-      latencyMs: { n: ms.length, p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), firstQuestion: { p50: quantile(all.filter((x) => x.first).map((x) => x.ms), 0.5), p95: quantile(all.filter((x) => x.first).map((x) => x.ms), 0.95) }, followUp: { p50: quantile(all.filter((x) => !x.first).map((x) => x.ms), 0.5), p95: quantile(all.filter((x) => !x.first).map((x) => x.ms), 0.95) } },
+      latencyMs: {
+        n: ms.length,
+        p50: quantile(ms, 0.5),
+        p95: quantile(ms, 0.95),
+        firstQuestion: {
+          p50: quantile(
+            all.filter((x) => x.first).map((x) => x.ms),
+            0.5,
+          ),
+          p95: quantile(
+            all.filter((x) => x.first).map((x) => x.ms),
+            0.95,
+          ),
+        },
+        followUp: {
+          p50: quantile(
+            all.filter((x) => !x.first).map((x) => x.ms),
+            0.5,
+          ),
+          p95: quantile(
+            all.filter((x) => !x.first).map((x) => x.ms),
+            0.95,
+          ),
+        },
+      },
       byKind,
       decoder: { n: dec.length, stutterRate: dec.filter((d) => d.stutter.length).length / Math.max(1, dec.length), examples: dec.slice(0, 4) },
       findByText: {
-        meanPrecisionAt10: mean(p10), meanPrecisionAtMin10: mean(pmin), perClass, oosNoGoodMatch: { n: oosTexts.length, rate: noMatch / oosTexts.length },
-        queryMsLibrary: { n: searchMs.length, p50: quantile(searchMs, 0.5), max: Math.max(...searchMs) }, queryMs10k: { n: synth.length, p50: quantile(synth, 0.5), p95: quantile(synth, 0.95) },
+        meanPrecisionAt10: mean(p10),
+        meanPrecisionAtMin10: mean(pmin),
+        perClass,
+        oosNoGoodMatch: { n: oosTexts.length, rate: noMatch / oosTexts.length },
+        queryMsLibrary: { n: searchMs.length, p50: quantile(searchMs, 0.5), max: Math.max(...searchMs) },
+        queryMs10k: { n: synth.length, p50: quantile(synth, 0.5), p95: quantile(synth, 0.95) },
       },
-      examples: all.filter((_, k) => k % 37 === 0).slice(0, 12).map((x) => ({ kind: x.q.kind, truth: x.truth, q: x.q.question, a: x.a.text, confidence: x.a.confidence })),
+      examples: all
+        .filter((_, k) => k % 37 === 0)
+        .slice(0, 12)
+        .map((x) => ({ kind: x.q.kind, truth: x.truth, q: x.q.question, a: x.a.text, confidence: x.a.confidence })),
       benchSeconds: (performance.now() - tStart) / 1000,
     };
     const f = (x: number) => (100 * x).toFixed(1);
-    log(`class named correctly ${f(out.classNamedCorrectly.rate)}% (n=${which.length}) vs classifier ${f(classifierAcc)}% (n=${val.length}); among the ${out.classNamedCorrectly.answered} not refused ${f(out.classNamedCorrectly.rateAmongAnswered)}%`);
+    log(
+      `class named correctly ${f(out.classNamedCorrectly.rate)}% (n=${which.length}) vs classifier ${f(classifierAcc)}% (n=${val.length}); among the ${out.classNamedCorrectly.answered} not refused ${f(out.classNamedCorrectly.rateAmongAnswered)}%`,
+    );
     log(`answer agrees with prediction ${f(out.agreement.rate)}% (n=${out.agreement.n})`);
-    log(`yes/no balanced ${f(out.yesNo.balancedAccuracy)}% (pos ${f(out.yesNo.accuracyPositives)}% n=${pos.length}, neg ${f(out.yesNo.accuracyNegatives)}% n=${neg.length})`);
+    log(
+      `yes/no balanced ${f(out.yesNo.balancedAccuracy)}% (pos ${f(out.yesNo.accuracyPositives)}% n=${pos.length}, neg ${f(out.yesNo.accuracyNegatives)}% n=${neg.length})`,
+    );
     log(`stutter ${f(out.stutter.rate)}% (n=${all.length}); decoder free text ${f(out.decoder.stutterRate)}% (n=${dec.length})`);
-    log(`out-of-scope refused ${f(out.outOfScope.refused)}% (n=${oos.length}); in-scope false refusals ${f(out.inScopeFalseRefusals.rate)}% (n=${inScope.length})`);
-    log(`measurement questions: "can't measure" ${f(out.measurement.saidCannotMeasure)}% (n=${measure.length}; the product's particle analysis and line metrology answer the rest)`);
-    log(`ECE of class answers ${cal.ece.toFixed(3)}; reliability: ${cal.table.map((r) => `[${r.from.toFixed(1)},${r.to.toFixed(1)}) n=${r.n} conf ${r.meanConfidence.toFixed(2)} acc ${r.accuracy.toFixed(2)}`).join('; ')}`);
-    log(`latency ms p50 ${out.latencyMs.p50.toFixed(1)} p95 ${out.latencyMs.p95.toFixed(1)} (first question about an image p50 ${out.latencyMs.firstQuestion.p50.toFixed(1)}, follow-ups p50 ${out.latencyMs.followUp.p50.toFixed(1)}); chat load ${warmMs.toFixed(0)} ms once`);
-    log(`find by text: mean P@10 ${mean(p10).toFixed(3)}, mean P@min(10,n) ${mean(pmin).toFixed(3)}; OOS texts "no good match" ${f(out.findByText.oosNoGoodMatch.rate)}%; query ${out.findByText.queryMsLibrary.p50.toFixed(1)} ms (library), ${out.findByText.queryMs10k.p50.toFixed(2)} ms p50 at 10,000 images`);
-    for (const [c, v] of Object.entries(perClass)) log(`  ${c.padEnd(16)} held-out ${v.heldOut}  P@10 ${v.precisionAt10.toFixed(2)}  P@min ${v.precisionAtMin.toFixed(2)}${v.noGoodMatch ? '  (no good match)' : ''}`);
+    log(
+      `out-of-scope refused ${f(out.outOfScope.refused)}% (n=${oos.length}); in-scope false refusals ${f(out.inScopeFalseRefusals.rate)}% (n=${inScope.length})`,
+    );
+    log(
+      `measurement questions: "can't measure" ${f(out.measurement.saidCannotMeasure)}% (n=${measure.length}; the product's particle analysis and line metrology answer the rest)`,
+    );
+    log(
+      `ECE of class answers ${cal.ece.toFixed(3)}; reliability: ${cal.table.map((r) => `[${r.from.toFixed(1)},${r.to.toFixed(1)}) n=${r.n} conf ${r.meanConfidence.toFixed(2)} acc ${r.accuracy.toFixed(2)}`).join('; ')}`,
+    );
+    log(
+      `latency ms p50 ${out.latencyMs.p50.toFixed(1)} p95 ${out.latencyMs.p95.toFixed(1)} (first question about an image p50 ${out.latencyMs.firstQuestion.p50.toFixed(1)}, follow-ups p50 ${out.latencyMs.followUp.p50.toFixed(1)}); chat load ${warmMs.toFixed(0)} ms once`,
+    );
+    log(
+      `find by text: mean P@10 ${mean(p10).toFixed(3)}, mean P@min(10,n) ${mean(pmin).toFixed(3)}; OOS texts "no good match" ${f(out.findByText.oosNoGoodMatch.rate)}%; query ${out.findByText.queryMsLibrary.p50.toFixed(1)} ms (library), ${out.findByText.queryMs10k.p50.toFixed(2)} ms p50 at 10,000 images`,
+    );
+    for (const [c, v] of Object.entries(perClass))
+      log(
+        `  ${c.padEnd(16)} held-out ${v.heldOut}  P@10 ${v.precisionAt10.toFixed(2)}  P@min ${v.precisionAtMin.toFixed(2)}${v.noGoodMatch ? '  (no good match)' : ''}`,
+      );
     log(`by kind: ${JSON.stringify(byKind)}`);
     for (const e of out.examples) log(`  [${e.kind}, ${e.truth}] ${e.q}\n    → ${e.a} (${e.confidence === null ? '—' : e.confidence.toFixed(2)})`);
     for (const e of out.stutter.examples) log(`  stutter: ${e.q} → ${e.a} [${e.why.join('; ')}]`);

@@ -13,8 +13,16 @@ export { VitClassifier, vitEncoder, VIT_TINY, VIT_STUDENT_STANDIN, type VitConfi
 export { createModel, registerArch, type ModelRef } from './models/registry.js';
 export { buildTrainStep, buildForward, buildInference, TRAIN_IO, type BuiltGraph } from './train/graphs.js';
 export {
-  openSession, providersFromEnv, sessionOptions, describeProvider, DEFAULT_PROVIDERS, PROVIDER_ENV,
-  type Provider, type SessionConfig, type OpenSession, type ProviderFailure,
+  openSession,
+  providersFromEnv,
+  sessionOptions,
+  describeProvider,
+  DEFAULT_PROVIDERS,
+  PROVIDER_ENV,
+  type Provider,
+  type SessionConfig,
+  type OpenSession,
+  type ProviderFailure,
 } from './runtime/session.js';
 export { runTraining, type TrainSpec, type TrainResult, type StepReport } from './runtime/train-loop.js';
 export { startTraining, type TrainingJob, type TrainingHandlers } from './runtime/trainer.js';

@@ -6,7 +6,10 @@ if (!findChromium()) {
   console.error(INSTALL_HINT);
   process.exit(1);
 }
-for (const cmd of [['npm', 'run', 'build'], ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts']]) {
+for (const cmd of [
+  ['npm', 'run', 'build'],
+  ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts'],
+]) {
   const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
 }

@@ -30,16 +30,11 @@ if (electron.path && hasDisplay() && !process.env.EMMA_BROWSER_MODE) {
   const child = spawn(electron.path, ['.', ...passthrough], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  const why = !electron.path
-    ? electron.why
-    : !hasDisplay()
-      ? 'no display is available (DISPLAY and WAYLAND_DISPLAY are unset)'
-      : 'EMMA_BROWSER_MODE is set';
-  const child = spawn(
-    process.execPath,
-    ['dist/main/cli/index.js', 'serve', ...passthrough],
-    { stdio: 'inherit', env: { ...process.env, EMMA_START_REASON: `Starting Emma in browser mode because ${why}.` } },
-  );
+  const why = !electron.path ? electron.why : !hasDisplay() ? 'no display is available (DISPLAY and WAYLAND_DISPLAY are unset)' : 'EMMA_BROWSER_MODE is set';
+  const child = spawn(process.execPath, ['dist/main/cli/index.js', 'serve', ...passthrough], {
+    stdio: 'inherit',
+    env: { ...process.env, EMMA_START_REASON: `Starting Emma in browser mode because ${why}.` },
+  });
   child.on('exit', (code) => process.exit(code ?? 0));
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 }

@@ -8,6 +8,8 @@ const steps = [
   ['type-check (Node layers, no DOM)', ['npx', 'tsc', '-p', 'tsconfig.node.json', '--noEmit']],
   ['type-check (renderer, no Node)', ['npx', 'tsc', '-p', 'tsconfig.renderer.json', '--noEmit']],
   ['lint (layer rule and correctness)', ['npx', 'eslint', '.']],
+  // Formatting is checked, never argued about: `npm run format` writes it.
+  ['format (Prettier)', ['npx', 'prettier', '--check', '**/*.{ts,tsx,mjs,js}']],
   ['unit and integration tests', ['npx', 'vitest', 'run']],
   ['build', ['npm', 'run', 'build']],
   ['end-to-end tests', ['npx', 'vitest', 'run', '--config', 'vitest.e2e.config.ts']],

@@ -38,7 +38,11 @@ export async function databaseCommand(command: string, rest: string[]): Promise<
   if (command === 'backup') {
     if (positionals.length !== 1) throw new Error('emma backup takes one destination file: emma backup <dest-file> [--db FILE]');
     const r = await backupDatabase(file, positionals[0]);
-    out(json, r, `backed up ${r.source} to ${r.dest}: ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.pages} pages, schema ${r.userVersion}, quick_check ok, ${r.seconds.toFixed(1)} s`);
+    out(
+      json,
+      r,
+      `backed up ${r.source} to ${r.dest}: ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.pages} pages, schema ${r.userVersion}, quick_check ok, ${r.seconds.toFixed(1)} s`,
+    );
     return 0;
   }
   const r = checkDatabase(file);
@@ -48,11 +52,11 @@ export async function databaseCommand(command: string, rest: string[]): Promise<
     r.ok
       ? `${r.file}: ok (integrity_check and foreign_key_check found nothing; ${(r.bytes / 1048576).toFixed(1)} MiB in ${r.seconds.toFixed(1)} s)`
       : [
-        `${r.file}: ${r.integrity.length + r.foreignKeys.length} problem(s)`,
-        ...r.integrity.map((p) => `  integrity: ${p}`),
-        ...r.foreignKeys.map((f) => `  foreign key: ${f.table} row ${f.rowid ?? '?'} points at a missing ${f.parent} row`),
-        'Restore the latest backup made with `emma backup` (close Emma, move this file and its -wal/-shm aside, copy the backup in its place).',
-      ].join('\n'),
+          `${r.file}: ${r.integrity.length + r.foreignKeys.length} problem(s)`,
+          ...r.integrity.map((p) => `  integrity: ${p}`),
+          ...r.foreignKeys.map((f) => `  foreign key: ${f.table} row ${f.rowid ?? '?'} points at a missing ${f.parent} row`),
+          'Restore the latest backup made with `emma backup` (close Emma, move this file and its -wal/-shm aside, copy the backup in its place).',
+        ].join('\n'),
   );
   return r.ok ? 0 : 1;
 }

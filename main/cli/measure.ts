@@ -78,16 +78,14 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
       maskOut: values['mask-out'] ? resolve(values['mask-out']) : undefined,
       classical: values.classical,
     });
-    const r = resultOf(await followJob(core, job, 'measure', { line: (j) => `\rmeasuring ${j.progress.done}/${j.progress.total ?? '?'}`, interrupt: { mode: 'cancel' } }));
+    const r = resultOf(
+      await followJob(core, job, 'measure', { line: (j) => `\rmeasuring ${j.progress.done}/${j.progress.total ?? '?'}`, interrupt: { mode: 'cancel' } }),
+    );
     const results: MeasureResult[] = r.files ?? [];
     // Named as they were given on the command line.
     const given = new Map(positionals.map((p) => [resolve(p), p]));
     const failed = (r.failedFiles ?? []).map((f) => ({ path: given.get(f.path) ?? f.path, error: f.error }));
-    out(
-      json,
-      { results, failed },
-      [...results.map(humanResult), ...failed.map((f) => `failed: ${f.path}: ${f.error}`)].join('\n'),
-    );
+    out(json, { results, failed }, [...results.map(humanResult), ...failed.map((f) => `failed: ${f.path}: ${f.error}`)].join('\n'));
     return failed.length > 0 ? 1 : 0;
   } finally {
     await core.close();

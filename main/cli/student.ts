@@ -82,17 +82,28 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         out(
           json,
           {
-            modelVersion: r.modelVersion, trainSeconds: r.trainSeconds, valAccuracy: r.valAccuracy, valMacroF1: r.valMacroF1, provider: r.provider, activated: r.activated,
-            activeVersion: r.activeVersion, images: r.images, classes: r.classes, mode: r.mode, features: r.features, languageCarriedFrom: r.language?.carriedFrom ?? null,
-            segmenter: r.segmenter ?? null, note: r.note ?? null,
+            modelVersion: r.modelVersion,
+            trainSeconds: r.trainSeconds,
+            valAccuracy: r.valAccuracy,
+            valMacroF1: r.valMacroF1,
+            provider: r.provider,
+            activated: r.activated,
+            activeVersion: r.activeVersion,
+            images: r.images,
+            classes: r.classes,
+            mode: r.mode,
+            features: r.features,
+            languageCarriedFrom: r.language?.carriedFrom ?? null,
+            segmenter: r.segmenter ?? null,
+            note: r.note ?? null,
           },
           r.note
             ? `model version ${r.modelVersion}: ${r.note}; ${r.segmenter?.note ?? ''} (${r.trainSeconds.toFixed(1)} s)`
             : `model version ${r.modelVersion}${r.mode === 'quick' ? ' (quick update)' : ''}: ${r.images} images, ${r.classes.length} classes, ${r.trainSeconds.toFixed(1)} s on ${r.provider}; ` +
-            `features computed for ${features.extracted}, ${features.cached} from the cache; ` +
-            `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
-            (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`) +
-            (r.segmenter ? `; particle segmenter: ${r.segmenter.note}` : ''),
+                `features computed for ${features.extracted}, ${features.cached} from the cache; ` +
+                `validation accuracy ${pct(r.valAccuracy)}, macro-F1 ${pct(r.valMacroF1)}; ` +
+                (r.activated ? 'now active' : `not activated (version ${r.activeVersion} stays active: it did better)`) +
+                (r.segmenter ? `; particle segmenter: ${r.segmenter.note}` : ''),
         );
         return 0;
       }
@@ -107,7 +118,10 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
           { ...scores, labels, modelVersion, skippedFolders },
           [
             `model version ${modelVersion}: ${r.n} images, accuracy ${pct(r.accuracy)}, macro-F1 ${pct(r.macroF1)}`,
-            ...labels.map((l) => `  ${l.padEnd(20)} n=${String(r.perClass[l].n).padStart(4)}  P ${pct(r.perClass[l].precision)}  R ${pct(r.perClass[l].recall)}  F1 ${pct(r.perClass[l].f1)}`),
+            ...labels.map(
+              (l) =>
+                `  ${l.padEnd(20)} n=${String(r.perClass[l].n).padStart(4)}  P ${pct(r.perClass[l].precision)}  R ${pct(r.perClass[l].recall)}  F1 ${pct(r.perClass[l].f1)}`,
+            ),
             ...(skippedFolders.length ? [`  skipped folders (not classes of the model): ${skippedFolders.join(', ')}`] : []),
           ].join('\n'),
         );
@@ -134,10 +148,23 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         }
         const g = a.grounding!;
         const conf = a.confidence === null ? 'no probability: a measurement or a fact' : `confidence ${a.confidence.toFixed(2)}`;
-        out(json, {
-          answer: a.answer, confidence: a.confidence, modelVersion: a.modelVersion, supported: true, intent: g.intent, refused: g.refused, reason: g.reason,
-          className: g.className, yes: g.yes, prediction: g.prediction, source: g.source,
-        }, `${a.answer}\n(${conf}, ${g.refused ? 'refused, ' : ''}intent ${g.intent}, from ${g.source}, ${a.modelVersion === null ? "no student model" : `model version ${a.modelVersion}`})`);
+        out(
+          json,
+          {
+            answer: a.answer,
+            confidence: a.confidence,
+            modelVersion: a.modelVersion,
+            supported: true,
+            intent: g.intent,
+            refused: g.refused,
+            reason: g.reason,
+            className: g.className,
+            yes: g.yes,
+            prediction: g.prediction,
+            source: g.source,
+          },
+          `${a.answer}\n(${conf}, ${g.refused ? 'refused, ' : ''}intent ${g.intent}, from ${g.source}, ${a.modelVersion === null ? 'no student model' : `model version ${a.modelVersion}`})`,
+        );
         return 0;
       }
       case 'models': {
@@ -156,10 +183,28 @@ export async function studentCommand(command: string, rest: string[]): Promise<n
         if (values.activate) await core.api.activateModelVersion(versionId(values.activate));
         // Oldest first, as this command always listed them (the API answers newest first).
         const versions = [...(await core.api.listModelVersions())].reverse().map((v) => ({
-          id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, provider: v.provider,
-          durationS: v.durationS, valAccuracy: v.valAccuracy, labels: v.classes, createdAt: v.createdAt, error: v.error,
+          id: v.id,
+          parentId: v.parentId,
+          status: v.status,
+          active: v.active,
+          preset: v.preset,
+          provider: v.provider,
+          durationS: v.durationS,
+          valAccuracy: v.valAccuracy,
+          labels: v.classes,
+          createdAt: v.createdAt,
+          error: v.error,
         }));
-        out(json, { versions }, versions.map((v) => `${v.active ? '*' : ' '} v${v.id}  ${v.status.padEnd(9)} ${v.preset.padEnd(7)} val ${pct(v.valAccuracy)}  ${v.createdAt}${v.error ? `  ${v.error}` : ''}`).join('\n') || 'no model versions yet');
+        out(
+          json,
+          { versions },
+          versions
+            .map(
+              (v) =>
+                `${v.active ? '*' : ' '} v${v.id}  ${v.status.padEnd(9)} ${v.preset.padEnd(7)} val ${pct(v.valAccuracy)}  ${v.createdAt}${v.error ? `  ${v.error}` : ''}`,
+            )
+            .join('\n') || 'no model versions yet',
+        );
         return 0;
       }
       default:

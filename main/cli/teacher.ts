@@ -134,8 +134,11 @@ export async function teacherCommand(argv: string[]): Promise<number> {
         const settings =
           state === undefined ? await teacher.getTeacherSettings() : await teacher.setTeacherEgress(state === 'on', `cli:${values.by ?? safeUser()}`);
         const e = settings.egress;
-        print(e, `teacher egress is ${e.enabled ? 'ON: images may be sent to the teacher endpoint' : 'OFF: nothing leaves this PC'}` +
-          (e.changedAt ? ` (set by ${e.changedBy} at ${e.changedAt})` : ''));
+        print(
+          e,
+          `teacher egress is ${e.enabled ? 'ON: images may be sent to the teacher endpoint' : 'OFF: nothing leaves this PC'}` +
+            (e.changedAt ? ` (set by ${e.changedBy} at ${e.changedAt})` : ''),
+        );
         return 0;
       }
       case 'config': {
@@ -240,7 +243,9 @@ export async function teacherCommand(argv: string[]): Promise<number> {
             `  ${r.requests} requests, ${r.promptTokens} prompt + ${r.completionTokens} completion tokens, $${r.costUsd.toFixed(4)} (${r.responseFormat})`,
             ...r.flagged.map((f) => `  flagged: ${f.image}: ${f.reason}`),
             ...(r.paraphrases && r.paraphrases.status !== 'off'
-              ? [`  paraphrases (text only, no image): ${r.paraphrases.status}, ${r.paraphrases.paraphrases} kept${r.paraphrases.reason ? ` (${r.paraphrases.reason})` : ''}`]
+              ? [
+                  `  paraphrases (text only, no image): ${r.paraphrases.status}, ${r.paraphrases.paraphrases} kept${r.paraphrases.reason ? ` (${r.paraphrases.reason})` : ''}`,
+                ]
               : []),
           ].join('\n'),
         );

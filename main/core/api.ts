@@ -113,7 +113,14 @@ export function createCore(options: CoreOptions): CoreInternals {
   const pool = new InferencePool(options.inferenceWorkers);
   const measure = new MeasureService({ db, jobs, actor: options.mode, pool });
   const student = new StudentApi({
-    db, dbPath: location.dbPath, dataDir: location.dataDir, jobs, events, review, actor: options.mode, teacherAsk: (request) => teacher.ask(request),
+    db,
+    dbPath: location.dbPath,
+    dataDir: location.dataDir,
+    jobs,
+    events,
+    review,
+    actor: options.mode,
+    teacherAsk: (request) => teacher.ask(request),
     // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
     measurements: { measure: (imageId) => measure.summary(imageId) },
     autoClassify: options.autoClassify ?? options.mode !== 'cli',
@@ -168,7 +175,11 @@ export function createCore(options: CoreOptions): CoreInternals {
       for (const [i, file] of files.entries()) {
         // The library shows the file name: keep the dropped name (one folder per file keeps equal names apart).
         // eslint-disable-next-line no-control-regex -- control characters are what this replaces
-        const safe = file.name.replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_').replace(/^\.+/, '_').slice(0, 200) || `file-${i}`;
+        const safe =
+          file.name
+            .replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_')
+            .replace(/^\.+/, '_')
+            .slice(0, 200) || `file-${i}`;
         const sub = join(dir, String(i).padStart(5, '0'));
         await mkdir(sub, { recursive: true });
         const path = join(sub, safe);

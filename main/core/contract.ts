@@ -54,11 +54,7 @@ export interface ImageDetail extends ImageSummary {
   labels: ImageLabel[];
 }
 
-export type LabelFilter =
-  | { kind: 'any' }
-  | { kind: 'unlabelled' }
-  | { kind: 'labelled' }
-  | { kind: 'class'; className: string };
+export type LabelFilter = { kind: 'any' } | { kind: 'unlabelled' } | { kind: 'labelled' } | { kind: 'class'; className: string };
 
 /**
  * Images in import order (id ascending), so offset paging is stable while new images are appended.
@@ -178,7 +174,6 @@ export interface AppStatus {
   /** 'electron' | 'browser' | 'lab-server' | 'cli' */
   mode: string;
 }
-
 
 // ---- Teacher (main/core/teacher) ----
 // Plain JSON data only; the API key never appears in any of these.
@@ -772,7 +767,6 @@ export interface ReviewExportInfo {
   createdAt: string;
 }
 
-
 // ---- Student (main/core/student, main/core/models) ----
 // The local model: training jobs, model versions (exactly one active), classification as student proposals,
 // similar images from its memory, and questions about an image (once the student's language half exists).
@@ -1362,15 +1356,7 @@ export interface EmmaBridge {
 }
 
 // ---- Particle and line measurement (issue 13) ----
-export type {
-  DataBarRows,
-  Distribution,
-  LineMeasurement,
-  MeasureResult,
-  Particle,
-  ParticleSummary,
-  SegmenterInfo,
-} from './measure/types.js';
+export type { DataBarRows, Distribution, LineMeasurement, MeasureResult, Particle, ParticleSummary, SegmenterInfo } from './measure/types.js';
 
 /** One image of a batch measurement job (the per-particle table stays out of the job record). */
 export interface MeasureJobItem {

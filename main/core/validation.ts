@@ -23,7 +23,10 @@ const trainRequest = z.object({
   quick: z.boolean().optional(),
 });
 
-const isoTime = z.string().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO date-time');
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO date-time');
 const auditQuery = z.object({
   kind: z.enum(['all', 'egress', 'requests', 'runs', 'configuration', 'models', 'exports']).optional(),
   actor: z.string().min(1).max(200).optional(),
@@ -63,9 +66,7 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   ]),
   getImage: z.tuple([id]),
   listClasses: z.tuple([]),
-  startImport: z.tuple([
-    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), labelsFromFolders: z.boolean().optional() }),
-  ]),
+  startImport: z.tuple([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), labelsFromFolders: z.boolean().optional() })]),
   startUpload: z.tuple([
     z
       .array(z.object({ name: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }))
@@ -101,7 +102,14 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
     }),
   ]),
   teacherAsk: z.tuple([
-    z.object({ imageId: id, question: z.string().trim().min(1).max(4000), streamId: z.string().regex(/^[\w.:-]{1,100}$/).optional() }),
+    z.object({
+      imageId: id,
+      question: z.string().trim().min(1).max(4000),
+      streamId: z
+        .string()
+        .regex(/^[\w.:-]{1,100}$/)
+        .optional(),
+    }),
   ]),
   listTeacherAudit: z.tuple([z.number().int().min(1).max(10_000)]),
   getReviewQueue: z.tuple([
@@ -180,21 +188,35 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
     z.object({
       imageId: id,
       question: z.string().trim().min(1).max(4000),
-      history: z.array(z.object({ role: z.enum(['user', 'student']), text: z.string().max(20_000) })).max(100).optional(),
+      history: z
+        .array(z.object({ role: z.enum(['user', 'student']), text: z.string().max(20_000) }))
+        .max(100)
+        .optional(),
     }),
   ]),
   askTeacherInChat: z.tuple([
-    z.object({ imageId: id, question: z.string().trim().min(1).max(4000), replyTo: id.optional(), streamId: z.string().regex(/^[\w.:-]{1,100}$/).optional() }),
+    z.object({
+      imageId: id,
+      question: z.string().trim().min(1).max(4000),
+      replyTo: id.optional(),
+      streamId: z
+        .string()
+        .regex(/^[\w.:-]{1,100}$/)
+        .optional(),
+    }),
   ]),
   correctChatAnswer: z.tuple([z.object({ messageId: id, answer: z.string().trim().min(1).max(20_000), reviewer })]),
   listChat: z.tuple([id]),
-  importUploads: z.tuple([z.array(z.string().regex(/^[0-9a-f]{32}$/, 'an upload id from POST /api/upload')).min(1).max(10_000)]),
+  importUploads: z.tuple([
+    z
+      .array(z.string().regex(/^[0-9a-f]{32}$/, 'an upload id from POST /api/upload'))
+      .min(1)
+      .max(10_000),
+  ]),
   // measurement (issue 13)
   measureImage: z.tuple([id]),
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
-  startMeasureFiles: z.tuple([
-    z.object({ paths: z.array(filePath).min(1).max(100_000), maskOut: filePath.optional(), classical: z.boolean().optional() }),
-  ]),
+  startMeasureFiles: z.tuple([z.object({ paths: z.array(filePath).min(1).max(100_000), maskOut: filePath.optional(), classical: z.boolean().optional() })]),
   importMasks: z.union([z.tuple([filePath]), z.tuple([filePath, reviewer])]),
   getEditableMask: z.union([z.tuple([id]), z.tuple([id, z.enum(['stored', 'measured'])])]),
   saveImageMask: z.tuple([

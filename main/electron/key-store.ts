@@ -27,9 +27,7 @@ export function safeStorageKeyProvider(file = join(app.getPath('userData'), 'tea
       }
       // On Linux without a keyring safeStorage falls back to a hard-coded password: refuse rather than pretend.
       if (!safeStorage.isEncryptionAvailable() || safeStorage.getSelectedStorageBackend?.() === 'basic_text') {
-        throw new KeyStoreUnavailableError(
-          'No OS key store is available to protect the API key; set OPENAI_API_KEY or EMMA_TEACHER_API_KEY_FILE instead.',
-        );
+        throw new KeyStoreUnavailableError('No OS key store is available to protect the API key; set OPENAI_API_KEY or EMMA_TEACHER_API_KEY_FILE instead.');
       }
       await writeFileAtomic(file, safeStorage.encryptString(key.trim()));
     },

@@ -8,13 +8,7 @@ import { gradRule, type GradRule } from './rules.js';
  * Gradients of `loss` (any shape; seeded with ones, or `seed` when given) with respect to `wrt`.
  * A value in `wrt` that does not influence the loss gets a zero gradient.
  */
-export function gradients(
-  g: GraphBuilder,
-  loss: Value,
-  wrt: readonly Value[],
-  seed?: Value,
-  overrides: Readonly<Record<string, GradRule>> = {},
-): Value[] {
+export function gradients(g: GraphBuilder, loss: Value, wrt: readonly Value[], seed?: Value, overrides: Readonly<Record<string, GradRule>> = {}): Value[] {
   const forward = g.nodes.slice();
   // Values depending on some `wrt` (forward sweep) ...
   const dependsOnWrt = new Set(wrt.map((v) => v.id));

@@ -23,7 +23,12 @@ export function unbroadcast(g: GraphBuilder, grad: Value, shape: readonly number
   if (sameShape(grad.shape, shape)) return grad;
   const axes = broadcastAxes(shape, grad.shape);
   const k = axes.length;
-  if (k > 0 && axes.every((a, i) => a === i) && k < grad.shape.length && grad.shape.slice(k).join() === shape.slice(shape.length - (grad.shape.length - k)).join()) {
+  if (
+    k > 0 &&
+    axes.every((a, i) => a === i) &&
+    k < grad.shape.length &&
+    grad.shape.slice(k).join() === shape.slice(shape.length - (grad.shape.length - k)).join()
+  ) {
     return g.reshape(sumLeading(g, grad, k), shape);
   }
   return g.reshape(g.reduceSum(grad, axes, true), shape);
@@ -43,10 +48,7 @@ const swapLast2 = (rank: number): number[] => [...Array(rank - 2).keys(), rank -
 const rules: Record<string, GradRule> = {
   Identity: (_g, _n, dy) => [first(dy)],
   Add: (g, n, dy) => [unbroadcast(g, first(dy), inp(n, 0).shape), unbroadcast(g, first(dy), inp(n, 1).shape)],
-  Sub: (g, n, dy, need) => [
-    unbroadcast(g, first(dy), inp(n, 0).shape),
-    need[1] ? unbroadcast(g, g.neg(first(dy)), inp(n, 1).shape) : null,
-  ],
+  Sub: (g, n, dy, need) => [unbroadcast(g, first(dy), inp(n, 0).shape), need[1] ? unbroadcast(g, g.neg(first(dy)), inp(n, 1).shape) : null],
   Sum: (g, n, dy) => n.inputs.map((v) => unbroadcast(g, first(dy), (v as Value).shape)),
   Mul: (g, n, dy, need) => [
     need[0] ? unbroadcast(g, g.mul(first(dy), inp(n, 1)), inp(n, 0).shape) : null,
@@ -136,14 +138,10 @@ const rules: Record<string, GradRule> = {
     let da: Value | null = null;
     let db: Value | null = null;
     if (need[0]) {
-      da = tA
-        ? g.gemm(b, d, null, { transA: tB, transB: true, alpha })
-        : g.gemm(d, b, null, { transB: !tB, alpha });
+      da = tA ? g.gemm(b, d, null, { transA: tB, transB: true, alpha }) : g.gemm(d, b, null, { transB: !tB, alpha });
     }
     if (need[1]) {
-      db = tB
-        ? g.gemm(d, a, null, { transA: true, transB: tA, alpha })
-        : g.gemm(a, d, null, { transA: !tA, alpha });
+      db = tB ? g.gemm(d, a, null, { transA: true, transB: tA, alpha }) : g.gemm(a, d, null, { transA: !tA, alpha });
     }
     let dc: Value | null = null;
     if (c && need[2]) {
@@ -212,7 +210,11 @@ const rules: Record<string, GradRule> = {
   },
   Concat: (g, n, dy) => {
     const axis = attrInt(n, 'axis', 0);
-    const parts = g.split(first(dy), n.inputs.map((v) => (v as Value).shape[axis]), axis);
+    const parts = g.split(
+      first(dy),
+      n.inputs.map((v) => (v as Value).shape[axis]),
+      axis,
+    );
     return parts;
   },
   Split: (g, n, dy) => {
@@ -248,7 +250,16 @@ const rules: Record<string, GradRule> = {
     if (!pads) throw new Error('Pad gradient: pads must be constant');
     const r = x.shape.length;
     const starts = x.shape.map((_, i) => Number(pads[i]));
-    return [g.slice(first(dy), starts, starts.map((s, i) => s + x.shape[i]), [...Array(r).keys()]), null, null];
+    return [
+      g.slice(
+        first(dy),
+        starts,
+        starts.map((s, i) => s + x.shape[i]),
+        [...Array(r).keys()],
+      ),
+      null,
+      null,
+    ];
   },
 
   ReduceSum: (g, n, dy) => {
@@ -295,7 +306,12 @@ const rules: Record<string, GradRule> = {
       // stride and dilation exchanged; extra rows (from padding slack) are sliced off.
       const perm = [1, 0, ...[...Array(sp).keys()].map((i) => i + 2)];
       const r = g.conv(g.transpose(x, perm), g.transpose(d, perm), null, { strides: dil, dilations: strides, pads });
-      const cut = g.slice(r, new Array<number>(sp).fill(0), w.shape.slice(2), [...Array(sp).keys()].map((i) => i + 2));
+      const cut = g.slice(
+        r,
+        new Array<number>(sp).fill(0),
+        w.shape.slice(2),
+        [...Array(sp).keys()].map((i) => i + 2),
+      );
       dw = g.transpose(cut, perm);
     }
     const db = n.inputs[2] && need[2] ? g.reduceSum(d, [0, ...[...Array(sp).keys()].map((i) => i + 2)], false) : null;

@@ -9,7 +9,6 @@ import { openSession, type OpenSession, type SessionConfig } from '../runtime/se
 import { MANIFEST_FORMAT, readManifest, type Manifest } from './export.js';
 import { preprocessInto, type RawImage } from './preprocess.js';
 
-
 export interface Backbone {
   readonly manifest: Manifest;
   readonly open: OpenSession;
@@ -28,11 +27,20 @@ export function describeBackbone(onnxPath: string, p: Preprocessing, o: { name: 
     throw new Error(`${onnxPath}: input ${input.name} [${input.shape}] does not match preprocessing ${p.channels}x${p.height}x${p.width}`);
   }
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT, version: 1, kind: 'external-backbone', name: o.name, onnx: basename(onnxPath), opset: read.opset,
-    model: null, params: null, batch: b > 0 ? b : 1,
+    format: MANIFEST_FORMAT,
+    version: 1,
+    kind: 'external-backbone',
+    name: o.name,
+    onnx: basename(onnxPath),
+    opset: read.opset,
+    model: null,
+    params: null,
+    batch: b > 0 ? b : 1,
     inputs: [{ name: input.name, shape: [b > 0 ? b : 1, c, h, w], dtype: 'float32' }],
     outputs: read.outputs.filter((v) => !o.output || v.name === o.output).map((v) => ({ name: v.name, shape: v.shape })),
-    preprocessing: p, labels: null, tokenizer: null,
+    preprocessing: p,
+    labels: null,
+    tokenizer: null,
   };
   const path = resolve(dirname(onnxPath), `${o.name}.manifest.json`);
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -67,7 +75,10 @@ export async function loadBackbone(manifestPath: string, cfg: SessionConfig = {}
       const rowSize = dims.slice(1).reduce((a, b) => a * b, 1);
       const data = new Float32Array(images.length * rowSize);
       let off = 0;
-      for (const c of chunks) { data.set(c, off); off += c.length; }
+      for (const c of chunks) {
+        data.set(c, off);
+        off += c.length;
+      }
       return { data, dims: [images.length, ...dims.slice(1)] };
     },
     close: () => open.session.release(),

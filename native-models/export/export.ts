@@ -59,14 +59,23 @@ export function exportModel(model: TaskModel, params: Float32Array, dir: string,
   const opset = o.opset ?? EXPORT_OPSET;
   const { g } = buildInference(model, batch, params);
   const bytes = writeModel(g, {
-    opset, contrib: false, graphName: o.name,
+    opset,
+    contrib: false,
+    graphName: o.name,
     metadata: { 'emma.arch': model.arch, 'emma.config': JSON.stringify(model.config) },
   });
   mkdirSync(dir, { recursive: true });
   const onnxFile = `${o.name}.onnx`;
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT, version: 1, kind: 'emma-trained', name: o.name, onnx: onnxFile, opset,
-    model: { arch: model.arch, config: model.config }, params: params.length, batch,
+    format: MANIFEST_FORMAT,
+    version: 1,
+    kind: 'emma-trained',
+    name: o.name,
+    onnx: onnxFile,
+    opset,
+    model: { arch: model.arch, config: model.config },
+    params: params.length,
+    batch,
     inputs: model.inputs(batch).features,
     outputs: g.outputs.map((v) => ({ name: v.name, shape: v.shape })),
     preprocessing: model.preprocessing,

@@ -24,7 +24,15 @@ const times: number[] = [];
 let loss = 0;
 for (let i = 0; i < 13; i++) {
   const t0 = performance.now();
-  const r = await s.session.run({ image: img, label, [TRAIN_IO.params]: p, [TRAIN_IO.m]: m, [TRAIN_IO.v]: v, lr: new ort.Tensor('float32', Float32Array.from([1e-3]), []), step: new ort.Tensor('float32', Float32Array.from([i + 1]), []) });
+  const r = await s.session.run({
+    image: img,
+    label,
+    [TRAIN_IO.params]: p,
+    [TRAIN_IO.m]: m,
+    [TRAIN_IO.v]: v,
+    lr: new ort.Tensor('float32', Float32Array.from([1e-3]), []),
+    step: new ort.Tensor('float32', Float32Array.from([i + 1]), []),
+  });
   p = r[TRAIN_IO.paramsOut] as ort.Tensor;
   m = r[TRAIN_IO.mOut] as ort.Tensor;
   v = r[TRAIN_IO.vOut] as ort.Tensor;

@@ -1,21 +1,7 @@
 // GraphBuilder: a small, readable op vocabulary over ONNX with static shape inference at every call.
 // Models, gradient rules and optimizers all emit through this one API, so every value has a known
 // shape when the next op is added and shape mistakes surface where they are made, not inside ORT.
-import {
-  float,
-  int,
-  ints,
-  sizeOf,
-  str,
-  type Attr,
-  type DType,
-  type Init,
-  type Node,
-  type ParamSpec,
-  type Shape,
-  type TensorData,
-  type Value,
-} from './ir.js';
+import { float, int, ints, sizeOf, str, type Attr, type DType, type Init, type Node, type ParamSpec, type Shape, type TensorData, type Value } from './ir.js';
 import { broadcast, fmt, normAxis, shapeError } from './shape.js';
 
 export type Operand = Value | number;
@@ -112,13 +98,7 @@ export class GraphBuilder {
   }
 
   /** Low-level: appends a node whose output shapes the caller has inferred. */
-  node(
-    op: string,
-    inputs: readonly (Value | null)[],
-    outs: readonly (readonly [Shape, DType])[],
-    attrs: Record<string, Attr> = {},
-    domain = '',
-  ): Value[] {
+  node(op: string, inputs: readonly (Value | null)[], outs: readonly (readonly [Shape, DType])[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
     const outputs = outs.map(([s, t]) => this.value(s, t, op.toLowerCase()));
     this.nodes.push({ op, domain, inputs, outputs, attrs });
     return outputs;
@@ -136,16 +116,36 @@ export class GraphBuilder {
     if (x.dtype !== y.dtype) throw shapeError(op, `dtype mismatch ${x.dtype} vs ${y.dtype}`);
     return this.one(op, [x, y], broadcast(x.shape, y.shape, op), outDtype ?? x.dtype);
   }
-  add(a: Operand, b: Operand): Value { return this.binary('Add', a, b); }
-  sub(a: Operand, b: Operand): Value { return this.binary('Sub', a, b); }
-  mul(a: Operand, b: Operand): Value { return this.binary('Mul', a, b); }
-  div(a: Operand, b: Operand): Value { return this.binary('Div', a, b); }
-  pow(a: Operand, b: Operand): Value { return this.binary('Pow', a, b); }
-  max(a: Operand, b: Operand): Value { return this.binary('Max', a, b); }
-  min(a: Operand, b: Operand): Value { return this.binary('Min', a, b); }
-  equal(a: Operand, b: Operand): Value { return this.binary('Equal', a, b, 'bool'); }
-  less(a: Operand, b: Operand): Value { return this.binary('Less', a, b, 'bool'); }
-  greater(a: Operand, b: Operand): Value { return this.binary('Greater', a, b, 'bool'); }
+  add(a: Operand, b: Operand): Value {
+    return this.binary('Add', a, b);
+  }
+  sub(a: Operand, b: Operand): Value {
+    return this.binary('Sub', a, b);
+  }
+  mul(a: Operand, b: Operand): Value {
+    return this.binary('Mul', a, b);
+  }
+  div(a: Operand, b: Operand): Value {
+    return this.binary('Div', a, b);
+  }
+  pow(a: Operand, b: Operand): Value {
+    return this.binary('Pow', a, b);
+  }
+  max(a: Operand, b: Operand): Value {
+    return this.binary('Max', a, b);
+  }
+  min(a: Operand, b: Operand): Value {
+    return this.binary('Min', a, b);
+  }
+  equal(a: Operand, b: Operand): Value {
+    return this.binary('Equal', a, b, 'bool');
+  }
+  less(a: Operand, b: Operand): Value {
+    return this.binary('Less', a, b, 'bool');
+  }
+  greater(a: Operand, b: Operand): Value {
+    return this.binary('Greater', a, b, 'bool');
+  }
 
   /** N-ary sum of same-dtype operands (gradient accumulation). */
   sum(xs: readonly Value[]): Value {
@@ -158,21 +158,49 @@ export class GraphBuilder {
   private unary(op: string, x: Value, attrs: Record<string, Attr> = {}, domain = ''): Value {
     return this.one(op, [x], x.shape, x.dtype, attrs, domain);
   }
-  neg(x: Value): Value { return this.unary('Neg', x); }
-  relu(x: Value): Value { return this.unary('Relu', x); }
+  neg(x: Value): Value {
+    return this.unary('Neg', x);
+  }
+  relu(x: Value): Value {
+    return this.unary('Relu', x);
+  }
   /** Exact (erf) GELU; one IR node, lowered per target (see onnx/lower.ts). */
-  gelu(x: Value): Value { return this.unary('Gelu', x); }
-  sigmoid(x: Value): Value { return this.unary('Sigmoid', x); }
-  tanh(x: Value): Value { return this.unary('Tanh', x); }
-  exp(x: Value): Value { return this.unary('Exp', x); }
-  log(x: Value): Value { return this.unary('Log', x); }
-  sqrt(x: Value): Value { return this.unary('Sqrt', x); }
-  abs(x: Value): Value { return this.unary('Abs', x); }
-  erf(x: Value): Value { return this.unary('Erf', x); }
-  sign(x: Value): Value { return this.unary('Sign', x); }
-  reciprocal(x: Value): Value { return this.unary('Reciprocal', x); }
-  identity(x: Value): Value { return this.unary('Identity', x); }
-  not(x: Value): Value { return this.unary('Not', x); }
+  gelu(x: Value): Value {
+    return this.unary('Gelu', x);
+  }
+  sigmoid(x: Value): Value {
+    return this.unary('Sigmoid', x);
+  }
+  tanh(x: Value): Value {
+    return this.unary('Tanh', x);
+  }
+  exp(x: Value): Value {
+    return this.unary('Exp', x);
+  }
+  log(x: Value): Value {
+    return this.unary('Log', x);
+  }
+  sqrt(x: Value): Value {
+    return this.unary('Sqrt', x);
+  }
+  abs(x: Value): Value {
+    return this.unary('Abs', x);
+  }
+  erf(x: Value): Value {
+    return this.unary('Erf', x);
+  }
+  sign(x: Value): Value {
+    return this.unary('Sign', x);
+  }
+  reciprocal(x: Value): Value {
+    return this.unary('Reciprocal', x);
+  }
+  identity(x: Value): Value {
+    return this.unary('Identity', x);
+  }
+  not(x: Value): Value {
+    return this.unary('Not', x);
+  }
 
   cast(x: Value, to: DType): Value {
     const code = { float32: 1, int64: 7, bool: 9 }[to];
@@ -232,7 +260,11 @@ export class GraphBuilder {
     const [y] = this.node(
       'LayerNormalization',
       bias ? [x, scale, bias] : [x, scale],
-      [[x.shape, 'float32'], [statShape, 'float32'], [statShape, 'float32']],
+      [
+        [x.shape, 'float32'],
+        [statShape, 'float32'],
+        [statShape, 'float32'],
+      ],
       { axis: int(a), epsilon: float(epsilon) },
     );
     return y;
@@ -276,7 +308,13 @@ export class GraphBuilder {
       throw shapeError('Transpose', `bad perm [${perm}] for ${fmt(x.shape)}`);
     }
     if (perm.every((p, i) => p === i)) return x;
-    return this.one('Transpose', [x], perm.map((p) => x.shape[p]), x.dtype, { perm: ints(perm) });
+    return this.one(
+      'Transpose',
+      [x],
+      perm.map((p) => x.shape[p]),
+      x.dtype,
+      { perm: ints(perm) },
+    );
   }
 
   concat(xs: readonly Value[], axis: number): Value {
@@ -344,9 +382,15 @@ export class GraphBuilder {
     const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
     return this.one(op, [x], shape, x.dtype, { axes: ints(ax), keepdims: int(keepdims ? 1 : 0) });
   }
-  reduceSum(x: Value, axes: readonly number[], keepdims = true): Value { return this.reduce('ReduceSum', x, axes, keepdims); }
-  reduceMean(x: Value, axes: readonly number[], keepdims = true): Value { return this.reduce('ReduceMean', x, axes, keepdims); }
-  reduceMax(x: Value, axes: readonly number[], keepdims = true): Value { return this.reduce('ReduceMax', x, axes, keepdims); }
+  reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
+    return this.reduce('ReduceSum', x, axes, keepdims);
+  }
+  reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
+    return this.reduce('ReduceMean', x, axes, keepdims);
+  }
+  reduceMax(x: Value, axes: readonly number[], keepdims = true): Value {
+    return this.reduce('ReduceMax', x, axes, keepdims);
+  }
 
   argMax(x: Value, axis = -1, keepdims = false): Value {
     const a = normAxis(axis, x.shape.length, 'ArgMax');
@@ -378,7 +422,14 @@ export class GraphBuilder {
     for (let i = 0; i < sp; i++) {
       out.push(strides[i] * (x.shape[2 + i] - 1) + op[i] + (w.shape[2 + i] - 1) * dilations[i] + 1 - pads[i] - pads[i + sp]);
     }
-    const attrs = { strides: ints(strides), pads: ints(pads), dilations: ints(dilations), group: int(group), output_padding: ints(op), kernel_shape: ints(w.shape.slice(2)) };
+    const attrs = {
+      strides: ints(strides),
+      pads: ints(pads),
+      dilations: ints(dilations),
+      group: int(group),
+      output_padding: ints(op),
+      kernel_shape: ints(w.shape.slice(2)),
+    };
     return this.one('ConvTranspose', [x, w], out, 'float32', attrs);
   }
 
@@ -390,7 +441,12 @@ export class GraphBuilder {
   }
 
   globalAveragePool(x: Value): Value {
-    return this.one('GlobalAveragePool', [x], x.shape.map((d, i) => (i < 2 ? d : 1)), 'float32');
+    return this.one(
+      'GlobalAveragePool',
+      [x],
+      x.shape.map((d, i) => (i < 2 ? d : 1)),
+      'float32',
+    );
   }
 }
 

@@ -52,8 +52,14 @@ export class VitClassifier implements TaskModel<VitConfig> {
   readonly preprocessing: Preprocessing;
   constructor(readonly config: VitConfig) {
     this.preprocessing = {
-      layout: 'NCHW', channels: config.channels, height: config.imageSize, width: config.imageSize,
-      scale: 255, mean: new Array<number>(config.channels).fill(0.5), std: new Array<number>(config.channels).fill(0.25), resize: 'bilinear',
+      layout: 'NCHW',
+      channels: config.channels,
+      height: config.imageSize,
+      width: config.imageSize,
+      scale: 255,
+      mean: new Array<number>(config.channels).fill(0.5),
+      std: new Array<number>(config.channels).fill(0.25),
+      resize: 'bilinear',
     };
   }
   get labels(): readonly string[] | undefined {

@@ -4,7 +4,6 @@
 // - Gelu: a standard op from opset 20; below that the ORT contrib op when allowed, else Erf arithmetic.
 import type { Attr, Node, TensorData } from '../graph/ir.js';
 
-
 export interface WireNode {
   op: string;
   domain: string;

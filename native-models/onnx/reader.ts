@@ -3,8 +3,14 @@
 import type { DType, TensorData } from '../graph/ir.js';
 import { ModelProto } from './proto.js';
 
-export interface ReadTensor extends TensorData { readonly name: string }
-export interface ReadValueInfo { readonly name: string; readonly shape: number[]; readonly dtype: DType | 'other' }
+export interface ReadTensor extends TensorData {
+  readonly name: string;
+}
+export interface ReadValueInfo {
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype: DType | 'other';
+}
 export interface ReadModel {
   readonly opset: number;
   readonly initializers: ReadonlyMap<string, ReadTensor>;
@@ -15,8 +21,18 @@ export interface ReadModel {
   readonly opTypes: readonly string[];
 }
 
-interface PTensor { name?: string; dims?: number[]; data_type?: number; raw_data?: Uint8Array; float_data?: number[]; int64_data?: number[] }
-interface PValueInfo { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number }[] } } } }
+interface PTensor {
+  name?: string;
+  dims?: number[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  float_data?: number[];
+  int64_data?: number[];
+}
+interface PValueInfo {
+  name?: string;
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number }[] } } };
+}
 interface PModel {
   opset_import?: { domain?: string; version?: number }[];
   metadata_props?: { key?: string; value?: string }[];

@@ -30,11 +30,16 @@ function tensorProto(name: string, t: TensorData): Record<string, unknown> {
 
 function attrProto(name: string, a: Attr): Record<string, unknown> {
   switch (a.type) {
-    case 'int': return { name, type: ATTR_TYPE.INT, i: a.value };
-    case 'float': return { name, type: ATTR_TYPE.FLOAT, f: a.value };
-    case 'ints': return { name, type: ATTR_TYPE.INTS, ints: [...a.value] };
-    case 'floats': return { name, type: ATTR_TYPE.FLOATS, floats: [...a.value] };
-    case 'string': return { name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(a.value) };
+    case 'int':
+      return { name, type: ATTR_TYPE.INT, i: a.value };
+    case 'float':
+      return { name, type: ATTR_TYPE.FLOAT, f: a.value };
+    case 'ints':
+      return { name, type: ATTR_TYPE.INTS, ints: [...a.value] };
+    case 'floats':
+      return { name, type: ATTR_TYPE.FLOATS, floats: [...a.value] };
+    case 'string':
+      return { name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(a.value) };
   }
 }
 
@@ -69,10 +74,7 @@ export function writeModel(g: GraphDef, o: WriteOptions = {}): Uint8Array {
   const lowered = lowerNodes(g.nodes, { opset, contrib });
   lowered.nodes = elideOutputIdentities(g, lowered.nodes);
   const usesContrib = lowered.nodes.some((n) => n.domain === 'com.microsoft');
-  const initializers = [
-    ...[...g.initializers].map(([v, t]) => tensorProto(v.name, t)),
-    ...lowered.initializers.map((i) => tensorProto(i.name, i.data)),
-  ];
+  const initializers = [...[...g.initializers].map(([v, t]) => tensorProto(v.name, t)), ...lowered.initializers.map((i) => tensorProto(i.name, i.data))];
   const graph = {
     name: o.graphName ?? 'emma',
     node: lowered.nodes.map((n, i) => ({

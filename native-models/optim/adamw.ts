@@ -28,7 +28,12 @@ export interface AdamWState {
   decayMask: Value | null;
 }
 
-export interface AdamWOutputs { params: Value; m: Value; v: Value; gradNorm: Value }
+export interface AdamWOutputs {
+  params: Value;
+  m: Value;
+  v: Value;
+  gradNorm: Value;
+}
 
 export function adamw(g: GraphBuilder, s: AdamWState, c: AdamWConfig): AdamWOutputs {
   const gradNorm = g.sqrt(g.reduceSum(g.mul(s.grad, s.grad), [0], false));

@@ -43,7 +43,11 @@ export function bindFlatParams(g: GraphBuilder, name = 'params'): { flat: Value;
   const layout = layoutOf(g.params);
   const flat = g.input(name, [layout.total]);
   const before = g.nodes.length;
-  const pieces = g.split(flat, layout.entries.map((e) => e.size), 0);
+  const pieces = g.split(
+    flat,
+    layout.entries.map((e) => e.size),
+    0,
+  );
   g.params.forEach((p, i) => {
     g.nodes.push({ op: 'Reshape', domain: '', inputs: [pieces[i], g.i64([...p.value.shape])], outputs: [p.value], attrs: {} });
   });
@@ -71,10 +75,17 @@ export function initParams(layout: ParamLayout, seed: number): Float32Array {
     const view = out.subarray(e.offset, e.offset + e.size);
     const init = e.init;
     switch (init.kind) {
-      case 'zeros': break;
-      case 'ones': view.fill(1); break;
-      case 'normal': for (let i = 0; i < view.length; i++) view[i] = rng.normal() * init.std; break;
-      case 'uniform': for (let i = 0; i < view.length; i++) view[i] = (2 * rng.next() - 1) * init.bound; break;
+      case 'zeros':
+        break;
+      case 'ones':
+        view.fill(1);
+        break;
+      case 'normal':
+        for (let i = 0; i < view.length; i++) view[i] = rng.normal() * init.std;
+        break;
+      case 'uniform':
+        for (let i = 0; i < view.length; i++) view[i] = (2 * rng.next() - 1) * init.bound;
+        break;
     }
   }
   return out;

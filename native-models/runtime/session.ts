@@ -42,7 +42,10 @@ export interface OpenSession {
 export function providersFromEnv(env: NodeJS.ProcessEnv = process.env): Provider[] | undefined {
   const raw = env[PROVIDER_ENV];
   if (!raw) return undefined;
-  const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const bad = list.filter((p) => !KNOWN.includes(p as Provider));
   if (bad.length) throw new Error(`${PROVIDER_ENV}: unknown provider(s) ${bad.join(', ')} (known: ${KNOWN.join(', ')})`);
   return list as Provider[];
@@ -65,7 +68,13 @@ export function sessionOptions(provider: Provider, c: SessionConfig = {}): ort.I
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n').find((l) => l.trim())?.trim().slice(0, 300) ?? 'unknown error';
+  return (
+    msg
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim()
+      .slice(0, 300) ?? 'unknown error'
+  );
 }
 
 export async function openSession(model: Uint8Array | string, c: SessionConfig = {}): Promise<OpenSession> {

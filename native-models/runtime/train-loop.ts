@@ -67,7 +67,10 @@ export function specKey(s: TrainSpec): string {
 }
 
 export function layoutKey(l: ParamLayout): string {
-  return createHash('sha256').update(l.entries.map((e) => `${e.name}:${e.shape.join('x')}`).join(';')).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(l.entries.map((e) => `${e.name}:${e.shape.join('x')}`).join(';'))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const scalar = (x: number) => new ort.Tensor('float32', new Float32Array([x]), []);
@@ -115,7 +118,9 @@ export async function runTraining(spec: TrainSpec, hooks: LoopHooks = {}): Promi
       if (!ck) return;
       const c: Checkpoint = {
         header: { model: spec.model, layoutKey: lkey, total: P, step: done, seed: spec.seed, specKey: skey, savedAt: new Date().toISOString() },
-        params: flat(pT), m: flat(mT), v: flat(vT),
+        params: flat(pT),
+        m: flat(mT),
+        v: flat(vT),
       };
       writeCheckpoint(ck.path, c);
       hooks.onCheckpoint?.(done, ck.path);
@@ -132,9 +137,13 @@ export async function runTraining(spec: TrainSpec, hooks: LoopHooks = {}): Promi
       fillBatch(spec.data, spec.batch, step, spec.seed, spec.augment ?? {}, img, lab);
       const lr = lrAt(spec.schedule, step, spec.steps);
       const r = await session.run({
-        [feat.name]: imgT, label: labT,
-        [TRAIN_IO.params]: pT, [TRAIN_IO.m]: mT, [TRAIN_IO.v]: vT,
-        [TRAIN_IO.lr]: scalar(lr), [TRAIN_IO.step]: scalar(step + 1),
+        [feat.name]: imgT,
+        label: labT,
+        [TRAIN_IO.params]: pT,
+        [TRAIN_IO.m]: mT,
+        [TRAIN_IO.v]: vT,
+        [TRAIN_IO.lr]: scalar(lr),
+        [TRAIN_IO.step]: scalar(step + 1),
       });
       pT = r[TRAIN_IO.paramsOut] as ort.Tensor;
       mT = r[TRAIN_IO.mOut] as ort.Tensor;
@@ -145,14 +154,26 @@ export async function runTraining(spec: TrainSpec, hooks: LoopHooks = {}): Promi
       step++;
       const correct = r.metric_correct ? flat(r.metric_correct as ort.Tensor)[0] : null;
       hooks.onStep?.({
-        step, steps: spec.steps, loss, lr, ms: performance.now() - t0,
+        step,
+        steps: spec.steps,
+        loss,
+        lr,
+        ms: performance.now() - t0,
         gradNorm: flat(r[TRAIN_IO.gradNorm] as ort.Tensor)[0],
         accuracy: correct === null ? null : correct / spec.batch,
       });
       if (ck && step % ck.every === 0 && step < spec.steps) save(step);
     }
     save(step);
-    return { status: cancelled ? 'cancelled' : 'completed', step, params: flat(pT).slice(), provider: open.provider, fallbacks: open.fallbacks, resumedFrom, losses };
+    return {
+      status: cancelled ? 'cancelled' : 'completed',
+      step,
+      params: flat(pT).slice(),
+      provider: open.provider,
+      fallbacks: open.fallbacks,
+      resumedFrom,
+      losses,
+    };
   } finally {
     await session.release();
   }

@@ -5,7 +5,10 @@ import { workerPayload } from './spawn.js';
 import { runTraining, type TrainSpec } from './train-loop.js';
 import type { WorkerMessage } from './trainer.js';
 
-interface Init { spec: TrainSpec; cancel: SharedArrayBuffer }
+interface Init {
+  spec: TrainSpec;
+  cancel: SharedArrayBuffer;
+}
 const { spec, cancel } = workerPayload<Init>();
 const flag = new Int32Array(cancel);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(m, transfer);

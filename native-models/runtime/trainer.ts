@@ -30,15 +30,39 @@ export function startTraining(spec: TrainSpec, h: TrainingHandlers = {}): Traini
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
       switch (m.type) {
-        case 'ready': h.onReady?.(m); break;
-        case 'progress': h.onProgress?.(m.report); break;
-        case 'checkpoint': h.onCheckpoint?.(m.step, m.path); break;
-        case 'done': settled = true; resolve(m.result); void worker.terminate(); break;
-        case 'error': settled = true; reject(new Error(m.message)); void worker.terminate(); break;
+        case 'ready':
+          h.onReady?.(m);
+          break;
+        case 'progress':
+          h.onProgress?.(m.report);
+          break;
+        case 'checkpoint':
+          h.onCheckpoint?.(m.step, m.path);
+          break;
+        case 'done':
+          settled = true;
+          resolve(m.result);
+          void worker.terminate();
+          break;
+        case 'error':
+          settled = true;
+          reject(new Error(m.message));
+          void worker.terminate();
+          break;
       }
     });
-    worker.on('error', (e) => { if (!settled) { settled = true; reject(e); } });
-    worker.on('exit', (code) => { if (!settled) { settled = true; reject(new Error(`training worker exited with code ${code}`)); } });
+    worker.on('error', (e) => {
+      if (!settled) {
+        settled = true;
+        reject(e);
+      }
+    });
+    worker.on('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        reject(new Error(`training worker exited with code ${code}`));
+      }
+    });
   });
   return {
     cancel: () => Atomics.store(new Int32Array(cancel), 0, 1),

@@ -39,8 +39,19 @@ export interface HeadOptions {
 }
 
 export const DEFAULT_HEAD: HeadOptions = {
-  hidden: 512, steps: 1200, batch: 64, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, seed: 1,
-  knnK: 5, knnTemperature: 0.05, knnWeight: 0.75, knnWhiten: 64, headPca: 128, levelShifts: [0],
+  hidden: 512,
+  steps: 1200,
+  batch: 64,
+  lr: 2e-3,
+  weightDecay: 0.05,
+  labelSmoothing: 0.1,
+  seed: 1,
+  knnK: 5,
+  knnTemperature: 0.05,
+  knnWeight: 0.75,
+  knnWhiten: 64,
+  headPca: 128,
+  levelShifts: [0],
 };
 
 export interface TrainedClassifier {
@@ -109,8 +120,12 @@ function standardizeRows(feats: Float32Array, rows: number, mean: ArrayLike<numb
 const PCA_MAX_IMAGES = 512;
 
 export async function trainClassifier(
-  feats: Float32Array, labels: Int32Array, classNames: readonly string[], stem: StemConfig,
-  o: HeadOptions = DEFAULT_HEAD, hooks: HeadTrainHooks = {},
+  feats: Float32Array,
+  labels: Int32Array,
+  classNames: readonly string[],
+  stem: StemConfig,
+  o: HeadOptions = DEFAULT_HEAD,
+  hooks: HeadTrainHooks = {},
 ): Promise<TrainedClassifier> {
   const D = featureSize(stem);
   const n = labels.length;
@@ -143,14 +158,21 @@ export async function trainClassifier(
   }
   const whitening = pca && (o.knnWhiten ?? 0) > 0 ? leading(pca, o.knnWhiten!) : undefined;
   const head: HeadConfig = {
-    features: D, hidden: o.hidden, classes: classNames.length, labelSmoothing: o.labelSmoothing,
-    mean: Array.from(mean), std: Array.from(std), labels: [...classNames],
+    features: D,
+    hidden: o.hidden,
+    classes: classNames.length,
+    labelSmoothing: o.labelSmoothing,
+    mean: Array.from(mean),
+    std: Array.from(std),
+    labels: [...classNames],
     ...(pca && (o.headPca ?? 0) > 0 ? { projection: headProjection(pca, o.headPca!) } : {}),
   };
   const spec: TrainSpec = {
     model: { arch: 'student-head', config: head },
     data: { images: views, labels: viewLabels, channels: 1, height: 1, width: D },
-    batch: o.batch, steps: o.steps, seed: o.seed,
+    batch: o.batch,
+    steps: o.steps,
+    seed: o.seed,
     schedule: { kind: 'cosine', lr: o.lr, warmupSteps: Math.min(50, Math.floor(o.steps / 10)) },
     optimizer: { weightDecay: o.weightDecay },
     session: hooks.session,
@@ -164,8 +186,15 @@ export async function trainClassifier(
     result = await runTraining(spec, { onStep: hooks.onStep, isCancelled: hooks.isCancelled });
   }
   return {
-    head, params: result.params, memory: memoryRows(feats, n, head, whitening), memoryLabels: labels.slice(),
-    ...(whitening ? { whitening } : {}), options: o, provider: result.provider, status: result.status, steps: result.step,
+    head,
+    params: result.params,
+    memory: memoryRows(feats, n, head, whitening),
+    memoryLabels: labels.slice(),
+    ...(whitening ? { whitening } : {}),
+    options: o,
+    provider: result.provider,
+    status: result.status,
+    steps: result.step,
   };
 }
 
@@ -216,7 +245,12 @@ export interface Probabilities {
 
 /** Class probabilities for stem features [count, D]: mean over the 8 D4 views of the head, mixed with the memory vote. */
 export async function classifyFeatures(
-  c: TrainedClassifier, stem: StemConfig, feats: Float32Array, count: number, headOnnx?: Uint8Array | string, session?: SessionConfig,
+  c: TrainedClassifier,
+  stem: StemConfig,
+  feats: Float32Array,
+  count: number,
+  headOnnx?: Uint8Array | string,
+  session?: SessionConfig,
   /** A head session the caller keeps open across calls (not released here); else one is opened for this call. */
   opened?: OpenSession,
 ): Promise<Probabilities> {
@@ -278,7 +312,9 @@ function softmax(x: ArrayLike<number>): Float32Array {
 }
 
 export function knnVote(sims: Float32Array, labels: Int32Array, classes: number, k: number, temperature: number): Float32Array {
-  const idx = Array.from(sims.keys()).sort((a, b) => sims[b] - sims[a]).slice(0, Math.min(k, sims.length));
+  const idx = Array.from(sims.keys())
+    .sort((a, b) => sims[b] - sims[a])
+    .slice(0, Math.min(k, sims.length));
   const out = new Float32Array(classes);
   if (idx.length === 0) return out.fill(1 / classes);
   const top = sims[idx[0]];
@@ -316,7 +352,12 @@ export interface StudentManifest {
   readonly head: Omit<HeadConfig, 'mean' | 'std' | 'projection'> & { readonly projectionDims?: number };
   readonly options: HeadOptions;
   readonly files: {
-    readonly bank: string; readonly head: string; readonly headParams: string; readonly norm: string; readonly memory: string; readonly memoryLabels: string;
+    readonly bank: string;
+    readonly head: string;
+    readonly headParams: string;
+    readonly norm: string;
+    readonly memory: string;
+    readonly memoryLabels: string;
     /** Whitening of the memory space: mean [D], projection [D, dims], variances [dims] (absent in versions before it). */
     readonly whitening?: string;
     /** The head's input projection: mean [D] then matrix [D, dims] (dims in `head.projectionDims`); absent before it. */
@@ -337,7 +378,12 @@ function readF32(path: string): Float32Array {
 export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memoryRefs: readonly string[], training?: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const files = {
-    bank: 'stem-bank.f32', head: 'head.onnx', headParams: 'head-params.f32', norm: 'head-norm.f32', memory: 'memory.f32', memoryLabels: 'memory-labels.i32',
+    bank: 'stem-bank.f32',
+    head: 'head.onnx',
+    headParams: 'head-params.f32',
+    norm: 'head-norm.f32',
+    memory: 'memory.f32',
+    memoryLabels: 'memory-labels.i32',
     ...(c.whitening ? { whitening: 'memory-whitening.f32' } : {}),
     ...(c.head.projection ? { headProjection: 'head-projection.f32' } : {}),
   };
@@ -363,7 +409,15 @@ export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memor
   const { mean: _m, std: _s, projection, ...rest } = c.head;
   const head = { ...rest, ...(projection ? { projectionDims: projection.dims } : {}) };
   const manifest: StudentManifest = {
-    format: 'emma-student', version: 1, labels: c.head.labels ?? [], stem: stem.config, head, options: c.options, files, memoryRefs, training,
+    format: 'emma-student',
+    version: 1,
+    labels: c.head.labels ?? [],
+    stem: stem.config,
+    head,
+    options: c.options,
+    files,
+    memoryRefs,
+    training,
   };
   const path = join(dir, 'student.json');
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -387,14 +441,16 @@ export function loadStudent(dir: string): LoadedStudent {
   if (manifest.files.whitening) {
     const w = readF32(join(dir, manifest.files.whitening));
     const dims = Math.round((w.length - D) / (D + 1));
-    if (dims < 1 || D + D * dims + dims !== w.length) throw new Error(`${dir}: ${manifest.files.whitening} has ${w.length} values, not D + D*k + k for D = ${D}`);
+    if (dims < 1 || D + D * dims + dims !== w.length)
+      throw new Error(`${dir}: ${manifest.files.whitening} has ${w.length} values, not D + D*k + k for D = ${D}`);
     whitening = { dims, mean: w.slice(0, D), projection: w.slice(D, D + D * dims), variances: w.slice(D + D * dims) };
   }
   let projection: HeadConfig['projection'];
   if (manifest.files.headProjection) {
     const dims = manifest.head.projectionDims ?? 0;
     const p = readF32(join(dir, manifest.files.headProjection));
-    if (dims < 1 || p.length !== D + D * dims) throw new Error(`${dir}: ${manifest.files.headProjection} has ${p.length} values, not D + D*${dims} for D = ${D}`);
+    if (dims < 1 || p.length !== D + D * dims)
+      throw new Error(`${dir}: ${manifest.files.headProjection} has ${p.length} values, not D + D*${dims} for D = ${D}`);
     projection = { dims, mean: p.slice(0, D), matrix: p.slice(D) };
   }
   const { projectionDims: _pd, ...headConfig } = manifest.head;
@@ -404,7 +460,10 @@ export function loadStudent(dir: string): LoadedStudent {
     memory: readF32(join(dir, manifest.files.memory)),
     memoryLabels: new Int32Array(lb.buffer.slice(lb.byteOffset, lb.byteOffset + lb.byteLength)),
     ...(whitening ? { whitening } : {}),
-    options: manifest.options, provider: 'cpu', status: 'completed', steps: 0,
+    options: manifest.options,
+    provider: 'cpu',
+    status: 'completed',
+    steps: 0,
   };
   const all = readF32(join(dir, manifest.files.bank));
   const K = manifest.stem.atoms * 8;

@@ -46,8 +46,17 @@ function orthonormalize(q: Float32Array, D: number, r: number): void {
  * Deterministic for a given seed. `iters` subspace iterations with `oversample` extra vectors.
  */
 export async function fitWhitening(
-  data: Float32Array, rows: number, D: number, dims: number,
-  o: { iters?: number; oversample?: number; seed?: number; session?: SessionConfig; /** Centre `data` in place instead of copying it. */ overwrite?: boolean } = {},
+  data: Float32Array,
+  rows: number,
+  D: number,
+  dims: number,
+  o: {
+    iters?: number;
+    oversample?: number;
+    seed?: number;
+    session?: SessionConfig;
+    /** Centre `data` in place instead of copying it. */ overwrite?: boolean;
+  } = {},
 ): Promise<Whitening> {
   if (data.length !== rows * D) throw new Error(`whitening: expected ${rows}x${D} values`);
   const k = Math.max(1, Math.min(dims, rows - 1, D));
@@ -78,10 +87,16 @@ export async function fitWhitening(
     // Rayleigh–Ritz: B = Qᵀ C Q (r x r), its eigenvectors rotate Q onto the components.
     const cq = await apply(q);
     const b = new Float64Array(r * r);
-    for (let i = 0; i < D; i++) for (let a = 0; a < r; a++) { const qa = q[i * r + a]; for (let c = 0; c < r; c++) b[a * r + c] += qa * cq[i * r + c]; }
+    for (let i = 0; i < D; i++)
+      for (let a = 0; a < r; a++) {
+        const qa = q[i * r + a];
+        for (let c = 0; c < r; c++) b[a * r + c] += qa * cq[i * r + c];
+      }
     for (let a = 0; a < r; a++) for (let c = a + 1; c < r; c++) b[a * r + c] = b[c * r + a] = (b[a * r + c] + b[c * r + a]) / 2;
     const { values, vectors } = symEig(b, r);
-    const order = Array.from(values.keys()).sort((x, y) => values[y] - values[x]).slice(0, k);
+    const order = Array.from(values.keys())
+      .sort((x, y) => values[y] - values[x])
+      .slice(0, k);
     const variances = Float32Array.from(order, (i) => Math.max(values[i], 0) / rows);
     // Regularise the smallest directions so noise-level components cannot dominate the distance.
     const floor = 1e-6 * (variances[0] || 1);

@@ -180,7 +180,11 @@ export function resizeArea(src: Float32Array, w: number, h: number, nw: number, 
   return out;
 }
 
-export interface Level { readonly data: Float32Array; readonly width: number; readonly height: number }
+export interface Level {
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
+}
 
 export function levelSizes(width: number, height: number, c: StemConfig): [number, number][] {
   const out: [number, number][] = [];
@@ -196,8 +200,11 @@ export function levelSizes(width: number, height: number, c: StemConfig): [numbe
 
 export function pyramid(img: GreyImage, c: StemConfig): Level[] {
   const base = standardize(img);
-  return levelSizes(img.width, img.height, c).map(([w, h], s) =>
-    ({ data: s === 0 ? base : resizeArea(base, img.width, img.height, w, h), width: w, height: h }));
+  return levelSizes(img.width, img.height, c).map(([w, h], s) => ({
+    data: s === 0 ? base : resizeArea(base, img.width, img.height, w, h),
+    width: w,
+    height: h,
+  }));
 }
 
 /**
@@ -276,7 +283,10 @@ function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed:
         for (let y = 0; y < P; y++) for (let x = 0; x < P; x++) s += p[y * P + x] = lv.data[(y0 + y) * lv.width + x0 + x];
         const mean = s / d;
         let v = 0;
-        for (let i = 0; i < d; i++) { p[i] -= mean; v += p[i] * p[i]; }
+        for (let i = 0; i < d; i++) {
+          p[i] -= mean;
+          v += p[i] * p[i];
+        }
         const inv = 1 / Math.sqrt(v / d + 0.01);
         for (let i = 0; i < d; i++) p[i] *= inv;
         for (let g = 0; g < 8; g++) rows.push(d4(p, P, g));
@@ -286,8 +296,16 @@ function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed:
   const n = rows.length;
   // Covariance (patches are zero-mean on average by the D4 symmetry and the per-patch centring).
   const cov = new Float64Array(d * d);
-  for (const r of rows) for (let i = 0; i < d; i++) { const ri = r[i]; for (let j = i; j < d; j++) cov[i * d + j] += ri * r[j]; }
-  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) { cov[i * d + j] /= n; cov[j * d + i] = cov[i * d + j]; }
+  for (const r of rows)
+    for (let i = 0; i < d; i++) {
+      const ri = r[i];
+      for (let j = i; j < d; j++) cov[i * d + j] += ri * r[j];
+    }
+  for (let i = 0; i < d; i++)
+    for (let j = i; j < d; j++) {
+      cov[i * d + j] /= n;
+      cov[j * d + i] = cov[i * d + j];
+    }
   const { values, vectors } = symEig(cov, d);
   // ZCA: W = V diag(1/sqrt(e + eps)) V^T
   const wz = new Float64Array(d * d);
@@ -297,7 +315,11 @@ function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed:
   }
   const z = rows.map((r) => {
     const o = new Float32Array(d);
-    for (let j = 0; j < d; j++) { let a = 0; for (let i = 0; i < d; i++) a += r[i] * wz[i * d + j]; o[j] = a; }
+    for (let j = 0; j < d; j++) {
+      let a = 0;
+      for (let i = 0; i < d; i++) a += r[i] * wz[i * d + j];
+      o[j] = a;
+    }
     return o;
   });
   // Spherical k-means with sign-agnostic assignment; empty clusters restart at a random patch.
@@ -312,7 +334,11 @@ function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed:
       let bs = 0;
       for (let k = 0; k < K; k++) {
         const s = dot(z[i], dict[k]);
-        if (Math.abs(s) > bv) { bv = Math.abs(s); best = k; bs = s; }
+        if (Math.abs(s) > bv) {
+          bv = Math.abs(s);
+          best = k;
+          bs = s;
+        }
       }
       assign[i] = best;
       coef[i] = bs;
@@ -330,7 +356,11 @@ function learnBank(images: readonly GreyImage[], c: StemConfig, P: number, seed:
   const bank = new Float32Array(K * 8 * d);
   for (let k = 0; k < K; k++) {
     const f = new Float32Array(d);
-    for (let i = 0; i < d; i++) { let a = 0; for (let j = 0; j < d; j++) a += wz[i * d + j] * dict[k][j]; f[i] = a; }
+    for (let i = 0; i < d; i++) {
+      let a = 0;
+      for (let j = 0; j < d; j++) a += wz[i * d + j] * dict[k][j];
+      f[i] = a;
+    }
     for (let g = 0; g < 8; g++) bank.set(d4(f, P, g), (k * 8 + g) * d);
   }
   return bank;
@@ -388,7 +418,10 @@ export function buildStemGraph(stem: Stem, sizes: readonly [number, number][]): 
 export class StemExtractor {
   private readonly sessions = new Map<string, Promise<OpenSession>>();
   provider: Provider | null = null;
-  constructor(readonly stem: Stem, private readonly session: SessionConfig = {}) {}
+  constructor(
+    readonly stem: Stem,
+    private readonly session: SessionConfig = {},
+  ) {}
 
   private open(sizes: [number, number][]): Promise<OpenSession> {
     const key = sizes.map((s) => s.join('x')).join(',');
@@ -408,7 +441,9 @@ export class StemExtractor {
     const open = await this.open(levels.map((l) => [l.width, l.height]));
     this.provider = open.provider;
     const feeds: Record<string, ort.Tensor> = {};
-    levels.forEach((l, s) => { feeds[`level_${s}`] = new ort.Tensor('float32', l.data, [1, 1, l.height, l.width]); });
+    levels.forEach((l, s) => {
+      feeds[`level_${s}`] = new ort.Tensor('float32', l.data, [1, 1, l.height, l.width]);
+    });
     const r = await open.session.run(feeds);
     const out = new Float32Array(featureSize(c));
     patchSizes(c).forEach((_, b) => out.set(r[`features_${b}`].data as Float32Array, b * blockSize(c)));

@@ -84,26 +84,33 @@ export class Tokenizer {
   static train(corpus: readonly string[], vocabSize: number): Tokenizer {
     const at = layout(TOKENIZER_VERSION);
     const counts = new Map<string, number>();
-    for (const text of corpus) for (const part of text.split(SLOT_RE)) {
-      if ((SLOTS as readonly string[]).includes(part)) continue;
-      for (const p of part.match(PIECE) ?? []) counts.set(p, (counts.get(p) ?? 0) + 1);
-    }
+    for (const text of corpus)
+      for (const part of text.split(SLOT_RE)) {
+        if ((SLOTS as readonly string[]).includes(part)) continue;
+        for (const p of part.match(PIECE) ?? []) counts.set(p, (counts.get(p) ?? 0) + 1);
+      }
     // Words sorted so iteration order (and tie-breaking) does not depend on corpus order.
-    const words = [...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const words = [...counts.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([w, n]) => ({ ids: Array.from(utf8.encode(w), (b) => at.byte + b), n }));
     const merges: [number, number][] = [];
     while (at.merge + merges.length < vocabSize) {
       const pairs = new Map<string, number>();
-      for (const w of words) for (let i = 0; i + 1 < w.ids.length; i++) {
-        const a = w.ids[i];
-        const b = w.ids[i + 1];
-        if (a < at.merge && isDigitByte(a - at.byte) || b < at.merge && isDigitByte(b - at.byte)) continue;
-        const k = `${a},${b}`;
-        pairs.set(k, (pairs.get(k) ?? 0) + w.n);
-      }
+      for (const w of words)
+        for (let i = 0; i + 1 < w.ids.length; i++) {
+          const a = w.ids[i];
+          const b = w.ids[i + 1];
+          if ((a < at.merge && isDigitByte(a - at.byte)) || (b < at.merge && isDigitByte(b - at.byte))) continue;
+          const k = `${a},${b}`;
+          pairs.set(k, (pairs.get(k) ?? 0) + w.n);
+        }
       let best: string | null = null;
       let bestN = 1;
-      for (const [k, n] of pairs) if (n > bestN || (n === bestN && best !== null && k < best)) { best = k; bestN = n; }
+      for (const [k, n] of pairs)
+        if (n > bestN || (n === bestN && best !== null && k < best)) {
+          best = k;
+          bestN = n;
+        }
       if (best === null) break;
       const [a, b] = best.split(',').map(Number);
       const id = at.merge + merges.length;
@@ -137,7 +144,10 @@ export class Tokenizer {
     const out: number[] = [];
     for (const part of text.split(SLOT_RE)) {
       const s = (SLOTS as readonly string[]).indexOf(part);
-      if (s >= 0) { out.push(this.firstSlot + s); continue; }
+      if (s >= 0) {
+        out.push(this.firstSlot + s);
+        continue;
+      }
       for (const p of pieces(part, this.firstByte)) out.push(...this.encodePiece(p));
     }
     return out;
@@ -147,10 +157,17 @@ export class Tokenizer {
   decode(ids: readonly number[]): string {
     const chunks: string[] = [];
     let bytes: number[] = [];
-    const flush = () => { if (bytes.length) chunks.push(fromUtf8.decode(Uint8Array.from(bytes))); bytes = []; };
+    const flush = () => {
+      if (bytes.length) chunks.push(fromUtf8.decode(Uint8Array.from(bytes)));
+      bytes = [];
+    };
     for (const id of ids) {
       if (id < this.firstSlot) continue;
-      if (id < this.firstByte) { flush(); chunks.push(SLOTS[id - this.firstSlot]); continue; }
+      if (id < this.firstByte) {
+        flush();
+        chunks.push(SLOTS[id - this.firstSlot]);
+        continue;
+      }
       const b = this.bytesOf[id];
       if (!b) throw new Error(`token ${id} is outside the vocabulary (${this.size})`);
       bytes.push(...b);
@@ -183,7 +200,10 @@ function isDigitByte(b: number): boolean {
 function mergePair(ids: number[], a: number, b: number, id: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < ids.length; i++) {
-    if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) { out.push(id); i++; } else out.push(ids[i]);
+    if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
+      out.push(id);
+      i++;
+    } else out.push(ids[i]);
   }
   return out;
 }

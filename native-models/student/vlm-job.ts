@@ -3,9 +3,7 @@ import { siblingModule, spawnWorker } from '../runtime/spawn.js';
 import { trainVlm, type TrainedVlm, type VlmConfig, type VlmData, type VlmStep, type VlmTrainOptions } from './vlm.js';
 
 export type VlmWorkerMessage =
-  | { type: 'progress'; report: VlmStep }
-  | { type: 'done'; result: TrainedVlm; cancelled: boolean }
-  | { type: 'error'; message: string };
+  { type: 'progress'; report: VlmStep } | { type: 'done'; result: TrainedVlm; cancelled: boolean } | { type: 'error'; message: string };
 
 export interface VlmRunHooks {
   onStep?(r: VlmStep): void;
@@ -18,7 +16,12 @@ export interface VlmRunHooks {
 }
 
 /** Resolves with the trained model and whether the caller cancelled (a deadline stop is not a cancel). */
-export async function runVlmTraining(data: VlmData, config: VlmConfig, options: VlmTrainOptions, h: VlmRunHooks = {}): Promise<{ result: TrainedVlm; cancelled: boolean }> {
+export async function runVlmTraining(
+  data: VlmData,
+  config: VlmConfig,
+  options: VlmTrainOptions,
+  h: VlmRunHooks = {},
+): Promise<{ result: TrainedVlm; cancelled: boolean }> {
   const deadline = h.deadline ?? null;
   if (h.worker === false) {
     let cancelled = false;
@@ -30,11 +33,19 @@ export async function runVlmTraining(data: VlmData, config: VlmConfig, options: 
   }
   const cancel = new SharedArrayBuffer(4);
   const worker = spawnWorker(siblingModule(import.meta.url, 'vlm-worker'), { data, config, options, cancel, deadline });
-  const poll = setInterval(() => { if (h.isCancelled?.()) Atomics.store(new Int32Array(cancel), 0, 1); }, 50);
+  const poll = setInterval(() => {
+    if (h.isCancelled?.()) Atomics.store(new Int32Array(cancel), 0, 1);
+  }, 50);
   try {
     return await new Promise((resolve, reject) => {
       let settled = false;
-      const settle = (f: () => void) => { if (!settled) { settled = true; f(); void worker.terminate(); } };
+      const settle = (f: () => void) => {
+        if (!settled) {
+          settled = true;
+          f();
+          void worker.terminate();
+        }
+      };
       worker.on('message', (m: VlmWorkerMessage) => {
         if (m.type === 'progress') h.onStep?.(m.report);
         else if (m.type === 'done') settle(() => resolve({ result: m.result, cancelled: m.cancelled }));

@@ -65,7 +65,16 @@ export interface VlmTrainOptions {
 
 export const DEFAULT_VLM_SIZE = { dim: 128, heads: 4, mlpRatio: 2, textLayers: 2, imageLayers: 1, decoderLayers: 2, seq: 56, embedDim: 64 } as const;
 export const DEFAULT_VLM_WEIGHTS = { itc: 0.5, itm: 0.5, lm: 1 } as const;
-export const DEFAULT_VLM_TRAIN: VlmTrainOptions = { steps: 1500, batch: 32, lr: 2e-3, weightDecay: 0.05, seed: 3, negativeShare: 0.5, historyShare: 0.5, historyTurns: 2 };
+export const DEFAULT_VLM_TRAIN: VlmTrainOptions = {
+  steps: 1500,
+  batch: 32,
+  lr: 2e-3,
+  weightDecay: 0.05,
+  seed: 3,
+  negativeShare: 0.5,
+  historyShare: 0.5,
+  historyTurns: 2,
+};
 
 type Mode = 'train' | 'image' | 'text' | 'decode' | 'itm';
 
@@ -73,7 +82,10 @@ type Mode = 'train' | 'image' | 'text' | 'decode' | 'itm';
 export class VlmModel implements TaskModel<VlmConfig> {
   readonly arch = 'student-vlm';
   readonly preprocessing: Preprocessing = { layout: 'NCHW', channels: 1, height: 1, width: 1, scale: 1, mean: [0], std: [1], resize: 'nearest' };
-  constructor(readonly config: VlmConfig, readonly mode: Mode = 'train') {}
+  constructor(
+    readonly config: VlmConfig,
+    readonly mode: Mode = 'train',
+  ) {}
 
   inputs(b: number): { features: InputSpec[]; targets: InputSpec[] } {
     const c = this.config;
@@ -83,14 +95,19 @@ export class VlmModel implements TaskModel<VlmConfig> {
     const img = [f('img', [b, c.groups, c.groupDim]), f('stats', [b, c.statsDim])];
     const ctx = f('ctx', [b, c.groups + 1, c.dim]);
     switch (this.mode) {
-      case 'image': return { features: img, targets: [] };
-      case 'text': return { features: [i('ids', [b, T]), f('mask', [b, T])], targets: [] };
-      case 'decode': return { features: [ctx, i('ids', [b, T])], targets: [] };
-      case 'itm': return { features: [ctx, i('ids', [b, T]), f('mask', [b, T])], targets: [] };
-      default: return {
-        features: [...img, i('itc_ids', [b, T]), f('itc_mask', [b, T]), i('itm_ids', [b, T]), f('itm_mask', [b, T]), i('dec_ids', [b, T])],
-        targets: [f('itm_label', [b]), i('dec_target', [b, T]), f('dec_weight', [b, T])],
-      };
+      case 'image':
+        return { features: img, targets: [] };
+      case 'text':
+        return { features: [i('ids', [b, T]), f('mask', [b, T])], targets: [] };
+      case 'decode':
+        return { features: [ctx, i('ids', [b, T])], targets: [] };
+      case 'itm':
+        return { features: [ctx, i('ids', [b, T]), f('mask', [b, T])], targets: [] };
+      default:
+        return {
+          features: [...img, i('itc_ids', [b, T]), f('itc_mask', [b, T]), i('itm_ids', [b, T]), f('itm_mask', [b, T]), i('dec_ids', [b, T])],
+          targets: [f('itm_label', [b]), i('dec_target', [b, T]), f('dec_weight', [b, T])],
+        };
     }
   }
 
@@ -117,7 +134,8 @@ export class VlmModel implements TaskModel<VlmConfig> {
   private textEncoder(g: GraphBuilder, table: Value, ids: Value, mask: Value, b: number): Value {
     const c = this.config;
     let h = this.embed(g, table, ids, b, 'tenc');
-    for (let l = 0; l < c.textLayers; l++) h = transformerBlock(g, `tenc.blk${l}`, h, { batch: b, seq: c.seq, heads: c.heads, mlpRatio: c.mlpRatio, keyMask: mask });
+    for (let l = 0; l < c.textLayers; l++)
+      h = transformerBlock(g, `tenc.blk${l}`, h, { batch: b, seq: c.seq, heads: c.heads, mlpRatio: c.mlpRatio, keyMask: mask });
     h = layerNorm(g, 'tenc.ln', h);
     const cls = g.reshape(g.slice(g.reshape(h, [b, c.seq, c.dim]), [0], [1], [1]), [b, c.dim]);
     return linear(g, 'itc.txt', cls, c.embedDim);
@@ -127,7 +145,14 @@ export class VlmModel implements TaskModel<VlmConfig> {
     const c = this.config;
     let h = this.embed(g, table, ids, b, 'genc');
     for (let l = 0; l < c.textLayers; l++) {
-      h = transformerBlock(g, `genc.blk${l}`, h, { batch: b, seq: c.seq, heads: c.heads, mlpRatio: c.mlpRatio, keyMask: mask, context: { value: ctx, seq: c.groups + 1 } });
+      h = transformerBlock(g, `genc.blk${l}`, h, {
+        batch: b,
+        seq: c.seq,
+        heads: c.heads,
+        mlpRatio: c.mlpRatio,
+        keyMask: mask,
+        context: { value: ctx, seq: c.groups + 1 },
+      });
     }
     h = layerNorm(g, 'genc.ln', h);
     const cls = g.reshape(g.slice(g.reshape(h, [b, c.seq, c.dim]), [0], [1], [1]), [b, c.dim]);
@@ -138,7 +163,14 @@ export class VlmModel implements TaskModel<VlmConfig> {
     const c = this.config;
     let h = this.embed(g, table, ids, b, 'dec');
     for (let l = 0; l < c.decoderLayers; l++) {
-      h = transformerBlock(g, `dec.blk${l}`, h, { batch: b, seq: c.seq, heads: c.heads, mlpRatio: c.mlpRatio, causal: true, context: { value: ctx, seq: c.groups + 1 } });
+      h = transformerBlock(g, `dec.blk${l}`, h, {
+        batch: b,
+        seq: c.seq,
+        heads: c.heads,
+        mlpRatio: c.mlpRatio,
+        causal: true,
+        context: { value: ctx, seq: c.groups + 1 },
+      });
     }
     h = layerNorm(g, 'dec.ln', h);
     const bias = g.param('lm.bias', [c.vocab], { kind: 'zeros' }, false);
@@ -153,7 +185,8 @@ export class VlmModel implements TaskModel<VlmConfig> {
         const { ctx, emb } = this.imageTokens(g, x.img, x.stats, b);
         return { ctx: g.reshape(ctx, [b, c.groups + 1, c.dim]), img_emb: l2normalize(g, emb) };
       }
-      case 'text': return { text_emb: l2normalize(g, this.textEncoder(g, table(), x.ids, x.mask, b)) };
+      case 'text':
+        return { text_emb: l2normalize(g, this.textEncoder(g, table(), x.ids, x.mask, b)) };
       case 'decode': {
         const t = table();
         return { logits: g.reshape(this.decoder(g, t, x.ids, g.reshape(x.ctx, [b * (c.groups + 1), c.dim]), b), [b, c.seq, c.vocab]) };
@@ -224,8 +257,11 @@ export interface DecoderTurn {
  * generated answer runs out of positions, which is the same rule.
  */
 export function decoderSequence(
-  question: readonly number[] | null, answer: readonly number[] | null, T: number,
-  history: readonly DecoderTurn[] = [], room = answer ? answer.length + 1 : 1,
+  question: readonly number[] | null,
+  answer: readonly number[] | null,
+  T: number,
+  history: readonly DecoderTurn[] = [],
+  room = answer ? answer.length + 1 : 1,
 ): { ids: number[]; answerStart: number; turns: number } {
   const q = question ?? [CAPTION];
   const current = [...q.slice(0, Math.max(1, T - 8)), SEP];
@@ -249,13 +285,24 @@ export function decoderSequence(
 export function encoderSequence(question: readonly number[] | null, text: readonly number[], T: number): { ids: number[]; mask: number[] } {
   const ids = [CLS, ...(question ? [...question, SEP] : []), ...text].slice(0, T);
   const mask = ids.map(() => 1);
-  while (ids.length < T) { ids.push(PAD); mask.push(0); }
+  while (ids.length < T) {
+    ids.push(PAD);
+    mask.push(0);
+  }
   return { ids, mask };
 }
 
 interface Buffers {
-  img: Float32Array; stats: Float32Array; itcIds: BigInt64Array; itcMask: Float32Array; itmIds: BigInt64Array; itmMask: Float32Array;
-  decIds: BigInt64Array; itmLabel: Float32Array; decTarget: BigInt64Array; decWeight: Float32Array;
+  img: Float32Array;
+  stats: Float32Array;
+  itcIds: BigInt64Array;
+  itcMask: Float32Array;
+  itmIds: BigInt64Array;
+  itmMask: Float32Array;
+  decIds: BigInt64Array;
+  itmLabel: Float32Array;
+  decTarget: BigInt64Array;
+  decWeight: Float32Array;
 }
 
 function sameAnswer(a: readonly number[], b: readonly number[]): boolean {
@@ -278,7 +325,10 @@ function fillVlmBatch(d: VlmData, c: VlmConfig, o: VlmTrainOptions, step: number
   for (let r = 0; r < B; r++) {
     const k = step * B + r;
     const e = Math.floor(k / n);
-    if (e !== epoch) { order = new Rng(subSeed(o.seed, 0x5eed, e)).permutation(n); epoch = e; }
+    if (e !== epoch) {
+      order = new Rng(subSeed(o.seed, 0x5eed, e)).permutation(n);
+      epoch = e;
+    }
     const image = imgs[order[k % n]];
     const ex = d.examples[byImage[image][rng.int(byImage[image].length)]];
     buf.img.set(d.images.subarray(image * F, (image + 1) * F), r * F);
@@ -286,7 +336,10 @@ function fillVlmBatch(d: VlmData, c: VlmConfig, o: VlmTrainOptions, step: number
     // ITC: the image's caption, else this example.
     const cap = d.captions[image];
     const itc = cap ? encoderSequence(null, cap, T) : encoderSequence(ex.question, ex.answer, T);
-    itc.ids.forEach((v, j) => { buf.itcIds[r * T + j] = BigInt(v); buf.itcMask[r * T + j] = itc.mask[j]; });
+    itc.ids.forEach((v, j) => {
+      buf.itcIds[r * T + j] = BigInt(v);
+      buf.itcMask[r * T + j] = itc.mask[j];
+    });
     // ITM: positive, or a hard negative (a rejected answer; else the same question answered differently elsewhere).
     let text = ex.answer;
     let label = 1;
@@ -296,16 +349,26 @@ function fillVlmBatch(d: VlmData, c: VlmConfig, o: VlmTrainOptions, step: number
         const same = byQuestion.get((ex.question ?? [CAPTION]).join(',')) ?? [];
         for (let tries = 0; tries < 6 && same.length > 1; tries++) {
           const other = d.examples[same[rng.int(same.length)]];
-          if (other.image !== ex.image && !sameAnswer(other.answer, ex.answer)) { pool.push(other.answer); break; }
+          if (other.image !== ex.image && !sameAnswer(other.answer, ex.answer)) {
+            pool.push(other.answer);
+            break;
+          }
         }
       }
-      if (pool.length) { text = pool[rng.int(pool.length)]; label = 0; }
+      if (pool.length) {
+        text = pool[rng.int(pool.length)];
+        label = 0;
+      }
     }
     const itm = encoderSequence(ex.question, text, T);
-    itm.ids.forEach((v, j) => { buf.itmIds[r * T + j] = BigInt(v); buf.itmMask[r * T + j] = itm.mask[j]; });
+    itm.ids.forEach((v, j) => {
+      buf.itmIds[r * T + j] = BigInt(v);
+      buf.itmMask[r * T + j] = itm.mask[j];
+    });
     buf.itmLabel[r] = label;
     // LM: targets are the answer tokens and <eos> (never the history's).
-    const history = ex.question !== null && (o.historyShare ?? 0) > 0 && rng.next() < o.historyShare! ? historyFor(d, ex, byImage[image], o.historyTurns ?? 1, rng) : [];
+    const history =
+      ex.question !== null && (o.historyShare ?? 0) > 0 && rng.next() < o.historyShare! ? historyFor(d, ex, byImage[image], o.historyTurns ?? 1, rng) : [];
     const { ids, answerStart } = decoderSequence(ex.question, ex.answer, T + 1, history);
     for (let j = 0; j < T; j++) {
       buf.decIds[r * T + j] = BigInt(j < ids.length ? ids[j] : PAD);
@@ -334,7 +397,15 @@ function historyFor(d: VlmData, ex: VlmExample, ofImage: readonly number[], maxT
 
 // ---- training ---------------------------------------------------------------------------------------
 
-export interface VlmStep { step: number; steps: number; loss: number; itc: number; itm: number; lm: number; ms: number }
+export interface VlmStep {
+  step: number;
+  steps: number;
+  loss: number;
+  itc: number;
+  itm: number;
+  lm: number;
+  ms: number;
+}
 
 export interface VlmHooks {
   onStep?(r: VlmStep): void;
@@ -374,8 +445,15 @@ export async function trainVlm(d: VlmData, c: VlmConfig, o: VlmTrainOptions = DE
   const out = model.forward(g, x, B);
   const { loss, metrics } = model.loss(g, out, x);
   const { flat, layout } = bindFlatParams(g, TRAIN_IO.params);
-  const grads = gradients(g, loss, g.params.map((p) => p.value));
-  const flatGrad = g.concat(grads.map((dv) => g.reshape(dv, [-1])), 0);
+  const grads = gradients(
+    g,
+    loss,
+    g.params.map((p) => p.value),
+  );
+  const flatGrad = g.concat(
+    grads.map((dv) => g.reshape(dv, [-1])),
+    0,
+  );
   const m = g.input(TRAIN_IO.m, [layout.total]);
   const v = g.input(TRAIN_IO.v, [layout.total]);
   const lr = g.input(TRAIN_IO.lr, []);
@@ -394,16 +472,28 @@ export async function trainVlm(d: VlmData, c: VlmConfig, o: VlmTrainOptions = DE
     let mT: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
     let vT: ort.Tensor = new ort.Tensor('float32', new Float32Array(P), [P]);
     const buf: Buffers = {
-      img: new Float32Array(B * c.groups * c.groupDim), stats: new Float32Array(B * c.statsDim),
-      itcIds: new BigInt64Array(B * T), itcMask: new Float32Array(B * T), itmIds: new BigInt64Array(B * T), itmMask: new Float32Array(B * T),
-      decIds: new BigInt64Array(B * T), itmLabel: new Float32Array(B), decTarget: new BigInt64Array(B * T), decWeight: new Float32Array(B * T),
+      img: new Float32Array(B * c.groups * c.groupDim),
+      stats: new Float32Array(B * c.statsDim),
+      itcIds: new BigInt64Array(B * T),
+      itcMask: new Float32Array(B * T),
+      itmIds: new BigInt64Array(B * T),
+      itmMask: new Float32Array(B * T),
+      decIds: new BigInt64Array(B * T),
+      itmLabel: new Float32Array(B),
+      decTarget: new BigInt64Array(B * T),
+      decWeight: new Float32Array(B * T),
     };
     const feeds: Record<string, ort.Tensor> = {
-      img: new ort.Tensor('float32', buf.img, [B, c.groups, c.groupDim]), stats: new ort.Tensor('float32', buf.stats, [B, c.statsDim]),
-      itc_ids: new ort.Tensor('int64', buf.itcIds, [B, T]), itc_mask: new ort.Tensor('float32', buf.itcMask, [B, T]),
-      itm_ids: new ort.Tensor('int64', buf.itmIds, [B, T]), itm_mask: new ort.Tensor('float32', buf.itmMask, [B, T]),
-      dec_ids: new ort.Tensor('int64', buf.decIds, [B, T]), itm_label: new ort.Tensor('float32', buf.itmLabel, [B]),
-      dec_target: new ort.Tensor('int64', buf.decTarget, [B, T]), dec_weight: new ort.Tensor('float32', buf.decWeight, [B, T]),
+      img: new ort.Tensor('float32', buf.img, [B, c.groups, c.groupDim]),
+      stats: new ort.Tensor('float32', buf.stats, [B, c.statsDim]),
+      itc_ids: new ort.Tensor('int64', buf.itcIds, [B, T]),
+      itc_mask: new ort.Tensor('float32', buf.itcMask, [B, T]),
+      itm_ids: new ort.Tensor('int64', buf.itmIds, [B, T]),
+      itm_mask: new ort.Tensor('float32', buf.itmMask, [B, T]),
+      dec_ids: new ort.Tensor('int64', buf.decIds, [B, T]),
+      itm_label: new ort.Tensor('float32', buf.itmLabel, [B]),
+      dec_target: new ort.Tensor('int64', buf.decTarget, [B, T]),
+      dec_weight: new ort.Tensor('float32', buf.decWeight, [B, T]),
     };
     const N = d.images.length / (c.groups * c.groupDim);
     const byImage: number[][] = Array.from({ length: N }, () => []);
@@ -418,11 +508,17 @@ export async function trainVlm(d: VlmData, c: VlmConfig, o: VlmTrainOptions = DE
     let cancelled = false;
     let last: TrainedVlm['lastLoss'] = null;
     while (step < o.steps) {
-      if (hooks.isCancelled?.()) { cancelled = true; break; }
+      if (hooks.isCancelled?.()) {
+        cancelled = true;
+        break;
+      }
       const t0 = performance.now();
       fillVlmBatch(d, c, o, step, byImage, byQuestion, buf);
       const r = await open.session.run({
-        ...feeds, [TRAIN_IO.params]: pT, [TRAIN_IO.m]: mT, [TRAIN_IO.v]: vT,
+        ...feeds,
+        [TRAIN_IO.params]: pT,
+        [TRAIN_IO.m]: mT,
+        [TRAIN_IO.v]: vT,
         [TRAIN_IO.lr]: new ort.Tensor('float32', Float32Array.of(lrAt(schedule, step, o.steps)), []),
         [TRAIN_IO.step]: new ort.Tensor('float32', Float32Array.of(step + 1), []),
       });
@@ -435,7 +531,15 @@ export async function trainVlm(d: VlmData, c: VlmConfig, o: VlmTrainOptions = DE
       step++;
       hooks.onStep?.({ step, steps: o.steps, ...last, ms: performance.now() - t0 });
     }
-    return { config: c, options: o, params: (pT.data as Float32Array).slice(), status: cancelled ? 'cancelled' : 'completed', steps: step, provider: open.provider, lastLoss: last };
+    return {
+      config: c,
+      options: o,
+      params: (pT.data as Float32Array).slice(),
+      status: cancelled ? 'cancelled' : 'completed',
+      steps: step,
+      provider: open.provider,
+      lastLoss: last,
+    };
   } finally {
     await open.session.release();
   }

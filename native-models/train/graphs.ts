@@ -14,8 +14,16 @@ export interface BuiltGraph {
 }
 
 export const TRAIN_IO = {
-  params: 'params', m: 'adam_m', v: 'adam_v', lr: 'lr', step: 'step',
-  loss: 'loss', paramsOut: 'params_out', mOut: 'adam_m_out', vOut: 'adam_v_out', gradNorm: 'grad_norm',
+  params: 'params',
+  m: 'adam_m',
+  v: 'adam_v',
+  lr: 'lr',
+  step: 'step',
+  loss: 'loss',
+  paramsOut: 'params_out',
+  mOut: 'adam_m_out',
+  vOut: 'adam_v_out',
+  gradNorm: 'grad_norm',
 } as const;
 
 function addInputs(g: GraphBuilder, model: TaskModel, batch: number, withTargets: boolean): Record<string, Value> {
@@ -35,8 +43,15 @@ export function buildTrainStep(model: TaskModel, batch: number, opt: AdamWConfig
   const out = model.forward(g, x, batch);
   const { loss, metrics } = model.loss(g, out, x);
   const { flat, layout } = bindFlatParams(g, TRAIN_IO.params);
-  const grads = gradients(g, loss, g.params.map((p) => p.value));
-  const flatGrad = g.concat(grads.map((d) => g.reshape(d, [-1])), 0);
+  const grads = gradients(
+    g,
+    loss,
+    g.params.map((p) => p.value),
+  );
+  const flatGrad = g.concat(
+    grads.map((d) => g.reshape(d, [-1])),
+    0,
+  );
   const m = g.input(TRAIN_IO.m, [layout.total]);
   const v = g.input(TRAIN_IO.v, [layout.total]);
   const lr = g.input(TRAIN_IO.lr, []);

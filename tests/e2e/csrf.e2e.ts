@@ -86,9 +86,11 @@ describe('cross-site requests in Chromium', () => {
     const before = await core.api.getTeacherSettings();
 
     await page.goto(hostileUrl);
-    const results = (await page.waitForFunction(() => (window as unknown as { attackDone?: string[] }).attackDone, null, {
-      timeout: 30_000,
-    })).jsonValue() as Promise<string[]>;
+    const results = (
+      await page.waitForFunction(() => (window as unknown as { attackDone?: string[] }).attackDone, null, {
+        timeout: 30_000,
+      })
+    ).jsonValue() as Promise<string[]>;
     expect((await results).length).toBe(5);
 
     const after = await core.api.getTeacherSettings();

@@ -27,7 +27,9 @@ describe('import report lists skipped files', () => {
     folder = join(t.dir, 'batch');
     mkdirSync(join(folder, '.cache'), { recursive: true });
     const px = Buffer.alloc(64 * 48, 90);
-    await sharp(px, { raw: { width: 64, height: 48, channels: 1 } }).png().toFile(join(folder, 'a.png'));
+    await sharp(px, { raw: { width: 64, height: 48, channels: 1 } })
+      .png()
+      .toFile(join(folder, 'a.png'));
     writeFileSync(join(folder, '.DS_Store'), 'x');
     writeFileSync(join(folder, 'acquisition.txt'), 'operator notes');
     core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });

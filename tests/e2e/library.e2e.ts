@@ -51,7 +51,11 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
   it('imports real folders through the UI and shows thumbnails', async () => {
     const sem = await importFolder(join(sharedData, 'sem-tiff', 'sem'), false);
     expect(sem).toMatch(/imported 10\b/i);
-    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click();
+    await page
+      .getByTestId('import-report')
+      .getByRole('button', { name: /dismiss|close/i })
+      .first()
+      .click();
     const nffa = await importFolder(join(sharedData, 'nffa'), true);
     expect(nffa).toMatch(/imported 9\b/i);
     await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 20_000 }).toMatch(/19/);
@@ -60,25 +64,30 @@ describe.skipIf(!hasSharedData)('library in browser mode', () => {
     // Thumbnails really decode (not broken images).
     await expect
       .poll(
-        () =>
-          page.evaluate(
-            () => [...document.querySelectorAll('[data-testid="thumb"] img')].filter((i) => (i as HTMLImageElement).naturalWidth > 0).length,
-          ),
+        () => page.evaluate(() => [...document.querySelectorAll('[data-testid="thumb"] img')].filter((i) => (i as HTMLImageElement).naturalWidth > 0).length),
         { timeout: 30_000 },
       )
       .toBeGreaterThan(5);
     mkdirSync(artifacts, { recursive: true });
-    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
+    await page
+      .getByTestId('import-report')
+      .getByRole('button', { name: /dismiss|close/i })
+      .first()
+      .click()
+      .catch(() => undefined);
     await page.screenshot({ path: join(artifacts, 'library.png') });
   });
 
   it('filters by folder label', async () => {
-    await page.getByTestId('filter-label').selectOption({ label: /Nanowires/ as unknown as string }).catch(async () => {
-      const options = await page.getByTestId('filter-label').locator('option').allInnerTexts();
-      const wanted = options.find((o) => o.includes('Nanowires'));
-      if (!wanted) throw new Error(`no Nanowires option in ${options.join(', ')}`);
-      await page.getByTestId('filter-label').selectOption({ label: wanted });
-    });
+    await page
+      .getByTestId('filter-label')
+      .selectOption({ label: /Nanowires/ as unknown as string })
+      .catch(async () => {
+        const options = await page.getByTestId('filter-label').locator('option').allInnerTexts();
+        const wanted = options.find((o) => o.includes('Nanowires'));
+        if (!wanted) throw new Error(`no Nanowires option in ${options.join(', ')}`);
+        await page.getByTestId('filter-label').selectOption({ label: wanted });
+      });
     await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 10_000 }).toMatch(/\b[1-8]\b/);
     await page.getByTestId('filter-label').selectOption({ index: 0 });
     await expect.poll(async () => page.getByTestId('image-count').innerText(), { timeout: 10_000 }).toMatch(/19/);

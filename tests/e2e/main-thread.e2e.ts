@@ -27,9 +27,7 @@ describe.skipIf(!hasSharedData)('main thread while the core works', () => {
 
   it('keeps event-loop delay p99 under 50 ms during classification of 500 images and a training run', async () => {
     client = await startCoreWorker({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'test' });
-    const imported = await finished(
-      await client.api.startImport({ paths: [join(sharedData, 'semi-defects')], labelsFromFolders: true }),
-    );
+    const imported = await finished(await client.api.startImport({ paths: [join(sharedData, 'semi-defects')], labelsFromFolders: true }));
     expect(imported.state).toBe('done');
     await finished(await client.api.startImport({ paths: [join(sharedData, 'uhcs', 'network')] }));
     expect((await client.api.getStatus()).imageCount).toBeGreaterThanOrEqual(500);
@@ -47,7 +45,9 @@ describe.skipIf(!hasSharedData)('main thread while the core works', () => {
     expect(classified.state).toBe('done');
     expect((classified.result as { classified: number }).classified).toBeGreaterThanOrEqual(500);
     const p99 = delay.percentile(99) / 1e6;
-    console.log(`main-thread event-loop delay while classifying 551 images and training: p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
+    console.log(
+      `main-thread event-loop delay while classifying 551 images and training: p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
+    );
     expect(p99).toBeLessThan(50);
   }, 600_000);
 });

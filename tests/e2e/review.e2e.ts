@@ -134,7 +134,10 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     await page.waitForTimeout(1200); // past the library-event throttle, so a status fetch it caused would show
     page.off('request', record);
     expect(calls.filter((c) => c === 'decideReview')).toHaveLength(1);
-    expect(calls.filter((c) => c === 'getReviewItem' || c === 'getStatus'), calls.join(', ')).toEqual([]);
+    expect(
+      calls.filter((c) => c === 'getReviewItem' || c === 'getStatus'),
+      calls.join(', '),
+    ).toEqual([]);
     C = await pressAndNext('x', B);
 
     // C: another class by number key, then an answer edited inline, then accept.
@@ -206,7 +209,12 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     expect(rows[5]).toMatchObject({ action: 'undo', image_id: C, undoes_id: rows[2].id, reviewer: 'mei' });
     expect(rows[6]).toMatchObject({ action: 'annotate', image_id: C, reviewer: 'mei' });
     expect(JSON.parse(rows[6].after_json)).toEqual([
-      expect.objectContaining({ table: 'annotations', status: 'accepted', question: 'Are there bridges between the lines?', answer: 'No, the lines are separated.' }),
+      expect.objectContaining({
+        table: 'annotations',
+        status: 'accepted',
+        question: 'Are there bridges between the lines?',
+        answer: 'No, the lines are separated.',
+      }),
     ]);
     for (const r of rows.slice(0, 6)) {
       expect(r.teacher_run_id).toBeGreaterThan(0);
@@ -215,7 +223,9 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     expect(rows[2]).toMatchObject({ proposed_class: proposedC, final_class: editedClass });
     const editAfter = JSON.parse(rows[2].after_json) as { table: string; status: string | null; answer?: string; className?: string }[];
     expect(editAfter).toContainEqual(expect.objectContaining({ table: 'labels', status: 'accepted', className: editedClass }));
-    expect(editAfter).toContainEqual(expect.objectContaining({ table: 'annotations', status: 'accepted', answer: 'About 35 nm wide, from the 7 nm/px calibration.' }));
+    expect(editAfter).toContainEqual(
+      expect.objectContaining({ table: 'annotations', status: 'accepted', answer: 'About 35 nm wide, from the 7 nm/px calibration.' }),
+    );
     expect(JSON.parse(rows[5].after_json)).toEqual(JSON.parse(rows[2].before_json));
     expect(JSON.parse(rows[5].before_json)).toEqual(editAfter);
     // The rows as they stand: A accepted, B rejected, C and D back to proposed; no operator rows left.
@@ -240,17 +250,19 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     await thumbs.nth(2).click({ modifiers: ['Shift'] });
     await thumbs.nth(5).click({ modifiers: ['Control'] });
     await expect.poll(() => page.getByTestId('bulk-count').innerText()).toBe('4 selected');
-    const ids = (await page.locator('[data-testid="thumb"][data-marked="true"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))).sort(
-      (a, b) => a - b,
-    );
+    const ids = (
+      await page.locator('[data-testid="thumb"][data-marked="true"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))
+    ).sort((a, b) => a - b);
     expect(ids).toHaveLength(4);
     expect(await page.getByTestId('image-view').count()).toBe(0); // modified clicks select, they do not open
     await page.getByTestId('bulk-class').selectOption('scratches');
     await page.getByTestId('bulk-assign').click();
     await expect.poll(() => page.getByTestId('bulk-done').innerText(), { timeout: 10_000 }).toMatch(/4 labelled scratches by mei/);
-    const rows = core.db
-      .prepare(`SELECT image_id, reviewer, final_class FROM review_decisions WHERE action = 'assign' ORDER BY image_id`)
-      .all() as { image_id: number; reviewer: string; final_class: string }[];
+    const rows = core.db.prepare(`SELECT image_id, reviewer, final_class FROM review_decisions WHERE action = 'assign' ORDER BY image_id`).all() as {
+      image_id: number;
+      reviewer: string;
+      final_class: string;
+    }[];
     expect(rows).toEqual(ids.map((id) => ({ image_id: id, reviewer: 'mei', final_class: 'scratches' })));
     // The grid shows the new labels.
     await expect
@@ -258,7 +270,10 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
         () =>
           page
             .locator('[data-testid="thumb"]')
-            .evaluateAll((els, want) => els.filter((e) => want.includes(Number(e.getAttribute('data-image-id'))) && e.textContent?.includes('scratches')).length, ids),
+            .evaluateAll(
+              (els, want) => els.filter((e) => want.includes(Number(e.getAttribute('data-image-id'))) && e.textContent?.includes('scratches')).length,
+              ids,
+            ),
         { timeout: 10_000 },
       )
       .toBe(4);
@@ -275,7 +290,10 @@ describe.skipIf(!hasSharedData)('review in browser mode, by keyboard', () => {
     await page.getByTestId('review-stats').locator('input[type="text"]').fill(out);
     await page.getByTestId('review-stats').getByRole('button', { name: 'Export' }).click();
     await expect.poll(() => page.getByTestId('review-export-result').innerText(), { timeout: 10_000 }).toMatch(/Export #1: \d+ images/);
-    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { image_id: number; class: string });
+    const lines = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { image_id: number; class: string });
     expect(lines.map((l) => l.image_id)).toContain(A);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('review-stats').count()).toBe(0);

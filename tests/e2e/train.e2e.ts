@@ -43,7 +43,10 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     folder = join(t.dir, 'uhcs-small');
     for (const c of CLASSES) {
       mkdirSync(join(folder, c), { recursive: true });
-      for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(folder, c, f));
+      for (const f of readdirSync(join(sharedData, 'uhcs', c))
+        .sort()
+        .slice(0, PER_CLASS))
+        copyFileSync(join(sharedData, 'uhcs', c, f), join(folder, c, f));
     }
     // This test presses "Classify the library" itself; automatic classification after activation is tested in ux-train.e2e.ts.
     core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser', autoClassify: false });
@@ -70,10 +73,21 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await page.getByTestId('import-report').waitFor({ state: 'visible', timeout: 60_000 });
     expect((await page.getByTestId('import-report').innerText()).replace(/\s+/g, ' ')).toMatch(new RegExp(`imported ${3 * PER_CLASS}\\b`, 'i'));
 
-    await page.getByTestId('import-report').getByRole('button', { name: /dismiss|close/i }).first().click().catch(() => undefined);
+    await page
+      .getByTestId('import-report')
+      .getByRole('button', { name: /dismiss|close/i })
+      .first()
+      .click()
+      .catch(() => undefined);
     // Reviewed question-answer pairs (as an operator writes them with q in the review), so the student learns to answer.
     for (const img of (await core.api.listImages({ offset: 0, limit: 100 })).items) {
-      await core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} microstructure`, reviewer: 'mei' });
+      await core.api.addAnnotation({
+        imageId: img.id,
+        kind: 'qa',
+        question: 'what is the microstructure?',
+        answer: `${img.label!.className} microstructure`,
+        reviewer: 'mei',
+      });
     }
     await page.getByTestId('nav-train').click();
     await expect.poll(() => page.getByTestId('train-plan').innerText(), { timeout: 10_000 }).toMatch(/36 reviewed images in 3 classes/);
@@ -121,7 +135,9 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     const v1row = page.locator('[data-testid="version-row"][data-version="1"]');
     await v1row.getByTestId('version-activate').click();
     await page.getByTestId('rollback-confirm').click();
-    await expect.poll(() => page.getByTestId('train-notice').innerText(), { timeout: 10_000 }).toMatch(/v1 is active now \(was v2\)\. Its predictions are shown again on 36 images/);
+    await expect
+      .poll(() => page.getByTestId('train-notice').innerText(), { timeout: 10_000 })
+      .toMatch(/v1 is active now \(was v2\)\. Its predictions are shown again on 36 images/);
     await expect.poll(() => v1row.getAttribute('data-active')).toBe('true');
     expect((await core.api.getReviewItem(first.id)).student?.sourceRef).toBe('student v1');
     expect((await core.api.listModelVersions()).find((v) => v.active)?.id).toBe(1);
@@ -175,7 +191,7 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await page.getByTestId('text-search-run').click();
     const items = page.getByTestId('text-search-item');
     await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(12);
-    const scores = (await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-score')))));
+    const scores = await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-score'))));
     expect(scores.every(Number.isFinite)).toBe(true);
     for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
     expect(await items.first().innerText()).toMatch(/^#1 · -?\d\.\d{3}/);
@@ -191,7 +207,8 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
       ['setTeacherApiKey', ['sk-e2e-train-0123456789abcdef']],
       ['updateTeacherConfig', [{ provider: 'compatible', baseUrl: double.baseUrl, model: 'gpt-4o' }]],
       ['setTeacherEgress', [true]],
-    ] as const) expect((await dispatch(core.api, m, a as unknown as unknown[])).ok).toBe(true);
+    ] as const)
+      expect((await dispatch(core.api, m, a as unknown as unknown[])).ok).toBe(true);
     expect((await dispatch(core.api, 'testTeacherConnection', [])).ok).toBe(true);
     // The chat reads egress when it opens: reopen the view.
     await page.getByTestId('nav-train').click();
@@ -241,11 +258,13 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     expect(await page.locator(`[data-testid="version-row"][data-version="${before}"]`).getAttribute('data-active')).toBe('true');
   });
 
-  it('a quick update from the Train view reuses the active version\'s stem and cached features', async () => {
+  it("a quick update from the Train view reuses the active version's stem and cached features", async () => {
     const active = (await core.api.listModelVersions()).find((v) => v.active)!.id;
     await page.getByTestId('train-quick').check();
     await expect.poll(() => page.getByTestId('train-plan').innerText()).toMatch(new RegExp(`quick update of v${active}, preset fast`));
-    expect(await page.getByTestId('train-plan').innerText()).toMatch(new RegExp(`quick update of v${active} \\(its texture stem; features of 36 of 36 images cached\\)`));
+    expect(await page.getByTestId('train-plan').innerText()).toMatch(
+      new RegExp(`quick update of v${active} \\(its texture stem; features of 36 of 36 images cached\\)`),
+    );
     expect(await page.getByTestId('train-estimate').innerText()).toMatch(/^about \d+ s on CPU$/);
     const next = Math.max(...(await core.api.listModelVersions()).map((v) => v.id)) + 1;
     await page.getByTestId('train-start').click();
@@ -261,7 +280,9 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
   it('shows calibration in the version detail; exports v1 and imports it back as an inactive version', async () => {
     await page.locator('[data-testid="version-row"][data-version="1"]').click();
     await expect.poll(() => page.getByTestId('version-detail').getAttribute('data-version')).toBe('1');
-    expect(await page.getByTestId('calibration-label').innerText()).toMatch(/Calibration: ECE \d+\.\d% \(10 equal-width bins of top-class probability\) on 12 validation images — the split-run head/);
+    expect(await page.getByTestId('calibration-label').innerText()).toMatch(
+      /Calibration: ECE \d+\.\d% \(10 equal-width bins of top-class probability\) on 12 validation images — the split-run head/,
+    );
     expect(await page.getByTestId('reliability-diagram').getAttribute('data-bins')).toBe('10');
     expect(await page.getByTestId('reliability-bin').count()).toBeGreaterThan(0);
 

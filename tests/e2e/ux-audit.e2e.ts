@@ -19,12 +19,12 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch === ',') (row.push(cell), (cell = ''));
+    else if (ch === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
     else if (ch !== '\r') cell += ch;
   }
   return rows;
@@ -65,7 +65,10 @@ describe.skipIf(!hasSharedData)('audit view and egress confirmation', () => {
     await page.getByTestId('teacher-egress-person').fill(LEAD);
     await page.getByTestId('teacher-egress-confirm').click();
     await expect.poll(() => page.getByTestId('teacher-egress').innerText()).toMatch(new RegExp(`by ${LEAD}`));
-    const rows = s.core.db.prepare(`SELECT actor, details_json FROM audit_log WHERE action = 'teacher.egress.on'`).all() as { actor: string; details_json: string }[];
+    const rows = s.core.db.prepare(`SELECT actor, details_json FROM audit_log WHERE action = 'teacher.egress.on'`).all() as {
+      actor: string;
+      details_json: string;
+    }[];
     expect(rows).toHaveLength(1);
     expect(rows[0].actor).toBe(LEAD);
     expect(JSON.parse(rows[0].details_json)).toEqual({ via: 'browser' });

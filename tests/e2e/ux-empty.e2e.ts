@@ -17,7 +17,8 @@ async function redText(page: Page): Promise<string[]> {
     const out: string[] = [];
     for (const el of document.querySelectorAll<HTMLElement>('main, .main *')) {
       if (!el.offsetParent || !el.textContent?.trim()) continue;
-      if ([...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim()) && getComputedStyle(el).color === red) out.push(el.textContent.trim().slice(0, 80));
+      if ([...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim()) && getComputedStyle(el).color === red)
+        out.push(el.textContent.trim().slice(0, 80));
     }
     return out;
   });

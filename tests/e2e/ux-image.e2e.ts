@@ -50,7 +50,10 @@ describe.skipIf(!hasSharedData)('image view: metadata, units, display, measure, 
   beforeAll(async () => {
     s = await startUxSession({ importPaths: [ZEISS_1K, SEM, NANOWIRES] });
     page = s.page;
-    await page.getByTestId('library-view').waitFor().catch(() => undefined);
+    await page
+      .getByTestId('library-view')
+      .waitFor()
+      .catch(() => undefined);
   });
 
   afterAll(async () => {
@@ -78,7 +81,9 @@ describe.skipIf(!hasSharedData)('image view: metadata, units, display, measure, 
     expect(overlaps).toBe(0);
     await page.getByTestId('raw-meta-search').fill('WD');
     await expect.poll(() => list.locator('dt').count()).toBeLessThan(total);
-    const rows = await list.evaluate((dl) => [...dl.querySelectorAll('dt')].map((dt) => `${dt.textContent} ${dt.nextElementSibling?.textContent}`.toLowerCase()));
+    const rows = await list.evaluate((dl) =>
+      [...dl.querySelectorAll('dt')].map((dt) => `${dt.textContent} ${dt.nextElementSibling?.textContent}`.toLowerCase()),
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r).toContain('wd');
     expect(await page.getByTestId('raw-meta-count').innerText()).toMatch(new RegExp(`^${rows.length} of ${total}$`));
@@ -133,7 +138,7 @@ describe.skipIf(!hasSharedData)('image view: metadata, units, display, measure, 
     await open(file.slice(0, 12));
     await expect.poll(() => page.getByTestId('meta-pixel-size').innerText()).toMatch(/not calibrated/);
     expect(await page.getByTestId('scale-bar').getAttribute('data-calibrated')).toBe('false');
-    const id = (s.core.db.prepare(`SELECT id, databar_y FROM images WHERE file_name = ?`).get(file) as { id: number; databar_y: number | null });
+    const id = s.core.db.prepare(`SELECT id, databar_y FROM images WHERE file_name = ?`).get(file) as { id: number; databar_y: number | null };
     await page.getByTestId('tool-scale').click();
     if (id.databar_y !== null) await page.getByTestId('databar-strip').waitFor();
     const screen = await drag(240, 0, { fx: 0.2, fy: 0.5 });
@@ -155,7 +160,10 @@ describe.skipIf(!hasSharedData)('image view: metadata, units, display, measure, 
     expect(nmPerPx).toBeCloseTo(2000 / stored[0].line_px, 9);
     expect(await page.getByTestId('meta-pixel-size').innerText()).toMatch(/nm\/px|µm\/px/);
     await expect.poll(() => page.getByTestId('scale-bar').getAttribute('data-calibrated')).toBe('true');
-    const audit = s.core.db.prepare(`SELECT actor, details_json FROM audit_log WHERE action = 'image.calibration'`).all() as { actor: string; details_json: string }[];
+    const audit = s.core.db.prepare(`SELECT actor, details_json FROM audit_log WHERE action = 'image.calibration'`).all() as {
+      actor: string;
+      details_json: string;
+    }[];
     expect(audit).toHaveLength(1);
     expect(JSON.parse(audit[0].details_json)).toMatchObject({ imageId: id.id, lengthNm: 2000, via: 'browser' });
     // The API says where the value comes from.

@@ -84,7 +84,9 @@ describe.skipIf(!hasSharedData)('import feedback', () => {
       for (const type of ['dragenter', 'dragover', 'drop']) target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
     }, payload);
     await expect.poll(async () => (await s.core.api.getStatus()).imageCount, { timeout: 30_000 }).toBe(406 + names.length);
-    const stored = (s.core.db.prepare(`SELECT file_name FROM images WHERE path LIKE '%uploads%' ORDER BY file_name`).all() as { file_name: string }[]).map((r) => r.file_name);
+    const stored = (s.core.db.prepare(`SELECT file_name FROM images WHERE path LIKE '%uploads%' ORDER BY file_name`).all() as { file_name: string }[]).map(
+      (r) => r.file_name,
+    );
     expect(stored).toEqual(names);
     await page.getByTestId('search-input').fill(names[0].slice(0, 10));
     await expect.poll(() => page.getByTestId('thumb').count(), { timeout: 10_000 }).toBeGreaterThan(0);

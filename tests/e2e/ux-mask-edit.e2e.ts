@@ -103,7 +103,12 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     await page.keyboard.press('d');
 
     // A clicked polygon (a square 300..380 x 300..380 image px, clear of the editor's panel), closed with Enter.
-    for (const [x, y] of [[300, 300], [380, 300], [380, 380], [300, 380]] as const) {
+    for (const [x, y] of [
+      [300, 300],
+      [380, 300],
+      [380, 380],
+      [300, 380],
+    ] as const) {
       const [sx, sy] = await screen(x, y);
       await page.mouse.click(sx, sy);
     }

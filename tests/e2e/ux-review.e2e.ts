@@ -29,7 +29,10 @@ describe.skipIf(!hasSharedData)('review in one key', () => {
 
   beforeAll(async () => {
     const sem = join(sharedData, 'sem-tiff', 'sem');
-    const calibrated = readdirSync(sem).filter((f) => f.endsWith('.tif')).slice(0, 2).map((f) => join(sem, f));
+    const calibrated = readdirSync(sem)
+      .filter((f) => f.endsWith('.tif'))
+      .slice(0, 2)
+      .map((f) => join(sem, f));
     s = await startUxSession({
       importPaths: [...calibrated, ...(await pickDistinct('semi-defects', 4))],
       // An implausible answer: about an eighth of a pixel.
@@ -76,7 +79,8 @@ describe.skipIf(!hasSharedData)('review in one key', () => {
         expect(await page.getByTestId('review-panel').innerText()).toMatch(/no calibration/);
       }
       await page.keyboard.press('ArrowRight');
-      if (k < 5) await page.waitForFunction((prev) => Number(document.querySelector('[data-testid="review-stage"]')?.getAttribute('data-image-id')) !== prev, id);
+      if (k < 5)
+        await page.waitForFunction((prev) => Number(document.querySelector('[data-testid="review-stage"]')?.getAttribute('data-image-id')) !== prev, id);
     }
     expect(seen.size).toBe(6);
     expect(calibratedSeen).toBe(2);
@@ -118,7 +122,9 @@ describe.skipIf(!hasSharedData)('review in one key', () => {
     const file = page.getByTestId('review-panel').locator('.review-file');
     expect((await file.boundingBox())!.height).toBeGreaterThan(10);
     // The toolbar is one line: every control on the same row, none wrapped inside itself, none past the edge.
-    const boxes = await page.locator('.review-toolbar > *').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ top: r.top, height: r.height, right: r.right })));
+    const boxes = await page
+      .locator('.review-toolbar > *')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ top: r.top, height: r.height, right: r.right })));
     const bar = (await page.locator('.review-toolbar').boundingBox())!;
     expect(bar.height).toBeLessThan(56);
     for (const b of boxes) {

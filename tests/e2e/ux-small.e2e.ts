@@ -21,12 +21,21 @@ describe.skipIf(!hasSharedData)('1024×700: keys, Train table, chat', () => {
     const labelled = join(s.dir, 'labelled');
     for (const c of CLASSES) {
       mkdirSync(join(labelled, c), { recursive: true });
-      for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(labelled, c, f));
+      for (const f of readdirSync(join(sharedData, 'uhcs', c))
+        .sort()
+        .slice(0, PER_CLASS))
+        copyFileSync(join(sharedData, 'uhcs', c, f), join(labelled, c, f));
     }
     await s.core.importNow({ paths: [labelled], labelsFromFolders: true });
     await s.core.importNow({ paths: [join(sharedData, 'uhcs')] });
     for (const img of (await s.core.api.listImages({ offset: 0, limit: 100, filter: { kind: 'labelled' } })).items) {
-      await s.core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} microstructure`, reviewer: 'mei' });
+      await s.core.api.addAnnotation({
+        imageId: img.id,
+        kind: 'qa',
+        question: 'what is the microstructure?',
+        answer: `${img.label!.className} microstructure`,
+        reviewer: 'mei',
+      });
     }
     const job = await s.core.api.startTraining({ preset: 'fast' });
     expect((await s.core.jobs.wait(job.id)).state).toBe('done');
@@ -43,7 +52,8 @@ describe.skipIf(!hasSharedData)('1024×700: keys, Train table, chat', () => {
     await page.keyboard.press('?');
     const help = page.getByTestId('help-overlay');
     await help.waitFor();
-    for (const section of ['library', 'image', 'review', 'chat', 'anywhere']) expect(await page.getByTestId(`help-section-${section}`).count(), section).toBe(1);
+    for (const section of ['library', 'image', 'review', 'chat', 'anywhere'])
+      expect(await page.getByTestId(`help-section-${section}`).count(), section).toBe(1);
     const text = await help.innerText();
     expect(text).toMatch(/1 – 9/);
     expect(text).toMatch(/Accept with that class/);

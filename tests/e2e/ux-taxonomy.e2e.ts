@@ -42,7 +42,9 @@ describe.skipIf(!hasSharedData)('taxonomy editing in the Teacher view', () => {
     await row('bridges').getByTestId('taxonomy-desc-input').fill('Unwanted conductive link between two lines.');
     await row('bridges').getByTestId('taxonomy-save').click();
     await expect.poll(() => row('bridges').getByTestId('taxonomy-desc').innerText()).toBe('Unwanted conductive link between two lines.');
-    expect(s.core.db.prepare(`SELECT description FROM classes WHERE name = 'bridges'`).get()).toEqual({ description: 'Unwanted conductive link between two lines.' });
+    expect(s.core.db.prepare(`SELECT description FROM classes WHERE name = 'bridges'`).get()).toEqual({
+      description: 'Unwanted conductive link between two lines.',
+    });
     const a = audit('taxonomy.class');
     expect(a).toHaveLength(1);
     expect(a[0].actor).toBe('browser');
@@ -50,14 +52,18 @@ describe.skipIf(!hasSharedData)('taxonomy editing in the Teacher view', () => {
   });
 
   it('renames a class in place: its labels follow, the rename is audited', async () => {
-    const labelsBefore = (s.core.db.prepare(`SELECT count(*) AS n FROM labels l JOIN classes c ON c.id = l.class_id WHERE c.name = 'scratches'`).get() as { n: number }).n;
+    const labelsBefore = (
+      s.core.db.prepare(`SELECT count(*) AS n FROM labels l JOIN classes c ON c.id = l.class_id WHERE c.name = 'scratches'`).get() as { n: number }
+    ).n;
     expect(labelsBefore).toBeGreaterThan(0);
     await row('scratches').getByTestId('taxonomy-edit').click();
     await row('scratches').getByTestId('taxonomy-name-input').fill('surface scratches');
     await row('scratches').getByTestId('taxonomy-save').click();
     await row('surface scratches').waitFor();
     expect(await row('scratches').count()).toBe(0);
-    const after = (s.core.db.prepare(`SELECT count(*) AS n FROM labels l JOIN classes c ON c.id = l.class_id WHERE c.name = 'surface scratches'`).get() as { n: number }).n;
+    const after = (
+      s.core.db.prepare(`SELECT count(*) AS n FROM labels l JOIN classes c ON c.id = l.class_id WHERE c.name = 'surface scratches'`).get() as { n: number }
+    ).n;
     expect(after).toBe(labelsBefore);
     expect(audit('taxonomy.rename').map((r) => JSON.parse(r.details_json))).toEqual([{ from: 'scratches', to: 'surface scratches' }]);
     // A name already taken is refused beside the taxonomy, nothing changes.
@@ -92,7 +98,9 @@ describe.skipIf(!hasSharedData)('taxonomy editing in the Teacher view', () => {
     const names = readConfig(s.core.db).classNames;
     expect(names).toEqual(expect.arrayContaining(['voids', 'surface scratches', 'bridges', 'scratches', 'short']));
     // The definition written in the app survives the set.
-    expect(s.core.db.prepare(`SELECT description FROM classes WHERE name = 'bridges'`).get()).toEqual({ description: 'Unwanted conductive link between two lines.' });
+    expect(s.core.db.prepare(`SELECT description FROM classes WHERE name = 'bridges'`).get()).toEqual({
+      description: 'Unwanted conductive link between two lines.',
+    });
     await expect.poll(() => row('voids').getByTestId('taxonomy-uses').isChecked()).toBe(true);
   });
 

@@ -93,7 +93,11 @@ describe.skipIf(!hasSharedData)('teacher cost and budget in the Teacher view', (
     expect(Math.abs(summary.costUsd - expected)).toBeLessThanOrEqual(1e-6); // rounded to 6 decimals
     expect(await row(id).getByTestId('teacher-run-cost').innerText()).toMatch(/^\$\d/);
     // The older, unpriced run is still unknown: a later price does not pretend to know what was paid.
-    expect(await row(id - 1).getByTestId('teacher-run-cost').innerText()).toBe('unknown');
+    expect(
+      await row(id - 1)
+        .getByTestId('teacher-run-cost')
+        .innerText(),
+    ).toBe('unknown');
   });
 
   it('refuses a malformed price beside the price table', async () => {

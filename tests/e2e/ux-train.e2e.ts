@@ -63,12 +63,13 @@ describe.skipIf(!hasSharedData)('classification after a version activates', () =
     expect(result.modelVersion).toBe(1);
     expect(result.classified).toBeGreaterThanOrEqual(UNLABELLED);
     for (const id of unlabelledIds) {
-      const row = s.core.db.prepare(`SELECT source_ref FROM labels WHERE image_id = ? AND source = 'student' ORDER BY id DESC LIMIT 1`).get(id) as { source_ref: string } | undefined;
+      const row = s.core.db.prepare(`SELECT source_ref FROM labels WHERE image_id = ? AND source = 'student' ORDER BY id DESC LIMIT 1`).get(id) as
+        { source_ref: string } | undefined;
       expect(row, `student label of image ${id}`).toBeDefined();
     }
   });
 
-  it('the active-learning queue shows the student\'s view of each unlabelled image', async () => {
+  it("the active-learning queue shows the student's view of each unlabelled image", async () => {
     await page.getByTestId('nav-review').click();
     await page.getByTestId('review-queue').selectOption('active');
     await page.getByTestId('review-student').waitFor({ timeout: 10_000 });
@@ -91,7 +92,10 @@ describe.skipIf(!hasSharedData)('training status that can be trusted', () => {
     const labelled = join(s.dir, 'labelled');
     for (const c of CLASSES) {
       mkdirSync(join(labelled, c), { recursive: true });
-      for (const f of readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, PER_CLASS)) copyFileSync(join(sharedData, 'uhcs', c, f), join(labelled, c, f));
+      for (const f of readdirSync(join(sharedData, 'uhcs', c))
+        .sort()
+        .slice(0, PER_CLASS))
+        copyFileSync(join(sharedData, 'uhcs', c, f), join(labelled, c, f));
     }
     await s.core.importNow({ paths: [labelled], labelsFromFolders: true });
     page = s.page;
@@ -115,7 +119,7 @@ describe.skipIf(!hasSharedData)('training status that can be trusted', () => {
     await expect.poll(() => page.getByTestId('train-plan').innerText()).toMatch(/measured run on this machine/);
   });
 
-  it('never reports an ETA past the run\'s own limit', async () => {
+  it("never reports an ETA past the run's own limit", async () => {
     const limitS = 6;
     const job = await s.core.api.startTraining({ preset: 'fast', minutes: limitS / 60 });
     const samples: { eta: number | null; elapsed: number }[] = [];
@@ -158,7 +162,11 @@ describe.skipIf(!hasSharedData)('training status that can be trusted', () => {
     if ((await page.getByTestId('train-outcome').getAttribute('data-activated')) !== 'true') await page.getByTestId('train-activate-anyway').click();
     await expect.poll(() => page.locator(`[data-testid="version-row"][data-version="${newest}"]`).getAttribute('data-active')).toBe('true');
     // Wait for the automatic classification of that activation, so the rollback below is the only change.
-    await expect.poll(async () => (await s.core.api.listJobs(20)).filter((j) => j.kind === 'classify' && (j.state === 'running' || j.state === 'queued')).length, { timeout: 60_000 }).toBe(0);
+    await expect
+      .poll(async () => (await s.core.api.listJobs(20)).filter((j) => j.kind === 'classify' && (j.state === 'running' || j.state === 'queued')).length, {
+        timeout: 60_000,
+      })
+      .toBe(0);
     const v1 = page.locator('[data-testid="version-row"][data-version="1"]');
     await v1.getByTestId('version-activate').click();
     await page.getByTestId('rollback-dialog').getByRole('button', { name: 'Cancel' }).click();

@@ -35,7 +35,11 @@ describe('emma users', () => {
       expect(passwd.stdout).not.toContain(password!);
       expect(emma(['users', 'disable', 'olga', '--db', db]).stdout).toMatch(/disabled/);
       const raw = new Database(db, { readonly: true });
-      const rows = raw.prepare(`SELECT name, password_hash, disabled FROM users ORDER BY name`).all() as { name: string; password_hash: string; disabled: number }[];
+      const rows = raw.prepare(`SELECT name, password_hash, disabled FROM users ORDER BY name`).all() as {
+        name: string;
+        password_hash: string;
+        disabled: number;
+      }[];
       raw.close();
       expect(rows.every((r) => r.password_hash.startsWith('scrypt$') && !r.password_hash.includes('a-chosen-password'))).toBe(true);
       expect(rows.find((r) => r.name === 'olga')!.disabled).toBe(1);
@@ -83,10 +87,11 @@ async function serve(args: string[]): Promise<{ out: string; stop: () => Promise
   });
   return {
     out,
-    stop: () => new Promise<void>((ok) => {
-      child.once('exit', () => ok());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((ok) => {
+        child.once('exit', () => ok());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

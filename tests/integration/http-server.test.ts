@@ -146,7 +146,7 @@ describe('HTTP binding', () => {
       expect(await egressOn()).toBe(false);
     });
 
-    it('lets Emma\'s own page and the bearer-token CLI through', async () => {
+    it("lets Emma's own page and the bearer-token CLI through", async () => {
       const c = await cookie();
       const page = await raw('/api/call/getStatus', {
         method: 'POST',
@@ -179,7 +179,12 @@ describe('HTTP details', () => {
   const upload = (name: string, bytes: number, extra: { abortAfter?: number; headers?: Record<string, string> } = {}) =>
     rawRequest(server.port, `/api/upload?name=${encodeURIComponent(name)}`, {
       method: 'POST',
-      headers: { ...auth(), 'content-type': 'application/octet-stream', ...(extra.abortAfter === undefined ? { 'content-length': String(bytes) } : {}), ...extra.headers },
+      headers: {
+        ...auth(),
+        'content-type': 'application/octet-stream',
+        ...(extra.abortAfter === undefined ? { 'content-length': String(bytes) } : {}),
+        ...extra.headers,
+      },
       streamBytes: bytes,
       abortAfter: extra.abortAfter,
     });
@@ -253,9 +258,7 @@ describe('HTTP details', () => {
   it('refuses uploads that are not application/octet-stream, and unknown upload ids', async () => {
     const res = await raw('/api/upload?name=a.tif', { method: 'POST', body: 'abc', headers: { ...auth(), 'content-type': 'text/plain' } });
     expect(res.status).toBe(415);
-    const unknown = JSON.parse(
-      (await raw('/api/call/importUploads', { method: 'POST', body: JSON.stringify([['0'.repeat(32)]]), headers: auth() })).body,
-    );
+    const unknown = JSON.parse((await raw('/api/call/importUploads', { method: 'POST', body: JSON.stringify([['0'.repeat(32)]]), headers: auth() })).body);
     expect(unknown).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const bad = JSON.parse((await raw('/api/call/importUploads', { method: 'POST', body: '[["../../etc"]]', headers: auth() })).body);
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });

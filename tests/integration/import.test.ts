@@ -83,7 +83,9 @@ describe.skipIf(!hasSharedData)('import', () => {
     const batch = join(dir, 'batch');
     mkdirSync(batch);
     const src = join(sharedData, 'sem-tiff', 'sem');
-    const files = readdirSync(src).filter((f) => f.endsWith('.tif')).slice(0, 4);
+    const files = readdirSync(src)
+      .filter((f) => f.endsWith('.tif'))
+      .slice(0, 4);
     for (const f of files) copyFileSync(join(src, f), join(batch, f));
     const whole = readFileSync(join(src, files[0]));
     writeFileSync(join(batch, 'truncated.tif'), whole.subarray(0, Math.floor(whole.length / 3)));

@@ -114,7 +114,11 @@ describe('lab-server sign-in and sessions', () => {
       expect(res.status, path).toBe(401);
       expect(JSON.parse(res.body).error.code).toBe('login_required');
     }
-    const bearer = await req('/api/call/getStatus', { method: 'POST', body: '[]', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } });
+    const bearer = await req('/api/call/getStatus', {
+      method: 'POST',
+      body: '[]',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    });
     expect(bearer.status).toBe(401);
     expect((await req(`/?token=${server.token}`)).status).toBe(200); // just the UI, no cookie
   });
@@ -140,7 +144,11 @@ describe('lab-server sign-in and sessions', () => {
 
   it('refuses a sign-in from another origin or without one (CSRF), and one not sent as JSON', async () => {
     expect((await login('olga', PW.olga, { origin: 'http://evil.example' })).status).toBe(403);
-    const noOrigin = await req('/api/login', { method: 'POST', body: JSON.stringify({ user: 'olga', password: PW.olga }), headers: { 'content-type': 'application/json' } });
+    const noOrigin = await req('/api/login', {
+      method: 'POST',
+      body: JSON.stringify({ user: 'olga', password: PW.olga }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(noOrigin.status).toBe(403);
     expect((await login('olga', PW.olga, { 'content-type': 'text/plain' })).status).toBe(415);
   });
@@ -262,7 +270,16 @@ describe('lab-server path confinement', () => {
     const op = await signIn('olga');
     const existing = existsSync('/etc/shadow') ? '/etc/shadow' : '/etc/passwd';
     const answers: string[] = [];
-    for (const p of [existing, '/etc/no-such-file-here', '../outside/secret.tif', 'folder/../../outside/secret.tif', join(outside, 'secret.tif'), 'escape.tif', 'folder/linked-out', 'no-such-file.tif']) {
+    for (const p of [
+      existing,
+      '/etc/no-such-file-here',
+      '../outside/secret.tif',
+      'folder/../../outside/secret.tif',
+      join(outside, 'secret.tif'),
+      'escape.tif',
+      'folder/linked-out',
+      'no-such-file.tif',
+    ]) {
       const r = await call(op, 'startImport', { paths: [p] });
       expect(r.envelope.ok, p).toBe(false);
       expect(r.envelope.error!.code, p).toBe('outside_data_folders');
@@ -305,8 +322,21 @@ describe('lab-server HTTPS', () => {
       const key = join(t.dir, 'k.pem');
       const crt = join(t.dir, 'c.pem');
       const made = spawnSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', key, '-out', crt,
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
       ]);
       expect(made.status, made.stderr?.toString()).toBe(0);
       mkdirSync(join(t.dir, 'data'));

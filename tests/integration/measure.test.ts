@@ -64,9 +64,15 @@ describe.skipIf(!hasSharedData)('particle masks and measurement on sem-tiff', ()
 
   it('emma measure --mask-out writes a 16-bit label PNG of the image size with the data bar rows 0', async () => {
     const out = join(t.dir, 'labels');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), 'measure', join(sem, '1908250.tif'), '--db', dbPath(), '--mask-out', out, '--json'], {
-      encoding: 'utf8', cwd: repoRoot, timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'bin', 'emma.mjs'), 'measure', join(sem, '1908250.tif'), '--db', dbPath(), '--mask-out', out, '--json'],
+      {
+        encoding: 'utf8',
+        cwd: repoRoot,
+        timeout: 120_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     const res = json.results[0];

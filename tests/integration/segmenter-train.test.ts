@@ -15,11 +15,12 @@ import { discScene, rng } from '../unit/measure/synthetic.js';
 function scene(seed: number) {
   const rand = rng(seed);
   const discs: { cx: number; cy: number; r: number }[] = [];
-  for (let gy = 0; gy < 3; gy++) for (let gx = 0; gx < 3; gx++) {
-    const r = 7 + rand() * 6;
-    discs.push({ cx: 35 + gx * 65, cy: 28 + gy * 52, r });
-    if ((gx + gy) % 2 === 0) discs.push({ cx: 35 + gx * 65 + (r + 9) * 0.95, cy: 28 + gy * 52, r: 9 });
-  }
+  for (let gy = 0; gy < 3; gy++)
+    for (let gx = 0; gx < 3; gx++) {
+      const r = 7 + rand() * 6;
+      discs.push({ cx: 35 + gx * 65, cy: 28 + gy * 52, r });
+      if ((gx + gy) % 2 === 0) discs.push({ cx: 35 + gx * 65 + (r + 9) * 0.95, cy: 28 + gy * 52, r: 9 });
+    }
   return discScene(200, 160, discs, seed);
 }
 
@@ -34,7 +35,9 @@ describe('segmenter training from masks only', () => {
     mkdirSync(masks);
     for (const seed of [1, 2, 3, 4]) {
       const s = scene(seed);
-      await sharp(Buffer.from(s.gray), { raw: { width: 200, height: 160, channels: 1 } }).png().toFile(join(img, `p${seed}.png`));
+      await sharp(Buffer.from(s.gray), { raw: { width: 200, height: 160, channels: 1 } })
+        .png()
+        .toFile(join(img, `p${seed}.png`));
       writeFileSync(join(masks, `p${seed}.png`), encodeLabelPng(s.labels, 200, 160));
     }
     core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'test' });

@@ -93,13 +93,21 @@ describe('export', () => {
   });
 
   it.skipIf(!hasPythonOnnx)('passes onnx.checker (full check) and ONNX shape inference', () => {
-    const out = execFileSync('/usr/bin/python3', ['-c', [
-      'import onnx, sys',
-      'm = onnx.load(sys.argv[1])',
-      'onnx.checker.check_model(m, full_check=True)',
-      'i = onnx.shape_inference.infer_shapes(m, strict_mode=True)',
-      'print("ok", onnx.__version__, len(m.graph.node), [d.dim_value for d in i.graph.output[0].type.tensor_type.shape.dim])',
-    ].join('\n'), exported.onnxPath], { encoding: 'utf8' });
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        [
+          'import onnx, sys',
+          'm = onnx.load(sys.argv[1])',
+          'onnx.checker.check_model(m, full_check=True)',
+          'i = onnx.shape_inference.infer_shapes(m, strict_mode=True)',
+          'print("ok", onnx.__version__, len(m.graph.node), [d.dim_value for d in i.graph.output[0].type.tensor_type.shape.dim])',
+        ].join('\n'),
+        exported.onnxPath,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(out).toMatch(/^ok .* \[8, 4\]/);
   });
   if (!hasPythonOnnx) it.skip('onnx.checker: skipped, /usr/bin/python3 has no onnx module (apt-get install python3-onnx)', () => {});
@@ -121,7 +129,16 @@ describe('external backbone', () => {
     g.output(g.reshape(g.globalAveragePool(g.relu(g.conv(x, w, null, { pads: [1, 1, 1, 1] }))), [2, 5]), 'features');
     const path = join(dir, 'backbone.onnx');
     writeFileSync(path, writeModel(g, { opset: 17 }));
-    const prep = { layout: 'NCHW' as const, channels: 3, height: 16, width: 16, scale: 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'bilinear' as const };
+    const prep = {
+      layout: 'NCHW' as const,
+      channels: 3,
+      height: 16,
+      width: 16,
+      scale: 255,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      resize: 'bilinear' as const,
+    };
     const manifestPath = describeBackbone(path, prep, { name: 'backbone' });
     expect(() => describeBackbone(path, { ...prep, height: 32 }, { name: 'bad' })).toThrow(/does not match/);
     const bb = await loadBackbone(manifestPath, { providers: ['cpu'] });

@@ -28,13 +28,27 @@ export function stripesDataset(n: number, size = 16, seed = 1): ImageSet {
   return { images, labels, channels: 1, height: size, width: size };
 }
 
-export const TINY: VitConfig = { imageSize: 16, channels: 1, patch: 4, dim: 32, depth: 1, heads: 2, mlpRatio: 2, classes: 4, stem: [], labels: ['h-stripes', 'v-stripes', 'bright', 'dark'] };
+export const TINY: VitConfig = {
+  imageSize: 16,
+  channels: 1,
+  patch: 4,
+  dim: 32,
+  depth: 1,
+  heads: 2,
+  mlpRatio: 2,
+  classes: 4,
+  stem: [],
+  labels: ['h-stripes', 'v-stripes', 'bright', 'dark'],
+};
 
 /** The training spec the tests share (and the SIGKILL child rebuilds identically). */
 export function tinySpec(over: Partial<TrainSpec> = {}): TrainSpec {
   return {
     model: { arch: 'vit-classifier', config: TINY },
-    data: stripesDataset(64), batch: 16, steps: 100, seed: 11,
+    data: stripesDataset(64),
+    batch: 16,
+    steps: 100,
+    seed: 11,
     schedule: { kind: 'cosine', lr: 5e-3, warmupSteps: 5 },
     augment: { flips: true },
     session: { providers: ['cpu'] },

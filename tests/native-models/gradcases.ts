@@ -52,7 +52,14 @@ export const opCases: Case[] = [
   ['Reshape', (g, [a]) => g.mul(g.reshape(a, [3, 4]), g.reshape(a, [3, 4])), [f(2, 6)]],
   ['Transpose', (g, [a, b]) => g.mul(g.transpose(a, [2, 0, 1]), b), [f(2, 3, 4), f(4, 2, 3)]],
   ['Concat', (g, [a, b]) => g.tanh(g.concat([a, b], 1)), [f(2, 3), f(2, 2)]],
-  ['Split', (g, [a]) => { const [p, q] = g.split(a, [1, 3], 1); return g.concat([g.tanh(p), g.sigmoid(q)], 1); }, [f(2, 4)]],
+  [
+    'Split',
+    (g, [a]) => {
+      const [p, q] = g.split(a, [1, 3], 1);
+      return g.concat([g.tanh(p), g.sigmoid(q)], 1);
+    },
+    [f(2, 4)],
+  ],
   ['Slice', (g, [a]) => g.tanh(g.slice(a, [1, 0], [3, -1], [0, 1])), [f(4, 5)]],
   ['Expand', (g, [a]) => g.tanh(g.expand(a, [3, 2, 4])), [f(2, 1)]],
   ['Pad', (g, [a]) => g.tanh(g.pad(a, [1, 0, 0, 2], 0.5)), [f(2, 3)]],
@@ -66,32 +73,52 @@ export const opCases: Case[] = [
   ['GlobalAveragePool', (g, [x]) => g.tanh(g.globalAveragePool(x)), [f(2, 3, 3, 4)]],
 ];
 
-
 const B = 2;
 const T = 3;
 const vit = new VitClassifier({ imageSize: 8, channels: 1, patch: 2, dim: 8, depth: 2, heads: 2, mlpRatio: 2, classes: 3, stem: [4] });
 
 export const compositeCases: Case[] = [
-  ['self-attention (2 heads) with key-padding mask', (g, [x, mask]) => attention(g, 'att', x, { batch: B, seq: T, heads: 2, keyMask: mask }),
-    [f(B * T, 8), { shape: [B, T], values: [1, 1, 0, 1, 1, 1], constant: true }], { withParams: true }],
-  ['causal cross-attention', (g, [x, ctx]) => attention(g, 'att', x, { batch: B, seq: T, heads: 2, causal: true, context: { value: ctx, seq: 4 } }),
-    [f(B * T, 8), f(B * 4, 6)], { withParams: true }],
-  ['transformer block with cross-attention (image-grounded decoder layer)',
+  [
+    'self-attention (2 heads) with key-padding mask',
+    (g, [x, mask]) => attention(g, 'att', x, { batch: B, seq: T, heads: 2, keyMask: mask }),
+    [f(B * T, 8), { shape: [B, T], values: [1, 1, 0, 1, 1, 1], constant: true }],
+    { withParams: true },
+  ],
+  [
+    'causal cross-attention',
+    (g, [x, ctx]) => attention(g, 'att', x, { batch: B, seq: T, heads: 2, causal: true, context: { value: ctx, seq: 4 } }),
+    [f(B * T, 8), f(B * 4, 6)],
+    { withParams: true },
+  ],
+  [
+    'transformer block with cross-attention (image-grounded decoder layer)',
     (g, [x, ctx]) => transformerBlock(g, 'blk', x, { batch: B, seq: T, heads: 2, mlpRatio: 2, causal: true, context: { value: ctx, seq: 2 } }),
-    [f(B * T, 8), f(B * 2, 8)], { withParams: true, sample: 120 }],
-  ['cross-entropy with per-sample weights', (g, [z, y, w]) => crossEntropy(g, z, y, w),
-    [f(4, 5), { shape: [4], dtype: 'int64', values: [1, 0, 4, 4] }, { shape: [4], values: [1, 1, 0, 1], constant: true }]],
-  ['BCE with logits', (g, [z, t]) => bceWithLogits(g, z, t),
-    [away(3, 4), { shape: [3, 4], values: [0, 1, 1, 0, 0.3, 1, 0, 0, 1, 1, 0.5, 0], constant: true }]],
+    [f(B * T, 8), f(B * 2, 8)],
+    { withParams: true, sample: 120 },
+  ],
+  [
+    'cross-entropy with per-sample weights',
+    (g, [z, y, w]) => crossEntropy(g, z, y, w),
+    [f(4, 5), { shape: [4], dtype: 'int64', values: [1, 0, 4, 4] }, { shape: [4], values: [1, 1, 0, 1], constant: true }],
+  ],
+  ['BCE with logits', (g, [z, t]) => bceWithLogits(g, z, t), [away(3, 4), { shape: [3, 4], values: [0, 1, 1, 0, 0.3, 1, 0, 0, 1, 1, 0.5, 0], constant: true }]],
   ['CLIP contrastive loss (learned temperature)', (g, [a, b, s]) => clipLoss(g, a, b, s), [f(4, 6), f(4, 6), { shape: [], values: [1.2] }]],
-  ['embedding + linear + conv layers', (g, [ids, img]) => {
-    const e = g.reduceMean(embedding(g, 'emb', ids, 7, 4), [1], false); // [2,4]
-    const c = g.reshape(g.globalAveragePool(conv2d(g, 'conv', img, 4, 3, { stride: 2 })), [2, 4]);
-    return linear(g, 'out', g.gelu(g.add(e, c)), 3);
-  }, [{ shape: [2, 3], dtype: 'int64', values: [1, 6, 1, 0, 3, 3] }, f(2, 1, 6, 6)], { withParams: true }],
-  ['whole ViT classifier loss (conv stem, 2 blocks), sampled parameters',
+  [
+    'embedding + linear + conv layers',
+    (g, [ids, img]) => {
+      const e = g.reduceMean(embedding(g, 'emb', ids, 7, 4), [1], false); // [2,4]
+      const c = g.reshape(g.globalAveragePool(conv2d(g, 'conv', img, 4, 3, { stride: 2 })), [2, 4]);
+      return linear(g, 'out', g.gelu(g.add(e, c)), 3);
+    },
+    [{ shape: [2, 3], dtype: 'int64', values: [1, 6, 1, 0, 3, 3] }, f(2, 1, 6, 6)],
+    { withParams: true },
+  ],
+  [
+    'whole ViT classifier loss (conv stem, 2 blocks), sampled parameters',
     (g, [img, lab]) => vit.loss(g, vit.forward(g, { image: img }, 2), { label: lab }).loss,
-    [f(2, 1, 8, 8), { shape: [2], dtype: 'int64', values: [2, 0] }], { withParams: true, sample: 150 }],
+    [f(2, 1, 8, 8), { shape: [2], dtype: 'int64', values: [2, 0] }],
+    { withParams: true, sample: 150 },
+  ],
 ];
 
 const wrongTanh: GradRule = (g, n, dy) => [g.mul(dy[0] as Value, g.sub(1, n.outputs[0]))];
@@ -106,5 +133,11 @@ const gemmIgnoringTransB: GradRule = (g, n, dy) => [
 export const negativeCases: (readonly [...Case, number])[] = [
   ['a wrong gradient rule (Tanh rule missing the square)', (g, [a]) => g.tanh(a), [f(3, 4)], { overrides: { Tanh: wrongTanh } }, 0.05],
   ['a 2% scale error in an otherwise correct gradient', (g, [a, b]) => g.matmul(a, b), [f(3, 4), f(4, 5)], { scaleAnalytic: 1.02 }, TOL],
-  ['a transposed-operand mistake in Gemm', (g, [a, b]) => g.gemm(a, b, null, { transB: true }), [f(3, 4), f(4, 4)], { overrides: { Gemm: gemmIgnoringTransB } }, 0.05],
+  [
+    'a transposed-operand mistake in Gemm',
+    (g, [a, b]) => g.gemm(a, b, null, { transB: true }),
+    [f(3, 4), f(4, 4)],
+    { overrides: { Gemm: gemmIgnoringTransB } },
+    0.05,
+  ],
 ];

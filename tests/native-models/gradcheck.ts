@@ -142,7 +142,13 @@ export async function gradCheck(build: (g: GraphBuilder, xs: Value[]) => Value, 
       }
       perInput.push(Math.sqrt(err2) / Math.max(Math.sqrt(num2), Math.sqrt(ana2), 1e-6));
     }
-    return { relErr: Math.max(0, ...perInput), perInput, ops: [...new Set(g.nodes.map((n) => n.op))], provider: fwd.provider, fallbacks: fwd.fallbacks.map((x) => `${x.provider}: ${x.reason}`) };
+    return {
+      relErr: Math.max(0, ...perInput),
+      perInput,
+      ops: [...new Set(g.nodes.map((n) => n.op))],
+      provider: fwd.provider,
+      fallbacks: fwd.fallbacks.map((x) => `${x.provider}: ${x.reason}`),
+    };
   } finally {
     await fwd.session.release();
     await bwd.session.release();

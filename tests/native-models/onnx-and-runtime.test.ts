@@ -7,9 +7,20 @@ import { ModelProto } from '../../native-models/onnx/proto.js';
 import { writeModel } from '../../native-models/onnx/writer.js';
 import { openSession, providersFromEnv } from '../../native-models/runtime/session.js';
 
-interface PAttr { name: string; type: number; f?: number; i?: number }
-interface PNode { op_type: string; input: string[]; attribute?: PAttr[]; domain?: string }
-const decode = (b: Uint8Array) => ModelProto.toObject(ModelProto.decode(b), { longs: Number }) as { graph: { node: PNode[] }; opset_import: { domain?: string; version: number }[] };
+interface PAttr {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+}
+interface PNode {
+  op_type: string;
+  input: string[];
+  attribute?: PAttr[];
+  domain?: string;
+}
+const decode = (b: Uint8Array) =>
+  ModelProto.toObject(ModelProto.decode(b), { longs: Number }) as { graph: { node: PNode[] }; opset_import: { domain?: string; version: number }[] };
 
 function sample(): GraphBuilder {
   const g = new GraphBuilder();
@@ -40,7 +51,10 @@ describe('ONNX writer', () => {
     const plain = writeModel(sample(), { contrib: false });
     expect(decode(contrib).opset_import.some((o) => o.domain === 'com.microsoft')).toBe(true);
     expect(decode(plain).graph.node.some((n) => n.op_type === 'Erf')).toBe(true);
-    const feeds = { x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, -1, 0, 5, 2]), [2, 4]), s: new ort.Tensor('float32', Float32Array.from([1, 0.5, 2, 1]), [4]) };
+    const feeds = {
+      x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4, -1, 0, 5, 2]), [2, 4]),
+      s: new ort.Tensor('float32', Float32Array.from([1, 0.5, 2, 1]), [4]),
+    };
     const out: Float32Array[] = [];
     for (const bytes of [contrib, plain]) {
       const { session } = await openSession(bytes, { providers: ['cpu'] });

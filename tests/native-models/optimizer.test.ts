@@ -53,9 +53,12 @@ describe('AdamW graph', () => {
         const grad = Float64Array.from({ length: P }, () => rng.normal() * 0.3);
         const rate = lrAt({ kind: 'cosine', lr: 0.01, warmupSteps: 2 }, t - 1, 5);
         const r = await session.run({
-          p: new ort.Tensor('float32', pT, [P]), g: new ort.Tensor('float32', Float32Array.from(grad), [P]),
-          m: new ort.Tensor('float32', mT, [P]), v: new ort.Tensor('float32', vT, [P]),
-          lr: new ort.Tensor('float32', Float32Array.from([rate]), []), step: new ort.Tensor('float32', Float32Array.from([t]), []),
+          p: new ort.Tensor('float32', pT, [P]),
+          g: new ort.Tensor('float32', Float32Array.from(grad), [P]),
+          m: new ort.Tensor('float32', mT, [P]),
+          v: new ort.Tensor('float32', vT, [P]),
+          lr: new ort.Tensor('float32', Float32Array.from([rate]), []),
+          step: new ort.Tensor('float32', Float32Array.from([t]), []),
         });
         const ref = reference(P64, grad, M64, V64, Float64Array.from(maskData), rate, t, cfg);
         pT = r.p2.data as Float32Array;

@@ -26,5 +26,7 @@ if (missing.length) {
   console.log(`FAIL rules never checked: ${missing.join(', ')}`);
 }
 console.log(`gradient checks ran on: ${provider}`);
-console.log(`${failed ? `${failed} FAILED` : 'all passed'}: ${opCases.length + compositeCases.length} checks + ${negativeCases.length} negative controls in ${((performance.now() - t0) / 1000).toFixed(1)} s (tolerance ${TOL})`);
+console.log(
+  `${failed ? `${failed} FAILED` : 'all passed'}: ${opCases.length + compositeCases.length} checks + ${negativeCases.length} negative controls in ${((performance.now() - t0) / 1000).toFixed(1)} s (tolerance ${TOL})`,
+);
 process.exit(failed ? 1 : 0);

@@ -8,6 +8,8 @@ await runTraining(tinySpec({ steps: 12, checkpoint: { path, every: 4 } }), {
   onStep: (r) => {
     process.stdout.write(`step ${r.step}\n`);
     const until = Date.now() + 40;
-    while (Date.now() < until) { /* pace the steps */ }
+    while (Date.now() < until) {
+      /* pace the steps */
+    }
   },
 });

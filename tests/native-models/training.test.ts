@@ -43,7 +43,9 @@ describe('training in a worker', () => {
     let job: ReturnType<typeof startTraining> | undefined;
     // eslint-disable-next-line prefer-const -- the progress callback may run before startTraining returns
     job = startTraining(spec({ steps: 500, checkpoint: { path, every: 1000 } }), {
-      onProgress: (r) => { if (r.step === 3) job?.cancel(); },
+      onProgress: (r) => {
+        if (r.step === 3) job?.cancel();
+      },
     });
     const result = await job.result;
     expect(result.status).toBe('cancelled');
@@ -89,7 +91,9 @@ describe('training in a worker', () => {
   it('refuses to resume a checkpoint written by another configuration', async () => {
     const path = join(dir, 'other.ckpt');
     await startTraining(spec({ steps: 2, checkpoint: { path, every: 1 } })).result;
-    await expect(startTraining(spec({ steps: 2, seed: 12, checkpoint: { path, every: 1 }, resume: true })).result).rejects.toThrow(/different training configuration/);
+    await expect(startTraining(spec({ steps: 2, seed: 12, checkpoint: { path, every: 1 }, resume: true })).result).rejects.toThrow(
+      /different training configuration/,
+    );
   });
 
   it('the same seed gives the same run; another seed does not', async () => {

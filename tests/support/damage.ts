@@ -26,4 +26,3 @@ export function damageMiddle(file: string, bytes = 8192): void {
     closeSync(fd);
   }
 }
-

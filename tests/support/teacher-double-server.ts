@@ -189,9 +189,7 @@ async function imageInfo(url: string): Promise<ImageInfo> {
 }
 
 function classesOf(body: ChatBody, prompt: string): string[] {
-  const schema = body.response_format?.json_schema?.schema as
-    | { properties?: { class?: { properties?: { name?: { enum?: string[] } } } } }
-    | undefined;
+  const schema = body.response_format?.json_schema?.schema as { properties?: { class?: { properties?: { name?: { enum?: string[] } } } } } | undefined;
   const fromSchema = schema?.properties?.class?.properties?.name?.enum;
   if (fromSchema?.length) return fromSchema;
   const found = [...prompt.matchAll(/^- ([^\s:]+): /gm)].map((m) => m[1]);
@@ -238,7 +236,12 @@ function validAnswer(image: ImageInfo, classes: string[], prompt: string, opts: 
       case 'identification':
         return { kind, question: 'What does the image show?', answer: `A micrograph consistent with ${cls}.`, value_nm: null };
       case 'morphology':
-        return { kind, question: 'Describe the morphology.', answer: `Mean grey level ${image.mean.toFixed(1)}; the ${image.brighterHalf} half is brighter.`, value_nm: null };
+        return {
+          kind,
+          question: 'Describe the morphology.',
+          answer: `Mean grey level ${image.mean.toFixed(1)}; the ${image.brighterHalf} half is brighter.`,
+          value_nm: null,
+        };
       case 'defects':
         return { kind, question: 'Are there defects?', answer: cls === 'clean' ? 'No defects are visible.' : `Features typical of ${cls}.`, value_nm: null };
       default:
@@ -246,7 +249,11 @@ function validAnswer(image: ImageInfo, classes: string[], prompt: string, opts: 
     }
   });
   return {
-    class: { name: cls, confidence: Math.round((0.5 + (image.mean % 50) / 100) * 100) / 100, rationale: `Chosen from the image statistics (mean ${image.mean.toFixed(1)}).` },
+    class: {
+      name: cls,
+      confidence: Math.round((0.5 + (image.mean % 50) / 100) * 100) / 100,
+      rationale: `Chosen from the image statistics (mean ${image.mean.toFixed(1)}).`,
+    },
     caption: `A ${image.width}x${image.height} grey micrograph, mean intensity ${image.mean.toFixed(1)}.`,
     qa,
   };
@@ -303,10 +310,10 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
       : PARAPHRASE_REQUEST.test(textOf(messages, 'system'))
         ? 'paraphrase'
         : PROBE_TEXT.test(prompt) || PROBE_VISION.test(prompt) || PROBE_JSON.test(prompt)
-        ? 'probe'
-        : (messages ?? []).some((m) => m.role === 'assistant')
-          ? 'repair'
-          : 'answer';
+          ? 'probe'
+          : (messages ?? []).some((m) => m.role === 'assistant')
+            ? 'repair'
+            : 'answer';
     const record: RecordedRequest = {
       index,
       at: Date.now(),
@@ -384,7 +391,13 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
           : 'There is no image.';
       } else if (purpose === 'paraphrase') {
         if (behavior === 'invalid-json') content = 'Here are some paraphrases: {"paraphrases": [{"id": "q1", "texts": ["what';
-        else if (behavior === 'schema-violation') content = JSON.stringify({ paraphrases: [{ id: 'q1', texts: ['12345', '', '?!'] }, { id: 'nope', texts: ['what is it'] }] });
+        else if (behavior === 'schema-violation')
+          content = JSON.stringify({
+            paraphrases: [
+              { id: 'q1', texts: ['12345', '', '?!'] },
+              { id: 'nope', texts: ['what is it'] },
+            ],
+          });
         else content = paraphraseAnswer(prompt, options);
         if (rf !== 'json_schema' && behavior === 'valid') content = `Paraphrases:\n${content}`;
       } else if (!image) {

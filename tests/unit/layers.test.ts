@@ -18,7 +18,8 @@ function sources(dir: string): string[] {
 /** Module specifiers of static imports, re-exports and dynamic imports. */
 export function importsOf(code: string): string[] {
   const specs: string[] = [];
-  const re = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  const re =
+    /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
   for (const m of code.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
   return specs;
 }
@@ -57,9 +58,7 @@ describe('layers', () => {
   });
 
   it('native-models imports no electron, React or app code', () => {
-    expect(
-      violations('native-models', (s) => (/^(electron|react)(\/|$)/.test(s) || s.includes('/main/') ? 'engine stands alone' : null)),
-    ).toEqual([]);
+    expect(violations('native-models', (s) => (/^(electron|react)(\/|$)/.test(s) || s.includes('/main/') ? 'engine stands alone' : null))).toEqual([]);
   });
 
   it('the renderer never touches Node, and takes only the contract from main/', () => {
@@ -67,7 +66,8 @@ describe('layers', () => {
       violations('renderer/src', (s, file) => {
         if (nodeBuiltins.has(s)) return 'renderer cannot use Node';
         if (/^(electron|better-sqlite3|sharp|onnxruntime-node|openai)(\/|$)/.test(s)) return 'renderer cannot use native or main-process modules';
-        if (s.includes('/main/') && !/\/main\/core\/contract(\.js)?$/.test(s)) return `only the contract may be imported from main/ (${relative('renderer', file)})`;
+        if (s.includes('/main/') && !/\/main\/core\/contract(\.js)?$/.test(s))
+          return `only the contract may be imported from main/ (${relative('renderer', file)})`;
         return null;
       }),
     ).toEqual([]);
@@ -81,7 +81,7 @@ describe('layers', () => {
     expect(
       violations('main/cli', (s, file) => {
         if (s.endsWith('/core/api.js')) return file.endsWith('client.ts') ? null : 'open the core with openCore (cli/client.ts)';
-        return s.includes('/core/') && !allowed.test(s) ? 'the CLI calls the API, not the core\'s modules' : null;
+        return s.includes('/core/') && !allowed.test(s) ? "the CLI calls the API, not the core's modules" : null;
       }),
     ).toEqual([]);
     const internals: string[] = [];
@@ -93,8 +93,6 @@ describe('layers', () => {
   });
 
   it('the preload imports only electron and the contract', () => {
-    expect(
-      violations('preload', (s) => (s === 'electron' || /\/main\/core\/contract(\.js)?$/.test(s) ? null : 'preload exposes the bridge only')),
-    ).toEqual([]);
+    expect(violations('preload', (s) => (s === 'electron' || /\/main\/core\/contract(\.js)?$/.test(s) ? null : 'preload exposes the bridge only'))).toEqual([]);
   });
 });

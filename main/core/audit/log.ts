@@ -37,7 +37,9 @@ function where(q: AuditQuery): { sql: string; params: unknown[] } {
   if (q.action) (parts.push('action = ?'), params.push(q.action));
   if (q.from) (parts.push('at >= ?'), params.push(q.from));
   if (q.to) (parts.push('at < ?'), params.push(q.to));
-  if (q.search) (parts.push(`(details_json LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\')`), params.push(...Array(3).fill(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)));
+  if (q.search)
+    (parts.push(`(details_json LIKE ? ESCAPE '\\' OR action LIKE ? ESCAPE '\\' OR actor LIKE ? ESCAPE '\\')`),
+      params.push(...Array(3).fill(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)));
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
@@ -107,7 +109,17 @@ export function auditCsv(db: Db, q: Omit<AuditQuery, 'offset' | 'limit'>): strin
     const e = toEntry(r);
     const paid = e.action === 'teacher.request';
     lines.push(
-      [e.id, e.at, e.actor, e.action, e.promptTokens ?? '', e.completionTokens ?? '', e.costUsd ?? '', paid ? (e.costUsd === null ? 'no' : 'yes') : '', JSON.stringify(e.details)]
+      [
+        e.id,
+        e.at,
+        e.actor,
+        e.action,
+        e.promptTokens ?? '',
+        e.completionTokens ?? '',
+        e.costUsd ?? '',
+        paid ? (e.costUsd === null ? 'no' : 'yes') : '',
+        JSON.stringify(e.details),
+      ]
         .map((v) => (typeof v === 'number' ? String(v) : csvCell(v)))
         .join(','),
     );

@@ -4,7 +4,10 @@
 import type { Intent } from './seeds.js';
 import { displayName } from './text.js';
 
-export interface ClassProb { readonly className: string; readonly probability: number }
+export interface ClassProb {
+  readonly className: string;
+  readonly probability: number;
+}
 
 const pc = (p: number) => `${Math.round(100 * p)}%`;
 
@@ -24,7 +27,11 @@ export function whichClassText(ranked: readonly ClassProb[], defs: ReadonlyMap<s
   return base;
 }
 
-export interface YesNo { readonly yes: boolean; readonly confidence: number; readonly text: string }
+export interface YesNo {
+  readonly yes: boolean;
+  readonly confidence: number;
+  readonly text: string;
+}
 
 /**
  * Is the image of class `asked`? Yes when it is the classifier's top class or has probability ≥ 0.5, so the answer
@@ -35,7 +42,11 @@ export function yesNoText(asked: string, ranked: readonly ClassProb[]): YesNo {
   const p = ranked.find((r) => r.className === asked)?.probability ?? 0;
   const yes = top.className === asked || p >= 0.5;
   if (yes) return { yes, confidence: p, text: `Yes: the classifier puts this image in ${cls(asked)} with probability ${pc(p)}.` };
-  return { yes, confidence: 1 - p, text: `No: the classifier gives ${cls(asked)} only ${pc(p)}; it most likely shows ${cls(top.className)} (${pc(top.probability)}).` };
+  return {
+    yes,
+    confidence: 1 - p,
+    text: `No: the classifier gives ${cls(asked)} only ${pc(p)}; it most likely shows ${cls(top.className)} (${pc(top.probability)}).`,
+  };
 }
 
 /** "Is there a defect?" over a taxonomy with a no-defect class: defect = any class but that one. */
@@ -43,18 +54,28 @@ export function anyDefectText(clean: string, ranked: readonly ClassProb[]): YesN
   const top = ranked[0];
   const pClean = ranked.find((r) => r.className === clean)?.probability ?? 0;
   if (top.className !== clean) {
-    return { yes: true, confidence: 1 - pClean, text: `Yes: the classifier gives the defect classes ${pc(1 - pClean)} together; most likely ${cls(top.className)} (${pc(top.probability)}).` };
+    return {
+      yes: true,
+      confidence: 1 - pClean,
+      text: `Yes: the classifier gives the defect classes ${pc(1 - pClean)} together; most likely ${cls(top.className)} (${pc(top.probability)}).`,
+    };
   }
   return { yes: false, confidence: pClean, text: `No: the classifier rates this image ${cls(clean)} with probability ${pc(pClean)}.` };
 }
 
 /** Of several classes named in one question, the more likely one. */
 export function choiceText(asked: readonly string[], ranked: readonly ClassProb[]): { text: string; className: string; confidence: number } {
-  const ps = asked.map((a) => ({ className: a, probability: ranked.find((r) => r.className === a)?.probability ?? 0 })).sort((a, b) => b.probability - a.probability);
+  const ps = asked
+    .map((a) => ({ className: a, probability: ranked.find((r) => r.className === a)?.probability ?? 0 }))
+    .sort((a, b) => b.probability - a.probability);
   const [a, b] = ps;
   const top = ranked[0];
   const tail = top.className !== a.className ? ` Neither is the classifier's first choice, which is ${cls(top.className)} (${pc(top.probability)}).` : '';
-  return { className: a.className, confidence: a.probability, text: `${cls(a.className).replace(/^./, (c) => c.toUpperCase())} is more likely than ${cls(b.className)}: the classifier gives ${pc(a.probability)} against ${pc(b.probability)}.${tail}` };
+  return {
+    className: a.className,
+    confidence: a.probability,
+    text: `${cls(a.className).replace(/^./, (c) => c.toUpperCase())} is more likely than ${cls(b.className)}: the classifier gives ${pc(a.probability)} against ${pc(b.probability)}.${tail}`,
+  };
 }
 
 export function calibrationText(pixelNm: number | null, width: number, height: number): string {
@@ -83,6 +104,11 @@ export function refusalText(why: string, teacher: boolean): string {
 }
 
 export const INTENT_LABEL: Record<Intent, string> = {
-  which: 'which class', yesno: 'yes/no about a class', measure: 'measurement', calibration: 'calibration', describe: 'description',
-  process: 'process step', oos: 'out of scope',
+  which: 'which class',
+  yesno: 'yes/no about a class',
+  measure: 'measurement',
+  calibration: 'calibration',
+  describe: 'description',
+  process: 'process step',
+  oos: 'out of scope',
 };

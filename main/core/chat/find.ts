@@ -8,10 +8,15 @@ import type { Db } from '../db/database.js';
 import { SEEDS } from './seeds.js';
 import { classMentions, displayName, dot, features, type SparseVec } from './text.js';
 
-export interface ClassText { readonly className: string; readonly v: SparseVec }
+export interface ClassText {
+  readonly className: string;
+  readonly v: SparseVec;
+}
 
 export function classTexts(db: Db, classes: readonly string[]): ClassText[] {
-  const defs = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  const defs = new Map(
+    (db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),
+  );
   return classes.map((c) => ({ className: c, v: features(`${displayName(c)} ${displayName(c)} ${defs.get(c) ?? ''}`) }));
 }
 
@@ -37,7 +42,10 @@ export function textToClasses(text: string, ct: readonly ClassText[]): TextClass
   const s = ct.map((c) => dot(v, c.v));
   const m = Math.max(...s);
   let z = 0;
-  s.forEach((x, j) => { q[j] = Math.exp(BETA * (x - m)); z += q[j]; });
+  s.forEach((x, j) => {
+    q[j] = Math.exp(BETA * (x - m));
+    z += q[j];
+  });
   for (let j = 0; j < q.length; j++) q[j] /= z;
   return { q, match: m };
 }
@@ -48,7 +56,9 @@ export function textToClasses(text: string, ct: readonly ClassText[]): TextClass
  * no image can answer. Falls back to a fixed value when no class has a definition.
  */
 export function learnMatchThreshold(db: Db, ct: readonly ClassText[]): number {
-  const defs = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  const defs = new Map(
+    (db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),
+  );
   const pos: number[] = [];
   for (const c of ct) {
     const ws = (defs.get(c.className) ?? '').split(/\s+/).filter(Boolean);
@@ -78,15 +88,20 @@ export interface PredictionIndex {
 }
 
 export function buildPredictionIndex(db: Db, version: number, classes: readonly string[]): PredictionIndex {
-  const rows = db.prepare(
-    `SELECT l.image_id, c.name, l.confidence, l.created_at FROM labels l JOIN classes c ON c.id = l.class_id
+  const rows = db
+    .prepare(
+      `SELECT l.image_id, c.name, l.confidence, l.created_at FROM labels l JOIN classes c ON c.id = l.class_id
       WHERE l.source = 'student' AND l.source_ref = ? AND l.decision_id IS NULL ORDER BY l.image_id, l.created_at DESC, l.id`,
-  ).all(`student v${version}`) as { image_id: number; name: string; confidence: number | null; created_at: string }[];
+    )
+    .all(`student v${version}`) as { image_id: number; name: string; confidence: number | null; created_at: string }[];
   const col = new Map(classes.map((c, j) => [c, j]));
   const byImage = new Map<number, { at: string; p: Float32Array }>();
   for (const r of rows) {
     let e = byImage.get(r.image_id);
-    if (!e) { e = { at: r.created_at, p: new Float32Array(classes.length) }; byImage.set(r.image_id, e); }
+    if (!e) {
+      e = { at: r.created_at, p: new Float32Array(classes.length) };
+      byImage.set(r.image_id, e);
+    }
     if (r.created_at !== e.at) continue; // an older classification run of the same version
     const j = col.get(r.name);
     if (j !== undefined) e.p[j] = r.confidence ?? 0;

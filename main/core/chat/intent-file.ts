@@ -20,10 +20,14 @@ export interface IntentFile {
 
 /** Reviewed questions of the library (teacher Q&A the operator accepted or edited, the operator's own). */
 export function reviewedQuestions(db: Db): ReviewedQuestion[] {
-  return (db.prepare(
-    `SELECT question, qa_kind FROM annotations WHERE kind = 'qa' AND status IN ('accepted', 'edited') AND source IN ('teacher', 'human')
+  return (
+    db
+      .prepare(
+        `SELECT question, qa_kind FROM annotations WHERE kind = 'qa' AND status IN ('accepted', 'edited') AND source IN ('teacher', 'human')
         AND question IS NOT NULL AND length(trim(question)) > 0 ORDER BY id`,
-  ).all() as { question: string; qa_kind: string | null }[]).map((r) => ({ question: r.question, qaKind: r.qa_kind }));
+      )
+      .all() as { question: string; qa_kind: string | null }[]
+  ).map((r) => ({ question: r.question, qaKind: r.qa_kind }));
 }
 
 /** The valid paraphrases the teacher wrote for this library (every stored set, oldest first, deduplicated). */
@@ -49,4 +53,3 @@ export function saveIntents(dir: string, db: Db, classes: readonly string[]): vo
   const f: IntentFile = { format: 'emma-intent', version: 1, classes: [...classes], reviewed: reviewedQuestions(db), paraphrases: libraryParaphrases(db) };
   writeFileSync(join(dir, INTENT_FILE), `${JSON.stringify(f)}\n`);
 }
-

@@ -51,7 +51,10 @@ export function rng(seed: number): () => number {
   };
 }
 
-interface Vec { readonly idx: Int32Array; readonly val: Float32Array }
+interface Vec {
+  readonly idx: Int32Array;
+  readonly val: Float32Array;
+}
 
 /** The text the model sees: class mentions slotted, framing words dropped. */
 export function prepared(question: string, classes: readonly string[]): string {
@@ -69,11 +72,19 @@ function dotVec(a: Vec, dense: Float32Array): number {
   return d;
 }
 
-interface Example { readonly v: Vec; readonly y: number; readonly group: string; readonly text: string }
+interface Example {
+  readonly v: Vec;
+  readonly y: number;
+  readonly group: string;
+  readonly text: string;
+}
 
 /** Softmax regression, class-balanced SGD with decaying step and L2 (deterministic). */
 class Linear {
-  constructor(readonly w: Float32Array, readonly b: Float32Array) {}
+  constructor(
+    readonly w: Float32Array,
+    readonly b: Float32Array,
+  ) {}
 
   static train(xs: readonly Example[], epochs: number, lr0: number, l2: number): Linear {
     const w = new Float32Array(K * FEATURE_DIM);
@@ -86,7 +97,10 @@ class Linear {
     const p = new Float64Array(K);
     const m = new Linear(w, b);
     for (let e = 0; e < epochs; e++) {
-      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
       const lr = lr0 / (1 + e * 0.1);
       for (const i of order) {
         const x = xs[i];
@@ -96,7 +110,10 @@ class Linear {
           if (g === 0) continue;
           b[k] -= g;
           const base = k * FEATURE_DIM;
-          for (let f = 0; f < x.v.idx.length; f++) { const at = base + x.v.idx[f]; w[at] -= g * x.v.val[f] + lr * l2 * w[at]; }
+          for (let f = 0; f < x.v.idx.length; f++) {
+            const at = base + x.v.idx[f];
+            w[at] -= g * x.v.val[f] + lr * l2 * w[at];
+          }
         }
       }
     }
@@ -113,7 +130,10 @@ class Linear {
       if (s > mx) mx = s;
     }
     let z = 0;
-    for (let k = 0; k < K; k++) { out[k] = Math.exp(out[k] - mx); z += out[k]; }
+    for (let k = 0; k < K; k++) {
+      out[k] = Math.exp(out[k] - mx);
+      z += out[k];
+    }
     for (let k = 0; k < K; k++) out[k] /= z;
   }
 }
@@ -125,19 +145,31 @@ class Memory {
   nearest(v: Vec): number {
     for (let i = 0; i < v.idx.length; i++) this.dense[v.idx[i]] += v.val[i];
     let best = 0;
-    for (const z of this.vs) { const d = dotVec(z, this.dense); if (d > best) best = d; }
+    for (const z of this.vs) {
+      const d = dotVec(z, this.dense);
+      if (d > best) best = d;
+    }
     for (let i = 0; i < v.idx.length; i++) this.dense[v.idx[i]] = 0;
     return best;
   }
 }
 
-interface Signals { readonly p: Float64Array; readonly best: number; readonly sim: number; readonly unknown: string[]; readonly content: number; readonly slot: boolean }
+interface Signals {
+  readonly p: Float64Array;
+  readonly best: number;
+  readonly sim: number;
+  readonly unknown: string[];
+  readonly content: number;
+  readonly slot: boolean;
+}
 
 /** The refusal model's inputs, from the intent probabilities, the memory and the vocabulary. */
 function metaFeatures(s: Signals): number[] {
   const u = s.unknown.length;
   return [
-    s.p[OOS], s.p[s.best], s.sim,
+    s.p[OOS],
+    s.p[s.best],
+    s.sim,
     s.content === 0 ? 0 : u / s.content, // share of content words never seen in a learnt wording or definition
     u / (1 + u),
     s.slot ? 1 : 0,
@@ -227,7 +259,10 @@ export class IntentModel {
     const F = o.folds ?? 4;
     const groups = [...new Set(xs.map((x) => x.group))];
     const r = rng(777);
-    for (let i = groups.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [groups[i], groups[j]] = [groups[j], groups[i]]; }
+    for (let i = groups.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [groups[i], groups[j]] = [groups[j], groups[i]];
+    }
     const foldOf = new Map(groups.map((g, i) => [g, i % F]));
     const rows: { f: number[]; oos: boolean }[] = [];
     const p = new Float64Array(K);
@@ -247,7 +282,15 @@ export class IntentModel {
     }
     const refusal = rows.length ? fitLogistic(rows) : [0, 0, 0, 0, 0, 0, 0];
     const linear = Linear.train(xs, epochs, lr, l2);
-    return new IntentModel(linear, xs.filter((x) => x.y !== OOS).map((x) => x.v), vocabOf(xs), refusal, o.threshold ?? 0.5, classes, xs.length);
+    return new IntentModel(
+      linear,
+      xs.filter((x) => x.y !== OOS).map((x) => x.v),
+      vocabOf(xs),
+      refusal,
+      o.threshold ?? 0.5,
+      classes,
+      xs.length,
+    );
   }
 
   decide(question: string): IntentDecision {
@@ -263,13 +306,23 @@ export class IntentModel {
     let why: string | null = null;
     if (refuse) {
       if (p[OOS] >= p[s.best]) why = 'it is not a question about what the image shows';
-      else if (s.unknown.length > 0 && s.unknown.length >= s.content / 2) why = `it asks about ${s.unknown.slice(0, 3).map((u) => `"${u}"`).join(', ')}, which I never learnt to answer about`;
+      else if (s.unknown.length > 0 && s.unknown.length >= s.content / 2)
+        why = `it asks about ${s.unknown
+          .slice(0, 3)
+          .map((u) => `"${u}"`)
+          .join(', ')}, which I never learnt to answer about`;
       else why = 'I am not sure what is being asked';
     }
     const intent = refuse && p[OOS] >= p[s.best] ? 'oos' : INTENTS[s.best];
     return {
-      intent, probability: intent === 'oos' ? p[OOS] : p[s.best], similarity: s.sim, refuseProbability: pr, threshold: this.threshold,
-      unknownWords: s.unknown, outOfScope: refuse, why,
+      intent,
+      probability: intent === 'oos' ? p[OOS] : p[s.best],
+      similarity: s.sim,
+      refuseProbability: pr,
+      threshold: this.threshold,
+      unknownWords: s.unknown,
+      outOfScope: refuse,
+      why,
     };
   }
 }

@@ -90,13 +90,18 @@ export function measurementSentence(m: ImageMeasurement, q: Quantity): string | 
   switch (q) {
     case 'count':
       if (lines && l?.pitch != null) {
-        const parts = [`pitch ${fmt(l.pitch)} ${u}`, l.cd != null ? `line width (CD) ${fmt(l.cd)} ${u}` : null, l.space != null ? `space ${fmt(l.space)} ${u}` : null];
+        const parts = [
+          `pitch ${fmt(l.pitch)} ${u}`,
+          l.cd != null ? `line width (CD) ${fmt(l.cd)} ${u}` : null,
+          l.space != null ? `space ${fmt(l.space)} ${u}` : null,
+        ];
         return `This image is a line/space pattern, not separate particles, so no particles are counted: ${parts.filter(Boolean).join(', ')}; line metrology, ${calibration(m)}.`;
       }
       if (!p) return null;
       return `${p.count} particle${p.count === 1 ? '' : 's'} counted${p.excludedAtEdge ? ` (${p.excludedAtEdge} more touch the edge and were left out)` : ''}; method: ${m.method}.`;
     case 'size':
-      if (lines && l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}${l.pitch != null ? ` at a pitch of ${fmt(l.pitch)} ${u}` : ''} (a line/space pattern, not particles); line metrology, ${calibration(m)}.`;
+      if (lines && l?.cd != null)
+        return `Line width (CD) ${fmt(l.cd)} ${u}${l.pitch != null ? ` at a pitch of ${fmt(l.pitch)} ${u}` : ''} (a line/space pattern, not particles); line metrology, ${calibration(m)}.`;
       if (p?.ecd && p.count > 0) {
         const e = p.ecd;
         const sd = e.sd !== null ? ` ± ${fmt(e.sd)}` : '';

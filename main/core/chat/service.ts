@@ -17,9 +17,7 @@ import type { InferencePool } from '../host/inference-pool.js';
 import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
 import { trainingWordings, type ReviewedQuestion, type TaughtParaphrase } from './augment.js';
-import {
-  anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb,
-} from './compose.js';
+import { anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
 import { INTENT_FILE, libraryParaphrases, reviewedQuestions, type IntentFile } from './intent-file.js';
@@ -80,12 +78,18 @@ export function fitIntents(
 ): IntentModel {
   const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
   const vocabulary = [...definitions, ...reviewed.map((r) => r.question)];
-  const seedOnly = needLabels ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8, paraphrases }), classes, { vocabulary, folds: 3 }) : null;
-  return IntentModel.fit(trainingWordings({ classes, reviewed, paraphrases, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, { vocabulary });
+  const seedOnly = needLabels
+    ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8, paraphrases }), classes, { vocabulary, folds: 3 })
+    : null;
+  return IntentModel.fit(trainingWordings({ classes, reviewed, paraphrases, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, {
+    vocabulary,
+  });
 }
 
 function definitionsOf(db: Db, classes: readonly string[]): string[] {
-  const byName = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  const byName = new Map(
+    (db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),
+  );
   return classes.map((c) => byName.get(c) ?? '').filter(Boolean);
 }
 
@@ -107,7 +111,11 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
     paraphrases = libraryParaphrases(db);
   }
   return {
-    version, dir, student, extractor: new StemExtractor(student.stem), intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
+    version,
+    dir,
+    student,
+    extractor: new StemExtractor(student.stem),
+    intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
     images: new Map(),
   };
 }
@@ -133,7 +141,11 @@ export async function closeChatModels(): Promise<void> {
   const all = [...loaded.values()];
   loaded.clear();
   for (const p of all) {
-    try { await (await p).extractor.close(); } catch { /* nothing held */ }
+    try {
+      await (await p).extractor.close();
+    } catch {
+      /* nothing held */
+    }
   }
 }
 
@@ -142,7 +154,12 @@ export async function closeChatModels(): Promise<void> {
  * stored facts (written when the library was classified), else computed — in the inference pool when the core has
  * one (the core's thread stays free), inline otherwise — and stored for the next question.
  */
-async function imageFacts(db: Db, l: Loaded, img: Awaited<ReturnType<typeof resolveImage>>, pool?: InferencePool): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
+async function imageFacts(
+  db: Db,
+  l: Loaded,
+  img: Awaited<ReturnType<typeof resolveImage>>,
+  pool?: InferencePool,
+): Promise<{ ranked: ClassProb[]; similar: GroundedEvidence['similar'] }> {
   const key = `${img.path}\u0000${img.databar_y}`;
   const hit = l.images.get(key);
   if (hit) return hit;
@@ -190,16 +207,18 @@ const DEFECT_WORD = /\b(defects?|defective|flaws?|faults?|faulty|anomal(y|ies)|p
 
 /** The most frequent reviewed process answer on images reviewed as `className` (answers with digits left out: numbers come from measurements). */
 function reviewedProcessAnswer(db: Db, l: Loaded, className: string): { answer: string; agree: number; of: number } | null {
-  const rows = db.prepare(
-    `SELECT a.question, a.qa_kind, a.answer FROM annotations a
+  const rows = db
+    .prepare(
+      `SELECT a.question, a.qa_kind, a.answer FROM annotations a
        JOIN labels lb ON lb.image_id = a.image_id AND lb.status IN ('accepted', 'edited') AND lb.source IN ('human', 'teacher')
        JOIN classes c ON c.id = lb.class_id
       WHERE a.kind = 'qa' AND a.status = 'accepted' AND a.source IN ('teacher', 'human') AND c.name = ?`,
-  ).all(className) as { question: string | null; qa_kind: string | null; answer: string }[];
+    )
+    .all(className) as { question: string | null; qa_kind: string | null; answer: string }[];
   const counts = new Map<string, { text: string; n: number }>();
   let of = 0;
   for (const r of rows) {
-    const intent = r.qa_kind ? QA_KIND_INTENT[r.qa_kind] : (r.question ? l.intents.decide(r.question).intent : null);
+    const intent = r.qa_kind ? QA_KIND_INTENT[r.qa_kind] : r.question ? l.intents.decide(r.question).intent : null;
     if (intent !== 'process' || /\d/.test(r.answer)) continue;
     of++;
     const k = normalise(r.answer);
@@ -221,7 +240,11 @@ type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability'
 
 /** A size / count / spacing question: the numbers come only from the measurement source, or Emma says it cannot. */
 async function measurementAnswer(
-  img: Awaited<ReturnType<typeof resolveImage>>, q: string, o: AskOptions, base: Base, egress: boolean,
+  img: Awaited<ReturnType<typeof resolveImage>>,
+  q: string,
+  o: AskOptions,
+  base: Base,
+  egress: boolean,
 ): Promise<GroundedAnswer> {
   const pixelNm = img.pixel_size_nm;
   const quantity = quantityAsked(q);
@@ -232,12 +255,22 @@ async function measurementAnswer(
     const why = `I can't measure that in this image yet (no ${quantity === 'count' ? 'particle count' : quantity === 'size' ? 'size measurement' : 'line measurement'} is available for it)`;
     const scale = pixelNm === null ? ' The image has no calibration either.' : ` Its pixel size is ${Number(pixelNm.toPrecision(4))} nm.`;
     return {
-      ...common, text: `${why}.${scale}${egress ? ' You can ask the teacher instead.' : ''}`, confidence: null, refused: true, reason: why,
-      offerTeacher: egress, evidence: { ...base.evidence, measurement: m, source: 'no measurement' },
+      ...common,
+      text: `${why}.${scale}${egress ? ' You can ask the teacher instead.' : ''}`,
+      confidence: null,
+      refused: true,
+      reason: why,
+      offerTeacher: egress,
+      evidence: { ...base.evidence, measurement: m, source: 'no measurement' },
     };
   }
   return {
-    ...common, text: sentence, confidence: null, refused: false, reason: null, offerTeacher: false,
+    ...common,
+    text: sentence,
+    confidence: null,
+    refused: false,
+    reason: null,
+    offerTeacher: false,
     evidence: { ...base.evidence, measurement: m, source: `measurement: ${m.method}` },
   };
 }
@@ -261,19 +294,35 @@ async function askWithoutStudent(db: Db, image: number | string, q: string, o: A
   const egress = readEgress(db).enabled;
   const pixelNm = img.pixel_size_nm;
   const base: Base = {
-    modelVersion: null, intent: decision.intent, intentProbability: decision.probability,
+    modelVersion: null,
+    intent: decision.intent,
+    intentProbability: decision.probability,
     evidence: { prediction: [], similar: [], measurement: null, pixelSizeNm: pixelNm, source: 'no student model' },
   };
   const refuse = (why: string, intent: Intent = decision.intent): GroundedAnswer => ({
-    ...base, intent, text: refusalText(why, egress), confidence: Math.min(0.2, decision.probability * 0.2), refused: true, reason: why,
-    offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, source: 'nothing (refused)' },
+    ...base,
+    intent,
+    text: refusalText(why, egress),
+    confidence: Math.min(0.2, decision.probability * 0.2),
+    refused: true,
+    reason: why,
+    offerTeacher: egress,
+    className: null,
+    yes: null,
+    evidence: { ...base.evidence, source: 'nothing (refused)' },
   });
   if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
   if (decision.intent === 'measure') return measurementAnswer(img, q, o, base, egress);
   if (decision.intent === 'calibration') {
     return {
-      ...base, text: calibrationText(pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
-      confidence: pixelNm === null ? null : 1, refused: false, reason: null, offerTeacher: false, className: null, yes: null,
+      ...base,
+      text: calibrationText(pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
+      confidence: pixelNm === null ? null : 1,
+      refused: false,
+      reason: null,
+      offerTeacher: false,
+      className: null,
+      yes: null,
       evidence: { ...base.evidence, source: "the image's calibration metadata" },
     };
   }
@@ -293,21 +342,40 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   const { ranked } = facts;
   const top = ranked[0];
   const classes = l.student.manifest.labels;
-  const defs = new Map((db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]));
+  const defs = new Map(
+    (db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),
+  );
   const egress = readEgress(db).enabled;
   const pixelNm = img.pixel_size_nm;
   const base = {
-    modelVersion: l.version, intent: decision.intent, intentProbability: decision.probability,
+    modelVersion: l.version,
+    intent: decision.intent,
+    intentProbability: decision.probability,
     evidence: { prediction: ranked.slice(0, 3), similar: facts.similar, measurement: null, pixelSizeNm: pixelNm, source: 'the classifier' } as GroundedEvidence,
   };
   const refuse = (why: string, intent: Intent = decision.intent): GroundedAnswer => ({
-    ...base, intent, text: refusalText(why, egress), confidence: Math.min(0.2, decision.probability * 0.2), refused: true, reason: why,
-    offerTeacher: egress, className: null, yes: null, evidence: { ...base.evidence, source: 'nothing (refused)' },
+    ...base,
+    intent,
+    text: refusalText(why, egress),
+    confidence: Math.min(0.2, decision.probability * 0.2),
+    refused: true,
+    reason: why,
+    offerTeacher: egress,
+    className: null,
+    yes: null,
+    evidence: { ...base.evidence, source: 'nothing (refused)' },
   });
   if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
   const mentions = classMentions(q, classes).map((m) => m.className);
   const answerWith = (a: Partial<GroundedAnswer> & { text: string }): GroundedAnswer => ({
-    ...base, confidence: null, refused: false, reason: null, offerTeacher: false, className: null, yes: null, ...a,
+    ...base,
+    confidence: null,
+    refused: false,
+    reason: null,
+    offerTeacher: false,
+    className: null,
+    yes: null,
+    ...a,
   });
   switch (decision.intent) {
     case 'which':
@@ -331,18 +399,23 @@ export async function askGrounded(db: Db, image: number | string, question: stri
     case 'calibration':
       return answerWith({
         text: calibrationText(pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
-        confidence: pixelNm === null ? null : 1, evidence: { ...base.evidence, source: "the image's calibration metadata" },
+        confidence: pixelNm === null ? null : 1,
+        evidence: { ...base.evidence, source: "the image's calibration metadata" },
       });
     case 'describe':
       return answerWith({
         text: describeText(ranked, defs, pixelNm, img.width, img.databar_y && img.databar_y > 0 ? img.databar_y : img.height),
-        confidence: top.probability, className: top.className, evidence: { ...base.evidence, source: 'the classifier and the calibration' },
+        confidence: top.probability,
+        className: top.className,
+        evidence: { ...base.evidence, source: 'the classifier and the calibration' },
       });
     case 'process': {
       const r = reviewedProcessAnswer(db, l, top.className);
       if (!r) return refuse(`no reviewed answer about the process exists for images like this one (${top.className})`);
       return answerWith({
-        text: processText(top, r.answer, r.agree, r.of), confidence: top.probability * (r.agree / r.of), className: top.className,
+        text: processText(top, r.answer, r.agree, r.of),
+        confidence: top.probability * (r.agree / r.of),
+        className: top.className,
         evidence: { ...base.evidence, source: `reviewed answers of ${r.of} ${top.className} images` },
       });
     }

@@ -106,7 +106,10 @@ export function expandTemplate(t: string, cap: number, rand: () => number): stri
   const out = new Set<string>();
   if (total <= cap) {
     const rec = (i: number, acc: string) => {
-      if (i === options.length) { out.add(tidy(acc)); return; }
+      if (i === options.length) {
+        out.add(tidy(acc));
+        return;
+      }
       for (const o of options[i]) rec(i + 1, acc + o);
     };
     rec(0, '');

@@ -4,7 +4,12 @@
 
 /** Lower case, curly quotes straightened, anything but letters, digits, apostrophes and spaces turned into spaces. */
 export function normalise(s: string): string {
-  return s.toLowerCase().replace(/[’‘]/g, "'").replace(/[^\p{L}\p{N}' ]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[’‘]/g, "'")
+    .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** A conservative suffix stripper (plural, -ing, -ed), enough to match "bridge"/"bridges", "crack"/"cracked". */
@@ -34,11 +39,18 @@ function editDistanceAtMost1(a: string, b: string): boolean {
   let j = 0;
   let edits = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) { i++; j++; continue; }
+    if (a[i] === b[j]) {
+      i++;
+      j++;
+      continue;
+    }
     if (++edits > 1) return false;
     if (a.length > b.length) i++;
     else if (b.length > a.length) j++;
-    else { i++; j++; }
+    else {
+      i++;
+      j++;
+    }
   }
   return edits + (a.length - i) + (b.length - j) <= 1;
 }
@@ -62,10 +74,13 @@ export function classMentions(question: string, classes: readonly string[]): Men
     if (cw.length === 0) continue;
     for (let i = 0; i + cw.length <= ws.length; i++) {
       const ok = cw.every((w, k) => ws[i + k] === w || (w.length >= 5 && ws[i + k].length >= 5 && editDistanceAtMost1(ws[i + k], w)));
-      if (ok) { found.push({ className: c, from: i, to: i + cw.length }); break; }
+      if (ok) {
+        found.push({ className: c, from: i, to: i + cw.length });
+        break;
+      }
     }
   }
-  found.sort((a, b) => (b.to - b.from) - (a.to - a.from) || a.from - b.from);
+  found.sort((a, b) => b.to - b.from - (a.to - a.from) || a.from - b.from);
   const kept: Mention[] = [];
   for (const m of found) if (!kept.some((k) => m.from < k.to && k.from < m.to)) kept.push(m);
   return kept.sort((a, b) => a.from - b.from);
@@ -79,7 +94,10 @@ export function withClassSlot(question: string, classes: readonly string[]): str
   const out: string[] = [];
   for (let i = 0; i < ws.length; i++) {
     const m = ms.find((x) => x.from === i);
-    if (m) { out.push('xclassx'); i = m.to - 1; } else out.push(ws[i]);
+    if (m) {
+      out.push('xclassx');
+      i = m.to - 1;
+    } else out.push(ws[i]);
   }
   return out.join(' ');
 }
@@ -101,7 +119,10 @@ export type SparseVec = Map<number, number>;
 export function features(text: string): SparseVec {
   const ws = words(text);
   const v: SparseVec = new Map();
-  const add = (k: string, x: number) => { const h = hash(k); v.set(h, (v.get(h) ?? 0) + x); };
+  const add = (k: string, x: number) => {
+    const h = hash(k);
+    v.set(h, (v.get(h) ?? 0) + x);
+  };
   ws.forEach((w, i) => {
     const s = stem(w);
     add(`w:${s}`, 1);
@@ -120,7 +141,10 @@ export function features(text: string): SparseVec {
 export function dot(a: SparseVec, b: SparseVec): number {
   const [s, l] = a.size < b.size ? [a, b] : [b, a];
   let d = 0;
-  for (const [k, x] of s) { const y = l.get(k); if (y !== undefined) d += x * y; }
+  for (const [k, x] of s) {
+    const y = l.get(k);
+    if (y !== undefined) d += x * y;
+  }
   return d;
 }
 
@@ -128,7 +152,8 @@ export function dot(a: SparseVec, b: SparseVec): number {
  * Politeness and framing words around a question ("please", "quick question", "can you tell me"): they carry no
  * intent, and augmentation adds them to every intent alike, so they are dropped before features are taken.
  */
-const FRAME_START = /^(?:(?:please|hey|hi|hello|ok|okay|so|well|now|quick question|just wondering|can you tell me|could you tell me|would you tell me|can you please tell me|i would like to know|i'd like to know|i want to know|i wonder|do you know|could you say|can you say|tell me please)\s+)+/;
+const FRAME_START =
+  /^(?:(?:please|hey|hi|hello|ok|okay|so|well|now|quick question|just wondering|can you tell me|could you tell me|would you tell me|can you please tell me|i would like to know|i'd like to know|i want to know|i wonder|do you know|could you say|can you say|tell me please)\s+)+/;
 const FRAME_END = /\s+(?:please|thanks|thank you|thx)$/;
 
 export function stripFrames(normalised: string): string {
@@ -137,13 +162,15 @@ export function stripFrames(normalised: string): string {
 }
 
 /** English function words (and the slot word): what is left are a question's content words. */
-const STOPWORDS = new Set((
-  'a an the this that these those it its it\'s is are was were be been being am do does did done doing can could would should will shall may might must ' +
-  'of in on at to for with by from into onto about over under between through as and or but if then than so not no yes ' +
-  'i me my we us our you your he she they them their his her there here what which how where when who whom whose why ' +
-  'what\'s there\'s any some all each every one ones much many more most very just also too please tell give show let xclassx ' +
-  'have has had get got see look looks like kind sort type bit thing things really quite rather'
-).split(' '));
+const STOPWORDS = new Set(
+  (
+    "a an the this that these those it its it's is are was were be been being am do does did done doing can could would should will shall may might must " +
+    'of in on at to for with by from into onto about over under between through as and or but if then than so not no yes ' +
+    'i me my we us our you your he she they them their his her there here what which how where when who whom whose why ' +
+    "what's there's any some all each every one ones much many more most very just also too please tell give show let xclassx " +
+    'have has had get got see look looks like kind sort type bit thing things really quite rather'
+  ).split(' '),
+);
 
 export function contentWords(text: string): string[] {
   return words(text).filter((w) => !STOPWORDS.has(w) && !/^\d+$/.test(w));

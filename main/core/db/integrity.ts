@@ -22,7 +22,8 @@ export class DatabaseDamagedError extends CoreError<'database_damaged'> {
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super('database_damaged',
+    super(
+      'database_damaged',
       `The database file ${file} is damaged (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}). ` +
         'Emma stopped so as not to write into it. To restore: close Emma, move this file (and its -wal and -shm files) aside, ' +
         'and copy your latest backup (made with `emma backup`) in its place. ' +
@@ -130,7 +131,11 @@ export function checkDatabase(file: string): CheckReport {
   const bytes = statSync(abs).size;
   const t0 = performance.now();
   const done = (r: Omit<CheckReport, 'file' | 'bytes' | 'seconds' | 'ok'>): CheckReport => ({
-    file: abs, ok: r.integrity.length === 0 && r.foreignKeys.length === 0, bytes, seconds: (performance.now() - t0) / 1000, ...r,
+    file: abs,
+    ok: r.integrity.length === 0 && r.foreignKeys.length === 0,
+    bytes,
+    seconds: (performance.now() - t0) / 1000,
+    ...r,
   });
   let db: Database.Database;
   try {

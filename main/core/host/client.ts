@@ -158,7 +158,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
     async close() {
       if (!stopped) {
         await request((id) => ({ type: 'close', id }));
-        stopped = 'Emma\'s core was closed.';
+        stopped = "Emma's core was closed.";
       }
       await worker.terminate();
     },

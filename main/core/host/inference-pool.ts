@@ -41,7 +41,12 @@ class Lane {
   ready = false;
   dead = false;
 
-  constructor(init: InferenceWorkerInit, onReady: () => void, onDone: (lane: Lane, job: Job, r: InferenceReply) => void, onExit: (lane: Lane, e: Error) => void) {
+  constructor(
+    init: InferenceWorkerInit,
+    onReady: () => void,
+    onDone: (lane: Lane, job: Job, r: InferenceReply) => void,
+    onExit: (lane: Lane, e: Error) => void,
+  ) {
     this.worker = spawnWorker(siblingModule(import.meta.url, 'inference-worker'), init satisfies InferenceWorkerInit);
     this.worker.on('message', (r: InferenceReply) => {
       if (r.id === -1) {

@@ -32,7 +32,10 @@ function studentOf(dir: string) {
     for (const [k, old] of students) {
       students.delete(k);
       void old.extractor.close();
-      void old.head.then((h) => h.session.release(), () => undefined);
+      void old.head.then(
+        (h) => h.session.release(),
+        () => undefined,
+      );
     }
     students.set(dir, s);
   }

@@ -61,9 +61,7 @@ export class JobManager {
     let pending: JobProgress | null = null;
     const flush = () => {
       if (!pending) return;
-      this.db
-        .prepare(`UPDATE jobs SET progress_json = ?, updated_at = ? WHERE id = ?`)
-        .run(JSON.stringify(pending), nowIso(), id);
+      this.db.prepare(`UPDATE jobs SET progress_json = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(pending), nowIso(), id);
       pending = null;
       this.emit(id);
     };

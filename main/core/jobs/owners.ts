@@ -73,9 +73,10 @@ export function ownerGoneReason(row: OwnerRow | undefined, now = Date.now()): st
 }
 
 function beat(db: Db): void {
-  db.prepare(`INSERT INTO owners (id, pid, host, started_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?)
-              ON CONFLICT(id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms`)
-    .run(self.id, self.pid, self.host, self.startedAt, Date.now());
+  db.prepare(
+    `INSERT INTO owners (id, pid, host, started_at, heartbeat_ms) VALUES (?, ?, ?, ?, ?)
+              ON CONFLICT(id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms`,
+  ).run(self.id, self.pid, self.host, self.startedAt, Date.now());
 }
 
 /**

@@ -10,10 +10,7 @@ import { audit } from '../teacher/settings.js';
 import { CoreError } from '../errors.js';
 
 export class CalibrationError extends CoreError<'not_found' | 'invalid_arguments'> {
-  constructor(
-    code: 'not_found' | 'invalid_arguments',
-    message: string,
-  ) {
+  constructor(code: 'not_found' | 'invalid_arguments', message: string) {
     super(code, message);
   }
 }
@@ -51,7 +48,8 @@ export function getCalibration(db: Db, imageId: number): ImageCalibration {
 
 export function setScale(db: Db, req: SetScaleRequest, via: string): ImageCalibration {
   if (!(req.lineLengthPx >= 2)) throw new CalibrationError('invalid_arguments', 'draw a line at least 2 image pixels long along the scale bar');
-  if (!(req.lengthNm > 0) || !Number.isFinite(req.lengthNm)) throw new CalibrationError('invalid_arguments', 'the length the line represents must be a positive number');
+  if (!(req.lengthNm > 0) || !Number.isFinite(req.lengthNm))
+    throw new CalibrationError('invalid_arguments', 'the length the line represents must be a positive number');
   const previous = imagePixelSize(db, req.imageId);
   const pixelSizeNm = req.lengthNm / req.lineLengthPx;
   const at = nowIso();
@@ -60,7 +58,14 @@ export function setScale(db: Db, req: SetScaleRequest, via: string): ImageCalibr
       `INSERT INTO image_calibrations (image_id, pixel_size_nm, previous_nm, method, line_px, length_nm, set_by, at) VALUES (?, ?, ?, 'scale bar drawn by hand', ?, ?, ?, ?)`,
     ).run(req.imageId, pixelSizeNm, previous, req.lineLengthPx, req.lengthNm, req.by, at);
     db.prepare(`UPDATE images SET pixel_size_nm = ? WHERE id = ?`).run(pixelSizeNm, req.imageId);
-    audit(db, req.by, 'image.calibration', { imageId: req.imageId, pixelSizeNm, previousNm: previous, lineLengthPx: req.lineLengthPx, lengthNm: req.lengthNm, via });
+    audit(db, req.by, 'image.calibration', {
+      imageId: req.imageId,
+      pixelSizeNm,
+      previousNm: previous,
+      lineLengthPx: req.lineLengthPx,
+      lengthNm: req.lengthNm,
+      via,
+    });
   })();
   return getCalibration(db, req.imageId);
 }
@@ -71,11 +76,12 @@ export function setScale(db: Db, req: SetScaleRequest, via: string): ImageCalibr
  */
 export async function dataBarImage(db: Db, imageId: number): Promise<DataBarImage | null> {
   const row = db.prepare(`SELECT path, width, height, databar_y, databar_height FROM images WHERE id = ?`).get(imageId) as
-    | { path: string; width: number; height: number; databar_y: number | null; databar_height: number | null }
-    | undefined;
+    { path: string; width: number; height: number; databar_y: number | null; databar_height: number | null } | undefined;
   if (!row) throw new CalibrationError('not_found', `No image with id ${imageId}.`);
   if (row.databar_y === null || row.databar_height === null || row.databar_height <= 0) return null;
   const gray = await readGray(row.path, { crop: { left: 0, top: row.databar_y, width: row.width, height: row.databar_height } });
-  const png = await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).png().toBuffer();
+  const png = await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } })
+    .png()
+    .toBuffer();
   return { imageId, y: row.databar_y, width: gray.width, height: gray.height, dataUrl: `data:image/png;base64,${png.toString('base64')}` };
 }

@@ -106,12 +106,7 @@ function rowStats(gray: Uint8Array, width: number, height: number): RowStats {
  * `hintRows`: bar height stated by the file's metadata (SemMetadata.dataBarHintRows); trusted when
  * plausible (1 .. height/2).
  */
-export function detectDataBar(
-  gray: Uint8Array,
-  width: number,
-  height: number,
-  hintRows?: number | null,
-): DataBar | null {
+export function detectDataBar(gray: Uint8Array, width: number, height: number, hintRows?: number | null): DataBar | null {
   if (!(width > 0 && height > 0) || gray.length < width * height) {
     throw new RangeError(`detectDataBar: buffer of ${gray.length} bytes does not hold ${width}x${height}`);
   }
@@ -148,7 +143,7 @@ export function detectDataBar(
   const maxBelow = Math.round(0.15 * height);
 
   // Runs of bar rows, bottom-up; the lowest valid band wins.
-  for (let b = height - 1; b >= lowestTop && height - 1 - b <= maxBelow; ) {
+  for (let b = height - 1; b >= lowestTop && height - 1 - b <= maxBelow;) {
     if (!bridged(b)) {
       b--;
       continue;
@@ -225,11 +220,7 @@ export function detectDataBar(
 }
 
 /** The part of the image that is specimen, not data bar: rows [0, y) at full width. */
-export function imageArea(
-  width: number,
-  height: number,
-  dataBar: DataBar | null,
-): { top: number; left: number; width: number; height: number } {
+export function imageArea(width: number, height: number, dataBar: DataBar | null): { top: number; left: number; width: number; height: number } {
   const h = dataBar && dataBar.y > 0 && dataBar.y < height ? dataBar.y : height;
   return { top: 0, left: 0, width, height: h };
 }

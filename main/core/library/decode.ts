@@ -78,7 +78,16 @@ export interface GrayImage {
 }
 
 const DEPTH_BITS: Record<string, number> = {
-  uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64, complex: 64, dpcomplex: 128,
+  uchar: 8,
+  char: 8,
+  ushort: 16,
+  short: 16,
+  uint: 32,
+  int: 32,
+  float: 32,
+  double: 64,
+  complex: 64,
+  dpcomplex: 128,
 };
 
 /** Reads dimensions, depth and page count without decoding pixels. */
@@ -105,7 +114,9 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
     const mapped = tiffProblem ? mapSharpError(path, e, head, tiffProblem) : await explainSharpError(path, e, head, null);
     if (mapped.code === 'too-large') {
       // Name the claimed size: reading the header alone (no pixel buffer) is safe without the limit.
-      const claimed = await sharp(opts.bytes ?? path, { limitInputPixels: false }).metadata().catch(() => null);
+      const claimed = await sharp(opts.bytes ?? path, { limitInputPixels: false })
+        .metadata()
+        .catch(() => null);
       if (claimed?.width && claimed.height) throw tooLarge(path, claimed.width, claimed.height, maxPixels);
     }
     throw mapped;
@@ -116,8 +127,7 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
   if (width * height > maxPixels) throw tooLarge(path, width, height, maxPixels);
 
   const sampleFormat: SampleFormat =
-    tiff?.sampleFormat ??
-    (meta.depth === 'float' || meta.depth === 'double' ? 'float' : /^(char|short|int)$/.test(meta.depth ?? '') ? 'int' : 'uint');
+    tiff?.sampleFormat ?? (meta.depth === 'float' || meta.depth === 'double' ? 'float' : /^(char|short|int)$/.test(meta.depth ?? '') ? 'int' : 'uint');
   return {
     format: meta.format ?? 'unknown',
     width,
@@ -233,11 +243,7 @@ function clampBox(b: Box, w: number, h: number): Box | null {
 }
 
 function tooLarge(path: string, w: number, h: number, max: number): ImageReadError {
-  return new ImageReadError(
-    path,
-    'too-large',
-    `image is ${w}x${h} = ${w * h} pixels, above the limit of ${max} (refused as a possible decompression bomb)`,
-  );
+  return new ImageReadError(path, 'too-large', `image is ${w}x${h} = ${w * h} pixels, above the limit of ${max} (refused as a possible decompression bomb)`);
 }
 
 /** readHead for content already in memory: the same checks, no second open. */
@@ -280,7 +286,7 @@ async function explainSharpError(path: string, e: unknown, head: Buffer, extra: 
   if (own) return new ImageReadError(path, 'corrupt', extra ? `${own}; ${extra}` : own, { cause: e });
   const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
   if (!msg || /^unknown error$/i.test(msg)) {
-    const why = 'cannot decode image (libvips gave no reason, and the file\'s structure looks complete)';
+    const why = "cannot decode image (libvips gave no reason, and the file's structure looks complete)";
     return new ImageReadError(path, 'corrupt', extra ? `${why}; ${extra}` : why, { cause: e });
   }
   return mapped;

@@ -9,13 +9,9 @@ import { siblingModule, spawnWorker } from '../../../native-models/index.js';
 import { prepareFile, readAndHash, type HashedFile, type PreparedFile } from './import-file.js';
 
 export type PoolRequest =
-  | { kind: 'hash'; id: number; path: string }
-  | { kind: 'decode'; id: number; path: string; dataDir: string }
-  | { kind: 'release'; id: number };
+  { kind: 'hash'; id: number; path: string } | { kind: 'decode'; id: number; path: string; dataDir: string } | { kind: 'release'; id: number };
 
-export type PoolReply =
-  | { id: number; ok: true; sha256?: string; size?: number; info?: PreparedFile['info'] }
-  | { id: number; ok: false; message: string };
+export type PoolReply = { id: number; ok: true; sha256?: string; size?: number; info?: PreparedFile['info'] } | { id: number; ok: false; message: string };
 
 /** What a worker is started with (nothing yet). */
 export type PoolWorkerInit = Record<string, never>;

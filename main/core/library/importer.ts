@@ -78,7 +78,8 @@ async function collect(
         skipped.push({ path: full, reason: entry.isDirectory() ? 'hidden folder (not walked)' : 'hidden file' });
         continue;
       }
-      let kind: { isDirectory(): boolean; isFile(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean } = entry;
+      let kind: { isDirectory(): boolean; isFile(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean } =
+        entry;
       if (entry.isSymbolicLink()) {
         try {
           if (allowLinkTarget && !allowLinkTarget(await realpath(full))) {
@@ -135,9 +136,7 @@ export function ensureClass(db: Db, name: string): number {
 
 function addFolderLabel(db: Db, imageId: number, className: string): boolean {
   const classId = ensureClass(db, className);
-  const exists = db
-    .prepare(`SELECT 1 FROM labels WHERE image_id = ? AND class_id = ? AND source = 'human' AND status != 'rejected'`)
-    .get(imageId, classId);
+  const exists = db.prepare(`SELECT 1 FROM labels WHERE image_id = ? AND class_id = ? AND source = 'human' AND status != 'rejected'`).get(imageId, classId);
   if (exists) return false;
   db.prepare(
     `INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at)
@@ -384,7 +383,7 @@ export async function importPaths(db: Db, options: ImportOptions): Promise<Impor
       startLanes(processors.inline);
     }
     // Lanes started while waiting (the workers) are awaited too.
-    for (let awaited = 0; awaited < lanes.length; ) {
+    for (let awaited = 0; awaited < lanes.length;) {
       const now = lanes.length;
       await Promise.all(lanes.slice(0, now));
       awaited = now;

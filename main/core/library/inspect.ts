@@ -54,15 +54,10 @@ export async function inspectImage(path: string, opts: InspectOptions = {}): Pro
 }
 
 /** inspectImage plus a thumbnail made from the same decode (the importer's hot path). */
-export async function inspectWithThumbnail(
-  path: string,
-  opts: InspectWithThumbnailOptions = {},
-): Promise<{ info: ImageInspection; thumbnail: Buffer }> {
+export async function inspectWithThumbnail(path: string, opts: InspectWithThumbnailOptions = {}): Promise<{ info: ImageInspection; thumbnail: Buffer }> {
   const { info, gray } = await inspect(path, opts);
   const scale = gray.height / info.height;
-  const bar = info.dataBar
-    ? { y: Math.round(info.dataBar.y * scale), height: Math.max(1, Math.round(info.dataBar.height * scale)) }
-    : null;
+  const bar = info.dataBar ? { y: Math.round(info.dataBar.y * scale), height: Math.max(1, Math.round(info.dataBar.height * scale)) } : null;
   const thumbnail = await thumbnailFromGray(gray.data, gray.width, gray.height, { ...opts.thumbnail, dataBar: bar });
   return { info, thumbnail };
 }

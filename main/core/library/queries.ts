@@ -1,13 +1,4 @@
-import type {
-  ClassCount,
-  ImageDetail,
-  ImageLabel,
-  ImageSummary,
-  LabelSource,
-  LabelStatus,
-  ListImagesQuery,
-  ListImagesResult,
-} from '../contract.js';
+import type { ClassCount, ImageDetail, ImageLabel, ImageSummary, LabelSource, LabelStatus, ListImagesQuery, ListImagesResult } from '../contract.js';
 import type { Db } from '../db/database.js';
 import { CoreError } from '../errors.js';
 
@@ -113,9 +104,7 @@ export function listImages(db: Db, q: ListImagesQuery): ListImagesResult {
   const labelJoin = `LEFT JOIN labels cur ON cur.id = ${CURRENT_LABEL_ID}
     LEFT JOIN classes cur_class ON cur_class.id = cur.class_id`;
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM images i ${byLabel ? labelJoin : ''} ${whereSql}`).get(...params) as { n: number }
-  ).n;
+  const total = (db.prepare(`SELECT count(*) AS n FROM images i ${byLabel ? labelJoin : ''} ${whereSql}`).get(...params) as { n: number }).n;
   const columns = `i.*, cur.id AS l_id, cur_class.name AS l_class_name, cur.source AS l_source, cur.source_ref AS l_source_ref,
               cur.status AS l_status, cur.confidence AS l_confidence, cur.created_at AS l_created_at`;
   const sql = byLabel
@@ -153,13 +142,9 @@ export function getImageRow(db: Db, id: number): ImageRow {
 export function getImage(db: Db, id: number): ImageDetail {
   const row = getImageRow(db, id);
   const labels = (
-    db
-      .prepare(`SELECT ${LABEL_COLUMNS} FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.image_id = ? ORDER BY l.id DESC`)
-      .all(id) as LabelRow[]
+    db.prepare(`SELECT ${LABEL_COLUMNS} FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.image_id = ? ORDER BY l.id DESC`).all(id) as LabelRow[]
   ).map(toLabel);
-  const current =
-    labels.filter((l) => l.status !== 'rejected').sort((a, b) => Number(a.status === 'proposed') - Number(b.status === 'proposed'))[0] ??
-    null;
+  const current = labels.filter((l) => l.status !== 'rejected').sort((a, b) => Number(a.status === 'proposed') - Number(b.status === 'proposed'))[0] ?? null;
   return {
     ...toSummary(row, current),
     path: row.path,

@@ -108,7 +108,18 @@ export function parseZeissCzSem(text: string): SemMetadata {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 
 function zeissDateTime(date: string | undefined, time: string | undefined): string | null {
@@ -353,13 +364,28 @@ export function parseStrictNumber(s: string | undefined | null): number | null {
 }
 
 const LENGTH_NM: Record<string, number> = {
-  pm: 1e-3, 'å': 0.1, a: 0.1, angstrom: 0.1, nm: 1, 'µm': 1e3, um: 1e3, micron: 1e3, microns: 1e3,
-  micrometer: 1e3, mm: 1e6, cm: 1e7, m: 1e9,
+  pm: 1e-3,
+  å: 0.1,
+  a: 0.1,
+  angstrom: 0.1,
+  nm: 1,
+  µm: 1e3,
+  um: 1e3,
+  micron: 1e3,
+  microns: 1e3,
+  micrometer: 1e3,
+  mm: 1e6,
+  cm: 1e7,
+  m: 1e9,
 };
 
 function normaliseUnit(u: string): string {
   // U+03BC (Greek mu) and U+00B5 (micro sign, also Latin-1 0xB5 as decoded) both mean micro.
-  return u.trim().replace(/\u03bc/g, '\u00b5').replace(/^\u00c2\u00b5/, '\u00b5').toLowerCase();
+  return u
+    .trim()
+    .replace(/\u03bc/g, '\u00b5')
+    .replace(/^\u00c2\u00b5/, '\u00b5')
+    .toLowerCase();
 }
 
 function lengthToNm(value: number, unit: string): number | null {

@@ -16,10 +16,7 @@ const BINS = 65_536;
  * for float data it has 65 536 bins over [min, max], which is far finer than the 8-bit output.
  * Non-finite samples become 0. A constant image maps to 0.
  */
-export function stretchToUint8(
-  samples: Uint16Array | Float32Array | Float64Array,
-  opts: StretchOptions = {},
-): Buffer {
+export function stretchToUint8(samples: Uint16Array | Float32Array | Float64Array, opts: StretchOptions = {}): Buffer {
   const lowP = clampPct(opts.lowPercentile ?? 0.5);
   const highP = clampPct(opts.highPercentile ?? 99.5);
   const n = samples.length;

@@ -59,18 +59,11 @@ function areaFor(bar: DataBar) {
   return { top: 0, left: 0, width: Number.MAX_SAFE_INTEGER, height: bar.y };
 }
 
-async function encodeGray(
-  data: Buffer,
-  width: number,
-  height: number,
-  o: { format?: ThumbnailFormat; quality?: number },
-): Promise<Buffer> {
+async function encodeGray(data: Buffer, width: number, height: number, o: { format?: ThumbnailFormat; quality?: number }): Promise<Buffer> {
   return encode(sharp(data, { raw: { width, height, channels: 1 } }), o.format, o.quality);
 }
 
 function encode(img: sharp.Sharp, format: ThumbnailFormat = 'jpeg', quality = 82): Promise<Buffer> {
   // Grey JPEG/WebP: one channel, no chroma subsampling artefacts, ~40 % smaller than RGB.
-  return format === 'webp'
-    ? img.webp({ quality }).toBuffer()
-    : img.toColourspace('b-w').jpeg({ quality, mozjpeg: false }).toBuffer();
+  return format === 'webp' ? img.webp({ quality }).toBuffer() : img.toColourspace('b-w').jpeg({ quality, mozjpeg: false }).toBuffer();
 }

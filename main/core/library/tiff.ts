@@ -29,12 +29,41 @@ export function bufferSource(buf: Buffer): ByteSource {
 
 /** TIFF field types (TIFF 6.0 + BigTIFF). */
 export const TiffType = {
-  BYTE: 1, ASCII: 2, SHORT: 3, LONG: 4, RATIONAL: 5, SBYTE: 6, UNDEFINED: 7, SSHORT: 8,
-  SLONG: 9, SRATIONAL: 10, FLOAT: 11, DOUBLE: 12, IFD: 13, LONG8: 16, SLONG8: 17, IFD8: 18,
+  BYTE: 1,
+  ASCII: 2,
+  SHORT: 3,
+  LONG: 4,
+  RATIONAL: 5,
+  SBYTE: 6,
+  UNDEFINED: 7,
+  SSHORT: 8,
+  SLONG: 9,
+  SRATIONAL: 10,
+  FLOAT: 11,
+  DOUBLE: 12,
+  IFD: 13,
+  LONG8: 16,
+  SLONG8: 17,
+  IFD8: 18,
 } as const;
 
 const TYPE_SIZE: Record<number, number> = {
-  1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8,
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
 };
 
 /** Well-known tag numbers used by this library. */
@@ -239,8 +268,7 @@ export async function readTiffFrom(src: ByteSource, opts: ReadTiffOptions = {}):
   if (!(width > 0 && height > 0)) throw new TiffError('first page has no valid ImageWidth/ImageLength');
   const photometric = num(Tag.Photometric, -1);
   const sf = num(Tag.SampleFormat, 1);
-  const sampleFormat: SampleFormat =
-    ({ 1: 'uint', 2: 'int', 3: 'float', 4: 'void', 5: 'complex-int', 6: 'complex-float' } as const)[sf] ?? 'unknown';
+  const sampleFormat: SampleFormat = ({ 1: 'uint', 2: 'int', 3: 'float', 4: 'void', 5: 'complex-int', 6: 'complex-float' } as const)[sf] ?? 'unknown';
   return {
     littleEndian: le,
     bigTiff,
@@ -273,11 +301,19 @@ function decodeValues(tag: number, type: number, count: number, p: Buffer, le: b
   for (let i = 0; i < n; i++) {
     const o = i * size;
     switch (type) {
-      case TiffType.SHORT: values[i] = le ? p.readUInt16LE(o) : p.readUInt16BE(o); break;
-      case TiffType.SSHORT: values[i] = le ? p.readInt16LE(o) : p.readInt16BE(o); break;
+      case TiffType.SHORT:
+        values[i] = le ? p.readUInt16LE(o) : p.readUInt16BE(o);
+        break;
+      case TiffType.SSHORT:
+        values[i] = le ? p.readInt16LE(o) : p.readInt16BE(o);
+        break;
       case TiffType.LONG:
-      case TiffType.IFD: values[i] = le ? p.readUInt32LE(o) : p.readUInt32BE(o); break;
-      case TiffType.SLONG: values[i] = le ? p.readInt32LE(o) : p.readInt32BE(o); break;
+      case TiffType.IFD:
+        values[i] = le ? p.readUInt32LE(o) : p.readUInt32BE(o);
+        break;
+      case TiffType.SLONG:
+        values[i] = le ? p.readInt32LE(o) : p.readInt32BE(o);
+        break;
       case TiffType.RATIONAL: {
         const a = le ? p.readUInt32LE(o) : p.readUInt32BE(o);
         const b = le ? p.readUInt32LE(o + 4) : p.readUInt32BE(o + 4);
@@ -290,12 +326,21 @@ function decodeValues(tag: number, type: number, count: number, p: Buffer, le: b
         values[i] = b === 0 ? NaN : a / b;
         break;
       }
-      case TiffType.FLOAT: values[i] = le ? p.readFloatLE(o) : p.readFloatBE(o); break;
-      case TiffType.DOUBLE: values[i] = le ? p.readDoubleLE(o) : p.readDoubleBE(o); break;
+      case TiffType.FLOAT:
+        values[i] = le ? p.readFloatLE(o) : p.readFloatBE(o);
+        break;
+      case TiffType.DOUBLE:
+        values[i] = le ? p.readDoubleLE(o) : p.readDoubleBE(o);
+        break;
       case TiffType.LONG8:
-      case TiffType.IFD8: values[i] = Number(le ? p.readBigUInt64LE(o) : p.readBigUInt64BE(o)); break;
-      case TiffType.SLONG8: values[i] = Number(le ? p.readBigInt64LE(o) : p.readBigInt64BE(o)); break;
-      default: values[i] = NaN;
+      case TiffType.IFD8:
+        values[i] = Number(le ? p.readBigUInt64LE(o) : p.readBigUInt64BE(o));
+        break;
+      case TiffType.SLONG8:
+        values[i] = Number(le ? p.readBigInt64LE(o) : p.readBigInt64BE(o));
+        break;
+      default:
+        values[i] = NaN;
     }
   }
   return { tag, type, count, values };

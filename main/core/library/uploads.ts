@@ -15,7 +15,11 @@ export function uploadsDir(dataDir: string): string {
 /** A file name safe on every platform, from whatever the client sent; never empty, never hidden. */
 export function safeFileName(name: string, fallback = 'upload'): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const safe = base.replace(/[^\w.\- ]+/g, '_').replace(/^[.\s]+/, '_').slice(0, 200).trim();
+  const safe = base
+    .replace(/[^\w.\- ]+/g, '_')
+    .replace(/^[.\s]+/, '_')
+    .slice(0, 200)
+    .trim();
   return safe || fallback;
 }
 

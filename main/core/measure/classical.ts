@@ -2,16 +2,7 @@
 // area, hole filling, then a distance-transform watershed from h-maxima markers to split touching
 // particles. Bright particles on a darker background by default (secondary-electron images);
 // `polarity: 'dark'` for transmission / backscatter images where particles are dark.
-import {
-  distanceTransform,
-  fillHoles,
-  gaussianBlur,
-  hMaximaMarkers,
-  labelComponents,
-  otsuThreshold,
-  relabel,
-  watershed,
-} from './ops.js';
+import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelComponents, otsuThreshold, relabel, watershed } from './ops.js';
 
 export interface ClassicalOptions {
   /** Smoothing before the threshold, px (default 1.5). */
@@ -28,12 +19,7 @@ export const CLASSICAL_METHOD =
   'classical default (no training): Gaussian σ 1.5 px, Otsu threshold, holes filled, distance-transform watershed (h-maxima 1.5 px)';
 
 /** Foreground of the specimen rows [0, areaHeight): 1 = particle. */
-export function classicalForeground(
-  gray: ArrayLike<number>,
-  w: number,
-  areaHeight: number,
-  opts: ClassicalOptions = {},
-): Uint8Array {
+export function classicalForeground(gray: ArrayLike<number>, w: number, areaHeight: number, opts: ClassicalOptions = {}): Uint8Array {
   const n = w * areaHeight;
   const src = new Float32Array(n);
   for (let i = 0; i < n; i++) src[i] = gray[i];
@@ -46,13 +32,7 @@ export function classicalForeground(
 }
 
 /** Splits a binary foreground into instances by a distance-transform watershed. Labels 1..n. */
-export function splitByDistance(
-  fg: Uint8Array,
-  w: number,
-  h: number,
-  hgt: number,
-  minArea: number,
-): { labels: Int32Array; count: number } {
+export function splitByDistance(fg: Uint8Array, w: number, h: number, hgt: number, minArea: number): { labels: Int32Array; count: number } {
   const dist = gaussianBlur(distanceTransform(fg, w, h), w, h, 1);
   const markers = hMaximaMarkers(dist, fg, w, h, hgt);
   const elev = new Float32Array(dist.length);
@@ -61,7 +41,8 @@ export function splitByDistance(
   // Foreground no marker reached (tiny specks) keeps its own component.
   const rest = new Uint8Array(fg.length);
   let any = false;
-  for (let i = 0; i < fg.length; i++) if (fg[i] && !ws[i]) {
+  for (let i = 0; i < fg.length; i++)
+    if (fg[i] && !ws[i]) {
       rest[i] = 1;
       any = true;
     }
@@ -73,13 +54,7 @@ export function splitByDistance(
 }
 
 /** Instance labels for the whole w x h image; rows at and below areaHeight (the data bar) are 0. */
-export function segmentClassical(
-  gray: ArrayLike<number>,
-  w: number,
-  h: number,
-  areaHeight: number,
-  opts: ClassicalOptions = {},
-): Int32Array {
+export function segmentClassical(gray: ArrayLike<number>, w: number, h: number, areaHeight: number, opts: ClassicalOptions = {}): Int32Array {
   const fg = classicalForeground(gray, w, areaHeight, opts);
   const { labels } = splitByDistance(fg, w, areaHeight, opts.h ?? 1.5, opts.minArea ?? 10);
   const out = new Int32Array(w * h);

@@ -16,13 +16,7 @@ export interface SegmentationScore {
   meanMatchedIoU: number | null;
 }
 
-export function scoreSegmentation(
-  pred: Int32Array,
-  ref: Int32Array,
-  w: number,
-  areaHeight: number,
-  threshold = 0.5,
-): SegmentationScore {
+export function scoreSegmentation(pred: Int32Array, ref: Int32Array, w: number, areaHeight: number, threshold = 0.5): SegmentationScore {
   const n = w * areaHeight;
   let inter = 0;
   let union = 0;

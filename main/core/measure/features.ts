@@ -37,13 +37,7 @@ export function normaliseIntensity(gray: ArrayLike<number>, n: number): Float32A
  * Features of every pixel of a w x h plane, feature-major: out[f * w * h + i].
  * `scaleFactor` multiplies every σ (used to match a model trained at another pixel size).
  */
-export function computeFeatures(
-  img: Float32Array,
-  w: number,
-  h: number,
-  scales: readonly number[] = DEFAULT_SCALES,
-  scaleFactor = 1,
-): Float32Array {
+export function computeFeatures(img: Float32Array, w: number, h: number, scales: readonly number[] = DEFAULT_SCALES, scaleFactor = 1): Float32Array {
   const n = w * h;
   const nf = featureCount(scales);
   const out = new Float32Array(nf * n);

@@ -96,10 +96,7 @@ export async function measureImage(path: string, opts: MeasureOptions = {}): Pro
   const { info, gray: g0 } = await inspectWithGray(path);
   // Very large frames are inspected downscaled; measurement needs every pixel.
   const gray = g0.width === info.width && g0.height === info.height ? g0 : await readGray(path);
-  return measureGray(
-    { gray: gray.data, width: gray.width, height: gray.height, pixelSizeNm: info.pixelSizeNm, dataBar: info.dataBar, path },
-    opts,
-  );
+  return measureGray({ gray: gray.data, width: gray.width, height: gray.height, pixelSizeNm: info.pixelSizeNm, dataBar: info.dataBar, path }, opts);
 }
 
 /** Labels with the data-bar rows zeroed, as 16-bit values (for the label PNG). */

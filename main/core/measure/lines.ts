@@ -19,12 +19,7 @@ const MIN_COHERENCE = 0.35;
 const MIN_PERIODICITY = 0.25;
 const MIN_PERIODS = 3;
 
-export function measureLines(
-  gray: ArrayLike<number>,
-  w: number,
-  areaHeight: number,
-  pixelSizeNm: number | null,
-): LinesResult {
+export function measureLines(gray: ArrayLike<number>, w: number, areaHeight: number, pixelSizeNm: number | null): LinesResult {
   const h = areaHeight;
   const n = w * h;
   if (w < 16 || h < 16) return { lines: null, reason: 'image too small for a line profile' };
@@ -60,7 +55,12 @@ export function measureLines(
   // over the central disc-free rectangle so every bin averages a similar number of pixels.
   let tMin = Infinity;
   let tMax = -Infinity;
-  for (const [x, y] of [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]]) {
+  for (const [x, y] of [
+    [0, 0],
+    [w - 1, 0],
+    [0, h - 1],
+    [w - 1, h - 1],
+  ]) {
     const t = x * cx + y * cy;
     tMin = Math.min(tMin, t);
     tMax = Math.max(tMax, t);
@@ -183,7 +183,12 @@ export function measureLines(
   const uy = cx;
   let uMin = Infinity;
   let uMax = -Infinity;
-  for (const [x, y] of [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]]) {
+  for (const [x, y] of [
+    [0, 0],
+    [w - 1, 0],
+    [0, h - 1],
+    [w - 1, h - 1],
+  ]) {
     const u = x * ux + y * uy;
     uMin = Math.min(uMin, u);
     uMax = Math.max(uMax, u);

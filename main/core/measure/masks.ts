@@ -164,7 +164,9 @@ export async function importMasks(db: Db, dir: string, by: string): Promise<Mask
       if (mask.width !== im.width || mask.height !== im.height) {
         throw new MaskFileError(file, `mask is ${mask.width}x${mask.height}, image ${im.path} is ${im.width}x${im.height}`);
       }
-      const sha = createHash('sha256').update(await readFile(file)).digest('hex');
+      const sha = createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
       const replaced = saveMask(
         db,
         { imageId: im.id, width: mask.width, height: mask.height, labels: mask.labels, particles: mask.count, kind: mask.kind },

@@ -133,12 +133,7 @@ function dt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Flo
 }
 
 /** Connected components of fg != 0 (4- or 8-connected). Labels 1..count, 0 = background. */
-export function labelComponents(
-  fg: Uint8Array,
-  w: number,
-  h: number,
-  connectivity: 4 | 8 = 4,
-): { labels: Int32Array; count: number } {
+export function labelComponents(fg: Uint8Array, w: number, h: number, connectivity: 4 | 8 = 4): { labels: Int32Array; count: number } {
   const labels = new Int32Array(w * h);
   const stack = new Int32Array(w * h);
   let count = 0;
@@ -309,13 +304,7 @@ export function hMaximaMarkers(f: Float32Array, fg: Uint8Array, w: number, h: nu
  * pixels with region != 0. A bucket queue over 1024 elevation levels, FIFO inside a level, 4-connected.
  * Pixels of the region no marker reaches stay 0.
  */
-export function watershed(
-  elevation: Float32Array,
-  markers: Int32Array,
-  region: Uint8Array,
-  w: number,
-  h: number,
-): Int32Array {
+export function watershed(elevation: Float32Array, markers: Int32Array, region: Uint8Array, w: number, h: number): Int32Array {
   const LEVELS = 1024;
   const n = w * h;
   let lo = Infinity;

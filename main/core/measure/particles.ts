@@ -41,13 +41,7 @@ export function distribution(values: number[]): Distribution {
  * Measures every labelled region of `labels` (w x h; the specimen area is rows [0, areaHeight)).
  * `scale` is nm per px, or null (sizes in px).
  */
-export function measureParticles(
-  labels: Int32Array,
-  w: number,
-  h: number,
-  areaHeight: number,
-  scale: number | null,
-): Particle[] {
+export function measureParticles(labels: Int32Array, w: number, h: number, areaHeight: number, scale: number | null): Particle[] {
   let max = 0;
   const rows = Math.min(h, areaHeight);
   for (let i = 0; i < rows * w; i++) if (labels[i] > max) max = labels[i];
@@ -133,8 +127,7 @@ export function convexHull(flat: number[]): number[] {
   idx.sort((a, b) => flat[2 * a] - flat[2 * b] || flat[2 * a + 1] - flat[2 * b + 1]);
   const hull: number[] = [];
   const cross = (o: number, a: number, b: number): number =>
-    (flat[2 * a] - flat[2 * o]) * (flat[2 * b + 1] - flat[2 * o + 1]) -
-    (flat[2 * a + 1] - flat[2 * o + 1]) * (flat[2 * b] - flat[2 * o]);
+    (flat[2 * a] - flat[2 * o]) * (flat[2 * b + 1] - flat[2 * o + 1]) - (flat[2 * a + 1] - flat[2 * o + 1]) * (flat[2 * b] - flat[2 * o]);
   const lower: number[] = [];
   for (const i of idx) {
     while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], i) <= 0) lower.pop();

@@ -125,13 +125,7 @@ export interface Mlp {
 }
 
 /** Class-balanced pixel samples of feature-major planes: raw feature rows X (m x nf) and classes Y. */
-function sampleRows(
-  feats: Float32Array[],
-  targets: Uint8Array[],
-  nf: number,
-  perClass: number,
-  rand: () => number,
-): { X: Float32Array; Y: Uint8Array } {
+function sampleRows(feats: Float32Array[], targets: Uint8Array[], nf: number, perClass: number, rand: () => number): { X: Float32Array; Y: Uint8Array } {
   const rows: number[] = [];
   const ys: number[] = [];
   feats.forEach((f, k) => {
@@ -285,7 +279,10 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
   const perClass = opts.samplesPerClassPerImage ?? 6000;
   const autoContext = opts.autoContext ?? true;
   const rand = mulberry32(opts.seed ?? 1);
-  const sizes = images.map((i) => i.pixelSizeNm).filter((v): v is number => v !== null && v > 0).sort((a, b) => a - b);
+  const sizes = images
+    .map((i) => i.pixelSizeNm)
+    .filter((v): v is number => v !== null && v > 0)
+    .sort((a, b) => a - b);
   const trainPixelSizeNm = sizes.length ? sizes[Math.floor(sizes.length / 2)] : null;
   const stages = autoContext ? 2 : 1;
 
@@ -299,7 +296,9 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
   });
   // 2. First stage on the filter bank.
   const s1 = sampleRows(feats, targets, nf, perClass, rand);
-  const stage1 = fitMlp(s1.X, s1.Y, nf, hidden, epochs, rand, (ep) => opts.onProgress?.(0.2 + (0.3 / stages) * ((ep + 1) / epochs), `stage 1 epoch ${ep + 1}/${epochs}`));
+  const stage1 = fitMlp(s1.X, s1.Y, nf, hidden, epochs, rand, (ep) =>
+    opts.onProgress?.(0.2 + (0.3 / stages) * ((ep + 1) / epochs), `stage 1 epoch ${ep + 1}/${epochs}`),
+  );
   let probs = images.map((img, k) => applyMlp(stage1, feats[k], img.width * img.areaHeight));
   // 3. Auto-context: a second stage that also sees the first stage's smoothed probabilities (ilastik's idea).
   let context: Mlp | undefined;
@@ -427,12 +426,7 @@ export function applyMlp(model: Mlp, feats: Float32Array, n: number): Float32Arr
 }
 
 /** Instances (labels 1..n over w x h) from class probabilities: cores minus boundary, then watershed. */
-export function instancesFromProbabilities(
-  probs: Float32Array,
-  w: number,
-  h: number,
-  post: PixelModel['post'],
-): Int32Array {
+export function instancesFromProbabilities(probs: Float32Array, w: number, h: number, post: PixelModel['post']): Int32Array {
   const n = w * h;
   const fg0 = new Uint8Array(n);
   const core = new Uint8Array(n);
@@ -459,7 +453,8 @@ export function instancesFromProbabilities(
   const ws = watershed(elev, markers.labels, fg, w, h);
   const rest = new Uint8Array(n);
   let any = false;
-  for (let i = 0; i < n; i++) if (fg[i] && !ws[i]) {
+  for (let i = 0; i < n; i++)
+    if (fg[i] && !ws[i]) {
       rest[i] = 1;
       any = true;
     }
@@ -471,14 +466,7 @@ export function instancesFromProbabilities(
 }
 
 /** Instance labels for a whole w x h image (rows >= areaHeight are 0). */
-export function segmentWithModel(
-  model: PixelModel,
-  gray: ArrayLike<number>,
-  w: number,
-  h: number,
-  areaHeight: number,
-  pixelSizeNm: number | null,
-): Int32Array {
+export function segmentWithModel(model: PixelModel, gray: ArrayLike<number>, w: number, h: number, areaHeight: number, pixelSizeNm: number | null): Int32Array {
   const factor = scaleFactorFor(model, pixelSizeNm);
   const feats = imageFeatures({ gray, width: w, areaHeight }, model.scales, factor);
   const probs = predictProbabilities(model, feats, w, areaHeight);
@@ -521,8 +509,14 @@ export function parsePixelModel(value: unknown): PixelModel {
   const nc = nf + 2 * CONTEXT_SIGMAS.length;
   const ctxOk =
     c === undefined ||
-    (Array.isArray(c.featureMean) && c.featureMean.length === nc && c.featureStd?.length === nc && Number.isInteger(c.hidden) &&
-      c.w1?.length === c.hidden * nc && c.b1?.length === c.hidden && c.w2?.length === CLASSES * c.hidden && c.b2?.length === CLASSES);
+    (Array.isArray(c.featureMean) &&
+      c.featureMean.length === nc &&
+      c.featureStd?.length === nc &&
+      Number.isInteger(c.hidden) &&
+      c.w1?.length === c.hidden * nc &&
+      c.b1?.length === c.hidden &&
+      c.w2?.length === CLASSES * c.hidden &&
+      c.b2?.length === CLASSES);
   if (!ok || !ctxOk) throw new Error('not an Emma pixel-classifier segmenter file (wrong kind, version or shapes)');
   return m;
 }

@@ -19,10 +19,7 @@ import type { MeasureResult } from './types.js';
 import { CoreError } from '../errors.js';
 
 export class MeasureError extends CoreError<'not_found'> {
-  constructor(
-    code: 'not_found',
-    message: string,
-  ) {
+  constructor(code: 'not_found', message: string) {
     super(code, message);
     this.name = 'MeasureError';
   }
@@ -33,11 +30,7 @@ export class MeasureError extends CoreError<'not_found'> {
  * the segmenter in use (see segmenter-store.ts) or the classical default, calibration from the file.
  * Throws MeasureError('not_found') for an unknown id, ImageReadError for an unreadable file.
  */
-export async function measureLibraryImage(
-  db: Db,
-  imageId: number,
-  segmenter?: Awaited<ReturnType<typeof activeSegmenter>>,
-): Promise<MeasureResult> {
+export async function measureLibraryImage(db: Db, imageId: number, segmenter?: Awaited<ReturnType<typeof activeSegmenter>>): Promise<MeasureResult> {
   const row = db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
   if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
   const seg = segmenter === undefined ? await activeSegmenter(db) : segmenter;
@@ -81,7 +74,10 @@ export class MeasureService {
     if (pool) {
       const inUse = segmenterVersionInUse(this.d.db);
       const path = this.imagePath(imageId);
-      const m = await pool.measure({ path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null }, priority);
+      const m = await pool.measure(
+        { path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null },
+        priority,
+      );
       r = { ...m.result, imageId };
     } else {
       r = await measureLibraryImage(this.d.db, imageId);
@@ -96,7 +92,8 @@ export class MeasureService {
    */
   async summary(imageId: number): Promise<ImageMeasurement> {
     const k = this.summaryKey(imageId);
-    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(k.sha, k.key) as string | undefined;
+    const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(k.sha, k.key) as
+      string | undefined;
     if (stored) {
       try {
         return JSON.parse(stored) as ImageMeasurement;
@@ -108,7 +105,8 @@ export class MeasureService {
   }
 
   private summaryKey(imageId: number): { sha: string; key: string } {
-    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as { sha256: string; pixel_size_nm: number | null } | undefined;
+    const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as
+      { sha256: string; pixel_size_nm: number | null } | undefined;
     if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
     const inUse = segmenterVersionInUse(this.d.db);
     return { sha: row.sha256, key: `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}` };
@@ -175,7 +173,15 @@ export class MeasureService {
       const seg = pool || request.classical ? null : await activeSegmenter(this.d.db);
       const measureOne = async (path: string): Promise<{ result: MeasureResult; labels?: Int32Array }> =>
         pool
-          ? pool.measure({ path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null, withLabels: maskOut !== null }, 'batch')
+          ? pool.measure(
+              {
+                path,
+                segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null,
+                modelVersion: inUse ? `v${inUse.id}` : null,
+                withLabels: maskOut !== null,
+              },
+              'batch',
+            )
           : measureFile(path, { segmenter: seg?.model ?? null, modelVersion: seg?.version ?? null });
       const out: MeasureJobResult = { results: [], failed: [], files: [], failedFiles: [] };
       for (const [i, p] of paths.entries()) {

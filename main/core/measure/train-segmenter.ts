@@ -30,8 +30,7 @@ async function loadMasked(db: Db, checkCancel: () => void): Promise<MaskedImage[
   for (const imageId of maskedImageIds(db)) {
     checkCancel();
     const row = db.prepare(`SELECT path, sha256, width, height, databar_y, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as
-      | { path: string; sha256: string; width: number; height: number; databar_y: number | null; pixel_size_nm: number | null }
-      | undefined;
+      { path: string; sha256: string; width: number; height: number; databar_y: number | null; pixel_size_nm: number | null } | undefined;
     const mask = loadMask(db, imageId);
     if (!row || !mask || mask.width !== row.width || mask.height !== row.height) continue;
     const g = await readGray(row.path);
@@ -98,7 +97,10 @@ export async function trainSegmenterInto(
     classicalScore = meanScore(held, (im) => segmentClassical(im.gray, im.width, im.areaHeight, im.areaHeight));
     if (prev) {
       const p: PixelModel = prev.model;
-      previousScore = { ...meanScore(held, (im) => segmentWithModel(p, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm)), version: prev.version };
+      previousScore = {
+        ...meanScore(held, (im) => segmentWithModel(p, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm)),
+        version: prev.version,
+      };
     }
   }
   opts.onProgress?.(steps - 1, steps, `segmenter: final model on all ${images.length} masks`);

@@ -48,9 +48,8 @@ export function estimateSeconds(preset: string, images: number, cores: number, p
   // The engine runs ONNX with 2 intra-op threads: one core is about twice as slow, more than two barely help.
   const cpuScale = cores <= 1 ? 2 : 1;
   const headScale = provider === 'cpu' ? 1 : 0.35;
-  const perImages = cached === undefined
-    ? c.perImage * images
-    : QUICK_PER_IMAGE.uncached * Math.max(0, images - cached) + QUICK_PER_IMAGE.cached * Math.min(cached, images);
+  const perImages =
+    cached === undefined ? c.perImage * images : QUICK_PER_IMAGE.uncached * Math.max(0, images - cached) + QUICK_PER_IMAGE.cached * Math.min(cached, images);
   return Math.max(2, Math.round(c.base * headScale * cpuScale + perImages * cpuScale));
 }
 
@@ -71,7 +70,8 @@ export function choosePlan(p: PlanInput): PlanChoice {
     preset = 'default';
     why = `${p.images} reviewed images on ${p.provider === 'cpu' ? `${p.cores} CPU core${p.cores === 1 ? '' : 's'}` : p.provider}: the default preset`;
   }
-  if (p.quick) why = `quick update of v${p.quick.from} (its texture stem; features of ${Math.min(p.quick.cached, p.images)} of ${p.images} images cached), ${why}`;
+  if (p.quick)
+    why = `quick update of v${p.quick.from} (its texture stem; features of ${Math.min(p.quick.cached, p.images)} of ${p.images} images cached), ${why}`;
   const estimatedSeconds = estimateSeconds(preset, p.images, p.cores, p.provider, p.quick?.cached);
   // The budget leaves room for a slow or busy machine; the head stops early (keeping what it learned) when it runs out.
   const minutes = p.minutes ?? Math.min(30, Math.max(1, Math.ceil((estimatedSeconds * 2) / 60)));

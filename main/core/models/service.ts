@@ -69,10 +69,7 @@ import type { InferencePool } from '../host/inference-pool.js';
 import { FactsStore, factsOfFeatures, type ImageFacts } from '../student/image-facts.js';
 
 export class StudentApiError extends CoreError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-  ) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -158,12 +155,27 @@ export class StudentApi {
     // A quick update starts from the active version: its stem, and the features cached for it.
     const active = activeVersion(this.d.db);
     const stem = active?.dir ? versionStemHash(active) : null;
-    const from = active && stem
-      ? { from: active.id, cached: countCached(this.d.db, stem, items.map((i) => i.sha256)), preset: (PRESET_NAMES as readonly string[]).includes(active.preset) ? active.preset : undefined }
-      : null;
+    const from =
+      active && stem
+        ? {
+            from: active.id,
+            cached: countCached(
+              this.d.db,
+              stem,
+              items.map((i) => i.sha256),
+            ),
+            preset: (PRESET_NAMES as readonly string[]).includes(active.preset) ? active.preset : undefined,
+          }
+        : null;
     const quick = request.quick === true;
     const choice = choosePlan({
-      images: items.length, classes: Object.keys(classes).length, cores, provider, preset: request.preset, minutes: request.minutes, quick: quick && from ? from : undefined,
+      images: items.length,
+      classes: Object.keys(classes).length,
+      cores,
+      provider,
+      preset: request.preset,
+      minutes: request.minutes,
+      quick: quick && from ? from : undefined,
     });
     // This machine's measured speed, once a run of this preset and mode has completed here.
     const rates = readRates(this.d.db, choice.preset, quick && !!from);
@@ -195,8 +207,16 @@ export class StudentApi {
               ? `Nothing new since v${active.id}: the same ${items.length} reviewed images with the same labels. A quick update would make an identical version, so none is made. Review or import more images, then update.`
               : null;
     return {
-      ...choice, images: items.length, classes, provider, cores, presets: [...PRESET_NAMES], blocked,
-      quick, quickFrom: from?.from ?? null, cachedImages: from?.cached ?? null,
+      ...choice,
+      images: items.length,
+      classes,
+      provider,
+      cores,
+      presets: [...PRESET_NAMES],
+      blocked,
+      quick,
+      quickFrom: from?.from ?? null,
+      cachedImages: from?.cached ?? null,
     };
   }
 
@@ -213,7 +233,14 @@ export class StudentApi {
       // The run's progress lives in its jobs row (ctx.progress), nowhere else: it survives a restart and every
       // window reads the same. `clock` is this run's own bookkeeping for the ETA.
       const state: TrainProgressDetail & { done: number; total: number } = {
-        phase: null, done: 0, total: 0, elapsedS: 0, etaS: plan.estimatedSeconds, provider: plan.provider, preset: plan.preset, points: [],
+        phase: null,
+        done: 0,
+        total: 0,
+        elapsedS: 0,
+        etaS: plan.estimatedSeconds,
+        provider: plan.provider,
+        preset: plan.preset,
+        points: [],
       };
       const clock: { phaseStartS: number; finished: Partial<Record<TrainPhase, number>> } = { phaseStartS: 0, finished: {} };
       const curve = new ThinnedCurve(MAX_POINTS);
@@ -234,8 +261,16 @@ export class StudentApi {
         state.total = p.total;
         state.elapsedS = t;
         state.etaS = estimateEta({
-          phase: p.phase, done: p.done, total: p.total, elapsedS: t, phaseStartS: clock.phaseStartS, finished: clock.finished, estimatedS: plan.estimatedSeconds, quick,
-          shares, limitS: plan.minutes * 60,
+          phase: p.phase,
+          done: p.done,
+          total: p.total,
+          elapsedS: t,
+          phaseStartS: clock.phaseStartS,
+          finished: clock.finished,
+          estimatedS: plan.estimatedSeconds,
+          quick,
+          shares,
+          limitS: plan.minutes * 60,
         });
         // The language half reports its steps under phase 'final' with part 'language' (a curve of its own).
         const part = (p as { part?: string }).part;
@@ -254,9 +289,11 @@ export class StudentApi {
         // A run cut short by its limit did less work than a full one: its speed would mislead the next estimate.
         if (outcome.status === 'completed' && state.elapsedS < plan.minutes * 60) recordRun(this.d.db, plan.preset, quick, plan.images, clock.finished);
         state.done = state.total;
-        report(outcome.note
-          ? `version ${outcome.modelVersion}: ${outcome.note}; ${outcome.segmenter?.note ?? ''}`
-          : `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}${outcome.segmenter ? `; ${outcome.segmenter.note}` : ''}`);
+        report(
+          outcome.note
+            ? `version ${outcome.modelVersion}: ${outcome.note}; ${outcome.segmenter?.note ?? ''}`
+            : `version ${outcome.modelVersion}: validation accuracy ${pct(outcome.valAccuracy)} on ${outcome.provider}${outcome.activated ? ', now active' : ', not activated'}${outcome.segmenter ? `; ${outcome.segmenter.note}` : ''}`,
+        );
         events.emit({ type: 'library-changed' });
         if (outcome.activated) this.classifyAfterActivation();
         return { ...outcome, classes: [...outcome.classes] };
@@ -284,8 +321,16 @@ export class StudentApi {
     const params = (this.d.db.prepare(`SELECT params_json FROM jobs WHERE id = ?`).pluck().get(jobId) as string | undefined) ?? '{}';
     const p = JSON.parse(params) as { preset?: string };
     return {
-      jobId, phase: null, done: job.progress.done, total: job.progress.total ?? 0, elapsedS: 0, etaS: null, provider: outcome?.provider ?? 'cpu',
-      preset: p.preset ?? 'default', points: [], outcome,
+      jobId,
+      phase: null,
+      done: job.progress.done,
+      total: job.progress.total ?? 0,
+      elapsedS: 0,
+      etaS: null,
+      provider: outcome?.provider ?? 'cpu',
+      preset: p.preset ?? 'default',
+      points: [],
+      outcome,
     };
   }
 
@@ -305,26 +350,33 @@ export class StudentApi {
       .prepare(`SELECT source, source_ref, status, decision_id FROM labels WHERE id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(labelIds)) as { source: string; source_ref: string | null; status: string; decision_id: number | null }[];
     for (const r of rows) {
-      const key =
-        r.source === 'human'
-          ? r.source_ref === 'folder import'
-            ? 'human (folder import)'
-            : 'human (operator)'
-          : `${r.source} (${r.status})`;
+      const key = r.source === 'human' ? (r.source_ref === 'folder import' ? 'human (folder import)' : 'human (operator)') : `${r.source} (${r.status})`;
       sources[key] = (sources[key] ?? 0) + 1;
     }
     const missing = labelIds.length - rows.length;
     if (missing > 0) sources['(labels since deleted)'] = missing;
     const data: ModelDataSnapshot = {
-      images: snap.images ?? labelIds.length, train: snap.train?.length ?? 0, val: snap.val?.length ?? 0, classes: snap.classes ?? {}, sources,
-      split: snap.split ?? '', importedFrom: typeof v.dataSnapshot.importedFrom === 'string' ? v.dataSnapshot.importedFrom : null,
+      images: snap.images ?? labelIds.length,
+      train: snap.train?.length ?? 0,
+      val: snap.val?.length ?? 0,
+      classes: snap.classes ?? {},
+      sources,
+      split: snap.split ?? '',
+      importedFrom: typeof v.dataSnapshot.importedFrom === 'string' ? v.dataSnapshot.importedFrom : null,
     };
     const m = v.metrics as { val?: ModelMetrics; headSteps?: number };
     const metrics: ModelMetrics | null = m.val
       ? { n: m.val.n, accuracy: m.val.accuracy, macroF1: m.val.macroF1, perClass: m.val.perClass, confusion: m.val.confusion, labels: [...m.val.labels] }
       : null;
     return {
-      ...summary(v), data, hyperparams: v.hyperparams, metrics, headSteps: m.headSteps ?? null, calibration, dir: v.dir, onnxPath: v.onnxPath,
+      ...summary(v),
+      data,
+      hyperparams: v.hyperparams,
+      metrics,
+      headSteps: m.headSteps ?? null,
+      calibration,
+      dir: v.dir,
+      onnxPath: v.onnxPath,
       predictions: this.newestPredictionCounts().get(studentRef(v.id)) ?? 0,
     };
   }
@@ -347,9 +399,21 @@ export class StudentApi {
       const L = s.manifest.labels;
       const items = rows.filter((r) => L.includes(r.name));
       if (items.length === 0) return null;
-      const probs = await classifyAll(s, items, (r, maxSide) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide), { describe: (r) => r.path });
-      const cal: ModelCalibration = { ...calibrate(probs, items.map((r) => L.indexOf(r.name)), L.length, 10), source: 'recomputed' };
-      this.d.db.prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`).run(JSON.stringify(cal), v.id);
+      const probs = await classifyAll(s, items, (r, maxSide) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide), {
+        describe: (r) => r.path,
+      });
+      const cal: ModelCalibration = {
+        ...calibrate(
+          probs,
+          items.map((r) => L.indexOf(r.name)),
+          L.length,
+          10,
+        ),
+        source: 'recomputed',
+      };
+      this.d.db
+        .prepare(`UPDATE model_versions SET metrics_json = json_set(metrics_json, '$.calibration', json(?)) WHERE id = ?`)
+        .run(JSON.stringify(cal), v.id);
       return cal;
     } catch {
       return null;
@@ -370,7 +434,10 @@ export class StudentApi {
     const v = this.mustVersion(id);
     if (v.status !== 'completed') throw new StudentApiError('invalid_state', `model version ${id} is ${v.status}; only a completed version can be active`);
     if (v.hyperparams.mode === 'segmenter') {
-      throw new StudentApiError('invalid_state', `model version ${id} holds only the particle segmenter (no classifier); measurement uses it without activation`);
+      throw new StudentApiError(
+        'invalid_state',
+        `model version ${id} holds only the particle segmenter (no classifier); measurement uses it without activation`,
+      );
     }
     const db = this.d.db;
     const previous = activeVersion(db)?.id ?? null;
@@ -392,10 +459,13 @@ export class StudentApi {
            AND created_at = (SELECT max(created_at) FROM labels WHERE image_id = ? AND source = 'student' AND source_ref = ? AND decision_id IS NULL)
          ORDER BY coalesce(confidence, 0), id`,
       );
-      const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
+      const insert = db.prepare(
+        `INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`,
+      );
       const now = nowIso();
       for (const img of images) {
-        for (const r of rowsOf.all(img, ref, img, ref) as { class_id: number; confidence: number | null }[]) insert.run(img, r.class_id, ref, r.confidence, now);
+        for (const r of rowsOf.all(img, ref, img, ref) as { class_id: number; confidence: number | null }[])
+          insert.run(img, r.class_id, ref, r.confidence, now);
         restored++;
       }
     })();
@@ -409,10 +479,12 @@ export class StudentApi {
   async compare(a: number, b: number): Promise<ModelComparison> {
     const va = this.mustVersion(a);
     const vb = this.mustVersion(b);
-    for (const v of [va, vb]) if (v.status !== 'completed' || !v.dir) throw new StudentApiError('invalid_state', `model version ${v.id} is ${v.status}: nothing to compare`);
+    for (const v of [va, vb])
+      if (v.status !== 'completed' || !v.dir) throw new StudentApiError('invalid_state', `model version ${v.id} is ${v.status}: nothing to compare`);
     const seen = new Set<number>();
     const valIds = (v: ModelVersion) => ((v.dataSnapshot.val as [number, number][] | undefined) ?? []).map(([img]) => img);
-    for (const v of [va, vb]) for (const key of ['train', 'val']) for (const [img] of (v.dataSnapshot[key] as [number, number][] | undefined) ?? []) seen.add(img);
+    for (const v of [va, vb])
+      for (const key of ['train', 'val']) for (const [img] of (v.dataSnapshot[key] as [number, number][] | undefined) ?? []) seen.add(img);
     const fresh = labeledImages(this.d.db).filter((it) => !seen.has(it.imageId) && va.labels.includes(it.className) && vb.labels.includes(it.className));
     const recall = (v: ModelVersion, c: string) => (v.metrics.val as ModelMetrics | undefined)?.perClass[c]?.recall ?? null;
     const classes = [...new Set([...va.labels, ...vb.labels])].sort();
@@ -423,8 +495,16 @@ export class StudentApi {
       const labels = [...new Set([...classes, ...sample.map((s) => s.className)])].sort();
       const idx = new Map(labels.map((l, i) => [l, i]));
       const truth = sample.map((s) => idx.get(s.className)!);
-      const sa = score(truth, pa.map((p) => idx.get(p)!), labels);
-      const sb = score(truth, pb.map((p) => idx.get(p)!), labels);
+      const sa = score(
+        truth,
+        pa.map((p) => idx.get(p)!),
+        labels,
+      );
+      const sb = score(
+        truth,
+        pb.map((p) => idx.get(p)!),
+        labels,
+      );
       const agreement = { both: 0, onlyA: 0, onlyB: 0, neither: 0 };
       const disagreements: ModelComparison['disagreements'] = [];
       sample.forEach((s, i) => {
@@ -437,24 +517,38 @@ export class StudentApi {
         if (pa[i] !== pb[i] && disagreements.length < 50) disagreements.push({ imageId: s.imageId, truth: s.className, a: pa[i], b: pb[i] });
       });
       return {
-        a, b, basis: 'held-out', n: sample.length,
+        a,
+        b,
+        basis: 'held-out',
+        n: sample.length,
         note: `Scored now on ${sample.length} reviewed image${sample.length === 1 ? '' : 's'} that neither version trained on${fresh.length > sample.length ? ` (first ${sample.length} of ${fresh.length})` : ''}.`,
-        accuracy: { a: sa.accuracy, b: sb.accuracy }, macroF1: { a: sa.macroF1, b: sb.macroF1 },
-        perClassRecall: labels.map((c) => ({ className: c, a: sa.perClass[c]?.n ? sa.perClass[c].recall : null, b: sb.perClass[c]?.n ? sb.perClass[c].recall : null })),
-        agreement, disagreements,
+        accuracy: { a: sa.accuracy, b: sb.accuracy },
+        macroF1: { a: sa.macroF1, b: sb.macroF1 },
+        perClassRecall: labels.map((c) => ({
+          className: c,
+          a: sa.perClass[c]?.n ? sa.perClass[c].recall : null,
+          b: sb.perClass[c]?.n ? sb.perClass[c].recall : null,
+        })),
+        agreement,
+        disagreements,
       };
     }
     const same = sameSet(valIds(va), valIds(vb)) && valIds(va).length > 0;
     const acc = (v: ModelVersion) => (typeof v.metrics.valAccuracy === 'number' ? v.metrics.valAccuracy : null);
     const f1 = (v: ModelVersion) => (typeof v.metrics.valMacroF1 === 'number' ? v.metrics.valMacroF1 : null);
     return {
-      a, b, basis: same ? 'same-split' : 'recorded', n: same ? valIds(va).length : null,
+      a,
+      b,
+      basis: same ? 'same-split' : 'recorded',
+      n: same ? valIds(va).length : null,
       note: same
         ? `Both versions were validated on the same ${valIds(va).length} held-out images (their split runs); no reviewed image is new to both, so nothing is scored again.`
         : `Not comparable on the same images: v${a} was validated on ${valIds(va).length} images, v${b} on ${valIds(vb).length}, and only ${fresh.length} reviewed image${fresh.length === 1 ? ' is' : 's are'} new to both (5 needed). The figures are each version's own validation.`,
-      accuracy: { a: acc(va), b: acc(vb) }, macroF1: { a: f1(va), b: f1(vb) },
+      accuracy: { a: acc(va), b: acc(vb) },
+      macroF1: { a: f1(va), b: f1(vb) },
       perClassRecall: classes.map((c) => ({ className: c, a: recall(va, c), b: recall(vb, c) })),
-      agreement: null, disagreements: [],
+      agreement: null,
+      disagreements: [],
     };
   }
 
@@ -479,7 +573,9 @@ export class StudentApi {
   private async predictWith(v: ModelVersion, items: readonly LabeledImage[]): Promise<string[]> {
     const s = loadStudent(v.dir!);
     const L = s.manifest.labels;
-    const probs = await classifyAll(s, items, (it, maxSide) => readForStudent(it.path, { y: it.databarY, width: it.width }, maxSide), { describe: (it) => it.path });
+    const probs = await classifyAll(s, items, (it, maxSide) => readForStudent(it.path, { y: it.databarY, width: it.width }, maxSide), {
+      describe: (it) => it.path,
+    });
     return argmaxRows(probs, L.length, items.length).map((j) => L[j]);
   }
 
@@ -524,18 +620,26 @@ export class StudentApi {
     const store = new FactsStore(db, version, student.manifest.labels.length);
     const ref = studentRef(version);
     return this.d.jobs.start('classify', { ...request, modelVersion: version }, async (ctx) => {
-      const all = (
-        request.imageIds
-          ? (db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(request.imageIds)) as ImageRowLite[])
-          : (db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images ORDER BY id`).all() as ImageRowLite[])
-      );
-      const newest = db.prepare(`SELECT source_ref FROM labels WHERE image_id = ? AND source = 'student' AND decision_id IS NULL ORDER BY id DESC LIMIT 1`).pluck();
+      const all = request.imageIds
+        ? (db
+            .prepare(`SELECT id, path, width, databar_y, sha256 FROM images WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+            .all(JSON.stringify(request.imageIds)) as ImageRowLite[])
+        : (db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images ORDER BY id`).all() as ImageRowLite[]);
+      const newest = db
+        .prepare(`SELECT source_ref FROM labels WHERE image_id = ? AND source = 'student' AND decision_id IS NULL ORDER BY id DESC LIMIT 1`)
+        .pluck();
       const todo = request.force ? all : all.filter((r) => newest.get(r.id) !== ref);
       const result: ClassifyResult = { modelVersion: version, classified: 0, skipped: all.length - todo.length, failed: [], classes: {}, cancelled: false };
       const L = student.manifest.labels;
       const classIds = L.map((name) => classId(db, name));
-      const insert = db.prepare(`INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`);
-      ctx.progress(0, todo.length, `classifying ${todo.length} image${todo.length === 1 ? '' : 's'} with v${version}${result.skipped ? ` (${result.skipped} already done by it)` : ''}`);
+      const insert = db.prepare(
+        `INSERT INTO labels (image_id, class_id, source, source_ref, status, confidence, created_at) VALUES (?, ?, 'student', ?, 'proposed', ?, ?)`,
+      );
+      ctx.progress(
+        0,
+        todo.length,
+        `classifying ${todo.length} image${todo.length === 1 ? '' : 's'} with v${version}${result.skipped ? ` (${result.skipped} already done by it)` : ''}`,
+      );
       let lastEmit = Date.now();
       for (let k = 0; k < todo.length; k += CLASSIFY_CHUNK) {
         if (ctx.signal.aborted) {
@@ -543,7 +647,9 @@ export class StudentApi {
           break;
         }
         const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
-        const ok = await this.chunkFacts(student, v.dir, chunk, store, (row, e) => result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) }));
+        const ok = await this.chunkFacts(student, v.dir, chunk, store, (row, e) =>
+          result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) }),
+        );
         if (ok.length) {
           const probs = new Float32Array(ok.length * L.length);
           ok.forEach((o, i) => probs.set(o.facts.probs, i * L.length));
@@ -589,7 +695,15 @@ export class StudentApi {
       });
       const classes: Record<string, number> = {};
       for (const x of r.results) classes[x.label] = (classes[x.label] ?? 0) + 1;
-      return { modelVersion: r.modelVersion, classified: r.results.length, skipped: 0, failed: [], classes, cancelled: false, files: r.results.map((x) => ({ ...x })) };
+      return {
+        modelVersion: r.modelVersion,
+        classified: r.results.length,
+        skipped: 0,
+        failed: [],
+        classes,
+        cancelled: false,
+        files: r.results.map((x) => ({ ...x })),
+      };
     });
   }
 
@@ -615,13 +729,30 @@ export class StudentApi {
 
   /** One grounded answer about a library image or a file, saved nowhere (`emma ask`). */
   async askOnce(request: AskOnceRequest): Promise<StudentAnswer> {
-    const unsupported = (note: string): StudentAnswer => ({ supported: false, answer: null, confidence: null, modelVersion: null, note, question: null, message: null });
+    const unsupported = (note: string): StudentAnswer => ({
+      supported: false,
+      answer: null,
+      confidence: null,
+      modelVersion: null,
+      note,
+      question: null,
+      message: null,
+    });
     try {
       // A version trained without reviewed text answers nothing (as in the chat).
       const v = activeVersion(this.d.db);
       if (v?.dir && !(JSON.parse(readFileSync(join(v.dir, 'student.json'), 'utf8')) as { language?: unknown }).language) throw new NoLanguageModel(v.id);
       const a = await askGrounded(this.d.db, request.image, request.question, { measurements: this.d.measurements });
-      return { supported: true, answer: a.text, confidence: a.confidence, modelVersion: a.modelVersion, note: a.refused ? a.reason : null, question: null, message: null, grounding: groundingOf(a) };
+      return {
+        supported: true,
+        answer: a.text,
+        confidence: a.confidence,
+        modelVersion: a.modelVersion,
+        note: a.refused ? a.reason : null,
+        question: null,
+        message: null,
+        grounding: groundingOf(a),
+      };
     } catch (e) {
       if (e instanceof NoLanguageModel) return unsupported(e.message);
       throw e;
@@ -634,7 +765,11 @@ export class StudentApi {
    * Unreadable images are reported through `failed` and left out.
    */
   private async chunkFacts(
-    student: LoadedStudent, dir: string | null, all: readonly ImageRowLite[], store: FactsStore, failed: (row: ImageRowLite, e: unknown) => void,
+    student: LoadedStudent,
+    dir: string | null,
+    all: readonly ImageRowLite[],
+    store: FactsStore,
+    failed: (row: ImageRowLite, e: unknown) => void,
   ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
     const stored: { row: ImageRowLite; facts: ImageFacts }[] = [];
     const rows: ImageRowLite[] = [];
@@ -647,7 +782,10 @@ export class StudentApi {
   }
 
   private async computeFacts(
-    student: LoadedStudent, dir: string | null, rows: readonly ImageRowLite[], failed: (row: ImageRowLite, e: unknown) => void,
+    student: LoadedStudent,
+    dir: string | null,
+    rows: readonly ImageRowLite[],
+    failed: (row: ImageRowLite, e: unknown) => void,
   ): Promise<{ row: ImageRowLite; facts: ImageFacts }[]> {
     const pool = this.d.pool;
     const maxSide = student.stem.config.maxSide;
@@ -725,11 +863,15 @@ export class StudentApi {
     const L = student.manifest.labels;
     // Images the active version has not classified yet are classified once (a classify job, at most
     // TEXT_SEARCH_CLASSIFY per search), so their class probabilities are stored; queries then read only those.
-    const toClassify = this.d.db.prepare(
-      `SELECT id FROM images WHERE id NOT IN (SELECT image_id FROM labels WHERE source = 'student' AND source_ref = ?) ORDER BY id LIMIT ?`,
-    ).pluck().all(studentRef(version), TEXT_SEARCH_CLASSIFY) as number[];
+    const toClassify = this.d.db
+      .prepare(`SELECT id FROM images WHERE id NOT IN (SELECT image_id FROM labels WHERE source = 'student' AND source_ref = ?) ORDER BY id LIMIT ?`)
+      .pluck()
+      .all(studentRef(version), TEXT_SEARCH_CLASSIFY) as number[];
     if (toClassify.length > 0) await this.d.jobs.wait(this.startClassify({ imageIds: toClassify }).id);
-    const rows = this.d.db.prepare(`SELECT count(*) FROM labels WHERE source = 'student' AND source_ref = ? AND decision_id IS NULL`).pluck().get(studentRef(version)) as number;
+    const rows = this.d.db
+      .prepare(`SELECT count(*) FROM labels WHERE source = 'student' AND source_ref = ? AND decision_id IS NULL`)
+      .pluck()
+      .get(studentRef(version)) as number;
     if (!this.textIndex || this.textIndex.version !== version || this.textIndex.rows !== rows) {
       const ct = classTexts(this.d.db, L);
       this.textIndex = { version, rows, ct, threshold: learnMatchThreshold(this.d.db, ct), ix: buildPredictionIndex(this.d.db, version, L) };
@@ -737,11 +879,22 @@ export class StudentApi {
     const { ct, threshold, ix } = this.textIndex;
     const total = this.d.db.prepare(`SELECT count(*) FROM images`).pluck().get() as number;
     const tc = textToClasses(text, ct);
-    const readAs = L.map((c, j) => ({ className: c, weight: tc.q[j] })).filter((r) => r.weight >= 0.05).sort((a, b) => b.weight - a.weight);
+    const readAs = L.map((c, j) => ({ className: c, weight: tc.q[j] }))
+      .filter((r) => r.weight >= 0.05)
+      .sort((a, b) => b.weight - a.weight);
     const base = { match: tc.match, threshold, searched: ix.ids.length, notClassified: Math.max(0, total - ix.ids.length), modelVersion: version };
-    const unclassified = base.notClassified > 0 ? ` ${base.notClassified} image${base.notClassified === 1 ? ' is' : 's are'} not classified by v${version} yet and were not searched (run Classify).` : '';
+    const unclassified =
+      base.notClassified > 0
+        ? ` ${base.notClassified} image${base.notClassified === 1 ? ' is' : 's are'} not classified by v${version} yet and were not searched (run Classify).`
+        : '';
     if (tc.match < threshold) {
-      return { ...base, results: [], noGoodMatch: true, readAs: [], note: `No good match: "${text}" matches none of the classes (${L.map(displayName).join(', ')}) well enough (similarity ${tc.match.toFixed(2)} < ${threshold.toFixed(2)}).${unclassified}` };
+      return {
+        ...base,
+        results: [],
+        noGoodMatch: true,
+        readAs: [],
+        note: `No good match: "${text}" matches none of the classes (${L.map(displayName).join(', ')}) well enough (similarity ${tc.match.toFixed(2)} < ${threshold.toFixed(2)}).${unclassified}`,
+      };
     }
     const ranked = rankIndex(ix, tc.q, k, only);
     const results = ranked.map(({ imageId, score }) => {
@@ -751,15 +904,28 @@ export class StudentApi {
     const noGoodMatch = results.length === 0;
     const weak = !noGoodMatch && results[0].similarity < 0.5;
     return {
-      ...base, results, noGoodMatch, readAs,
-      note: `${noGoodMatch ? 'No good match: no image was searched. ' : weak ? 'Weak matches only: no image is more likely than not to show it. ' : ''}Read as ${readAs.slice(0, 3).map((r) => `${displayName(r.className)} (${Math.round(100 * r.weight)}%)`).join(', ')}; score = the classifier's probability of that class (v${version}).${unclassified}`,
+      ...base,
+      results,
+      noGoodMatch,
+      readAs,
+      note: `${noGoodMatch ? 'No good match: no image was searched. ' : weak ? 'Weak matches only: no image is more likely than not to show it. ' : ''}Read as ${readAs
+        .slice(0, 3)
+        .map((r) => `${displayName(r.className)} (${Math.round(100 * r.weight)}%)`)
+        .join(', ')}; score = the classifier's probability of that class (v${version}).${unclassified}`,
     };
   }
 
   capabilities(): StudentCapabilities {
     const v = activeVersion(this.d.db);
     if (!v) {
-      return { activeVersion: null, classify: false, similar: false, answer: false, findByText: false, note: 'No active student model yet: train one in the Train view.' };
+      return {
+        activeVersion: null,
+        classify: false,
+        similar: false,
+        answer: false,
+        findByText: false,
+        note: 'No active student model yet: train one in the Train view.',
+      };
     }
     let language = false;
     try {
@@ -768,7 +934,11 @@ export class StudentApi {
       language = false;
     }
     return {
-      activeVersion: v.id, classify: true, similar: true, answer: language, findByText: language,
+      activeVersion: v.id,
+      classify: true,
+      similar: true,
+      answer: language,
+      findByText: language,
       note: language
         ? `The active model (v${v.id}) answers questions about an image, classifies it and finds similar images, on this PC.`
         : `The active model (v${v.id}) classifies images and finds similar ones, but cannot answer questions or search by text: it was trained without reviewed captions or Q&A pairs. Review some (or correct teacher answers) and train again; nothing is made up meanwhile. Ask the teacher instead where egress is on.`,
@@ -802,7 +972,10 @@ export class StudentApi {
     const caps = this.capabilities();
     if (!caps.answer) {
       // No student yet: sizes, counts and the calibration are still answered (measured, not learnt).
-      const r = caps.activeVersion === null ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool }) : null;
+      const r =
+        caps.activeVersion === null
+          ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool })
+          : null;
       if (r && (r.intent === 'measure' || r.intent === 'calibration')) return this.saveAnswer(request, r);
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
@@ -832,10 +1005,35 @@ export class StudentApi {
   }
 
   private saveAnswer(request: AskStudentRequest, r: GroundedAnswer): StudentAnswer {
-    const question = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null });
+    const question = this.addMessage({
+      imageId: request.imageId,
+      role: 'user',
+      text: request.question,
+      confidence: null,
+      modelRef: null,
+      replyTo: null,
+      annotationId: null,
+    });
     const modelRef = r.modelVersion === null ? null : `v${r.modelVersion}`;
-    const message = this.addMessage({ imageId: request.imageId, role: 'student', text: r.text, confidence: r.confidence, modelRef, replyTo: question.id, annotationId: null });
-    return { supported: true, answer: r.text, confidence: r.confidence, modelVersion: r.modelVersion, note: r.refused ? r.reason : null, question, message, grounding: groundingOf(r) };
+    const message = this.addMessage({
+      imageId: request.imageId,
+      role: 'student',
+      text: r.text,
+      confidence: r.confidence,
+      modelRef,
+      replyTo: question.id,
+      annotationId: null,
+    });
+    return {
+      supported: true,
+      answer: r.text,
+      confidence: r.confidence,
+      modelVersion: r.modelVersion,
+      note: r.refused ? r.reason : null,
+      question,
+      message,
+      grounding: groundingOf(r),
+    };
   }
 
   async askTeacher(request: ChatTeacherRequest): Promise<ChatMessage> {
@@ -843,12 +1041,30 @@ export class StudentApi {
     let questionId = request.replyTo ?? null;
     if (questionId !== null) {
       const q = this.message(questionId);
-      if (q.imageId !== request.imageId || q.role !== 'user') throw new StudentApiError('invalid_arguments', `message ${questionId} is not a question about image ${request.imageId}`);
+      if (q.imageId !== request.imageId || q.role !== 'user')
+        throw new StudentApiError('invalid_arguments', `message ${questionId} is not a question about image ${request.imageId}`);
     }
     // Refused before anything is saved or sent while egress is off (the teacher checks it).
     const r = await this.d.teacherAsk({ imageId: request.imageId, question: request.question, streamId: request.streamId });
-    if (questionId === null) questionId = this.addMessage({ imageId: request.imageId, role: 'user', text: request.question, confidence: null, modelRef: null, replyTo: null, annotationId: null }).id;
-    return this.addMessage({ imageId: request.imageId, role: 'teacher', text: r.answer, confidence: null, modelRef: r.model, replyTo: questionId, annotationId: null });
+    if (questionId === null)
+      questionId = this.addMessage({
+        imageId: request.imageId,
+        role: 'user',
+        text: request.question,
+        confidence: null,
+        modelRef: null,
+        replyTo: null,
+        annotationId: null,
+      }).id;
+    return this.addMessage({
+      imageId: request.imageId,
+      role: 'teacher',
+      text: r.answer,
+      confidence: null,
+      modelRef: r.model,
+      replyTo: questionId,
+      annotationId: null,
+    });
   }
 
   correct(request: ChatCorrection): ChatMessage {
@@ -857,16 +1073,33 @@ export class StudentApi {
     const question = m.replyTo !== null ? this.message(m.replyTo).text : undefined;
     const decision = this.d.review.annotate({ imageId: m.imageId, kind: 'qa', question, answer: request.answer, reviewer: request.reviewer });
     const annotationId = decision.after.find((r) => r.table === 'annotations')?.id ?? null;
-    return this.addMessage({ imageId: m.imageId, role: 'correction', text: request.answer, confidence: null, modelRef: request.reviewer, replyTo: m.id, annotationId });
+    return this.addMessage({
+      imageId: m.imageId,
+      role: 'correction',
+      text: request.answer,
+      confidence: null,
+      modelRef: request.reviewer,
+      replyTo: m.id,
+      annotationId,
+    });
   }
 }
 
 export function groundingOf(r: GroundedAnswer): AnswerGrounding {
   const e = r.evidence;
   return {
-    intent: r.intent, intentProbability: r.intentProbability, refused: r.refused, reason: r.reason, offerTeacher: r.offerTeacher,
-    className: r.className, yes: r.yes, prediction: e.prediction.map((p) => ({ ...p })), similar: e.similar.map((x) => ({ ...x })),
-    measurement: e.measurement ? e.measurement.method : null, pixelSizeNm: e.pixelSizeNm, source: e.source,
+    intent: r.intent,
+    intentProbability: r.intentProbability,
+    refused: r.refused,
+    reason: r.reason,
+    offerTeacher: r.offerTeacher,
+    className: r.className,
+    yes: r.yes,
+    prediction: e.prediction.map((p) => ({ ...p })),
+    similar: e.similar.map((x) => ({ ...x })),
+    measurement: e.measurement ? e.measurement.method : null,
+    pixelSizeNm: e.pixelSizeNm,
+    source: e.source,
   };
 }
 
@@ -882,10 +1115,21 @@ function summary(v: ModelVersion): ModelVersionSummary {
   const acc = v.metrics.valAccuracy;
   const f1 = v.metrics.valMacroF1;
   return {
-    id: v.id, parentId: v.parentId, status: v.status, active: v.active, preset: v.preset, mode: v.hyperparams.mode === 'quick' ? 'quick' : 'full', classes: v.labels,
+    id: v.id,
+    parentId: v.parentId,
+    status: v.status,
+    active: v.active,
+    preset: v.preset,
+    mode: v.hyperparams.mode === 'quick' ? 'quick' : 'full',
+    classes: v.labels,
     images: typeof v.dataSnapshot.images === 'number' ? v.dataSnapshot.images : null,
-    valAccuracy: typeof acc === 'number' ? acc : null, valMacroF1: typeof f1 === 'number' ? f1 : null,
-    provider: v.provider, durationS: v.durationS, error: v.error, createdAt: v.createdAt, finishedAt: v.finishedAt,
+    valAccuracy: typeof acc === 'number' ? acc : null,
+    valMacroF1: typeof f1 === 'number' ? f1 : null,
+    provider: v.provider,
+    durationS: v.durationS,
+    error: v.error,
+    createdAt: v.createdAt,
+    finishedAt: v.finishedAt,
   };
 }
 
@@ -897,7 +1141,9 @@ function expectedProvider(db: Db): string {
     env = undefined;
   }
   if (env?.length) return env[0];
-  const last = listVersions(db).filter((v) => v.status === 'completed' && v.provider).at(-1);
+  const last = listVersions(db)
+    .filter((v) => v.status === 'completed' && v.provider)
+    .at(-1);
   return last?.provider ?? 'cpu';
 }
 

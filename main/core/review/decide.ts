@@ -231,8 +231,7 @@ function applyLabelDecision(db: Db, req: LabelDecision): ReviewDecision {
       let target = e.annotationId;
       if (!baseIds.has(target)) {
         const row = db.prepare(`SELECT supersedes_id FROM annotations WHERE id = ? AND image_id = ?`).get(target, req.imageId) as
-          | { supersedes_id: number | null }
-          | undefined;
+          { supersedes_id: number | null } | undefined;
         if (row?.supersedes_id != null && baseIds.has(row.supersedes_id)) target = row.supersedes_id;
         else throw new ReviewError('bad_edit', `Annotation ${e.annotationId} is not part of this image's proposal.`);
       }
@@ -259,8 +258,7 @@ function applyLabelDecision(db: Db, req: LabelDecision): ReviewDecision {
       edited = true;
       changes.setAnnotation(a, 'edited');
       const newId = Number(
-        insert.run(req.imageId, a.kind, a.qa_kind, question, answer, a.value_nm, req.reviewer, a.teacher_output_id, now, now, id, a.id)
-          .lastInsertRowid,
+        insert.run(req.imageId, a.kind, a.qa_kind, question, answer, a.value_nm, req.reviewer, a.teacher_output_id, now, now, id, a.id).lastInsertRowid,
       );
       changes.created('annotations', newId, { question, answer }, 'accepted');
     }
@@ -419,10 +417,7 @@ export function undo(db: Db, req: ReviewUndoRequest): ReviewUndoResult {
       )
       .get(target.imageId, target.id) as { id: number; action: string; reviewer: string } | undefined;
     if (later && target.before.length > 0) {
-      throw new ReviewError(
-        'undo_order',
-        `A later decision on this image (${later.action} by ${later.reviewer}, #${later.id}) must be undone first.`,
-      );
+      throw new ReviewError('undo_order', `A later decision on this image (${later.action} by ${later.reviewer}, #${later.id}) must be undone first.`);
     }
     // The rows must still be as the decision left them.
     for (const s of target.after) {
@@ -471,9 +466,7 @@ export function listHistory(db: Db, q: ReviewHistoryQuery): ReviewDecision[] {
     params.push(q.beforeId);
   }
   const rows = db
-    .prepare(
-      `SELECT ${DECISION_COLUMNS} FROM review_decisions d ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id DESC LIMIT ?`,
-    )
+    .prepare(`SELECT ${DECISION_COLUMNS} FROM review_decisions d ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id DESC LIMIT ?`)
     .all(...params, q.limit) as DecisionRow[];
   return rows.map(toDecision);
 }

@@ -125,7 +125,12 @@ export function llavaRecords(records: ExportRecord[], imageRef: (r: ExportRecord
     ];
     if (r.caption) turns.push({ from: 'human', value: 'Describe this micrograph.' }, { from: 'gpt', value: r.caption });
     for (const qa of r.qa) turns.push({ from: 'human', value: qa.question }, { from: 'gpt', value: qa.answer });
-    return { id: `emma-${r.imageId}`, image: imageRef(r), conversations: turns, emma: { sha256: r.sha256, className: r.className, pixelSizeNm: r.pixelSizeNm } };
+    return {
+      id: `emma-${r.imageId}`,
+      image: imageRef(r),
+      conversations: turns,
+      emma: { sha256: r.sha256, className: r.className, pixelSizeNm: r.pixelSizeNm },
+    };
   });
 }
 
@@ -187,7 +192,12 @@ export function csvText(records: ExportRecord[]): string {
 
 /** A class name as a folder name (no separators, no leading dots). */
 export function folderName(name: string): string {
-  return name.replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '_').trim() || '_';
+  return (
+    name
+      .replace(/[^\w.\- ]+/g, '_')
+      .replace(/^\.+/, '_')
+      .trim() || '_'
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -211,7 +221,9 @@ async function placeImage(r: ExportRecord, dir: string, mode: 'copy' | 'hardlink
   if (crop) {
     const target = join(dir, `${r.imageId}-${basename(r.fileName, extname(r.fileName))}.png`);
     const gray = await readGray(r.path, r.dataBar ? { crop: { top: 0, left: 0, width: r.width, height: r.dataBar.y } } : {});
-    await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).png().toFile(target);
+    await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } })
+      .png()
+      .toFile(target);
     return target;
   }
   const target = join(dir, `${r.imageId}-${r.fileName}`);
@@ -252,11 +264,23 @@ export async function exportReviewed(db: Db, req: ReviewExportRequest, actor: st
       if (req.copyImages) {
         const dir = join(dirname(out), 'images');
         for (const r of records) {
-          refs.set(r.imageId, relative(dirname(out), await placeImage(r, dir, mode, crop)).split('\\').join('/'));
+          refs.set(
+            r.imageId,
+            relative(dirname(out), await placeImage(r, dir, mode, crop))
+              .split('\\')
+              .join('/'),
+          );
           files++;
         }
       }
-      await writeAtomic(out, `${JSON.stringify(llavaRecords(records, (r) => refs.get(r.imageId) ?? r.path), null, 1)}\n`);
+      await writeAtomic(
+        out,
+        `${JSON.stringify(
+          llavaRecords(records, (r) => refs.get(r.imageId) ?? r.path),
+          null,
+          1,
+        )}\n`,
+      );
     } else if (req.format === 'jsonl') {
       await writeAtomic(out, records.map((r) => `${jsonlLine(r)}\n`).join(''));
     } else {

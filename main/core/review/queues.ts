@@ -94,7 +94,7 @@ function predictions(db: Db): Map<number, Prediction> {
     )
     .all() as { id: number; class_name: string; confidence: number | null; source_ref: string | null }[];
   // Per image, the rows of its newest model version (the version of its newest row).
-  for (let k = 0; k < student.length; ) {
+  for (let k = 0; k < student.length;) {
     let j = k;
     while (j < student.length && student[j].id === student[k].id) j++;
     const rows = student.slice(k, j);
@@ -171,7 +171,7 @@ export function diversify<T extends { cls: string | null; series: string; sig?: 
   const lastOfClass = new Map<string, T>();
   const keys = [...buckets.keys()];
   while (out.length < limit && keys.length) {
-    for (let k = 0; k < keys.length && out.length < limit; ) {
+    for (let k = 0; k < keys.length && out.length < limit;) {
       const b = buckets.get(keys[k])!;
       const mine = lastOfClass.get(keys[k]) ?? null;
       const span = Math.min(b.length, lookahead);

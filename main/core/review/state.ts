@@ -27,10 +27,7 @@ export const STATE_ACTIONS_SQL = `('accept', 'edit', 'reject', 'assign', 'annota
 export const NOT_UNDONE = (d: string) => `NOT EXISTS (SELECT 1 FROM review_decisions u WHERE u.undoes_id = ${d}.id)`;
 
 export class ReviewError extends CoreError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-  ) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -275,11 +272,8 @@ export function imageSummaryOf(db: Db, imageId: number): ImageSummary & { dataBa
     )
     .get(imageId) as ImageRowLite | undefined;
   if (!r) throw new ReviewError('not_found', `No image with id ${imageId}.`);
-  const label = db
-    .prepare(
-      `${LABEL_SQL} WHERE l.image_id = ? AND l.status != 'rejected' ORDER BY (l.status = 'proposed'), l.id DESC LIMIT 1`,
-    )
-    .get(imageId) as LabelRowFull | undefined;
+  const label = db.prepare(`${LABEL_SQL} WHERE l.image_id = ? AND l.status != 'rejected' ORDER BY (l.status = 'proposed'), l.id DESC LIMIT 1`).get(imageId) as
+    LabelRowFull | undefined;
   return {
     id: r.id,
     sha256: r.sha256,

@@ -92,7 +92,10 @@ export interface ClassifyAllOptions<T> {
  * an aborted `signal` (CoreError 'cancelled').
  */
 export async function classifyAll<T>(
-  student: LoadedStudent, items: readonly T[], read: (item: T, maxSide: number) => Promise<GreyImage>, o: ClassifyAllOptions<T> = {},
+  student: LoadedStudent,
+  items: readonly T[],
+  read: (item: T, maxSide: number) => Promise<GreyImage>,
+  o: ClassifyAllOptions<T> = {},
 ): Promise<Float32Array> {
   const C = student.manifest.labels.length;
   const out = new Float32Array(items.length * C);

@@ -44,8 +44,15 @@ export function labeledImages(db: Db): LabeledImage[] {
     if (r.image_id === last) continue;
     last = r.image_id;
     out.push({
-      imageId: r.image_id, labelId: r.label_id, sha256: r.sha256, path: r.path, width: r.width, height: r.height,
-      databarY: r.databar_y, className: r.class_name, source: r.source,
+      imageId: r.image_id,
+      labelId: r.label_id,
+      sha256: r.sha256,
+      path: r.path,
+      width: r.width,
+      height: r.height,
+      databarY: r.databar_y,
+      className: r.class_name,
+      source: r.source,
     });
   }
   return out;
@@ -53,9 +60,15 @@ export function labeledImages(db: Db): LabeledImage[] {
 
 /** Every image of the library (labelled or not): the stem's dictionary learns from all of them. */
 export function libraryImages(db: Db, limit: number): { imageId: number; sha256: string; path: string; width: number; databarY: number | null }[] {
-  return (db.prepare(`SELECT id, sha256, path, width, databar_y FROM images ORDER BY sha256 LIMIT ?`).all(limit) as {
-    id: number; sha256: string; path: string; width: number; databar_y: number | null;
-  }[]).map((r) => ({ imageId: r.id, sha256: r.sha256, path: r.path, width: r.width, databarY: r.databar_y }));
+  return (
+    db.prepare(`SELECT id, sha256, path, width, databar_y FROM images ORDER BY sha256 LIMIT ?`).all(limit) as {
+      id: number;
+      sha256: string;
+      path: string;
+      width: number;
+      databar_y: number | null;
+    }[]
+  ).map((r) => ({ imageId: r.id, sha256: r.sha256, path: r.path, width: r.width, databarY: r.databar_y }));
 }
 
 /**
@@ -73,7 +86,7 @@ export function splitByHash<T extends { sha256: string; className: string }>(ite
   const val: T[] = [];
   for (const name of [...byClass.keys()].sort()) {
     const list = byClass.get(name)!.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
-    list.forEach((it, k) => ((k % every === every - 1 ? val : train).push(it)));
+    list.forEach((it, k) => (k % every === every - 1 ? val : train).push(it));
   }
   return { train, val };
 }

@@ -18,7 +18,9 @@ const REFERENCE_SIDE = 512;
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);
@@ -66,9 +68,7 @@ export class FeatureCache {
   /** Stores features (replacing rows of the same key), in one transaction. */
   put(entries: readonly (readonly [string, Float32Array])[]): void {
     if (entries.length === 0) return;
-    const ins = this.db.prepare(
-      `INSERT OR REPLACE INTO student_features (stem_hash, image_sha256, dim, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-    );
+    const ins = this.db.prepare(`INSERT OR REPLACE INTO student_features (stem_hash, image_sha256, dim, data, created_at) VALUES (?, ?, ?, ?, ?)`);
     const now = nowIso();
     this.db.transaction(() => {
       for (const [sha, f] of entries) {
@@ -90,12 +90,11 @@ export function countCached(db: Db, stem: string, shas: readonly string[]): numb
 
 /** Deletes the cached features of every stem not in `keep`; returns the rows deleted. */
 export function pruneFeatureCache(db: Db, keep: ReadonlySet<string>): number {
-  return db
-    .prepare(`DELETE FROM student_features WHERE stem_hash NOT IN (SELECT value FROM json_each(?))`)
-    .run(JSON.stringify([...keep])).changes;
+  return db.prepare(`DELETE FROM student_features WHERE stem_hash NOT IN (SELECT value FROM json_each(?))`).run(JSON.stringify([...keep])).changes;
 }
 
 export function cachedStems(db: Db): { stemHash: string; images: number }[] {
-  return (db.prepare(`SELECT stem_hash, count(*) AS n FROM student_features GROUP BY stem_hash ORDER BY stem_hash`).all() as { stem_hash: string; n: number }[])
-    .map((r) => ({ stemHash: r.stem_hash, images: r.n }));
+  return (
+    db.prepare(`SELECT stem_hash, count(*) AS n FROM student_features GROUP BY stem_hash ORDER BY stem_hash`).all() as { stem_hash: string; n: number }[]
+  ).map((r) => ({ stemHash: r.stem_hash, images: r.n }));
 }

@@ -19,7 +19,11 @@ export interface ImageFacts {
 
 /** Facts for stem features [count, D] (the head's probabilities with the memory vote, and the nearest rows). */
 export async function factsOfFeatures(
-  student: LoadedStudent, feats: Float32Array, count: number, session?: SessionConfig, opened?: OpenSession,
+  student: LoadedStudent,
+  feats: Float32Array,
+  count: number,
+  session?: SessionConfig,
+  opened?: OpenSession,
 ): Promise<ImageFacts[]> {
   const { probs, classes } = await classifyFeatures(student.classifier, student.stem.config, feats, count, student.headOnnx, session, opened);
   const D = feats.length / Math.max(1, count);
@@ -40,9 +44,8 @@ export class FactsStore {
   ) {}
 
   get(sha256: string): ImageFacts | null {
-    const r = this.db
-      .prepare(`SELECT probs, near_json FROM student_image_facts WHERE version_id = ? AND image_sha256 = ?`)
-      .get(this.versionId, sha256) as { probs: Buffer; near_json: string } | undefined;
+    const r = this.db.prepare(`SELECT probs, near_json FROM student_image_facts WHERE version_id = ? AND image_sha256 = ?`).get(this.versionId, sha256) as
+      { probs: Buffer; near_json: string } | undefined;
     if (!r || r.probs.byteLength !== 4 * this.classes) return null;
     try {
       const near = JSON.parse(r.near_json) as ImageFacts['near'];

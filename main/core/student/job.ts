@@ -3,10 +3,7 @@ import { siblingModule, spawnWorker } from '../../../native-models/index.js';
 import { TrainingCancelled, type TrainOptions, type TrainOutcome, type TrainProgress } from './service.js';
 
 export type StudentWorkerMessage =
-  | { type: 'progress'; progress: TrainProgress }
-  | { type: 'done'; result: TrainOutcome }
-  | { type: 'cancelled' }
-  | { type: 'error'; message: string };
+  { type: 'progress'; progress: TrainProgress } | { type: 'done'; result: TrainOutcome } | { type: 'cancelled' } | { type: 'error'; message: string };
 
 export interface StudentTrainingJob {
   cancel(): void;
@@ -23,7 +20,13 @@ export function startStudentTraining(
   const worker = spawnWorker(siblingModule(import.meta.url, 'train-worker'), { dbPath, options, cancel });
   const result = new Promise<TrainOutcome>((resolve, reject) => {
     let settled = false;
-    const settle = (f: () => void) => { if (!settled) { settled = true; f(); void worker.terminate(); } };
+    const settle = (f: () => void) => {
+      if (!settled) {
+        settled = true;
+        f();
+        void worker.terminate();
+      }
+    };
     worker.on('message', (m: StudentWorkerMessage) => {
       if (m.type === 'progress') onProgress?.(m.progress);
       else if (m.type === 'done') settle(() => resolve(m.result));

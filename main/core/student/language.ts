@@ -20,7 +20,15 @@ import { BOS, CAPTION, EOS, SEP, Tokenizer, type TokenizerData } from '../../../
 import { allowedNext, DEFAULT_RULES, finishText, repeatsLastWord, sentenceCount } from '../../../native-models/index.js';
 import { runVlmTraining } from '../../../native-models/index.js';
 import {
-  decoderSequence, encoderSequence, vlmPartBytes, type DecoderTurn, type TrainedVlm, type VlmConfig, type VlmExample, type VlmStep, type VlmTrainOptions,
+  decoderSequence,
+  encoderSequence,
+  vlmPartBytes,
+  type DecoderTurn,
+  type TrainedVlm,
+  type VlmConfig,
+  type VlmExample,
+  type VlmStep,
+  type VlmTrainOptions,
 } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { inspectImage } from '../library/inspect.js';
@@ -57,15 +65,22 @@ export async function measureImage(img: ImageForTeacher, maxSide: number): Promi
   const jpeg = Buffer.from(p.dataUrl.slice(p.dataUrl.indexOf(',') + 1), 'base64');
   const { data, info } = await sharp(jpeg).greyscale().raw().toBuffer({ resolveWithObject: true });
   const { width: w, height: h } = info;
-  let sum = 0, sq = 0, left = 0, right = 0, top = 0, bottom = 0;
+  let sum = 0,
+    sq = 0,
+    left = 0,
+    right = 0,
+    top = 0,
+    bottom = 0;
   const hist = new Array<number>(16).fill(0);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const v = data[y * w + x];
       sum += v;
       sq += v * v;
-      if (x < w / 2) left += v; else right += v;
-      if (y < h / 2) top += v; else bottom += v;
+      if (x < w / 2) left += v;
+      else right += v;
+      if (y < h / 2) top += v;
+      else bottom += v;
       hist[v >> 4]++;
     }
   }
@@ -74,8 +89,13 @@ export async function measureImage(img: ImageForTeacher, maxSide: number): Promi
   const nl = h * Math.ceil(w / 2);
   const nt = w * Math.ceil(h / 2);
   return {
-    pixelNm: p.calibration.sentPixelSizeNm, width: w, height: h, meanGrey: mean, stdGrey: Math.sqrt(Math.max(0, sq / n - mean * mean)),
-    leftMinusRight: left / nl - right / Math.max(1, n - nl), topMinusBottom: top / nt - bottom / Math.max(1, n - nt),
+    pixelNm: p.calibration.sentPixelSizeNm,
+    width: w,
+    height: h,
+    meanGrey: mean,
+    stdGrey: Math.sqrt(Math.max(0, sq / n - mean * mean)),
+    leftMinusRight: left / nl - right / Math.max(1, n - nl),
+    topMinusBottom: top / nt - bottom / Math.max(1, n - nt),
     histogram: hist.map((c) => c / n),
   };
 }
@@ -87,7 +107,9 @@ export function statsVector(m: Measurements): Float32Array {
   v[1] = m.stdGrey / 64;
   v[2] = m.leftMinusRight / 16;
   v[3] = m.topMinusBottom / 16;
-  m.histogram.forEach((x, i) => { v[4 + i] = 4 * x; });
+  m.histogram.forEach((x, i) => {
+    v[4 + i] = 4 * x;
+  });
   v[20] = m.pixelNm === null ? 0 : 1;
   v[21] = m.pixelNm === null ? 0 : Math.log10(m.pixelNm) / 3;
   v[22] = m.width / 1024;
@@ -141,18 +163,29 @@ export interface LanguageRow {
  * `edited` rows (the teacher's text the operator corrected). Unreviewed proposals and the student's own are out.
  */
 export function languageRows(db: Db): LanguageRow[] {
-  return (db.prepare(
-    `SELECT image_id, kind, question, answer, status FROM annotations
+  return (
+    db
+      .prepare(
+        `SELECT image_id, kind, question, answer, status FROM annotations
       WHERE status IN ('accepted', 'edited', 'rejected') AND source IN ('teacher', 'human') AND length(trim(answer)) > 0
       ORDER BY image_id, id`,
-  ).all() as { image_id: number; kind: 'caption' | 'qa'; question: string | null; answer: string; status: LanguageRow['status'] }[])
-    .map((r) => ({ imageId: r.image_id, kind: r.kind, question: r.kind === 'qa' ? (r.question ?? '').trim() : null, answer: r.answer.trim(), status: r.status }));
+      )
+      .all() as { image_id: number; kind: 'caption' | 'qa'; question: string | null; answer: string; status: LanguageRow['status'] }[]
+  ).map((r) => ({
+    imageId: r.image_id,
+    kind: r.kind,
+    question: r.kind === 'qa' ? (r.question ?? '').trim() : null,
+    answer: r.answer.trim(),
+    status: r.status,
+  }));
 }
 
 export function imageForTeacher(db: Db, imageId: number): ImageForTeacher {
-  const r = db.prepare(
-    `SELECT id, sha256, path, file_name, width, height, pixel_size_nm, magnification, kv, wd_mm, detector, instrument, databar_y FROM images WHERE id = ?`,
-  ).get(imageId) as ImageForTeacher | undefined;
+  const r = db
+    .prepare(
+      `SELECT id, sha256, path, file_name, width, height, pixel_size_nm, magnification, kv, wd_mm, detector, instrument, databar_y FROM images WHERE id = ?`,
+    )
+    .get(imageId) as ImageForTeacher | undefined;
   if (!r) throw new Error(`no image ${imageId} in the library`);
   return r;
 }
@@ -165,8 +198,19 @@ export async function resolveImage(db: Db, image: number | string): Promise<Imag
   if (!existsSync(image)) throw new Error(`${image}: no such file`);
   const info = await inspectImage(image);
   return {
-    id: -1, sha256: '', path: image, file_name: image.split(/[\\/]/).pop() ?? image, width: info.width, height: info.height,
-    pixel_size_nm: info.pixelSizeNm, magnification: null, kv: null, wd_mm: null, detector: null, instrument: null, databar_y: info.dataBar?.y ?? null,
+    id: -1,
+    sha256: '',
+    path: image,
+    file_name: image.split(/[\\/]/).pop() ?? image,
+    width: info.width,
+    height: info.height,
+    pixel_size_nm: info.pixelSizeNm,
+    magnification: null,
+    kv: null,
+    wd_mm: null,
+    detector: null,
+    instrument: null,
+    databar_y: info.dataBar?.y ?? null,
   };
 }
 
@@ -182,7 +226,15 @@ export interface LanguageManifest {
   readonly options: VlmTrainOptions;
   /** The teacher's max image side when trained: measurements are taken at this scale. */
   readonly measureMaxSide: number;
-  readonly files: { readonly params: string; readonly tokenizer: string; readonly image: string; readonly text: string; readonly decode: string; readonly itm: string; readonly norm?: string };
+  readonly files: {
+    readonly params: string;
+    readonly tokenizer: string;
+    readonly image: string;
+    readonly text: string;
+    readonly decode: string;
+    readonly itm: string;
+    readonly norm?: string;
+  };
   readonly examples: number;
   readonly images: number;
   readonly steps: number;
@@ -268,10 +320,14 @@ export async function trainLanguage(t: LanguageTrainInput, onCancelled: () => ne
   const key = (r: { imageId: number; q: string | null }) => `${r.imageId}\u0000${r.q ?? ''}`;
   const rejected = new Map<string, number[][]>();
   for (const r of usable) if (r.status !== 'accepted') rejected.set(key(r), [...(rejected.get(key(r)) ?? []), tokenizer.encode(r.a)]);
-  const examples: VlmExample[] = usable.filter((r) => r.status === 'accepted').map((r) => ({
-    image: index.get(r.imageId)!, question: r.q === null ? null : tokenizer.encode(r.q), answer: tokenizer.encode(r.a),
-    ...(rejected.has(key(r)) ? { rejected: rejected.get(key(r)) } : {}),
-  }));
+  const examples: VlmExample[] = usable
+    .filter((r) => r.status === 'accepted')
+    .map((r) => ({
+      image: index.get(r.imageId)!,
+      question: r.q === null ? null : tokenizer.encode(r.q),
+      answer: tokenizer.encode(r.a),
+      ...(rejected.has(key(r)) ? { rejected: rejected.get(key(r)) } : {}),
+    }));
   // ITC text per image: its accepted answers, then its caption. (Captions alone are often identical once their
   // numbers are slots, and identical texts in one contrastive batch teach nothing.)
   const captions = imageIds.map((id) => {
@@ -281,7 +337,9 @@ export async function trainLanguage(t: LanguageTrainInput, onCancelled: () => ne
   });
   const config: VlmConfig = { ...t.preset.size, vocab: tokenizer.size, groups, groupDim, statsDim: STATS_DIM, weights: { ...t.preset.weights } };
   const { result, cancelled } = await runVlmTraining({ images, stats, examples, captions }, config, t.preset.train, {
-    worker: t.worker, deadline: t.deadline, isCancelled: t.isCancelled,
+    worker: t.worker,
+    deadline: t.deadline,
+    isCancelled: t.isCancelled,
     onStep: (r: VlmStep) => t.onProgress?.('language', r.step, r.steps, r.loss),
   });
   if (cancelled) onCancelled();
@@ -290,7 +348,14 @@ export async function trainLanguage(t: LanguageTrainInput, onCancelled: () => ne
 
 /** Writes the language files next to the classifier's and records them in student.json. */
 export function saveLanguage(dir: string, l: TrainedLanguage): LanguageManifest {
-  const files = { params: 'vlm-params.f32', tokenizer: 'tokenizer.json', image: 'vlm-image.onnx', text: 'vlm-text.onnx', decode: 'vlm-decode.onnx', itm: 'vlm-itm.onnx' };
+  const files = {
+    params: 'vlm-params.f32',
+    tokenizer: 'tokenizer.json',
+    image: 'vlm-image.onnx',
+    text: 'vlm-text.onnx',
+    decode: 'vlm-decode.onnx',
+    itm: 'vlm-itm.onnx',
+  };
   const p = l.vlm.params;
   writeFileSync(join(dir, files.params), Buffer.from(p.buffer, p.byteOffset, p.byteLength));
   writeFileSync(join(dir, files.tokenizer), `${JSON.stringify(l.tokenizer.data)}\n`);
@@ -301,8 +366,16 @@ export function saveLanguage(dir: string, l: TrainedLanguage): LanguageManifest 
   const o = l.vlm.options;
   const history = (o.historyShare ?? 0) > 0 && (o.historyTurns ?? 0) > 0 && l.tokenizer.turn !== null ? { maxTurns: o.historyTurns! } : undefined;
   const manifest: LanguageManifest = {
-    config: l.vlm.config, options: o, measureMaxSide: l.measureMaxSide, files, examples: l.examples, images: l.images,
-    steps: l.vlm.steps, lastLoss: l.vlm.lastLoss, numbers: 'slots', ...(history ? { history } : {}),
+    config: l.vlm.config,
+    options: o,
+    measureMaxSide: l.measureMaxSide,
+    files,
+    examples: l.examples,
+    images: l.images,
+    steps: l.vlm.steps,
+    lastLoss: l.vlm.lastLoss,
+    numbers: 'slots',
+    ...(history ? { history } : {}),
   };
   const path = join(dir, 'student.json');
   const student = JSON.parse(readFileSync(path, 'utf8')) as StudentManifest & { language?: LanguageManifest };
@@ -344,7 +417,12 @@ async function loadLanguage(version: number, dir: string): Promise<LoadedLanguag
   if (!manifest) throw new NoLanguageModel(version);
   const tokenizer = new Tokenizer(JSON.parse(readFileSync(join(dir, manifest.files.tokenizer), 'utf8')) as TokenizerData);
   const open = (f: string) => openSession(join(dir, f));
-  const [image, text, decode, itm] = await Promise.all([open(manifest.files.image), open(manifest.files.text), open(manifest.files.decode), open(manifest.files.itm)]);
+  const [image, text, decode, itm] = await Promise.all([
+    open(manifest.files.image),
+    open(manifest.files.text),
+    open(manifest.files.decode),
+    open(manifest.files.itm),
+  ]);
   const h = student.classifier.head;
   let norm: LoadedLanguage['norm'] = { mean: h.mean!, std: h.std! };
   if (manifest.files.norm) {
@@ -376,7 +454,9 @@ export async function closeLanguageModels(): Promise<void> {
     try {
       const l = await p;
       await Promise.all([l.image.session.release(), l.text.session.release(), l.decode.session.release(), l.itm.session.release(), l.extractor.close()]);
-    } catch { /* failed loads hold nothing */ }
+    } catch {
+      /* failed loads hold nothing */
+    }
   }
 }
 
@@ -412,21 +492,31 @@ export interface Answer {
   readonly historyTurns: number;
 }
 
-export interface Turn { readonly question: string; readonly answer: string }
+export interface Turn {
+  readonly question: string;
+  readonly answer: string;
+}
 
 /**
  * Greedy decoding. `history` turns are kept (most recent first) while `room` positions remain after the prefix;
  * `turns` = how many were; `full` = the answer ran out of positions before `<eos>`.
  */
 async function generate(
-  l: LoadedLanguage, ctx: Float32Array, question: string | null, maxTokens: number, history: readonly DecoderTurn[] = [], room = 1,
+  l: LoadedLanguage,
+  ctx: Float32Array,
+  question: string | null,
+  maxTokens: number,
+  history: readonly DecoderTurn[] = [],
+  room = 1,
 ): Promise<{ ids: number[]; confidence: number; turns: number; full: boolean }> {
   const c = l.manifest.config;
   const T = c.seq;
   const seq = decoderSequence(question === null ? null : l.tokenizer.encode(question), null, T, history, room);
   const prefix = seq.ids;
   const ids = new BigInt64Array(T);
-  prefix.forEach((v, i) => { ids[i] = BigInt(v); });
+  prefix.forEach((v, i) => {
+    ids[i] = BigInt(v);
+  });
   const ctxT = new ort.Tensor('float32', ctx, [1, c.groups + 1, c.dim]);
   const idsT = new ort.Tensor('int64', ids, [1, T]);
   const out: number[] = [];
@@ -446,11 +536,17 @@ async function generate(
     const doubled = repeatsLastWord(out, l.tokenizer);
     const best = order.find((j) => (ends(j) && !doubled) || (!ends(j) && allowedNext(out, j, l.tokenizer))) ?? EOS;
     logSum += logits[best] - mx - Math.log(z);
-    if (ends(best)) { ended = true; break; }
+    if (ends(best)) {
+      ended = true;
+      break;
+    }
     out.push(best);
     ids[n++] = BigInt(best);
     // Stop rule: enough complete sentences.
-    if (/[.!?]$/.test(l.tokenizer.piece(best).trimEnd()) && sentenceCount(l.tokenizer.decode(out)) >= DEFAULT_RULES.maxSentences) { ended = true; break; }
+    if (/[.!?]$/.test(l.tokenizer.piece(best).trimEnd()) && sentenceCount(l.tokenizer.decode(out)) >= DEFAULT_RULES.maxSentences) {
+      ended = true;
+      break;
+    }
   }
   return { ids: out, confidence: Math.exp(logSum / (out.length + 1)), turns: seq.turns, full: !ended && out.length < maxTokens };
 }
@@ -518,7 +614,11 @@ export async function embedText(db: Db, text: string): Promise<{ vector: Float32
   const c = l.manifest.config;
   const { ids, mask } = encoderSequence(null, l.tokenizer.encode(text), c.seq);
   const r = await l.text.session.run({
-    ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, c.seq]),
+    ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from(ids, (v) => BigInt(v)),
+      [1, c.seq],
+    ),
     mask: new ort.Tensor('float32', Float32Array.from(mask), [1, c.seq]),
   });
   return { vector: (r.text_emb.data as Float32Array).slice(), modelVersion: l.version };
@@ -532,7 +632,11 @@ export async function matchScore(db: Db, image: number | string, question: strin
   const { ids, mask } = encoderSequence(question === null ? null : l.tokenizer.encode(question), l.tokenizer.encode(toSlots(text, s.m)), c.seq);
   const r = await l.itm.session.run({
     ctx: new ort.Tensor('float32', s.ctx, [1, c.groups + 1, c.dim]),
-    ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, c.seq]),
+    ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from(ids, (v) => BigInt(v)),
+      [1, c.seq],
+    ),
     mask: new ort.Tensor('float32', Float32Array.from(mask), [1, c.seq]),
   });
   return 1 / (1 + Math.exp(-(r.itm.data as Float32Array)[0]));

@@ -4,7 +4,16 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { classifyFeatures, DEFAULT_HEAD, loadStudent, saveStudent, trainClassifier, type HeadOptions, type LoadedStudent, type TrainedClassifier } from '../../../native-models/index.js';
+import {
+  classifyFeatures,
+  DEFAULT_HEAD,
+  loadStudent,
+  saveStudent,
+  trainClassifier,
+  type HeadOptions,
+  type LoadedStudent,
+  type TrainedClassifier,
+} from '../../../native-models/index.js';
 import { DEFAULT_STEM, featureSize, learnStem, StemExtractor, type GreyImage, type Stem, type StemConfig } from '../../../native-models/index.js';
 import type { Db } from '../db/database.js';
 import { readGray } from '../library/decode.js';
@@ -32,11 +41,15 @@ export interface Preset {
 export const DEFAULT_LANGUAGE: LanguagePreset = { size: DEFAULT_VLM_SIZE, weights: DEFAULT_VLM_WEIGHTS, train: DEFAULT_VLM_TRAIN, vocabSize: 640 };
 const FAST_LANGUAGE: LanguagePreset = {
   size: { ...DEFAULT_VLM_SIZE, dim: 64, heads: 2, textLayers: 1, decoderLayers: 1, embedDim: 32, seq: 48 },
-  weights: DEFAULT_VLM_WEIGHTS, train: { ...DEFAULT_VLM_TRAIN, steps: 150, batch: 16, lr: 3e-3 }, vocabSize: 400,
+  weights: DEFAULT_VLM_WEIGHTS,
+  train: { ...DEFAULT_VLM_TRAIN, steps: 150, batch: 16, lr: 3e-3 },
+  vocabSize: 400,
 };
 const LARGE_LANGUAGE: LanguagePreset = {
   size: { ...DEFAULT_VLM_SIZE, dim: 256, heads: 8, textLayers: 4, decoderLayers: 4, imageLayers: 2, embedDim: 128 },
-  weights: DEFAULT_VLM_WEIGHTS, train: { ...DEFAULT_VLM_TRAIN, steps: 4000, batch: 64, lr: 1e-3 }, vocabSize: 1024,
+  weights: DEFAULT_VLM_WEIGHTS,
+  train: { ...DEFAULT_VLM_TRAIN, steps: 4000, batch: 64, lr: 1e-3 },
+  vocabSize: 1024,
 };
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
@@ -94,7 +107,13 @@ export interface TrainOutcome {
   readonly images: number;
   readonly classes: readonly string[];
   /** The vision-language part: null when the database held no reviewed captions or Q&A pairs. */
-  readonly language: { readonly examples: number; readonly images: number; readonly steps: number; readonly loss: number | null; readonly carriedFrom: number | null } | null;
+  readonly language: {
+    readonly examples: number;
+    readonly images: number;
+    readonly steps: number;
+    readonly loss: number | null;
+    readonly carriedFrom: number | null;
+  } | null;
   readonly mode: 'full' | 'quick';
   /** Labelled images' stem features taken from the cache vs computed in this run. */
   readonly features: { readonly cached: number; readonly extracted: number };
@@ -152,7 +171,10 @@ export function score(truth: readonly number[], pred: readonly number[], labels:
     const recall = n ? tp / n : 0;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     perClass[name] = { n, precision, recall, f1 };
-    if (n > 0) { f1sum += f1; present++; }
+    if (n > 0) {
+      f1sum += f1;
+      present++;
+    }
   });
   const correct = truth.filter((t, i) => t === pred[i]).length;
   return { n: truth.length, accuracy: truth.length ? correct / truth.length : 0, macroF1: present ? f1sum / present : 0, perClass, confusion, labels };
@@ -193,14 +215,21 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
   };
   const baseHash = base ? stemHash(base.stem) : null;
   const hyper = {
-    preset: presetName, mode: quick ? 'quick' : 'full', stem: base?.stem.config ?? preset.stem, head: preset.head,
-    stemImages: base ? null : preset.stemImages, language: preset.language, minutes: o.minutes ?? null,
+    preset: presetName,
+    mode: quick ? 'quick' : 'full',
+    stem: base?.stem.config ?? preset.stem,
+    head: preset.head,
+    stemImages: base ? null : preset.stemImages,
+    language: preset.language,
+    minutes: o.minutes ?? null,
     ...(base ? { stemFrom: parent!.id, stemHash: baseHash } : {}),
   };
   const id = startVersion(db, { preset: presetName, dataSnapshot: snapshot, hyperparams: hyper, jobId: o.jobId });
   const seconds = () => (performance.now() - t0) / 1000;
   const cancelled = () => o.signal?.aborted === true || o.isCancelled?.() === true;
-  const checkCancel = () => { if (cancelled()) throw new TrainingCancelled(); };
+  const checkCancel = () => {
+    if (cancelled()) throw new TrainingCancelled();
+  };
   const progress = (p: TrainProgress) => o.onProgress?.(p);
   let extractor: StemExtractor | null = null;
   try {
@@ -259,7 +288,10 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         f = await extractor.extract(await read(it));
         pending.push([it.sha256, f]);
         // In batches, so that a cancelled run keeps most of the features it computed.
-        if (pending.length >= 32) { cache.put(pending); pending = []; }
+        if (pending.length >= 32) {
+          cache.put(pending);
+          pending = [];
+        }
       }
       feats.set(f, k * D);
       progress({ phase: 'features', done: k + 1, total: all.length });
@@ -289,8 +321,17 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
       checkCancel();
       provider = c.provider;
       const p = await classifyFeatures(c, stem.config, gather(feats, D, valIdx), val.length);
-      valScores = score(valIdx.map((i) => y[i]), argmaxRows(p.probs, labels.length, val.length), labels);
-      valCalibration = calibrate(p.probs, valIdx.map((i) => y[i]), labels.length, 10);
+      valScores = score(
+        valIdx.map((i) => y[i]),
+        argmaxRows(p.probs, labels.length, val.length),
+        labels,
+      );
+      valCalibration = calibrate(
+        p.probs,
+        valIdx.map((i) => y[i]),
+        labels.length,
+        10,
+      );
     }
     // 5. The version that ships learns from every reviewed image.
     const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
@@ -300,18 +341,38 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     //    copies the active version's part instead when retraining would learn from the same text on the same stem.
     const languageKey = languageTrainingKey(db, hash);
     const carry = base ? carryableLanguage(parent!.dir!, languageKey) : null;
-    const language: TrainedLanguage | null = carry?.ok ? null : await trainLanguage({
-      db, stem, extractor, mean: final.head.mean!, std: final.head.std!,
-      features: new Map(all.map((it, k) => [it.imageId, feats.subarray(k * D, (k + 1) * D)])),
-      readImage: (r) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide),
-      preset: preset.language, checkCancel, isCancelled: cancelled, deadline: Number.isFinite(deadline) ? deadline - performance.now() + Date.now() : null,
-      worker: o.worker ?? true,
-      onProgress: (part, done, total, loss) => progress({ phase: 'final', part, done, total, loss }),
-    }, () => { throw new TrainingCancelled(); });
+    const language: TrainedLanguage | null = carry?.ok
+      ? null
+      : await trainLanguage(
+          {
+            db,
+            stem,
+            extractor,
+            mean: final.head.mean!,
+            std: final.head.std!,
+            features: new Map(all.map((it, k) => [it.imageId, feats.subarray(k * D, (k + 1) * D)])),
+            readImage: (r) => readForStudent(r.path, { y: r.databar_y, width: r.width }, maxSide),
+            preset: preset.language,
+            checkCancel,
+            isCancelled: cancelled,
+            deadline: Number.isFinite(deadline) ? deadline - performance.now() + Date.now() : null,
+            worker: o.worker ?? true,
+            onProgress: (part, done, total, loss) => progress({ phase: 'final', part, done, total, loss }),
+          },
+          () => {
+            throw new TrainingCancelled();
+          },
+        );
     checkCancel();
     progress({ phase: 'saving', done: 0, total: 1 });
     const dir = resolve(o.dataDir, 'models', `v${id}`);
-    const manifestPath = saveStudent(dir, stem, final, all.map((it) => it.sha256), { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null });
+    const manifestPath = saveStudent(
+      dir,
+      stem,
+      final,
+      all.map((it) => it.sha256),
+      { version: id, preset: presetName, valAccuracy: valScores?.accuracy ?? null },
+    );
     // The chat's question layer: the reviewed questions it learns from (fitted on load, see main/core/chat).
     saveIntents(dir, db, labels);
     let languageManifest: LanguageManifest | null = null;
@@ -323,9 +384,12 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     }
     const languageSummary = languageManifest
       ? {
-        examples: languageManifest.examples, images: languageManifest.images, steps: languageManifest.steps,
-        loss: languageManifest.lastLoss?.loss ?? null, carriedFrom: carry?.ok ? parent!.id : null,
-      }
+          examples: languageManifest.examples,
+          images: languageManifest.images,
+          steps: languageManifest.steps,
+          loss: languageManifest.lastLoss?.loss ?? null,
+          carriedFrom: carry?.ok ? parent!.id : null,
+        }
       : null;
     patchHyperparams(db, id, {
       languageMode: carry?.ok ? 'carried' : language ? 'trained' : 'none',
@@ -336,16 +400,21 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     // 6b. The particle segmenter, when the library has masks (stored with this version; the better of new and in use).
     const segmenter = hasMasks(db)
       ? await trainSegmenterInto(db, dir, {
-        checkCancel,
-        onProgress: (done, total) => progress({ phase: 'final', part: 'segmenter', done, total }),
-      })
+          checkCancel,
+          onProgress: (done, total) => progress({ phase: 'final', part: 'segmenter', done, total }),
+        })
       : null;
     if (segmenter) patchHyperparams(db, id, { segmenterNote: segmenter.note });
     // 7. Becomes active only if it is no worse than the active version on images that version never saw.
     const prev = activeVersion(db);
     const featuresFor = async (s: Stem, want: readonly LabeledImage[]): Promise<Float32Array> => {
       const h = stemHash(s);
-      if (h === hash) return gather(feats, D, want.map((w) => rowOf.get(w.imageId)!));
+      if (h === hash)
+        return gather(
+          feats,
+          D,
+          want.map((w) => rowOf.get(w.imageId)!),
+        );
       const c = new FeatureCache(db, h, featureSize(s.config));
       const hit = c.get(want.map((w) => w.sha256));
       const ex = new StemExtractor(s);
@@ -354,7 +423,10 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         const fresh: [string, Float32Array][] = [];
         for (const [k, w] of want.entries()) {
           let f = hit.get(w.sha256);
-          if (!f) { f = await ex.extract(await read(w)); fresh.push([w.sha256, f]); }
+          if (!f) {
+            f = await ex.extract(await read(w));
+            fresh.push([w.sha256, f]);
+          }
           out.set(f, k * c.dim);
         }
         c.put(fresh);
@@ -374,7 +446,13 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         language: languageManifest ? { ...languageSummary, lastLoss: languageManifest.lastLoss, config: languageManifest.config } : null,
         segmenter,
       },
-      labels, provider, durationS: trainSeconds, dir, manifestPath, onnxPath: join(dir, 'head.onnx'), activate,
+      labels,
+      provider,
+      durationS: trainSeconds,
+      dir,
+      manifestPath,
+      onnxPath: join(dir, 'head.onnx'),
+      activate,
     });
     progress({ phase: 'saving', done: 1, total: 1 });
     try {
@@ -383,9 +461,20 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
       // housekeeping of a cache: never a reason to fail a finished run
     }
     return {
-      modelVersion: id, status: 'completed', trainSeconds, valAccuracy: valScores?.accuracy ?? null, valMacroF1: valScores?.macroF1 ?? null,
-      provider, activated: activate, activeVersion: activeVersion(db)?.id ?? null, images: items.length, classes: labels, language: languageSummary,
-      mode: quick ? 'quick' : 'full', features: featureCounts, segmenter,
+      modelVersion: id,
+      status: 'completed',
+      trainSeconds,
+      valAccuracy: valScores?.accuracy ?? null,
+      valMacroF1: valScores?.macroF1 ?? null,
+      provider,
+      activated: activate,
+      activeVersion: activeVersion(db)?.id ?? null,
+      images: items.length,
+      classes: labels,
+      language: languageSummary,
+      mode: quick ? 'quick' : 'full',
+      features: featureCounts,
+      segmenter,
     };
   } catch (e) {
     const cancelled = e instanceof TrainingCancelled;
@@ -398,13 +487,19 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
 
 /** Compares on validation images that the previous version did not train on; with none, on recorded validation accuracy. */
 async function noWorseThan(
-  prevId: number, db: Db, mine: Scores | null, val: readonly LabeledImage[], labels: readonly string[],
+  prevId: number,
+  db: Db,
+  mine: Scores | null,
+  val: readonly LabeledImage[],
+  labels: readonly string[],
   featuresFor: (stem: Stem, images: readonly LabeledImage[]) => Promise<Float32Array>,
 ): Promise<boolean> {
   const prev = getVersion(db, prevId);
   if (!prev || !prev.dir || !mine) return true;
   const prevAcc = typeof prev.metrics.valAccuracy === 'number' ? prev.metrics.valAccuracy : null;
-  const seen = new Set<number>([...((prev.dataSnapshot.train as [number, number][]) ?? []), ...((prev.dataSnapshot.val as [number, number][]) ?? [])].map(([img]) => img));
+  const seen = new Set<number>(
+    [...((prev.dataSnapshot.train as [number, number][]) ?? []), ...((prev.dataSnapshot.val as [number, number][]) ?? [])].map(([img]) => img),
+  );
   const fresh = val.filter((v) => !seen.has(v.imageId) && prev.labels.includes(v.className));
   if (fresh.length < 10 || prev.labels.join('\n') !== labels.join('\n')) return prevAcc === null || mine.accuracy >= prevAcc;
   try {
@@ -443,7 +538,11 @@ export interface ClassifyRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function classifyPaths(db: Db, paths: readonly string[], o: ClassifyRunOptions = {}): Promise<{ modelVersion: number; results: Classification[] }> {
+export async function classifyPaths(
+  db: Db,
+  paths: readonly string[],
+  o: ClassifyRunOptions = {},
+): Promise<{ modelVersion: number; results: Classification[] }> {
   const { version, student } = loadActiveStudent(db);
   const probs = await classifyAll(student, paths, (p, maxSide) => readForStudent(p, undefined, maxSide), o);
   return { modelVersion: version, results: classificationsOf(student.manifest.labels, paths, probs) };
@@ -471,7 +570,10 @@ export async function evaluateFolder(db: Db, dir: string, o: ClassifyRunOptions 
     const sub = join(dir, name);
     if (!statSync(sub).isDirectory()) continue;
     const c = L.indexOf(name);
-    if (c < 0) { skippedFolders.push(name); continue; }
+    if (c < 0) {
+      skippedFolders.push(name);
+      continue;
+    }
     for (const f of readdirSync(sub).sort()) {
       if (!IMAGE_EXT.test(f)) continue;
       files.push(join(sub, f));
@@ -499,18 +601,39 @@ async function trainSegmenterOnly(db: Db, o: TrainOptions, t0: number, classes: 
   try {
     const dir = resolve(o.dataDir, 'models', `v${id}`);
     const segmenter = await trainSegmenterInto(db, dir, {
-      checkCancel: () => { if (o.signal?.aborted === true || o.isCancelled?.() === true) throw new TrainingCancelled(); },
+      checkCancel: () => {
+        if (o.signal?.aborted === true || o.isCancelled?.() === true) throw new TrainingCancelled();
+      },
       onProgress: (done, total) => o.onProgress?.({ phase: 'final', part: 'segmenter', done, total }),
     });
     patchHyperparams(db, id, { segmenterNote: segmenter.note });
     completeVersion(db, id, {
-      metrics: { segmenter }, labels: [], provider: 'cpu', durationS: seconds(), dir, manifestPath: segmenter.path, onnxPath: '', activate: false,
+      metrics: { segmenter },
+      labels: [],
+      provider: 'cpu',
+      durationS: seconds(),
+      dir,
+      manifestPath: segmenter.path,
+      onnxPath: '',
+      activate: false,
     });
     const active = activeVersion(db);
     return {
-      modelVersion: id, status: 'completed', trainSeconds: seconds(), valAccuracy: null, valMacroF1: null, provider: 'cpu',
-      activated: false, activeVersion: active?.id ?? null, images: segmenter.images, classes: [], language: null, mode: 'full',
-      features: { cached: 0, extracted: 0 }, segmenter, note,
+      modelVersion: id,
+      status: 'completed',
+      trainSeconds: seconds(),
+      valAccuracy: null,
+      valMacroF1: null,
+      provider: 'cpu',
+      activated: false,
+      activeVersion: active?.id ?? null,
+      images: segmenter.images,
+      classes: [],
+      language: null,
+      mode: 'full',
+      features: { cached: 0, extracted: 0 },
+      segmenter,
+      note,
     };
   } catch (e) {
     const cancelled = e instanceof TrainingCancelled;

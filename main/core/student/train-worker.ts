@@ -6,7 +6,11 @@ import { openDatabase } from '../db/database.js';
 import { trainStudent, TrainingCancelled, type TrainOptions } from './service.js';
 import type { StudentWorkerMessage } from './job.js';
 
-interface Init { dbPath: string; options: Omit<TrainOptions, 'signal' | 'isCancelled' | 'onProgress'>; cancel: SharedArrayBuffer }
+interface Init {
+  dbPath: string;
+  options: Omit<TrainOptions, 'signal' | 'isCancelled' | 'onProgress'>;
+  cancel: SharedArrayBuffer;
+}
 const { dbPath, options, cancel } = workerPayload<Init>();
 const flag = new Int32Array(cancel);
 const post = (m: StudentWorkerMessage) => parentPort?.postMessage(m);
@@ -14,7 +18,10 @@ const post = (m: StudentWorkerMessage) => parentPort?.postMessage(m);
 const db = openDatabase(dbPath, { quickCheck: false });
 try {
   const result = await trainStudent(db, {
-    ...options, worker: false, isCancelled: () => Atomics.load(flag, 0) !== 0, onProgress: (progress) => post({ type: 'progress', progress }),
+    ...options,
+    worker: false,
+    isCancelled: () => Atomics.load(flag, 0) !== 0,
+    onProgress: (progress) => post({ type: 'progress', progress }),
   });
   post({ type: 'done', result });
 } catch (e) {

@@ -13,10 +13,7 @@ import { getVersion, registerImported, removeVersionRow, setVersionFiles } from 
 import { CoreError } from '../errors.js';
 
 export class ModelTransferError extends CoreError<'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model'> {
-  constructor(
-    code: 'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model',
-    message: string,
-  ) {
+  constructor(code: 'not_found' | 'invalid_state' | 'invalid_arguments' | 'invalid_model', message: string) {
     super(code, message);
   }
 }
@@ -73,7 +70,8 @@ export async function validateStudentDir(dir: string): Promise<Manifest> {
     throw bad(`student.json is not JSON (${(e as Error).message})`);
   }
   if (m.format !== 'emma-student' || m.version !== 1) throw bad('student.json is not an emma-student v1 manifest');
-  if (!Array.isArray(m.labels) || m.labels.length < 2 || !m.labels.every((l) => typeof l === 'string' && l.length > 0)) throw bad('the manifest lists fewer than 2 class labels');
+  if (!Array.isArray(m.labels) || m.labels.length < 2 || !m.labels.every((l) => typeof l === 'string' && l.length > 0))
+    throw bad('the manifest lists fewer than 2 class labels');
   if (!m.files || !m.stem || !m.head) throw bad("the manifest lacks 'files', 'stem' or 'head'");
   if (m.head.classes !== m.labels.length) throw bad(`the head has ${m.head.classes} outputs for ${m.labels.length} labels`);
   const files = filesOf(m);
@@ -116,8 +114,14 @@ export async function importVersion(db: Db, dataDir: string, srcDir: string): Pr
     const m = await validateStudentDir(staging);
     const training = (m.training ?? {}) as Record<string, unknown>;
     id = registerImported(db, {
-      source: src, labels: m.labels,
-      metrics: { importedFrom: src, originalVersion: training.version ?? null, originalValAccuracy: training.valAccuracy ?? null, language: m.language ? { config: m.language.config } : null },
+      source: src,
+      labels: m.labels,
+      metrics: {
+        importedFrom: src,
+        originalVersion: training.version ?? null,
+        originalValAccuracy: training.valAccuracy ?? null,
+        language: m.language ? { config: m.language.config } : null,
+      },
       hyperparams: { preset: 'imported', stem: m.stem, head: m.head, options: m.options },
     });
     const dir = resolve(dataDir, 'models', `v${id}`);

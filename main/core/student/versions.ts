@@ -28,19 +28,44 @@ export interface ModelVersion {
 }
 
 interface Row {
-  id: number; parent_id: number | null; status: VersionStatus; active: number; preset: string;
-  data_snapshot_json: string; hyperparams_json: string; metrics_json: string; labels_json: string;
-  provider: string | null; duration_s: number | null; dir: string | null; manifest_path: string | null;
-  onnx_path: string | null; error: string | null; created_at: string; finished_at: string | null;
+  id: number;
+  parent_id: number | null;
+  status: VersionStatus;
+  active: number;
+  preset: string;
+  data_snapshot_json: string;
+  hyperparams_json: string;
+  metrics_json: string;
+  labels_json: string;
+  provider: string | null;
+  duration_s: number | null;
+  dir: string | null;
+  manifest_path: string | null;
+  onnx_path: string | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
 }
 
 function fromRow(r: Row): ModelVersion {
   return {
-    id: r.id, parentId: r.parent_id, status: r.status, active: r.active === 1, preset: r.preset,
-    dataSnapshot: JSON.parse(r.data_snapshot_json), hyperparams: JSON.parse(r.hyperparams_json),
-    metrics: JSON.parse(r.metrics_json), labels: JSON.parse(r.labels_json), provider: r.provider,
-    durationS: r.duration_s, dir: r.dir, manifestPath: r.manifest_path, onnxPath: r.onnx_path, error: r.error,
-    createdAt: r.created_at, finishedAt: r.finished_at,
+    id: r.id,
+    parentId: r.parent_id,
+    status: r.status,
+    active: r.active === 1,
+    preset: r.preset,
+    dataSnapshot: JSON.parse(r.data_snapshot_json),
+    hyperparams: JSON.parse(r.hyperparams_json),
+    metrics: JSON.parse(r.metrics_json),
+    labels: JSON.parse(r.labels_json),
+    provider: r.provider,
+    durationS: r.duration_s,
+    dir: r.dir,
+    manifestPath: r.manifest_path,
+    onnxPath: r.onnx_path,
+    error: r.error,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
   };
 }
 
@@ -61,15 +86,15 @@ export function listVersions(db: Db): ModelVersion[] {
 export function startVersion(db: Db, v: { preset: string; dataSnapshot: unknown; hyperparams: unknown; jobId?: number | null }): number {
   const parent = activeVersion(db);
   // The run's owner: its job's (the job may run it in a worker thread of the same process), else this process.
-  const jobOwner = v.jobId != null
-    ? (db.prepare(`SELECT owner_id FROM jobs WHERE id = ?`).pluck().get(v.jobId) as string | null | undefined) ?? null
-    : null;
+  const jobOwner = v.jobId != null ? ((db.prepare(`SELECT owner_id FROM jobs WHERE id = ?`).pluck().get(v.jobId) as string | null | undefined) ?? null) : null;
   const owner = jobOwner ?? ensureOwner(db);
   return Number(
-    db.prepare(
-      `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, job_id, created_at, owner_id)
+    db
+      .prepare(
+        `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, job_id, created_at, owner_id)
        VALUES (?, 'training', ?, ?, ?, ?, ?, ?)`,
-    ).run(parent?.id ?? null, v.preset, JSON.stringify(v.dataSnapshot), JSON.stringify(v.hyperparams), v.jobId ?? null, nowIso(), owner).lastInsertRowid,
+      )
+      .run(parent?.id ?? null, v.preset, JSON.stringify(v.dataSnapshot), JSON.stringify(v.hyperparams), v.jobId ?? null, nowIso(), owner).lastInsertRowid,
   );
 }
 
@@ -79,17 +104,29 @@ export function startVersion(db: Db, v: { preset: string; dataSnapshot: unknown;
  * version is never touched (a training run is never active). Returns the versions failed.
  */
 export function reapOrphanedVersions(db: Db, dataDir: string): { id: number; reason: string }[] {
-  const rows = db.prepare(
-    `SELECT v.id, v.owner_id, v.created_at, v.dir, v.job_id, j.state AS job_state, j.error AS job_error
+  const rows = db
+    .prepare(
+      `SELECT v.id, v.owner_id, v.created_at, v.dir, v.job_id, j.state AS job_state, j.error AS job_error
      FROM model_versions v LEFT JOIN jobs j ON j.id = v.job_id WHERE v.status = 'training'`,
-  ).all() as { id: number; owner_id: string | null; created_at: string; dir: string | null; job_id: number | null; job_state: string | null; job_error: string | null }[];
+    )
+    .all() as {
+    id: number;
+    owner_id: string | null;
+    created_at: string;
+    dir: string | null;
+    job_id: number | null;
+    job_state: string | null;
+    job_error: string | null;
+  }[];
   const out: { id: number; reason: string }[] = [];
   const mark = db.prepare(`UPDATE model_versions SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'training' AND active = 0`);
   for (const r of rows) {
     let why: string | null;
     if (r.job_id !== null && r.job_state !== null) {
-      why = r.job_state === 'queued' || r.job_state === 'running' ? null
-        : `its training job #${r.job_id} ended (${r.job_state}${r.job_error ? `: ${r.job_error}` : ''}) before the run finished`;
+      why =
+        r.job_state === 'queued' || r.job_state === 'running'
+          ? null
+          : `its training job #${r.job_id} ended (${r.job_state}${r.job_error ? `: ${r.job_error}` : ''}) before the run finished`;
     } else {
       why = orphanReason(db, r.owner_id, r.created_at);
     }
@@ -139,8 +176,13 @@ export function completeVersion(db: Db, id: number, c: Completion): void {
 
 /** Ends a run that did not complete; the active version is untouched. */
 export function endVersion(db: Db, id: number, status: 'failed' | 'cancelled', error: string | null, durationS: number): void {
-  db.prepare(`UPDATE model_versions SET status = ?, error = ?, duration_s = ?, finished_at = ? WHERE id = ? AND status = 'training'`)
-    .run(status, error, durationS, nowIso(), id);
+  db.prepare(`UPDATE model_versions SET status = ?, error = ?, duration_s = ?, finished_at = ? WHERE id = ? AND status = 'training'`).run(
+    status,
+    error,
+    durationS,
+    nowIso(),
+    id,
+  );
 }
 
 export function activateVersion(db: Db, id: number): void {
@@ -154,13 +196,25 @@ export function activateVersion(db: Db, id: number): void {
 }
 
 /** A version brought in from files: completed, inactive, no parent; data snapshot says where from. */
-export function registerImported(db: Db, v: { source: string; labels: readonly string[]; metrics: Record<string, unknown>; hyperparams: Record<string, unknown> }): number {
+export function registerImported(
+  db: Db,
+  v: { source: string; labels: readonly string[]; metrics: Record<string, unknown>; hyperparams: Record<string, unknown> },
+): number {
   const now = nowIso();
   return Number(
-    db.prepare(
-      `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, metrics_json, labels_json, provider, duration_s, created_at, finished_at)
+    db
+      .prepare(
+        `INSERT INTO model_versions (parent_id, status, preset, data_snapshot_json, hyperparams_json, metrics_json, labels_json, provider, duration_s, created_at, finished_at)
        VALUES (NULL, 'completed', 'imported', ?, ?, ?, ?, 'cpu', 0, ?, ?)`,
-    ).run(JSON.stringify({ split: `imported from ${v.source}`, importedFrom: v.source }), JSON.stringify(v.hyperparams), JSON.stringify(v.metrics), JSON.stringify(v.labels), now, now).lastInsertRowid,
+      )
+      .run(
+        JSON.stringify({ split: `imported from ${v.source}`, importedFrom: v.source }),
+        JSON.stringify(v.hyperparams),
+        JSON.stringify(v.metrics),
+        JSON.stringify(v.labels),
+        now,
+        now,
+      ).lastInsertRowid,
   );
 }
 

@@ -159,7 +159,8 @@ export function extractJson(text: string): unknown {
   return null;
 }
 
-const UNKNOWN_SIZE = /\b(unknown|not known|cannot be (determined|measured|estimated)|can't be (determined|measured)|no calibration|not calibrated|uncalibrated|without (a |any )?calibration|unavailable|not available)\b/i;
+const UNKNOWN_SIZE =
+  /\b(unknown|not known|cannot be (determined|measured|estimated)|can't be (determined|measured)|no calibration|not calibrated|uncalibrated|without (a |any )?calibration|unavailable|not available)\b/i;
 const PHYSICAL_LENGTH = /\d\s*(nm|µm|μm|um|mm|micro(n|met(er|re))s?|nanomet(er|re)s?|millimet(er|re)s?|Å|angstroms?)\b/i;
 
 function normName(s: string): string {
@@ -182,7 +183,11 @@ export function answerSchema(ctx: AnswerContext) {
     .string()
     .transform((s) => byNorm.get(normName(s)) ?? s)
     .pipe(z.enum(names as [string, ...string[]], { error: (i) => `class ${JSON.stringify(i.input)} is not in the taxonomy` }));
-  const text = (what: string) => z.string({ error: `${what} must be text` }).trim().min(1, `${what} is empty`);
+  const text = (what: string) =>
+    z
+      .string({ error: `${what} must be text` })
+      .trim()
+      .min(1, `${what} is empty`);
   const qaItem = z.object({
     kind: z.enum(QA_KINDS as unknown as [TeacherQaKind, ...TeacherQaKind[]]),
     question: text('question'),
@@ -285,16 +290,24 @@ export function salvageAnswer(content: string | null | undefined, ctx: AnswerCon
     const r = one.safeParse({ ...json, qa: [raw] });
     const issues = r.success ? [] : r.error.issues.filter((i) => i.path[0] === 'qa' && !/missing a "/.test(i.message));
     if (r.success || (issues.length === 0 && kind !== null)) {
-      const q = (r.success ? r.data.qa[0] : (raw as { kind: TeacherQaKind; question: string; answer: string; value_nm?: number | null }));
+      const q = r.success ? r.data.qa[0] : (raw as { kind: TeacherQaKind; question: string; answer: string; value_nm?: number | null });
       valid.push({ kind: q.kind, question: q.question.trim(), answer: q.answer.trim(), valueNm: q.value_nm ?? null });
     } else {
       invalid.push({
-        index, kind, question: typeof item.question === 'string' ? item.question : null, answer: typeof item.answer === 'string' ? item.answer : null,
-        reason: (issues.length ? issues : r.success ? [] : r.error.issues).slice(0, 2).map((i) => i.message).join('; ') || 'invalid item',
+        index,
+        kind,
+        question: typeof item.question === 'string' ? item.question : null,
+        answer: typeof item.answer === 'string' ? item.answer : null,
+        reason:
+          (issues.length ? issues : r.success ? [] : r.error.issues)
+            .slice(0, 2)
+            .map((i) => i.message)
+            .join('; ') || 'invalid item',
       });
     }
   });
-  if (items.length !== ctx.qaCount) invalid.push({ index: -1, kind: null, question: null, answer: null, reason: `expected exactly ${ctx.qaCount} question–answer pairs, got ${items.length}` });
+  if (items.length !== ctx.qaCount)
+    invalid.push({ index: -1, kind: null, question: null, answer: null, reason: `expected exactly ${ctx.qaCount} question–answer pairs, got ${items.length}` });
   const a = head.data;
   return {
     ok: true,

@@ -129,9 +129,7 @@ export class TeacherClient {
 
   async chat(call: ChatCall): Promise<ChatResult> {
     try {
-      const { data, response } = await this.sdk.chat.completions
-        .create(this.body(call), { signal: call.signal, timeout: call.timeoutMs })
-        .withResponse();
+      const { data, response } = await this.sdk.chat.completions.create(this.body(call), { signal: call.signal, timeout: call.timeoutMs }).withResponse();
       return fromCompletion(data, response.status);
     } catch (e) {
       throw this.classify(e, call.signal);
@@ -180,7 +178,8 @@ export class TeacherClient {
     const scrub = (s: string) => redactSecrets(s, this.key).slice(0, 500);
     if (e instanceof TeacherCallError) return e;
     if (e instanceof OpenAI.APIUserAbortError || signal?.aborted) return new TeacherCallError('cancelled', 'cancelled', null, null, null);
-    if (e instanceof OpenAI.APIConnectionTimeoutError) return new TeacherCallError('timeout', `no answer within ${this.config.requestTimeoutMs} ms`, null, null, null);
+    if (e instanceof OpenAI.APIConnectionTimeoutError)
+      return new TeacherCallError('timeout', `no answer within ${this.config.requestTimeoutMs} ms`, null, null, null);
     if (e instanceof OpenAI.APIConnectionError) {
       const cause = (e as { cause?: { message?: string; code?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? e.message;

@@ -41,7 +41,10 @@ export function fileKeyProvider(path: string): TeacherKeyProvider {
       } catch (e) {
         throw new Error(`cannot read the API key file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
       }
-      const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0);
+      const line = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l.length > 0);
       return line ?? null;
     },
     describe: () => `key file ${path}`,

@@ -98,7 +98,13 @@ export interface ParaphraseRequest {
   readonly cacheKey: string;
 }
 
-export function paraphraseRequest(sources: readonly ParaphraseSource[], classes: readonly string[], count: number, endpoint: string, model: string): ParaphraseRequest {
+export function paraphraseRequest(
+  sources: readonly ParaphraseSource[],
+  classes: readonly string[],
+  count: number,
+  endpoint: string,
+  model: string,
+): ParaphraseRequest {
   const intents = INTENTS.filter((i) => sources.some((s) => s.intent === i));
   const system =
     'You write paraphrases of questions that operators of an electron microscope ask about a micrograph, to train a ' +
@@ -158,20 +164,50 @@ export function parseParaphrases(content: string, sources: readonly ParaphraseSo
     const hasSlot = src.text.includes(SLOT);
     let kept = 0;
     for (const raw of e.texts as unknown[]) {
-      if (typeof raw !== 'string') { drop('not a string'); continue; }
+      if (typeof raw !== 'string') {
+        drop('not a string');
+        continue;
+      }
       const t = raw.trim().replace(/\s+/g, ' ');
-      if (t.length < 3) { drop('empty or too short'); continue; }
-      if (t.length > MAX_CHARS) { drop('too long'); continue; }
-      if (!/\p{L}{2,}/u.test(t.replace(SLOT, ''))) { drop('digits or symbols only'); continue; }
+      if (t.length < 3) {
+        drop('empty or too short');
+        continue;
+      }
+      if (t.length > MAX_CHARS) {
+        drop('too long');
+        continue;
+      }
+      if (!/\p{L}{2,}/u.test(t.replace(SLOT, ''))) {
+        drop('digits or symbols only');
+        continue;
+      }
       const braces = t.split(SLOT).join('');
-      if (/[{}]/.test(braces)) { drop('unknown placeholder'); continue; }
-      if (hasSlot && !t.includes(SLOT)) { drop('lost the {class} slot'); continue; }
-      if (!hasSlot && t.includes(SLOT)) { drop('added a {class} slot'); continue; }
+      if (/[{}]/.test(braces)) {
+        drop('unknown placeholder');
+        continue;
+      }
+      if (hasSlot && !t.includes(SLOT)) {
+        drop('lost the {class} slot');
+        continue;
+      }
+      if (!hasSlot && t.includes(SLOT)) {
+        drop('added a {class} slot');
+        continue;
+      }
       const key = slotted(t);
       const other = elsewhere.get(key);
-      if (other !== undefined && other !== src.intent) { drop("another intent's question"); continue; }
-      if (taken.has(`${src.intent}\u0000${key}`)) { drop('duplicate'); continue; }
-      if (kept >= count) { drop('more than asked'); continue; }
+      if (other !== undefined && other !== src.intent) {
+        drop("another intent's question");
+        continue;
+      }
+      if (taken.has(`${src.intent}\u0000${key}`)) {
+        drop('duplicate');
+        continue;
+      }
+      if (kept >= count) {
+        drop('more than asked');
+        continue;
+      }
       taken.add(`${src.intent}\u0000${key}`);
       kept++;
       items.push({ intent: src.intent, source: src.text.split(SLOT).join('xclassx'), text: t.split(SLOT).join('xclassx') });
@@ -197,7 +233,11 @@ export interface ParaphraseRun {
 }
 
 /** What the audit entry of every paraphrase request says about what was sent. */
-export const TEXT_ONLY_AUDIT = { textOnly: true, imagesSent: 0, sent: 'question wordings, intent names and class names only; no image, file name or image hash' };
+export const TEXT_ONLY_AUDIT = {
+  textOnly: true,
+  imagesSent: 0,
+  sent: 'question wordings, intent names and class names only; no image, file name or image hash',
+};
 
 /**
  * The run's paraphrase request: answered from the cache when the same request was answered before; else one
@@ -214,10 +254,19 @@ export async function askParaphrases(db: Db, session: TeacherSession, o: Paraphr
   }
   const req = paraphraseRequest(o.sources, o.classes, o.count, session.endpoint, session.config.model);
   const cached = db.prepare(`SELECT paraphrase_count FROM teacher_paraphrases WHERE cache_key = ? AND status = 'valid'`).get(req.cacheKey) as
-    | { paraphrase_count: number }
-    | undefined;
+    { paraphrase_count: number } | undefined;
   const finish = (r: TeacherParaphraseOutcome): TeacherParaphraseOutcome => {
-    audit(db, o.actor, 'teacher.paraphrases', { runId: o.runId, cacheKey: req.cacheKey, status: r.status, sources: r.sources, paraphrases: r.paraphrases, dropped: r.dropped, requests: r.requests, reason: r.reason, ...TEXT_ONLY_AUDIT });
+    audit(db, o.actor, 'teacher.paraphrases', {
+      runId: o.runId,
+      cacheKey: req.cacheKey,
+      status: r.status,
+      sources: r.sources,
+      paraphrases: r.paraphrases,
+      dropped: r.dropped,
+      requests: r.requests,
+      reason: r.reason,
+      ...TEXT_ONLY_AUDIT,
+    });
     return r;
   };
   if (cached) return finish({ ...out, status: 'cached', paraphrases: cached.paraphrase_count, reason: 'the same request was answered before; not sent again' });
@@ -226,7 +275,15 @@ export async function askParaphrases(db: Db, session: TeacherSession, o: Paraphr
   const promptChars = req.messages.reduce((n, m) => n + String(m.content).length, 0) + JSON.stringify(req.jsonSchema).length;
   const estPrompt = Math.ceil(promptChars / 3);
   const spent: SessionTotals = { requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
-  const ctx = { purpose: 'paraphrase' as const, runId: o.runId, image: null, softSignal: o.softSignal, hardSignal: o.hardSignal, usage: spent, audit: TEXT_ONLY_AUDIT };
+  const ctx = {
+    purpose: 'paraphrase' as const,
+    runId: o.runId,
+    image: null,
+    softSignal: o.softSignal,
+    hardSignal: o.hardSignal,
+    usage: spent,
+    audit: TEXT_ONLY_AUDIT,
+  };
   const store = (status: 'valid' | 'invalid', reason: string | null, items: TaughtParaphrase[] | null, requestId: number | null) => {
     const now = nowIso();
     db.prepare(
@@ -238,9 +295,20 @@ export async function askParaphrases(db: Db, session: TeacherSession, o: Paraphr
          updated_at = @now
        WHERE teacher_paraphrases.status = 'invalid'`,
     ).run({
-      key: req.cacheKey, run: o.runId, req: requestId, endpoint: session.endpoint, model: session.config.model, status, reason,
-      sources: JSON.stringify(o.sources), items: items ? JSON.stringify(items) : null, n: items?.length ?? 0,
-      p: spent.promptTokens, c: spent.completionTokens, usd: spent.costUsd, now,
+      key: req.cacheKey,
+      run: o.runId,
+      req: requestId,
+      endpoint: session.endpoint,
+      model: session.config.model,
+      status,
+      reason,
+      sources: JSON.stringify(o.sources),
+      items: items ? JSON.stringify(items) : null,
+      n: items?.length ?? 0,
+      p: spent.promptTokens,
+      c: spent.completionTokens,
+      usd: spent.costUsd,
+      now,
     });
   };
   const refused = (extraPrompt: number) => o.budgetRefuses(estPrompt + extraPrompt, req.maxTokens);
@@ -275,7 +343,14 @@ export async function askParaphrases(db: Db, session: TeacherSession, o: Paraphr
       }
     }
     store('valid', parsed.notes.length ? parsed.notes.join('; ') : null, parsed.items, requestId);
-    return finish({ ...out, status: 'valid', requests: spent.requests, paraphrases: parsed.items.length, dropped: parsed.dropped, reason: parsed.notes.join('; ') || null });
+    return finish({
+      ...out,
+      status: 'valid',
+      requests: spent.requests,
+      paraphrases: parsed.items.length,
+      dropped: parsed.dropped,
+      reason: parsed.notes.join('; ') || null,
+    });
   } catch (e) {
     if (e instanceof RunStopError) {
       if (e.stop === 'failed') throw e;

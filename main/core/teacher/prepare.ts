@@ -9,19 +9,7 @@ import type { Calibration } from './answer.js';
 /** The image columns the teacher reads (one row of the images table). */
 export type ImageForTeacher = Pick<
   ImageRow,
-  | 'id'
-  | 'sha256'
-  | 'path'
-  | 'file_name'
-  | 'width'
-  | 'height'
-  | 'pixel_size_nm'
-  | 'magnification'
-  | 'kv'
-  | 'wd_mm'
-  | 'detector'
-  | 'instrument'
-  | 'databar_y'
+  'id' | 'sha256' | 'path' | 'file_name' | 'width' | 'height' | 'pixel_size_nm' | 'magnification' | 'kv' | 'wd_mm' | 'detector' | 'instrument' | 'databar_y'
 >;
 
 export interface PreparedImage {
@@ -42,8 +30,7 @@ export async function prepareImage(img: ImageForTeacher, opts: { maxSide: number
     .jpeg({ quality: 90 })
     .toBuffer();
   const sourceWidth = img.width;
-  const sentPixelSizeNm =
-    img.pixel_size_nm !== null && img.pixel_size_nm > 0 ? img.pixel_size_nm * (sourceWidth / gray.width) : null;
+  const sentPixelSizeNm = img.pixel_size_nm !== null && img.pixel_size_nm > 0 ? img.pixel_size_nm * (sourceWidth / gray.width) : null;
   const lines: string[] = [];
   if (opts.sendMetadata) {
     if (img.instrument) lines.push(`instrument: ${img.instrument}`);

@@ -21,12 +21,7 @@ import { askParaphrases, paraphraseSources } from './paraphrase.js';
 import { prepareImage, type ImageForTeacher } from './prepare.js';
 import { RunStopError, type SessionTotals, type TeacherSession } from './session.js';
 import { renderTemplate, templateRef } from './templates.js';
-import type {
-  TaxonomyClass,
-  TeacherAnswer,
-  TeacherRunResult,
-  TeacherTemplate,
-} from './types.js';
+import type { TaxonomyClass, TeacherAnswer, TeacherRunResult, TeacherTemplate } from './types.js';
 
 export interface BatchPlan {
   runId: number;
@@ -110,7 +105,9 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
   // Budget: reserve an estimate per image in flight, so concurrent requests cannot overshoot together.
   const textTokens = Math.ceil((plan.template.system.length + plan.template.user.length + taxonomyText(plan.classes).length + 1500) / 3);
   let estTokens = textTokens + imageTokenEstimate(config.maxImageSide, config.imageDetail) + config.maxOutputTokens;
-  let estUsd = session.price ? (estTokens - config.maxOutputTokens) * session.price.inputPerMTok / 1e6 + config.maxOutputTokens * session.price.outputPerMTok / 1e6 : 0;
+  let estUsd = session.price
+    ? ((estTokens - config.maxOutputTokens) * session.price.inputPerMTok) / 1e6 + (config.maxOutputTokens * session.price.outputPerMTok) / 1e6
+    : 0;
   let reservedUsd = 0;
   let reservedTokens = 0;
   let imagesInFlight = 0;
@@ -147,7 +144,9 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
       total,
       `teacher: ${result.processed}/${total} · ${result.proposals} proposed · ${result.flagged.length} flagged · ` +
         `$${cost.toFixed(4)}${budget} · ${session.totals.requests} requests` +
-        (result.paraphrases ? ` · paraphrases ${result.paraphrases.status}${result.paraphrases.paraphrases ? ` (${result.paraphrases.paraphrases})` : ''}` : ''),
+        (result.paraphrases
+          ? ` · paraphrases ${result.paraphrases.status}${result.paraphrases.paraphrases ? ` (${result.paraphrases.paraphrases})` : ''}`
+          : ''),
     );
   };
   report();
@@ -237,7 +236,16 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
         }
       }
       if (!parsed.ok && partial) {
-        const stored = storeOutcome(db, plan, img, { status: 'valid', answer: { ...partial.answer, invalidQa: partial.invalid } }, usage(), lastRequest, sourceRef, partial.note);
+        const stored = storeOutcome(
+          db,
+          plan,
+          img,
+          { status: 'valid', answer: { ...partial.answer, invalidQa: partial.invalid } },
+          usage(),
+          lastRequest,
+          sourceRef,
+          partial.note,
+        );
         if (!stored) {
           result.skipped++;
           return;
@@ -332,7 +340,11 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
     const sources = paraphraseSources(db);
     const none = { sources: sources.length, paraphrases: 0, dropped: 0, requests: 0 };
     if (result.stopped === 'cancelled' || result.stopped === 'failed' || hooks.signal.aborted) {
-      result.paraphrases = { ...none, status: result.stopped === 'failed' ? 'failed' : 'cancelled', reason: `not sent: the run ${result.stopped === 'failed' ? 'failed' : 'was cancelled'}` };
+      result.paraphrases = {
+        ...none,
+        status: result.stopped === 'failed' ? 'failed' : 'cancelled',
+        reason: `not sent: the run ${result.stopped === 'failed' ? 'failed' : 'was cancelled'}`,
+      };
     } else {
       const paraSoft = new AbortController();
       const paraHard = new AbortController();
@@ -378,9 +390,7 @@ export async function runBatch(db: Db, session: TeacherSession, plan: BatchPlan,
   result.completionTokens = session.totals.completionTokens;
   result.costUsd = round6(session.totals.costUsd);
   result.responseFormat = session.format;
-  const done = db.prepare(
-    `SELECT count(*) AS n FROM teacher_outputs WHERE config_key = ? AND image_id = ? AND status != 'failed'`,
-  );
+  const done = db.prepare(`SELECT count(*) AS n FROM teacher_outputs WHERE config_key = ? AND image_id = ? AND status != 'failed'`);
   result.remaining = plan.imageIds.filter((id) => !(done.get(plan.configKey, id) as { n: number }).n).length;
   report();
   return result;
@@ -409,9 +419,8 @@ export function storeOutcome(
   note: string | null = null,
 ): boolean {
   return db.transaction(() => {
-    const existing = db
-      .prepare(`SELECT id, status FROM teacher_outputs WHERE config_key = ? AND image_id = ?`)
-      .get(plan.configKey, img.id) as { id: number; status: string } | undefined;
+    const existing = db.prepare(`SELECT id, status FROM teacher_outputs WHERE config_key = ? AND image_id = ?`).get(plan.configKey, img.id) as
+      { id: number; status: string } | undefined;
     if (existing?.status === 'valid') return false;
     const now = nowIso();
     let labelId: number | null = null;

@@ -16,17 +16,7 @@ import { RunStopError, TeacherSession } from './session.js';
 /** A connection test waits at most this long for a rate limit to pass before it reports "unknown". */
 const PROBE_MAX_WAIT_MS = 30_000;
 import { backoffMs, sleep } from './util.js';
-import {
-  audit,
-  DEFAULT_CONFIG,
-  readCapabilities,
-  readConfig,
-  readEgress,
-  withOverrides,
-  writeCapabilities,
-  writeConfig,
-  writeEgress,
-} from './settings.js';
+import { audit, DEFAULT_CONFIG, readCapabilities, readConfig, readEgress, withOverrides, writeCapabilities, writeConfig, writeEgress } from './settings.js';
 import { applyTaxonomySet, BUILTIN_TAXONOMIES, listTaxonomy, renameClass, resolveTaxonomy, upsertClass } from './taxonomy.js';
 import { getTemplate, listTemplates, saveTemplate, templateRef } from './templates.js';
 import type {
@@ -55,7 +45,8 @@ import { CoreError } from '../errors.js';
 
 export class EgressDisabledError extends CoreError<'egress_disabled'> {
   constructor() {
-    super('egress_disabled',
+    super(
+      'egress_disabled',
       'Teacher egress is off for this project, so no image or request may leave this PC. ' +
         'A lab lead can switch it on in the teacher settings (or with `emma teacher egress on`); nothing was sent.',
     );
@@ -140,11 +131,13 @@ export class TeacherService {
     this.backoffBaseMs = o.backoffBaseMs ?? 500;
     // A run whose job is no longer live (its process died: the job was marked interrupted) is not going now. A run
     // of another live process keeps going; one not yet tied to a job is judged by its age (see jobs/owners.ts).
-    this.db.prepare(
-      `UPDATE teacher_runs SET state = 'failed', stop_detail = 'interrupted: Emma stopped during this run; resume it'
+    this.db
+      .prepare(
+        `UPDATE teacher_runs SET state = 'failed', stop_detail = 'interrupted: Emma stopped during this run; resume it'
        WHERE state = 'running' AND CASE WHEN job_id IS NULL THEN updated_at < ?
          ELSE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = teacher_runs.job_id AND j.state IN ('queued', 'running')) END`,
-    ).run(new Date(Date.now() - STALE_MS).toISOString());
+      )
+      .run(new Date(Date.now() - STALE_MS).toISOString());
   }
 
   // ---- settings, key, egress ----
@@ -248,7 +241,9 @@ export class TeacherService {
     try {
       const half = Buffer.alloc(64 * 64);
       for (let y = 0; y < 64; y++) for (let x = 0; x < 32; x++) half[y * 64 + x] = 255;
-      const png = await sharp(half, { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer();
+      const png = await sharp(half, { raw: { width: 64, height: 64, channels: 1 } })
+        .png()
+        .toBuffer();
       const r = await session.request(
         [
           {
@@ -263,7 +258,11 @@ export class TeacherService {
         { structured: false, maxTokens: 10 },
       );
       caps.vision = true;
-      notes.push(/left/i.test(r.content) ? 'vision: image accepted and seen correctly' : `vision: image accepted, but the answer was ${JSON.stringify(r.content.slice(0, 40))}`);
+      notes.push(
+        /left/i.test(r.content)
+          ? 'vision: image accepted and seen correctly'
+          : `vision: image accepted, but the answer was ${JSON.stringify(r.content.slice(0, 40))}`,
+      );
     } catch (e) {
       caps.vision = e instanceof TeacherCallError && e.kind === 'rejected' ? false : null;
       fail('vision', e);
@@ -307,7 +306,11 @@ export class TeacherService {
     caps.jsonObject = await probeJson('json_object');
     try {
       let deltas = 0;
-      await session.request([{ role: 'user', content: 'Reply with the single word OK.' }], { ...ctx, onDelta: () => deltas++ }, { structured: false, maxTokens: 10 });
+      await session.request(
+        [{ role: 'user', content: 'Reply with the single word OK.' }],
+        { ...ctx, onDelta: () => deltas++ },
+        { structured: false, maxTokens: 10 },
+      );
       caps.streaming = deltas > 0;
       notes.push(`streaming: ${deltas} delta(s)`);
     } catch (e) {
@@ -345,8 +348,19 @@ export class TeacherService {
              started_at, http_status, outcome, error, prompt_tokens, completion_tokens, cost_usd, raw_response)
            VALUES (NULL, NULL, NULL, 'probe', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(format, session.endpoint, session.config.model, nowIso(), status, outcome, error && session.scrub(error), promptTokens, completionTokens, cost, raw && session.scrub(raw))
-        .lastInsertRowid,
+        .run(
+          format,
+          session.endpoint,
+          session.config.model,
+          nowIso(),
+          status,
+          outcome,
+          error && session.scrub(error),
+          promptTokens,
+          completionTokens,
+          cost,
+          raw && session.scrub(raw),
+        ).lastInsertRowid,
     );
     audit(this.db, this.actor, 'teacher.request', {
       requestId: id,
@@ -426,7 +440,9 @@ export class TeacherService {
     try {
       job = this.jobs.start('teacher', { ...request, runId: prepared.runId }, async (ctx) => {
         try {
-          this.db.prepare(`UPDATE teacher_runs SET job_id = ?, state = 'running', stop_detail = NULL, updated_at = ? WHERE id = ?`).run(ctx.id, nowIso(), prepared.runId);
+          this.db
+            .prepare(`UPDATE teacher_runs SET job_id = ?, state = 'running', stop_detail = NULL, updated_at = ? WHERE id = ?`)
+            .run(ctx.id, nowIso(), prepared.runId);
           let result: TeacherRunResult;
           try {
             result = await runBatch(this.db, prepared.session, prepared.plan, { signal: ctx.signal, progress: ctx.progress });
@@ -513,11 +529,24 @@ export class TeacherService {
                budget_usd, budget_tokens, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
           )
-          .run(configKey, template.id, config.provider, session.endpoint, config.model, JSON.stringify(config), JSON.stringify(selection), budgetUsd, budgetTokens, now, now)
-          .lastInsertRowid,
+          .run(
+            configKey,
+            template.id,
+            config.provider,
+            session.endpoint,
+            config.model,
+            JSON.stringify(config),
+            JSON.stringify(selection),
+            budgetUsd,
+            budgetTokens,
+            now,
+            now,
+          ).lastInsertRowid,
       );
     } else {
-      this.db.prepare(`UPDATE teacher_runs SET budget_usd = ?, budget_tokens = ?, config_key = ?, updated_at = ? WHERE id = ?`).run(budgetUsd, budgetTokens, configKey, now, runId);
+      this.db
+        .prepare(`UPDATE teacher_runs SET budget_usd = ?, budget_tokens = ?, config_key = ?, updated_at = ? WHERE id = ?`)
+        .run(budgetUsd, budgetTokens, configKey, now, runId);
     }
     // The run's own image count (what it set out to answer: limit applied, finished images skipped), shown in the
     // runs table; a resumed run adds what it still has to do to what its earlier jobs reached.
@@ -526,8 +555,7 @@ export class TeacherService {
       this.db.prepare(`UPDATE teacher_runs SET planned_images = ? WHERE id = ?`).run(reached + todoCount, runId);
     };
 
-    const ids =
-      selection ?? (this.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
+    const ids = selection ?? (this.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
     // Images with a final answer for this configuration are not asked (or paid for) again.
     const finished = new Set(
       (
@@ -696,7 +724,7 @@ export class TeacherService {
       {
         role: 'system',
         content:
-          'You are an expert electron microscopist. Answer the operator\'s question about the attached micrograph ' +
+          "You are an expert electron microscopist. Answer the operator's question about the attached micrograph " +
           '(its data bar was cropped) briefly and concretely, from what is visible. ' +
           calibrationText(prepared.calibration) +
           (prepared.metadataText ? `\n${prepared.metadataText}` : ''),

@@ -56,9 +56,7 @@ export function validateClassName(name: string): string {
 export function upsertClass(db: Db, cls: TaxonomyClass, overwriteDescription = true): number {
   const name = validateClassName(cls.name);
   const description = cls.description.trim().slice(0, 1000);
-  const found = db.prepare(`SELECT id, description FROM classes WHERE name = ?`).get(name) as
-    | { id: number; description: string }
-    | undefined;
+  const found = db.prepare(`SELECT id, description FROM classes WHERE name = ?`).get(name) as { id: number; description: string } | undefined;
   if (found) {
     if (overwriteDescription || found.description === '') {
       db.prepare(`UPDATE classes SET description = ? WHERE id = ?`).run(description, found.id);

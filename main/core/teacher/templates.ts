@@ -58,9 +58,13 @@ export class TemplateError extends CoreError<'invalid_template'> {
 export function ensureDefaultTemplate(db: Db): void {
   const found = db.prepare(`SELECT 1 FROM teacher_templates WHERE name = ? AND version = 1`).get(DEFAULT_TEMPLATE_NAME);
   if (found) return;
-  db.prepare(
-    `INSERT OR IGNORE INTO teacher_templates (name, version, system_text, user_text, notes, created_at) VALUES (?, 1, ?, ?, ?, ?)`,
-  ).run(DEFAULT_TEMPLATE_NAME, DEFAULT_SYSTEM, DEFAULT_USER, 'built-in', nowIso());
+  db.prepare(`INSERT OR IGNORE INTO teacher_templates (name, version, system_text, user_text, notes, created_at) VALUES (?, 1, ?, ?, ?, ?)`).run(
+    DEFAULT_TEMPLATE_NAME,
+    DEFAULT_SYSTEM,
+    DEFAULT_USER,
+    'built-in',
+    nowIso(),
+  );
 }
 
 export function listTemplates(db: Db): TeacherTemplate[] {
@@ -116,10 +120,12 @@ export function saveTemplate(db: Db, t: { name: string; system: string; user: st
 }
 
 export function renderTemplate(text: string, vars: TemplateVars): string {
-  return text.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, name: string) => {
-    if (!(name in vars)) throw new TemplateError(`unknown placeholder {{${name}}}`);
-    return vars[name as keyof TemplateVars];
-  }).replace(/\n{3,}/g, '\n\n');
+  return text
+    .replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, name: string) => {
+      if (!(name in vars)) throw new TemplateError(`unknown placeholder {{${name}}}`);
+      return vars[name as keyof TemplateVars];
+    })
+    .replace(/\n{3,}/g, '\n\n');
 }
 
 export function templateRef(t: { name: string; version: number }): string {

@@ -11,9 +11,7 @@ export const MIN_PASSWORD_LENGTH = 10;
 
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((ok, fail) =>
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, { ...options, maxmem: 256 * options.N! * options.r! }, (e, key) =>
-      e ? fail(e) : ok(key),
-    ),
+    scrypt(password.normalize('NFC'), salt, KEY_BYTES, { ...options, maxmem: 256 * options.N! * options.r! }, (e, key) => (e ? fail(e) : ok(key))),
   );
 }
 
@@ -45,7 +43,11 @@ export function decoyHash(): Promise<string> {
 
 /** A readable random password (about 120 bits) for a new account or a reset. */
 export function generatePassword(): string {
-  return randomBytes(15).toString('base64url').replace(/[-_]/g, (c) => (c === '-' ? 'k' : 'm')).match(/.{1,5}/g)!.join('-');
+  return randomBytes(15)
+    .toString('base64url')
+    .replace(/[-_]/g, (c) => (c === '-' ? 'k' : 'm'))
+    .match(/.{1,5}/g)!
+    .join('-');
 }
 
 export function passwordProblem(password: string): string | null {

@@ -45,8 +45,7 @@ export class SessionStore {
     if (!id || id.length > 100) return null;
     const key = hashId(id);
     const row = this.db.prepare(`SELECT user_id, expires_at, last_seen_at FROM user_sessions WHERE id_hash = ?`).get(key) as
-      | { user_id: number; expires_at: number; last_seen_at: number }
-      | undefined;
+      { user_id: number; expires_at: number; last_seen_at: number } | undefined;
     if (!row) return null;
     const now = this.now();
     if (row.expires_at <= now || row.last_seen_at + this.policy.idleMs <= now) {

@@ -18,10 +18,7 @@ export interface User {
 }
 
 export class UserError extends CoreError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-  ) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -81,9 +78,8 @@ export class UserStore {
     const hash = await hashPassword(secret);
     const now = nowIso();
     const id = Number(
-      this.db
-        .prepare(`INSERT INTO users (name, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(name, role, hash, now, now).lastInsertRowid,
+      this.db.prepare(`INSERT INTO users (name, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)`).run(name, role, hash, now, now)
+        .lastInsertRowid,
     );
     return { user: this.get(id)!, password: secret };
   }

@@ -1,14 +1,6 @@
 // The renderer's only door to the core: `window.emma` under Electron, the loopback HTTP API in a browser.
 // Both speak the same EmmaApi contract; nothing here touches Node.
-import type {
-  EmmaApi,
-  EmmaBridge,
-  EmmaEvent,
-  EmmaMethod,
-  Envelope,
-  ErrorCode,
-  MediaKind,
-} from '../../../main/core/contract.js';
+import type { EmmaApi, EmmaBridge, EmmaEvent, EmmaMethod, Envelope, ErrorCode, MediaKind } from '../../../main/core/contract.js';
 import { EMMA_METHODS } from '../../../main/core/contract.js';
 import { decodeJson, encodeJson } from './codec.js';
 
@@ -196,7 +188,9 @@ export async function signIn(user: string, password: string): Promise<SessionInf
     body: JSON.stringify({ user, password }),
     credentials: 'same-origin',
   });
-  const body = (await response.json().catch(() => ({ ok: false, error: { code: 'transport', message: `HTTP ${response.status} ${response.statusText}` } }))) as Envelope<SessionInfo>;
+  const body = (await response
+    .json()
+    .catch(() => ({ ok: false, error: { code: 'transport', message: `HTTP ${response.status} ${response.statusText}` } }))) as Envelope<SessionInfo>;
   return unwrap(body);
 }
 

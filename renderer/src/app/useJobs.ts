@@ -58,7 +58,6 @@ export interface JobsState {
 
 const LIBRARY_THROTTLE_MS = 800;
 
-
 export function useJobs(): JobsState {
   const jobsRef = useRef(new Map<number, JobInfo>());
   const batchesRef = useRef(new Map<number, UploadBatch>());
@@ -95,32 +94,35 @@ export function useJobs(): JobsState {
     }, wait);
   }, []);
 
-  const finishBatchIfDone = useCallback((batch: UploadBatch) => {
-    if (batch.sending) return;
-    for (const jobId of batch.jobFiles.keys()) {
-      const job = jobsRef.current.get(jobId);
-      if (!job || isActive(job)) return;
-    }
-    batchesRef.current.delete(batch.id);
-    const merged = mergeReports([...batch.reports.values()]);
-    merged.failed.push(...batch.clientFailures);
-    // Files left out on this side are failures too: the operator dropped them and they are not in the library.
-    merged.failed.push(...batch.skipped.map((name) => ({ path: name, error: 'not uploaded: not a JPEG, PNG or TIFF file' })));
-    merged.cancelled ||= batch.cancelled;
-    const failedJobs = batch.errors.length > 0;
-    setReports((list) => [
-      {
-        key: `batch-${batch.id}`,
-        title: `Upload of ${batch.totalFiles} file${batch.totalFiles === 1 ? '' : 's'}`,
-        state: merged.cancelled ? 'cancelled' : failedJobs ? 'failed' : 'done',
-        report: merged,
-        error: failedJobs ? batch.errors.join('; ') : null,
-        finishedAt: Date.now(),
-      },
-      ...list,
-    ]);
-    bumpLibrary();
-  }, [bumpLibrary]);
+  const finishBatchIfDone = useCallback(
+    (batch: UploadBatch) => {
+      if (batch.sending) return;
+      for (const jobId of batch.jobFiles.keys()) {
+        const job = jobsRef.current.get(jobId);
+        if (!job || isActive(job)) return;
+      }
+      batchesRef.current.delete(batch.id);
+      const merged = mergeReports([...batch.reports.values()]);
+      merged.failed.push(...batch.clientFailures);
+      // Files left out on this side are failures too: the operator dropped them and they are not in the library.
+      merged.failed.push(...batch.skipped.map((name) => ({ path: name, error: 'not uploaded: not a JPEG, PNG or TIFF file' })));
+      merged.cancelled ||= batch.cancelled;
+      const failedJobs = batch.errors.length > 0;
+      setReports((list) => [
+        {
+          key: `batch-${batch.id}`,
+          title: `Upload of ${batch.totalFiles} file${batch.totalFiles === 1 ? '' : 's'}`,
+          state: merged.cancelled ? 'cancelled' : failedJobs ? 'failed' : 'done',
+          report: merged,
+          error: failedJobs ? batch.errors.join('; ') : null,
+          finishedAt: Date.now(),
+        },
+        ...list,
+      ]);
+      bumpLibrary();
+    },
+    [bumpLibrary],
+  );
 
   // Report each watched job once when it reaches a final state. Watched: started here, or seen running.
   const settle = useCallback(
@@ -326,9 +328,7 @@ export function useJobs(): JobsState {
     setReports((list) => list.filter((r) => r.key !== key));
   }, []);
 
-  const activeJobs = [...jobsRef.current.values()]
-    .filter((job) => isActive(job) && !jobToBatch.current.has(job.id))
-    .sort((a, b) => b.id - a.id);
+  const activeJobs = [...jobsRef.current.values()].filter((job) => isActive(job) && !jobToBatch.current.has(job.id)).sort((a, b) => b.id - a.id);
 
   return {
     activeJobs,

@@ -100,8 +100,8 @@ export function AuditView({ onError }: { onError(message: string): void }) {
     <section className="view audit-view" data-testid="audit-view">
       <h1>Audit log</h1>
       <p className="muted">
-        What Emma recorded for a lab lead to account for: every request to the teacher (when, which image by its hash, to which
-        endpoint and model, tokens and cost), who switched egress, configuration and key changes, model imports and exports.
+        What Emma recorded for a lab lead to account for: every request to the teacher (when, which image by its hash, to which endpoint and model, tokens and
+        cost), who switched egress, configuration and key changes, model imports and exports.
       </p>
       <div className="card audit-filters" data-testid="audit-filters">
         <label>
@@ -200,8 +200,7 @@ function Summary({ page }: { page: AuditPage }) {
   if (page.total === 0) {
     return (
       <p className="muted" data-testid="audit-summary">
-        No entries match. Entries appear as soon as someone switches egress, changes the teacher set-up, runs the teacher, or
-        exports a model.
+        No entries match. Entries appear as soon as someone switches egress, changes the teacher set-up, runs the teacher, or exports a model.
       </p>
     );
   }
@@ -211,8 +210,8 @@ function Summary({ page }: { page: AuditPage }) {
       {r.count > 0 && (
         <>
           {' '}
-          · <strong>{formatCount(r.count)}</strong> teacher requests · {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)} tokens
-          in / out · {formatUsd(r.costUsd)} known cost
+          · <strong>{formatCount(r.count)}</strong> teacher requests · {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)} tokens in / out ·{' '}
+          {formatUsd(r.costUsd)} known cost
           {r.unpricedCount > 0 && (
             <span className="warn-text"> (plus {formatCount(r.unpricedCount)} requests whose model had no price: their cost is unknown)</span>
           )}

@@ -6,7 +6,15 @@
 // "Find similar images" from the student's memory, "find images of <text>" by the class the text describes
 // (ranked thumbnails with scores, or "no good match"). Chats are saved per image.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import type { AnswerGrounding, ChatMessage, ImageDetail, ImageSummary, SimilarImage, StudentCapabilities, TextSearchResult } from '../../../main/core/contract.js';
+import type {
+  AnswerGrounding,
+  ChatMessage,
+  ImageDetail,
+  ImageSummary,
+  SimilarImage,
+  StudentCapabilities,
+  TextSearchResult,
+} from '../../../main/core/contract.js';
 import { api, mediaUrl, onEvent } from '../api/index.js';
 import { formatMagnification, formatPixelSize } from '../lib/format.js';
 import { pct } from '../lib/plots.js';
@@ -39,7 +47,10 @@ export function ChatView({ libraryVersion, onError }: Props) {
   }, []);
   useEffect(() => {
     api.getStudentCapabilities().then(setCaps, (e: unknown) => onError(`Student: ${messageOf(e)}`));
-    api.getTeacherSettings().then((s) => setEgress(s.egress.enabled), () => setEgress(false));
+    api.getTeacherSettings().then(
+      (s) => setEgress(s.egress.enabled),
+      () => setEgress(false),
+    );
   }, [libraryVersion, onError]);
 
   const pick = (id: number) => {
@@ -103,7 +114,9 @@ function TextSearch({ caps, onPick, onError }: { caps: StudentCapabilities | nul
       {found && (
         <div data-testid="text-search-results" data-count={found.items.length} data-no-good-match={found.result.noGoodMatch}>
           <div className="muted small" data-testid="text-search-note">
-            {found.result.noGoodMatch ? '' : `Best matches for "${found.text}" (student v${caps?.activeVersion ?? '?'}, probability of the class the text describes). `}
+            {found.result.noGoodMatch
+              ? ''
+              : `Best matches for "${found.text}" (student v${caps?.activeVersion ?? '?'}, probability of the class the text describes). `}
             {found.result.note}{' '}
             <button type="button" className="link" onClick={() => setFound(null)} data-testid="text-search-clear">
               clear
@@ -283,7 +296,19 @@ function ImagePane({ image }: { image: ImageDetail }) {
   );
 }
 
-function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number; caps: StudentCapabilities | null; egress: boolean; onPick(id: number): void; onError(m: string): void }) {
+function ImageChat({
+  imageId,
+  caps,
+  egress,
+  onPick,
+  onError,
+}: {
+  imageId: number;
+  caps: StudentCapabilities | null;
+  egress: boolean;
+  onPick(id: number): void;
+  onError(m: string): void;
+}) {
   const [image, setImage] = useState<ImageDetail | null>(null);
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [question, setQuestion] = useState('');
@@ -299,8 +324,14 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
 
   useEffect(() => {
     let live = true;
-    api.getImage(imageId).then((d) => live && setImage(d), (e: unknown) => live && onError(`Image ${imageId}: ${messageOf(e)}`));
-    api.listChat(imageId).then((m) => live && setMessages(m), (e: unknown) => live && onError(`Chat: ${messageOf(e)}`));
+    api.getImage(imageId).then(
+      (d) => live && setImage(d),
+      (e: unknown) => live && onError(`Image ${imageId}: ${messageOf(e)}`),
+    );
+    api.listChat(imageId).then(
+      (m) => live && setMessages(m),
+      (e: unknown) => live && onError(`Chat: ${messageOf(e)}`),
+    );
     return () => {
       live = false;
     };
@@ -410,7 +441,13 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
           <div className="chat-image muted">Loading…</div>
         )}
         <div className="row">
-          <button type="button" onClick={() => void findSimilar()} disabled={!caps?.similar || similarBusy} data-testid="find-similar" title={caps?.similar ? '' : caps?.note}>
+          <button
+            type="button"
+            onClick={() => void findSimilar()}
+            disabled={!caps?.similar || similarBusy}
+            data-testid="find-similar"
+            title={caps?.similar ? '' : caps?.note}
+          >
             {similarBusy ? 'Searching…' : 'Find similar images'}
           </button>
           {caps && <span className="muted small">{caps.activeVersion ? `student v${caps.activeVersion}` : 'no student model yet'}</span>}
@@ -419,7 +456,14 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
           <div className="similar-strip" data-testid="similar-results">
             {similar.length === 0 && <span className="muted">No reviewed image is similar enough.</span>}
             {similar.map((s) => (
-              <button type="button" key={s.image.id} className="chat-thumb" onClick={() => onPick(s.image.id)} title={`${s.image.fileName}: ${s.className ?? ''}, similarity ${s.similarity.toFixed(2)}`} data-testid="similar-item">
+              <button
+                type="button"
+                key={s.image.id}
+                className="chat-thumb"
+                onClick={() => onPick(s.image.id)}
+                title={`${s.image.fileName}: ${s.className ?? ''}, similarity ${s.similarity.toFixed(2)}`}
+                data-testid="similar-item"
+              >
                 <img src={mediaUrl(s.image.id, 'thumb')} alt="" />
                 <span>
                   {s.className ?? '—'} · {s.similarity.toFixed(2)}
@@ -477,7 +521,11 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
           <textarea
             value={question}
             onChange={(e) => setQuestion(e.target.value)}
-            placeholder={canStudent ? 'Ask about this image, e.g. "are there bridges between the lines?"' : 'The student cannot answer yet; switch on "ask the teacher too" (egress on) to ask the teacher.'}
+            placeholder={
+              canStudent
+                ? 'Ask about this image, e.g. "are there bridges between the lines?"'
+                : 'The student cannot answer yet; switch on "ask the teacher too" (egress on) to ask the teacher.'
+            }
             rows={2}
             data-testid="chat-input"
             onKeyDown={(e) => {
@@ -491,8 +539,21 @@ function ImageChat({ imageId, caps, egress, onPick, onError }: { imageId: number
             <button type="submit" className="primary" disabled={asking || !question.trim() || (!canStudent && !teacherOn)} data-testid="chat-send">
               {asking ? 'Asking…' : 'Ask'}
             </button>
-            <label className="checkbox" title={egress ? 'Sends this image and question to the teacher (recorded in the audit log)' : 'Teacher egress is off for this project: nothing leaves this PC'}>
-              <input type="checkbox" checked={teacherOn} disabled={!egress} onChange={(e) => setAlsoTeacher(e.target.checked)} data-testid="chat-also-teacher" />
+            <label
+              className="checkbox"
+              title={
+                egress
+                  ? 'Sends this image and question to the teacher (recorded in the audit log)'
+                  : 'Teacher egress is off for this project: nothing leaves this PC'
+              }
+            >
+              <input
+                type="checkbox"
+                checked={teacherOn}
+                disabled={!egress}
+                onChange={(e) => setAlsoTeacher(e.target.checked)}
+                data-testid="chat-also-teacher"
+              />
               Ask the teacher too {egress ? '' : '(egress off)'}
             </label>
           </div>
@@ -518,11 +579,20 @@ function Evidence({ g, onPick }: { g: AnswerGrounding; onPick(id: number): void 
         </div>
       )}
       {g.measurement && <div>Measurement: {g.measurement}</div>}
-      <div className="muted">From {g.source}{g.pixelSizeNm != null ? ` · pixel size ${formatPixelSize(g.pixelSizeNm)}` : ''} · question read as {g.intent} ({pct(g.intentProbability, 0)})</div>
+      <div className="muted">
+        From {g.source}
+        {g.pixelSizeNm != null ? ` · pixel size ${formatPixelSize(g.pixelSizeNm)}` : ''} · question read as {g.intent} ({pct(g.intentProbability, 0)})
+      </div>
       {!g.refused && g.similar.length > 0 && (
         <div className="similar-strip" data-testid="chat-evidence-similar">
           {g.similar.map((s) => (
-            <button type="button" key={s.imageId} className="chat-thumb" onClick={() => onPick(s.imageId)} title={`reviewed as ${s.className ?? '—'}, similarity ${s.similarity.toFixed(2)}`}>
+            <button
+              type="button"
+              key={s.imageId}
+              className="chat-thumb"
+              onClick={() => onPick(s.imageId)}
+              title={`reviewed as ${s.className ?? '—'}, similarity ${s.similarity.toFixed(2)}`}
+            >
               <img src={mediaUrl(s.imageId, 'thumb')} alt="" loading="lazy" />
               <span>
                 {s.className ? name(s.className) : '—'} · {s.similarity.toFixed(2)}
@@ -536,7 +606,14 @@ function Evidence({ g, onPick }: { g: AnswerGrounding; onPick(id: number): void 
 }
 
 function Answer({
-  message: m, grounding, teacherAnswered, onAskTeacher, onPick, corrections, onCorrected, onError,
+  message: m,
+  grounding,
+  teacherAnswered,
+  onAskTeacher,
+  onPick,
+  corrections,
+  onCorrected,
+  onError,
 }: {
   message: ChatMessage;
   grounding: AnswerGrounding | null;

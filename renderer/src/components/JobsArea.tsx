@@ -91,11 +91,7 @@ function ReportPanel({ entry, earlier, onDismiss }: { entry: ReportEntry; earlie
   const skipped = report.skipped ?? [];
   const verb = entry.state === 'cancelled' ? 'cancelled' : entry.state === 'failed' ? 'failed' : 'finished';
   return (
-    <section
-      className={`report report-${failed || entry.state !== 'done' ? 'warn' : 'ok'}`}
-      data-testid="import-report"
-      aria-label={`${entry.title} report`}
-    >
+    <section className={`report report-${failed || entry.state !== 'done' ? 'warn' : 'ok'}`} data-testid="import-report" aria-label={`${entry.title} report`}>
       <div className="report-header">
         <strong>
           {entry.title} {verb}:
@@ -186,9 +182,7 @@ function ReportPanel({ entry, earlier, onDismiss }: { entry: ReportEntry; earlie
                 <span className="report-reason muted">{n.note}</span>
               </li>
             ))}
-            {report.notes.length > MAX_LISTED && (
-              <li className="muted">… and {formatCount(report.notes.length - MAX_LISTED)} more</li>
-            )}
+            {report.notes.length > MAX_LISTED && <li className="muted">… and {formatCount(report.notes.length - MAX_LISTED)} more</li>}
           </ul>
         </details>
       )}

@@ -6,7 +6,7 @@ import { ApiError } from '../api/index.js';
 
 const LEAD: Record<ErrorCode, string> = {
   invalid_arguments: 'Emma did not accept that input',
-  unknown_method: 'This window and Emma\'s core are different versions (reload the window)',
+  unknown_method: "This window and Emma's core are different versions (reload the window)",
   bad_request: 'Emma did not understand the request',
   too_large: 'That is too large to send in one go',
   not_found: 'Not found (it may have been removed meanwhile)',
@@ -46,8 +46,8 @@ const LEAD: Record<ErrorCode, string> = {
   bad_role: 'Unknown role',
   weak_password: 'The password is too weak',
   database_damaged: 'The database file is damaged; Emma stopped writing to it',
-  core_stopped: 'Emma\'s core stopped; restart Emma',
-  transport: 'Emma\'s core did not answer properly (the action may or may not have happened)',
+  core_stopped: "Emma's core stopped; restart Emma",
+  transport: "Emma's core did not answer properly (the action may or may not have happened)",
   internal: 'Something went wrong inside Emma',
 };
 

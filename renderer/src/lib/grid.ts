@@ -16,28 +16,13 @@ export function gridLayout(width: number, minTile: number, gap: number, captionH
 
 export type NavKey = 'ArrowLeft' | 'ArrowRight' | 'ArrowUp' | 'ArrowDown' | 'Home' | 'End' | 'PageUp' | 'PageDown';
 
-export const NAV_KEYS: ReadonlySet<string> = new Set<NavKey>([
-  'ArrowLeft',
-  'ArrowRight',
-  'ArrowUp',
-  'ArrowDown',
-  'Home',
-  'End',
-  'PageUp',
-  'PageDown',
-]);
+export const NAV_KEYS: ReadonlySet<string> = new Set<NavKey>(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown']);
 
 /**
  * The selection after a navigation key. Up/Down keep the column and stop at the first/last row;
  * PageUp/PageDown move by `pageRows` rows; a grid with no items has no selection (-1).
  */
-export function moveSelection(
-  index: number,
-  key: NavKey,
-  columns: number,
-  total: number,
-  pageRows: number,
-): number {
+export function moveSelection(index: number, key: NavKey, columns: number, total: number, pageRows: number): number {
   if (total <= 0) return -1;
   const cols = Math.max(1, columns);
   const last = total - 1;

@@ -22,9 +22,7 @@ export function asImportReport(result: unknown): ImportReport | null {
         .map((f) => ({ path: String(f.path ?? ''), error: String(f.error ?? '') }))
     : [];
   const notes = Array.isArray(r.notes)
-    ? r.notes
-        .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object')
-        .map((n) => ({ path: String(n.path ?? ''), note: String(n.note ?? '') }))
+    ? r.notes.filter((n): n is Record<string, unknown> => !!n && typeof n === 'object').map((n) => ({ path: String(n.path ?? ''), note: String(n.note ?? '') }))
     : [];
   const skipped = Array.isArray(r.skipped)
     ? r.skipped

@@ -46,7 +46,10 @@ export function lossCurve(points: readonly LossPoint[], box: PlotBox, maxPoints 
   const Y = (v: number) => box.pad.t + h - ((v - yMin) / (yMax - yMin)) * h;
   const phases = [...new Set(finite.map((p) => p.phase))];
   const paths = phases.map((phase) => {
-    const pts = downsample(finite.filter((p) => p.phase === phase), maxPoints);
+    const pts = downsample(
+      finite.filter((p) => p.phase === phase),
+      maxPoints,
+    );
     const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${X(p.step).toFixed(1)},${Y(p.loss).toFixed(1)}`).join('');
     return { phase, d };
   });

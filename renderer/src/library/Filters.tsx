@@ -45,11 +45,7 @@ export function Filters({ query, classes, onChange, searchRef, resetKey }: Filte
     <div className="filters" role="search">
       <label className="field">
         <span className="field-label">Label</span>
-        <select
-          data-testid="filter-label"
-          value={current}
-          onChange={(e) => onChange({ ...query, filter: parseFilter(e.target.value) })}
-        >
+        <select data-testid="filter-label" value={current} onChange={(e) => onChange({ ...query, filter: parseFilter(e.target.value) })}>
           <option value="any">Any</option>
           <option value="unlabelled">Unlabelled</option>
           <option value="labelled">Labelled</option>

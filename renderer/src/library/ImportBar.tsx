@@ -35,12 +35,7 @@ export function ImportBar({ labelsFromFolders, onLabelsFromFoldersChange, onImpo
         />
       </label>
       <label className="checkbox" title="ImageFolder layout: <folder>/<class>/<image> gives each image a human label">
-        <input
-          type="checkbox"
-          data-testid="import-labels-checkbox"
-          checked={labelsFromFolders}
-          onChange={(e) => onLabelsFromFoldersChange(e.target.checked)}
-        />
+        <input type="checkbox" data-testid="import-labels-checkbox" checked={labelsFromFolders} onChange={(e) => onLabelsFromFoldersChange(e.target.checked)} />
         Use folder names as labels
       </label>
       <button type="submit" className="primary" data-testid="import-start" disabled={!path.trim()}>

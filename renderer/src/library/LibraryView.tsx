@@ -35,14 +35,7 @@ function isEditable(el: Element | null): boolean {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || (el as HTMLElement).isContentEditable;
 }
 
-export function LibraryView({
-  libraryVersion,
-  libraryTotal,
-  overlayOpen,
-  onImportPaths,
-  onUploadFiles,
-  onError,
-}: LibraryViewProps) {
+export function LibraryView({ libraryVersion, libraryTotal, overlayOpen, onImportPaths, onUploadFiles, onError }: LibraryViewProps) {
   const [query, setQuery] = useState<LibraryQuery>(INITIAL_QUERY);
   const list = useImageList(query, libraryVersion);
   const [selected, setSelected] = useState(0);
@@ -197,23 +190,14 @@ export function LibraryView({
   const dragging = dragDepth > 0;
 
   return (
-    <section
-      className="library"
-      aria-label="Library"
-      onDragEnter={onDragEnter}
-      onDragOver={onDragOver}
-      onDragLeave={onDragLeave}
-      onDrop={onDrop}
-    >
+    <section className="library" aria-label="Library" onDragEnter={onDragEnter} onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop}>
       <div className="library-toolbar">
         <div className="library-heading">
           <h1>Library</h1>
           <span className="image-count" data-testid="image-count" data-count={total ?? ''} aria-live="polite">
             {total == null ? 'Loading…' : `${formatCount(total)} image${total === 1 ? '' : 's'}`}
           </span>
-          {filtered && total != null && libraryTotal != null && (
-            <span className="muted">of {formatCount(libraryTotal)}</span>
-          )}
+          {filtered && total != null && libraryTotal != null && <span className="muted">of {formatCount(libraryTotal)}</span>}
           {filtered && (
             <button type="button" className="link" onClick={clearFilters}>
               Clear filters

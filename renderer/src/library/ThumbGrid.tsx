@@ -1,16 +1,7 @@
 // Virtualized thumbnail grid: rows are virtualized, each row holds `columns` tiles. Only the rows on screen
 // (plus a small overscan) exist in the DOM and only their blocks of the list are fetched.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import {
-  forwardRef,
-  useCallback,
-  useEffect,
-  useImperativeHandle,
-  useLayoutEffect,
-  useRef,
-  useState,
-  type KeyboardEvent,
-} from 'react';
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { gridLayout, moveSelection, NAV_KEYS, type NavKey } from '../lib/grid.js';
 import { Tile } from './Tile.js';
 import type { ImageList } from './useImageList.js';
@@ -37,10 +28,7 @@ interface ThumbGridProps {
   onMark?(index: number, mode: 'toggle' | 'range'): void;
 }
 
-export const ThumbGrid = forwardRef<ThumbGridHandle, ThumbGridProps>(function ThumbGrid(
-  { list, selected, onSelect, onOpen, marked, onMark },
-  ref,
-) {
+export const ThumbGrid = forwardRef<ThumbGridHandle, ThumbGridProps>(function ThumbGrid({ list, selected, onSelect, onOpen, marked, onMark }, ref) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [height, setHeight] = useState(0);

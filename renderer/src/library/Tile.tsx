@@ -62,14 +62,7 @@ function TileImpl({ index, item, selected, marked = false, width, onOpen }: Tile
         {broken ? (
           <span className="tile-noimage">no thumbnail</span>
         ) : (
-          <img
-            src={mediaUrl(item.id, 'thumb')}
-            alt=""
-            loading="lazy"
-            decoding="async"
-            draggable={false}
-            onError={() => setBroken(true)}
-          />
+          <img src={mediaUrl(item.id, 'thumb')} alt="" loading="lazy" decoding="async" draggable={false} onError={() => setBroken(true)} />
         )}
         {mag && <span className="tile-mag">{mag}</span>}
         {item.pixelSizeNm == null && (

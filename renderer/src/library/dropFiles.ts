@@ -9,9 +9,7 @@ export interface DroppedFile {
   relativePath: string;
 }
 
-export type DropResult =
-  | { kind: 'paths'; paths: string[] }
-  | { kind: 'files'; files: DroppedFile[]; skipped: string[] };
+export type DropResult = { kind: 'paths'; paths: string[] } | { kind: 'files'; files: DroppedFile[]; skipped: string[] };
 
 function readAllEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
   return new Promise((resolve, reject) => {

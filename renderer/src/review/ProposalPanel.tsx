@@ -41,20 +41,32 @@ function QaForm({ onDone }: { onDone(qa: { question: string; answer: string } | 
   };
   return (
     <div className="review-qa-form" data-testid="review-qa-form">
-      <input ref={q} type="text" placeholder="Question" data-testid="review-qa-question" onKeyDown={(e) => {
-        keys(e);
-        if (e.key === 'Enter') {
-          e.preventDefault();
-          a.current?.focus();
-        }
-      }} />
-      <textarea ref={a} rows={2} placeholder="Answer (Enter saves, Esc cancels)" data-testid="review-qa-answer" onKeyDown={(e) => {
-        keys(e);
-        if (e.key === 'Enter' && !e.shiftKey) {
-          e.preventDefault();
-          save();
-        }
-      }} />
+      <input
+        ref={q}
+        type="text"
+        placeholder="Question"
+        data-testid="review-qa-question"
+        onKeyDown={(e) => {
+          keys(e);
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            a.current?.focus();
+          }
+        }}
+      />
+      <textarea
+        ref={a}
+        rows={2}
+        placeholder="Answer (Enter saves, Esc cancels)"
+        data-testid="review-qa-answer"
+        onKeyDown={(e) => {
+          keys(e);
+          if (e.key === 'Enter' && !e.shiftKey) {
+            e.preventDefault();
+            save();
+          }
+        }}
+      />
     </div>
   );
 }

@@ -27,7 +27,6 @@ export const ReviewStage = forwardRef<ReviewStageHandle, { item: ReviewItem | nu
   const [manual, setManual] = useState<{ id: number; view: View } | null>(null);
   const id = item?.image.id ?? null;
 
-
   // Swap in the decoded preview before the browser paints (same frame as the key press when it is cached).
   useLayoutEffect(() => {
     if (id == null) {
@@ -91,7 +90,7 @@ export const ReviewStage = forwardRef<ReviewStageHandle, { item: ReviewItem | nu
       ref={viewportRef}
       className="viewport review-stage"
       data-testid="review-stage"
-      data-image-id={natural ? id ?? '' : ''}
+      data-image-id={natural ? (id ?? '') : ''}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}

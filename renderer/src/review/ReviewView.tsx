@@ -52,7 +52,6 @@ const PAGE = 20;
 const PREFETCH_IMAGES = 4;
 const REVIEWER_KEY = 'emma.reviewer';
 
-
 function isEditable(el: EventTarget | null): boolean {
   const e = el as HTMLElement | null;
   return !!e && (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA' || e.tagName === 'SELECT' || e.isContentEditable);
@@ -242,7 +241,7 @@ export function ReviewView({ onError }: ReviewViewProps) {
       if (!item) return;
       const req = decisionRequest(item, action, reviewer, withClass ?? picked, edits);
       if (action === 'accept' && !req.className) {
-        onError('No proposal here: press a class\'s number (1–9) to label it, or / to type a class name and then a.');
+        onError("No proposal here: press a class's number (1–9) to label it, or / to type a class name and then a.");
         return;
       }
       const key = ++keyCounter.current;
@@ -514,7 +513,13 @@ export function ReviewView({ onError }: ReviewViewProps) {
         <button type="button" onClick={() => decide('flag')} disabled={!item}>
           <kbd>f</kbd> flag
         </button>
-        <button type="button" onClick={undo} disabled={!canUndo} data-testid="review-undo" title={canUndo ? 'Undo your last decision (Backspace)' : 'Nothing to undo yet'}>
+        <button
+          type="button"
+          onClick={undo}
+          disabled={!canUndo}
+          data-testid="review-undo"
+          title={canUndo ? 'Undo your last decision (Backspace)' : 'Nothing to undo yet'}
+        >
           <kbd>⌫</kbd> undo
         </button>
         <ol className="review-history" data-testid="review-history" aria-label="Last decisions">

@@ -11,7 +11,6 @@ interface Props {
   onSettings(s: TeacherSettings): void;
 }
 
-
 /** The set that shares most classes with the project, or '' when none does (never a set that does not fit). */
 export function suggestedSet(sets: TaxonomySet[], classes: TaxonomyClass[]): string {
   const have = new Set(classes.map((c) => c.name.toLowerCase()));
@@ -19,7 +18,7 @@ export function suggestedSet(sets: TaxonomySet[], classes: TaxonomyClass[]): str
   let bestOverlap = 0;
   for (const s of sets) {
     const overlap = s.classes.filter((c) => have.has(c.name.toLowerCase())).length;
-    if (overlap > bestOverlap) (best = s.id), (bestOverlap = overlap);
+    if (overlap > bestOverlap) ((best = s.id), (bestOverlap = overlap));
   }
   return best;
 }
@@ -104,8 +103,8 @@ export function TaxonomyCard({ settings, onSettings }: Props) {
     <div className="card" data-testid="teacher-taxonomy-card">
       <h2>Taxonomy</h2>
       <p className="muted small">
-        The classes of this project, each with the definition the teacher is shown. Ticked classes are the ones the teacher may
-        answer with. Every change is recorded in the audit log.
+        The classes of this project, each with the definition the teacher is shown. Ticked classes are the ones the teacher may answer with. Every change is
+        recorded in the audit log.
       </p>
       {classes.length > 0 ? (
         <div className="table-scroll">
@@ -124,7 +123,12 @@ export function TaxonomyCard({ settings, onSettings }: Props) {
                   <tr key={c.name} data-testid="taxonomy-row" data-class={c.name}>
                     <td />
                     <td>
-                      <input value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} aria-label="Class name" data-testid="taxonomy-name-input" />
+                      <input
+                        value={editing.name}
+                        onChange={(e) => setEditing({ ...editing, name: e.target.value })}
+                        aria-label="Class name"
+                        data-testid="taxonomy-name-input"
+                      />
                     </td>
                     <td>
                       <textarea
@@ -161,7 +165,12 @@ export function TaxonomyCard({ settings, onSettings }: Props) {
                       {c.description || 'No definition yet: the teacher sees only the name. Edit to add one.'}
                     </td>
                     <td className="taxonomy-actions">
-                      <button type="button" onClick={() => setEditing({ from: c.name, name: c.name, description: c.description })} disabled={busy} data-testid="taxonomy-edit">
+                      <button
+                        type="button"
+                        onClick={() => setEditing({ from: c.name, name: c.name, description: c.description })}
+                        disabled={busy}
+                        data-testid="taxonomy-edit"
+                      >
                         Edit
                       </button>
                     </td>
@@ -175,7 +184,13 @@ export function TaxonomyCard({ settings, onSettings }: Props) {
         <p className="muted">No classes yet: add your own below, import labelled folders, or add a built-in set.</p>
       )}
       <div className="row taxonomy-add">
-        <input value={draft.name} placeholder="new class name" onChange={(e) => setDraft({ ...draft, name: e.target.value })} data-testid="taxonomy-add-name" aria-label="New class name" />
+        <input
+          value={draft.name}
+          placeholder="new class name"
+          onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+          data-testid="taxonomy-add-name"
+          aria-label="New class name"
+        />
         <input
           value={draft.description}
           placeholder="its definition, one sentence"
@@ -214,9 +229,7 @@ export function TaxonomyCard({ settings, onSettings }: Props) {
           {error}
         </p>
       )}
-      {asking && (
-        <ApplyDialog set={asking} current={[...teacherUses]} onCancel={() => setAsking(null)} onApply={(mode) => apply(asking, mode)} />
-      )}
+      {asking && <ApplyDialog set={asking} current={[...teacherUses]} onCancel={() => setAsking(null)} onApply={(mode) => apply(asking, mode)} />}
     </div>
   );
 }
@@ -238,8 +251,8 @@ function ApplyDialog(props: { set: TaxonomySet; current: string[]; onCancel(): v
       </p>
       {dropped.length > 0 && (
         <p data-testid="taxonomy-apply-dropped">
-          The teacher now answers with {props.current.length} classes. <strong>Use only this set</strong> would stop it from answering{' '}
-          {dropped.join(', ')} (the classes and their labels stay). <strong>Add to the current classes</strong> keeps them.
+          The teacher now answers with {props.current.length} classes. <strong>Use only this set</strong> would stop it from answering {dropped.join(', ')} (the
+          classes and their labels stay). <strong>Add to the current classes</strong> keeps them.
         </p>
       )}
       <div className="row">

@@ -1,14 +1,7 @@
 // The teacher: where the lab lead connects a vision-language model, decides whether images may leave the PC,
 // picks the taxonomy, and starts batch runs with a budget; runs show their cost so far.
 import { useCallback, useEffect, useState } from 'react';
-import type {
-  JobInfo,
-  TeacherCapabilities,
-  TeacherPrice,
-  TeacherProvider,
-  TeacherRunSummary,
-  TeacherSettings,
-} from '../../../main/core/contract.js';
+import type { JobInfo, TeacherCapabilities, TeacherPrice, TeacherProvider, TeacherRunSummary, TeacherSettings } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { Modal } from '../components/Modal.js';
 import { TaxonomyCard } from './TaxonomyCard.js';
@@ -41,7 +34,6 @@ function switchProvider<T extends { provider: TeacherProvider; baseUrl: string }
   if (!stock || provider === draft.provider) return { ...draft, provider };
   return { ...draft, provider, baseUrl: provider === 'openai' ? OPENAI_URL : '' };
 }
-
 
 export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   const [settings, setSettings] = useState<TeacherSettings | null>(null);
@@ -91,11 +83,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
   }, [jobsVersion, onError]);
 
   if (!settings) {
-    return (
-      <section className="view teacher-view muted">
-        {errors.load ? <ActionError text={errors.load} slot="load" /> : 'Loading…'}
-      </section>
-    );
+    return <section className="view teacher-view muted">{errors.load ? <ActionError text={errors.load} slot="load" /> : 'Loading…'}</section>;
   }
   const egress = settings.egress;
   const going = runs.find((r) => r.state === 'running');
@@ -109,8 +97,8 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
     <section className="view teacher-view" data-testid="teacher-view">
       <h1>Teacher</h1>
       <p className="muted">
-        A large vision-language model proposes a class, a caption and question–answer pairs for each image. Proposals go
-        to review; nothing becomes a label until an operator accepts it.
+        A large vision-language model proposes a class, a caption and question–answer pairs for each image. Proposals go to review; nothing becomes a label
+        until an operator accepts it.
       </p>
 
       <div className={`card egress ${egress.enabled ? 'egress-on' : 'egress-off'}`} data-testid="teacher-egress">
@@ -169,11 +157,7 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         <div className="form-grid">
           <label>
             Provider
-            <select
-              value={draft.provider}
-              onChange={(e) => setDraft(switchProvider(draft, e.target.value as TeacherProvider))}
-              data-testid="teacher-provider"
-            >
+            <select value={draft.provider} onChange={(e) => setDraft(switchProvider(draft, e.target.value as TeacherProvider))} data-testid="teacher-provider">
               {PROVIDERS.map((p) => (
                 <option key={p.id} value={p.id}>
                   {p.label}
@@ -252,8 +236,8 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         )}
         <h3>API key</h3>
         <p className="muted small" data-testid="teacher-key-status">
-          {settings.keyConfigured ? `A key is set (${settings.keySource}).` : 'No key is set.'} The key is never shown again,
-          logged or sent anywhere but the endpoint.
+          {settings.keyConfigured ? `A key is set (${settings.keySource}).` : 'No key is set.'} The key is never shown again, logged or sent anywhere but the
+          endpoint.
         </p>
         <div className="row">
           <input
@@ -277,7 +261,11 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
             Save key
           </button>
           {settings.keyConfigured && (
-            <button type="button" disabled={busy !== null} onClick={() => void guard('Forgetting the key', 'key', async () => adopt(await api.setTeacherApiKey(null)))}>
+            <button
+              type="button"
+              disabled={busy !== null}
+              onClick={() => void guard('Forgetting the key', 'key', async () => adopt(await api.setTeacherApiKey(null)))}
+            >
               Forget key
             </button>
           )}
@@ -351,8 +339,8 @@ export function TeacherView({ jobsVersion, onJob, onError }: TeacherViewProps) {
         </button>
         {going && (
           <p className="muted small" data-testid="teacher-run-going">
-            Run #{going.id} is going ({formatCount(going.valid + going.invalid + going.failed)} of {formatCount(going.images)} images): a
-            second run would ask for the same images again. Cancel it in the jobs area, or wait.
+            Run #{going.id} is going ({formatCount(going.valid + going.invalid + going.failed)} of {formatCount(going.images)} images): a second run would ask
+            for the same images again. Cancel it in the jobs area, or wait.
           </p>
         )}
         <ActionError text={errors.run} slot="run" />
@@ -370,59 +358,59 @@ function RunsTable({ runs }: { runs: TeacherRunSummary[] }) {
   if (runs.length === 0) {
     return (
       <p className="muted" data-testid="teacher-runs-empty">
-        No runs yet. With egress on, an endpoint and key, and at least two classes, Start teacher run asks the model about the
-        images that still need an answer; its proposals then wait in Review.
+        No runs yet. With egress on, an endpoint and key, and at least two classes, Start teacher run asks the model about the images that still need an answer;
+        its proposals then wait in Review.
       </p>
     );
   }
   return (
     <div className="table-scroll">
-    <table className="runs" data-testid="teacher-runs">
-      <thead>
-        <tr>
-          <th>Run</th>
-          <th>State</th>
-          <th>Model</th>
-          <th className="num">Images</th>
-          <th className="num">Proposals</th>
-          <th className="num">Flagged</th>
-          <th className="num">Requests</th>
-          <th className="num">Tokens in / out</th>
-          <th className="num" title="Cost from the token counts the endpoint reported and the configured price of the model">
-            Cost
-          </th>
-          <th className="num">Budget</th>
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((r) => (
-          <tr key={r.id} data-testid="teacher-run-row" data-run-id={r.id} data-state={r.state}>
-            <td>#{r.id}</td>
-            <td title={r.stopDetail ?? undefined}>{r.state}</td>
-            <td title={`${r.endpointHost} · template ${r.template}`}>{r.model}</td>
-            <td className="num">{formatCount(r.images)}</td>
-            <td className="num">{formatCount(r.valid)}</td>
-            <td className="num">{formatCount(r.invalid + r.failed)}</td>
-            <td className="num">{formatCount(r.requests)}</td>
-            <td className="num">
-              {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)}
-            </td>
-            <td
-              className="num"
-              data-testid="teacher-run-cost"
-              title={r.costKnown ? undefined : `No price for ${r.model} when this run ran: the cost is unknown, not zero`}
-            >
-              {r.costKnown ? formatUsd(r.costUsd) : 'unknown'}
-            </td>
-            <td className="num">
-              {[r.budgetUsd === null ? null : formatUsd(r.budgetUsd), r.budgetTokens === null ? null : `${formatCount(r.budgetTokens)} tokens`]
-                .filter(Boolean)
-                .join(' · ') || '—'}
-            </td>
+      <table className="runs" data-testid="teacher-runs">
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>State</th>
+            <th>Model</th>
+            <th className="num">Images</th>
+            <th className="num">Proposals</th>
+            <th className="num">Flagged</th>
+            <th className="num">Requests</th>
+            <th className="num">Tokens in / out</th>
+            <th className="num" title="Cost from the token counts the endpoint reported and the configured price of the model">
+              Cost
+            </th>
+            <th className="num">Budget</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id} data-testid="teacher-run-row" data-run-id={r.id} data-state={r.state}>
+              <td>#{r.id}</td>
+              <td title={r.stopDetail ?? undefined}>{r.state}</td>
+              <td title={`${r.endpointHost} · template ${r.template}`}>{r.model}</td>
+              <td className="num">{formatCount(r.images)}</td>
+              <td className="num">{formatCount(r.valid)}</td>
+              <td className="num">{formatCount(r.invalid + r.failed)}</td>
+              <td className="num">{formatCount(r.requests)}</td>
+              <td className="num">
+                {formatCount(r.promptTokens)} / {formatCount(r.completionTokens)}
+              </td>
+              <td
+                className="num"
+                data-testid="teacher-run-cost"
+                title={r.costKnown ? undefined : `No price for ${r.model} when this run ran: the cost is unknown, not zero`}
+              >
+                {r.costKnown ? formatUsd(r.costUsd) : 'unknown'}
+              </td>
+              <td className="num">
+                {[r.budgetUsd === null ? null : formatUsd(r.budgetUsd), r.budgetTokens === null ? null : `${formatCount(r.budgetTokens)} tokens`]
+                  .filter(Boolean)
+                  .join(' · ') || '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }
@@ -498,13 +486,13 @@ function PricesCard(props: {
         {current ? (
           <>
             {model} costs ${current.price.inputPerMTok} / ${current.price.outputPerMTok} per 1M input / output tokens
-            {current.name !== model ? ` (the entry for ${current.name})` : ''}. Defaults are public list prices at the time of
-            writing: check them against your contract.
+            {current.name !== model ? ` (the entry for ${current.name})` : ''}. Defaults are public list prices at the time of writing: check them against your
+            contract.
           </>
         ) : (
           <>
-            No price for <strong>{model}</strong>: its runs show the cost as unknown and a US$ budget cannot be used. Enter its
-            price below, or give the run a token budget.
+            No price for <strong>{model}</strong>: its runs show the cost as unknown and a US$ budget cannot be used. Enter its price below, or give the run a
+            token budget.
           </>
         )}
       </p>
@@ -553,7 +541,15 @@ function storedPerson(): string | null {
 }
 
 /** Switching egress on is a decision a person answers for: say what will leave, and record who decided. */
-function EgressDialog(props: { endpoint: string; model: string; maxSide: number; sendMetadata: boolean; paraphrases: number; onCancel(): void; onConfirm(person: string): void }) {
+function EgressDialog(props: {
+  endpoint: string;
+  model: string;
+  maxSide: number;
+  sendMetadata: boolean;
+  paraphrases: number;
+  onCancel(): void;
+  onConfirm(person: string): void;
+}) {
   const [person, setPerson] = useState(storedPerson() ?? '');
   let host = props.endpoint;
   try {
@@ -571,10 +567,12 @@ function EgressDialog(props: { endpoint: string; model: string; maxSide: number;
         }}
       >
         <p>
-          From now on, teacher runs, connection tests and chat questions send images of this project to <strong>{host}</strong> (model{' '}
-          {props.model}): data bar cropped, long side at most {props.maxSide} px, with the pixel size
+          From now on, teacher runs, connection tests and chat questions send images of this project to <strong>{host}</strong> (model {props.model}): data bar
+          cropped, long side at most {props.maxSide} px, with the pixel size
           {props.sendMetadata ? ' and the acquisition metadata' : ''}.
-          {props.paraphrases > 0 ? ' Each run also sends the chat\'s question wordings, as text without any image, to be paraphrased (one request, cached).' : ''}{' '}
+          {props.paraphrases > 0
+            ? " Each run also sends the chat's question wordings, as text without any image, to be paraphrased (one request, cached)."
+            : ''}{' '}
           Every request is recorded in the audit log.
         </p>
         <label className="field">

@@ -3,13 +3,7 @@
 // one on the same validation images (else the operator decides). Below: model versions with their data, metrics,
 // confusion matrix and per-class recall; activate / roll back; compare two versions; classify the library.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type {
-  JobInfo,
-  ModelComparison,
-  ModelVersionDetail,
-  ModelVersionSummary,
-  TrainingPlan,
-} from '../../../main/core/contract.js';
+import type { JobInfo, ModelComparison, ModelVersionDetail, ModelVersionSummary, TrainingPlan } from '../../../main/core/contract.js';
 import { api } from '../api/index.js';
 import { watchJob } from '../api/jobs.js';
 import { Modal } from '../components/Modal.js';
@@ -37,7 +31,6 @@ const PHASE_WORDS: Record<string, string> = {
   final: 'Training the shipped version on every reviewed image',
   saving: 'Saving and comparing with the active version',
 };
-
 
 export function TrainView({ jobsVersion, onJob, onError }: Props) {
   const [preset, setPreset] = useState<string>('');
@@ -144,7 +137,9 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
       setNotice(
         `v${r.active.id} is active now${r.previous ? ` (was v${r.previous})` : ''}.` +
           (r.restoredPredictions ? ` Its predictions are shown again on ${r.restoredPredictions} image${r.restoredPredictions === 1 ? '' : 's'}.` : '') +
-          (r.otherPredictions ? ` ${r.otherPredictions} image${r.otherPredictions === 1 ? ' has a prediction' : 's have predictions'} from other versions: classify again to update.` : ''),
+          (r.otherPredictions
+            ? ` ${r.otherPredictions} image${r.otherPredictions === 1 ? ' has a prediction' : 's have predictions'} from other versions: classify again to update.`
+            : ''),
       );
       await reload();
     });
@@ -184,7 +179,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                   <strong data-testid="train-estimate">
                     {aboutDuration(plan.estimatedSeconds)} on {plan.provider === 'cpu' ? 'CPU' : plan.provider.toUpperCase()}
                   </strong>{' '}
-                  · {plan.quick && plan.quickFrom != null ? <>quick update of v{plan.quickFrom}, </> : null}preset <span className="mono">{plan.preset}</span>, at most {plan.minutes} min
+                  · {plan.quick && plan.quickFrom != null ? <>quick update of v{plan.quickFrom}, </> : null}preset <span className="mono">{plan.preset}</span>,
+                  at most {plan.minutes} min
                   <br />
                   <span className="muted small">{plan.reason}</span>
                 </p>
@@ -214,11 +210,21 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
             </label>
           )}
           {running ? (
-            <button type="button" data-testid="train-cancel" onClick={() => job && void api.cancelJob(job.id).then(setJob, (e: unknown) => onError(messageOf(e)))}>
+            <button
+              type="button"
+              data-testid="train-cancel"
+              onClick={() => job && void api.cancelJob(job.id).then(setJob, (e: unknown) => onError(messageOf(e)))}
+            >
               Cancel
             </button>
           ) : (
-            <button type="button" className="primary big" data-testid="train-start" disabled={busy || !plan || plan.blocked != null} onClick={() => void start()}>
+            <button
+              type="button"
+              className="primary big"
+              data-testid="train-start"
+              disabled={busy || !plan || plan.blocked != null}
+              onClick={() => void start()}
+            >
               Train
             </button>
           )}
@@ -228,7 +234,10 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           <div className="train-progress" data-testid="train-progress" data-state={job.state}>
             <div className="train-stats">
               <span>
-                <span className="muted">Phase</span> <strong data-testid="train-phase">{!running ? FINAL_WORDS[job.state] ?? job.state : progress?.phase ? PHASE_WORDS[progress.phase] ?? progress.phase : 'Starting'}</strong>
+                <span className="muted">Phase</span>{' '}
+                <strong data-testid="train-phase">
+                  {!running ? (FINAL_WORDS[job.state] ?? job.state) : progress?.phase ? (PHASE_WORDS[progress.phase] ?? progress.phase) : 'Starting'}
+                </strong>
                 {progress?.phase && running ? ` ${job.progress.done}/${job.progress.total ?? 0}` : ''}
               </span>
               <span>
@@ -238,7 +247,10 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                 <span className="muted">ETA</span> <span data-testid="train-eta">{running ? formatClock(progress?.etaS ?? null) : '—'}</span>
               </span>
               <span>
-                <span className="muted">Provider</span> <span className="mono" data-testid="train-provider">{progress?.provider ?? plan?.provider ?? '—'}</span>
+                <span className="muted">Provider</span>{' '}
+                <span className="mono" data-testid="train-provider">
+                  {progress?.provider ?? plan?.provider ?? '—'}
+                </span>
               </span>
               <span>
                 <span className="muted">Validation accuracy</span>{' '}
@@ -254,7 +266,12 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
             {!running && job.state === 'cancelled' && <p className="muted">Cancelled. The active version is unchanged.</p>}
             {!running && job.state === 'failed' && <p className="error-text">Training failed: {job.error}</p>}
             {!running && outcome && outcome.status === 'completed' && (
-              <div className={`train-outcome ${outcome.activated ? 'ok' : 'warn'}`} data-testid="train-outcome" data-version={outcome.modelVersion} data-activated={outcome.activated}>
+              <div
+                className={`train-outcome ${outcome.activated ? 'ok' : 'warn'}`}
+                data-testid="train-outcome"
+                data-version={outcome.modelVersion}
+                data-activated={outcome.activated}
+              >
                 <strong>
                   Version v{outcome.modelVersion}: validation accuracy {pct(outcome.valAccuracy)}, macro-F1 {pct(outcome.valMacroF1)}
                 </strong>{' '}
@@ -262,14 +279,17 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
                 {outcome.mode === 'quick' && outcome.features ? (
                   <span data-testid="train-outcome-quick">
                     {' '}
-                    (quick update: features computed for {outcome.features.extracted} image{outcome.features.extracted === 1 ? '' : 's'}, {outcome.features.cached} reused)
+                    (quick update: features computed for {outcome.features.extracted} image{outcome.features.extracted === 1 ? '' : 's'},{' '}
+                    {outcome.features.cached} reused)
                   </span>
                 ) : null}
                 .{' '}
                 {outcome.activated && active?.id === outcome.modelVersion ? (
                   <span>It is active now.</span>
                 ) : outcome.activated ? (
-                  <span data-testid="train-outcome-superseded">{active ? `It was activated; v${active.id} is active now.` : 'It was activated; no version is active now.'}</span>
+                  <span data-testid="train-outcome-superseded">
+                    {active ? `It was activated; v${active.id} is active now.` : 'It was activated; no version is active now.'}
+                  </span>
                 ) : (
                   <span>
                     It did worse than the active v{outcome.activeVersion} on the same validation images, so v{outcome.activeVersion} stays active.{' '}
@@ -297,7 +317,12 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         <div className="row-between">
           <h2>Model versions</h2>
           <div className="row">
-            <button type="button" data-testid="classify-library" disabled={!active || busy || (classifyJob != null && isActive(classifyJob))} onClick={() => void classify()}>
+            <button
+              type="button"
+              data-testid="classify-library"
+              disabled={!active || busy || (classifyJob != null && isActive(classifyJob))}
+              onClick={() => void classify()}
+            >
               Classify the library with {active ? `v${active.id}` : 'the active version'}
             </button>
           </div>
@@ -320,85 +345,94 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
           </p>
         ) : (
           <div className="table-scroll">
-          <p className="muted" data-testid="segmenter-in-use">
-            {(() => {
-              const seg = versions.find((v) => v.segmenter?.inUse);
-              return seg
-                ? `Particle measurement uses the segmenter of v${seg.id}${seg.segmenter?.only ? ' (trained from masks alone; such versions are never active)' : ''}: the newest trained segmenter.`
-                : 'Particle measurement uses the classical default (no segmenter trained yet: import or draw masks, then Train).';
-            })()}
-          </p>
-          <table className="runs versions" data-testid="versions-table">
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Parent</th>
-                <th>Status</th>
-                <th>Preset</th>
-                <th className="num">Images</th>
-                <th className="num">Val. accuracy</th>
-                <th className="num">Macro-F1</th>
-                <th>Provider</th>
-                <th className="num">Duration</th>
-                <th>Trained</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {versions.map((v) => (
-                <tr
-                  key={v.id}
-                  data-testid="version-row"
-                  data-version={v.id}
-                  data-active={v.active}
-                  className={selected === v.id ? 'selected' : ''}
-                  onClick={() => setSelected(v.id)}
-                >
-                  <td>
-                    <strong>v{v.id}</strong> {v.active && <span className="chip chip-active" data-testid="active-badge">active</span>}
-                    {v.segmenter?.inUse && (
-                      <span className="chip chip-active" data-testid="segmenter-badge" title="Its particle segmenter measures particles (the newest segmenter is used)">
-                        segmenter in use
-                      </span>
-                    )}
-                  </td>
-                  <td>{v.parentId ? `v${v.parentId}` : '—'}</td>
-                  <td className={v.status === 'failed' ? 'error-text' : v.status === 'completed' ? '' : 'muted'} title={v.error ?? undefined}>
-                    {v.status}
-                  </td>
-                  <td className="mono">
-                    {v.segmenter?.only ? 'segmenter only' : v.preset}
-                    {v.mode === 'quick' ? ' · quick' : ''}
-                    {v.segmenter?.present && !v.segmenter.only ? ' · segmenter' : ''}
-                  </td>
-                  <td className="num">{v.images ?? '—'}</td>
-                  <td className="num">{pct(v.valAccuracy)}</td>
-                  <td className="num">{pct(v.valMacroF1)}</td>
-                  <td className="mono">{v.provider ?? '—'}</td>
-                  <td className="num">{v.durationS != null ? `${v.durationS.toFixed(0)} s` : '—'}</td>
-                  <td className="muted nowrap" data-testid="version-trained">
-                    {formatDateTime(v.createdAt)}
-                  </td>
-                  <td>
-                    {v.status === 'completed' && !v.active && !v.segmenter?.only && (
-                      <button
-                        type="button"
-                        data-testid="version-activate"
-                        disabled={busy}
-                        onClick={(e) => {
-                          e.stopPropagation();
-                          if (active && v.id < active.id) setConfirmRollback({ to: v.id, from: active.id });
-                          else void activate(v.id, 'Activating');
-                        }}
-                      >
-                        {active && v.id < active.id ? 'Roll back' : 'Activate'}
-                      </button>
-                    )}
-                  </td>
+            <p className="muted" data-testid="segmenter-in-use">
+              {(() => {
+                const seg = versions.find((v) => v.segmenter?.inUse);
+                return seg
+                  ? `Particle measurement uses the segmenter of v${seg.id}${seg.segmenter?.only ? ' (trained from masks alone; such versions are never active)' : ''}: the newest trained segmenter.`
+                  : 'Particle measurement uses the classical default (no segmenter trained yet: import or draw masks, then Train).';
+              })()}
+            </p>
+            <table className="runs versions" data-testid="versions-table">
+              <thead>
+                <tr>
+                  <th>Version</th>
+                  <th>Parent</th>
+                  <th>Status</th>
+                  <th>Preset</th>
+                  <th className="num">Images</th>
+                  <th className="num">Val. accuracy</th>
+                  <th className="num">Macro-F1</th>
+                  <th>Provider</th>
+                  <th className="num">Duration</th>
+                  <th>Trained</th>
+                  <th />
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {versions.map((v) => (
+                  <tr
+                    key={v.id}
+                    data-testid="version-row"
+                    data-version={v.id}
+                    data-active={v.active}
+                    className={selected === v.id ? 'selected' : ''}
+                    onClick={() => setSelected(v.id)}
+                  >
+                    <td>
+                      <strong>v{v.id}</strong>{' '}
+                      {v.active && (
+                        <span className="chip chip-active" data-testid="active-badge">
+                          active
+                        </span>
+                      )}
+                      {v.segmenter?.inUse && (
+                        <span
+                          className="chip chip-active"
+                          data-testid="segmenter-badge"
+                          title="Its particle segmenter measures particles (the newest segmenter is used)"
+                        >
+                          segmenter in use
+                        </span>
+                      )}
+                    </td>
+                    <td>{v.parentId ? `v${v.parentId}` : '—'}</td>
+                    <td className={v.status === 'failed' ? 'error-text' : v.status === 'completed' ? '' : 'muted'} title={v.error ?? undefined}>
+                      {v.status}
+                    </td>
+                    <td className="mono">
+                      {v.segmenter?.only ? 'segmenter only' : v.preset}
+                      {v.mode === 'quick' ? ' · quick' : ''}
+                      {v.segmenter?.present && !v.segmenter.only ? ' · segmenter' : ''}
+                    </td>
+                    <td className="num">{v.images ?? '—'}</td>
+                    <td className="num">{pct(v.valAccuracy)}</td>
+                    <td className="num">{pct(v.valMacroF1)}</td>
+                    <td className="mono">{v.provider ?? '—'}</td>
+                    <td className="num">{v.durationS != null ? `${v.durationS.toFixed(0)} s` : '—'}</td>
+                    <td className="muted nowrap" data-testid="version-trained">
+                      {formatDateTime(v.createdAt)}
+                    </td>
+                    <td>
+                      {v.status === 'completed' && !v.active && !v.segmenter?.only && (
+                        <button
+                          type="button"
+                          data-testid="version-activate"
+                          disabled={busy}
+                          onClick={(e) => {
+                            e.stopPropagation();
+                            if (active && v.id < active.id) setConfirmRollback({ to: v.id, from: active.id });
+                            else void activate(v.id, 'Activating');
+                          }}
+                        >
+                          {active && v.id < active.id ? 'Roll back' : 'Activate'}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
         )}
         {detail && <VersionDetail detail={detail} />}
@@ -407,8 +441,8 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
       {confirmRollback && (
         <Modal title={`Roll back to v${confirmRollback.to}?`} className="egress-dialog" testId="rollback-dialog" onClose={() => setConfirmRollback(null)}>
           <p>
-            v{confirmRollback.to} becomes the active version: the review queue, the chat and classification use it, and its earlier
-            predictions are shown again. v{confirmRollback.from} stays in the table and can be activated again.
+            v{confirmRollback.to} becomes the active version: the review queue, the chat and classification use it, and its earlier predictions are shown again.
+            v{confirmRollback.from} stays in the table and can be activated again.
           </p>
           <div className="row">
             <button
@@ -430,7 +464,9 @@ export function TrainView({ jobsVersion, onJob, onError }: Props) {
         </Modal>
       )}
 
-      {versions.filter((v) => v.status === 'completed').length >= 2 && <Compare versions={versions.filter((v) => v.status === 'completed')} onError={onError} />}
+      {versions.filter((v) => v.status === 'completed').length >= 2 && (
+        <Compare versions={versions.filter((v) => v.status === 'completed')} onError={onError} />
+      )}
     </div>
   );
 }
@@ -605,7 +641,7 @@ function VersionDetail({ detail: d }: { detail: ModelVersionDetail }) {
               ? `Calibration: ECE ${pct(d.calibration.ece)} (${d.calibration.bins} equal-width bins of top-class probability) on ${d.calibration.n} validation images — ` +
                 (d.calibration.source === 'split-run'
                   ? 'the split-run head (trained on 2/3) on the held-out 1/3, at training time'
-                  : "recomputed with the shipped model, which also trained on these images (optimistic)")
+                  : 'recomputed with the shipped model, which also trained on these images (optimistic)')
               : 'Calibration: not available (no validation images for this version)'}
           </h4>
           {d.calibration && <ReliabilityDiagram bins={d.calibration.reliability} />}
@@ -680,7 +716,9 @@ function Compare({ versions, onError }: { versions: ModelVersionSummary[]; onErr
               </tr>
               {result.agreement && (
                 <tr>
-                  <td>Right: both / only v{result.a} / only v{result.b} / neither</td>
+                  <td>
+                    Right: both / only v{result.a} / only v{result.b} / neither
+                  </td>
                   <td className="num" colSpan={2}>
                     {result.agreement.both} / {result.agreement.onlyA} / {result.agreement.onlyB} / {result.agreement.neither}
                   </td>

@@ -76,7 +76,13 @@ export function ConfusionMatrix({ labels, confusion }: { labels: readonly string
               <rect x={left + j * cell} y={top + i * cell} width={cell - 2} height={cell - 2} rx={3} fill={heatColor(share[i][j], i === j)}>
                 <title>{`true ${labels[i]}, predicted ${labels[j]}: ${v} (${pct(share[i][j], 0)} of ${labels[i]})`}</title>
               </rect>
-              <text x={left + j * cell + (cell - 2) / 2} y={top + i * cell + cell / 2 + 3} textAnchor="middle" className="plot-cell" fill={heatText(share[i][j])}>
+              <text
+                x={left + j * cell + (cell - 2) / 2}
+                y={top + i * cell + cell / 2 + 3}
+                textAnchor="middle"
+                className="plot-cell"
+                fill={heatText(share[i][j])}
+              >
                 {v}
               </text>
             </g>
@@ -141,7 +147,15 @@ export function RecallBars({ rows, legend }: { rows: { className: string; a: num
 }
 
 /** Reliability diagram: per confidence bin, the share that was right (bars) against the diagonal of perfect calibration. */
-export function ReliabilityDiagram({ bins, width = 260, height = 220 }: { bins: readonly { lo: number; hi: number; n: number; confidence: number | null; accuracy: number | null }[]; width?: number; height?: number }) {
+export function ReliabilityDiagram({
+  bins,
+  width = 260,
+  height = 220,
+}: {
+  bins: readonly { lo: number; hi: number; n: number; confidence: number | null; accuracy: number | null }[];
+  width?: number;
+  height?: number;
+}) {
   const pad = { l: 36, r: 8, t: 8, b: 30 };
   const w = width - pad.l - pad.r;
   const h = height - pad.t - pad.b;

@@ -49,10 +49,16 @@ const SLIDERS: { key: keyof DisplayAdjust; label: string; min: number; max: numb
 export function DisplayControls({ value, onChange }: { value: DisplayAdjust; onChange(d: DisplayAdjust): void }) {
   return (
     // Its own pointer and key events: a drag on a slider must not pan the image, arrows must not change the image.
-    <div className="display-controls" data-testid="display-controls" onKeyDown={(e) => e.key !== 'Escape' && e.stopPropagation()} onPointerDown={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
+    <div
+      className="display-controls"
+      data-testid="display-controls"
+      onKeyDown={(e) => e.key !== 'Escape' && e.stopPropagation()}
+      onPointerDown={(e) => e.stopPropagation()}
+      onDoubleClick={(e) => e.stopPropagation()}
+    >
       <p className="muted small">
-        For the screen only: the file, its preview and what the models see are unchanged. 16-bit and float images are
-        already stretched between their 0.5 and 99.5 percentiles.
+        For the screen only: the file, its preview and what the models see are unchanged. 16-bit and float images are already stretched between their 0.5 and
+        99.5 percentiles.
       </p>
       {SLIDERS.map((s) => (
         <label key={s.key} className="display-slider">

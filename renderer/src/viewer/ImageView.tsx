@@ -71,7 +71,10 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     setTool(null);
     setEditing(false);
     setDataBar(null);
-    api.getImageCalibration(id).then((c) => live && setCalibration(c), () => undefined);
+    api.getImageCalibration(id).then(
+      (c) => live && setCalibration(c),
+      () => undefined,
+    );
     return () => {
       live = false;
     };
@@ -81,7 +84,10 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   useEffect(() => {
     if (tool !== 'scale' || id == null || (dataBar && dataBar.imageId === id)) return;
     let live = true;
-    api.getDataBarImage(id).then((b) => live && setDataBar(b), () => undefined);
+    api.getDataBarImage(id).then(
+      (b) => live && setDataBar(b),
+      () => undefined,
+    );
     return () => {
       live = false;
     };
@@ -96,7 +102,6 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
   const previewError = id != null && errorId === id;
   const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
   const [fit, setFit] = useState(true);
-
 
   // A new image opens fitted.
   useEffect(() => {
@@ -115,9 +120,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
     (factor: number, cx?: number, cy?: number) => {
       if (!natural) return;
       setFit(false);
-      setView((v) =>
-        clampPan(zoomAt(v, factor, cx ?? viewport.width / 2, cy ?? viewport.height / 2), natural, viewport),
-      );
+      setView((v) => clampPan(zoomAt(v, factor, cx ?? viewport.width / 2, cy ?? viewport.height / 2), natural, viewport));
     },
     [natural, viewport],
   );
@@ -298,9 +301,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
               alt={item.fileName}
               draggable={false}
               decoding="async"
-              onLoad={(e) =>
-                setLoaded({ id: item.id, size: { width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight } })
-              }
+              onLoad={(e) => setLoaded({ id: item.id, size: { width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight } })}
               onError={() => setErrorId(item.id)}
               style={
                 natural
@@ -318,15 +319,8 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
           {previewError && <div className="viewport-status error-text">The preview could not be loaded.</div>}
           {!item && <div className="viewport-status">Loading…</div>}
           {display.gamma !== 1 && <GammaFilter id={gammaId} gamma={display.gamma} />}
-{item && natural && editing && (
-            <MaskEditor
-              key={item.id}
-              imageId={item.id}
-              previewScale={previewScale}
-              view={view}
-              onExit={() => setEditing(false)}
-              onDirtyChange={setMaskDirty}
-            />
+          {item && natural && editing && (
+            <MaskEditor key={item.id} imageId={item.id} previewScale={previewScale} view={view} onExit={() => setEditing(false)} onDirtyChange={setMaskDirty} />
           )}
           {displayOpen && <DisplayControls value={display} onChange={setDisplay} />}
           {item && natural && tool && !editing && (
@@ -344,14 +338,7 @@ export function ImageView({ list, index, onNavigate, onClose }: ImageViewProps) 
               }}
             />
           )}
-          {item && natural && (
-            <ScaleBarOverlay
-              pixelSizeNm={pixelSizeNm}
-              previewScale={previewScale}
-              zoom={view.scale}
-              viewportWidth={viewport.width}
-            />
-          )}
+          {item && natural && <ScaleBarOverlay pixelSizeNm={pixelSizeNm} previewScale={previewScale} zoom={view.scale} viewportWidth={viewport.width} />}
           {item && natural && <ParticleLayer imageId={item.id} previewScale={previewScale} view={view} hideOutlines={editing} />}
         </div>
         {item && (

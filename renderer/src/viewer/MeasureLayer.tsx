@@ -52,7 +52,8 @@ export function MeasureLayer({ tool, view, previewScale, pixelSizeNm, onSetScale
   const len = line ? lineLengthPx(line.a, line.b) : 0;
   const a = line ? toScreen(line.a) : null;
   const b = line ? toScreen(line.b) : null;
-  const label = !line || len === 0 ? '' : pixelSizeNm != null ? `${formatLength(len * pixelSizeNm)} (${len.toFixed(1)} px)` : `${len.toFixed(1)} px (not calibrated)`;
+  const label =
+    !line || len === 0 ? '' : pixelSizeNm != null ? `${formatLength(len * pixelSizeNm)} (${len.toFixed(1)} px)` : `${len.toFixed(1)} px (not calibrated)`;
 
   const save = async () => {
     const v = Number(value.replace(',', '.'));
@@ -114,7 +115,13 @@ export function MeasureLayer({ tool, view, previewScale, pixelSizeNm, onSetScale
           </g>
         )}
       </svg>
-      <div className="measure-panel" data-testid="measure-panel" onKeyDown={(e) => e.key !== 'Escape' && e.stopPropagation()} onPointerDown={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
+      <div
+        className="measure-panel"
+        data-testid="measure-panel"
+        onKeyDown={(e) => e.key !== 'Escape' && e.stopPropagation()}
+        onPointerDown={(e) => e.stopPropagation()}
+        onDoubleClick={(e) => e.stopPropagation()}
+      >
         {tool === 'measure' ? (
           <>
             <strong>Measure</strong>{' '}
@@ -139,7 +146,15 @@ export function MeasureLayer({ tool, view, previewScale, pixelSizeNm, onSetScale
                 }}
               >
                 the line ({len.toFixed(1)} px) is
-                <input value={value} onChange={(e) => setValue(e.target.value)} inputMode="decimal" autoFocus data-testid="scale-value" aria-label="Length" size={6} />
+                <input
+                  value={value}
+                  onChange={(e) => setValue(e.target.value)}
+                  inputMode="decimal"
+                  autoFocus
+                  data-testid="scale-value"
+                  aria-label="Length"
+                  size={6}
+                />
                 <select value={unit} onChange={(e) => setUnit(e.target.value)} data-testid="scale-unit" aria-label="Unit">
                   {UNITS.map((u) => (
                     <option key={u.symbol}>{u.symbol}</option>

@@ -1,15 +1,6 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import type { ImageCalibration, ImageDetail, ImageSummary } from '../../../main/core/contract.js';
-import {
-  formatBytes,
-  formatDateTime,
-  formatKv,
-  formatMagnification,
-  formatLength,
-  formatMm,
-  formatPixelSize,
-  shortHash,
-} from '../lib/format.js';
+import { formatBytes, formatDateTime, formatKv, formatMagnification, formatLength, formatMm, formatPixelSize, shortHash } from '../lib/format.js';
 import { PathText } from '../components/PathText.js';
 import { LabelChip } from '../library/Tile.js';
 
@@ -57,8 +48,8 @@ export function MetadataPanel({ summary, detail, detailError, calibration }: Met
           {calibration?.manual && (
             <span className="muted small" data-testid="meta-calibration-source">
               {' '}
-              · set by hand by {calibration.manual.by} from a {formatLength(calibration.manual.lengthNm)} scale bar ({calibration.manual.lineLengthPx.toFixed(1)} px),{' '}
-              {formatDateTime(calibration.manual.at)}
+              · set by hand by {calibration.manual.by} from a {formatLength(calibration.manual.lengthNm)} scale bar (
+              {calibration.manual.lineLengthPx.toFixed(1)} px), {formatDateTime(calibration.manual.at)}
               {calibration.manual.previousNm != null ? `; was ${formatPixelSize(calibration.manual.previousNm)}` : '; was not calibrated'}
             </span>
           )}

@@ -33,7 +33,17 @@ export function particlesCsv(r: MeasureResult): string {
   const u = r.calibrated ? 'nm' : 'px';
   const head = ['label', `area_${u}2`, `ecd_${u}`, `feret_max_${u}`, `feret_min_${u}`, 'aspect_ratio', 'cx_px', 'cy_px', 'cut_by_edge'];
   const rows = r.particles.items.map((p) =>
-    [p.label, p.area.toFixed(2), p.ecd.toFixed(2), p.feretMax.toFixed(2), p.feretMin.toFixed(2), p.aspectRatio.toFixed(3), p.cx.toFixed(1), p.cy.toFixed(1), p.touchesEdge ? 1 : 0].join(','),
+    [
+      p.label,
+      p.area.toFixed(2),
+      p.ecd.toFixed(2),
+      p.feretMax.toFixed(2),
+      p.feretMin.toFixed(2),
+      p.aspectRatio.toFixed(3),
+      p.cx.toFixed(1),
+      p.cy.toFixed(1),
+      p.touchesEdge ? 1 : 0,
+    ].join(','),
   );
   return [`# ${r.fileName}; ${r.method}; pixel size ${r.pixelSizeNm ?? 'unknown'} nm`, head.join(','), ...rows].join('\n') + '\n';
 }
@@ -127,7 +137,9 @@ export function ParticleLayer({ imageId, previewScale, view, hideOutlines = fals
             Line/space pattern: pitch {fmt(r.lines.pitch)} {r.lines.unit}, line width (CD) {fmt(r.lines.cd)} {r.lines.unit}, space {fmt(r.lines.space)}{' '}
             {r.lines.unit}, LER 3σ {r.lines.ler3sigma !== null ? `${fmt(r.lines.ler3sigma)} ${r.lines.unit}` : '— (too few strips)'}; {r.lines.periods} periods,
             lines at {fmt(r.lines.orientationDeg, 0)}°{!r.lines.calibrated && ' (uncalibrated)'}. Particles are not counted on a line pattern.
-            <div style={{ opacity: 0.75 }} title={r.lines.method}>{r.lines.method}</div>
+            <div style={{ opacity: 0.75 }} title={r.lines.method}>
+              {r.lines.method}
+            </div>
           </div>
         )}
         {r && d && !isLinePattern(r) && (
@@ -138,12 +150,25 @@ export function ParticleLayer({ imageId, previewScale, view, hideOutlines = fals
             </div>
             <svg width={240} height={70} role="img" aria-label={`ECD histogram, ${unit}`}>
               {h.counts.map((c, i) => (
-                <rect key={i} x={(i * 240) / h.counts.length} y={60 - (c / maxCount) * 58} width={240 / h.counts.length - 1} height={(c / maxCount) * 58} fill="#40a0e0" />
+                <rect
+                  key={i}
+                  x={(i * 240) / h.counts.length}
+                  y={60 - (c / maxCount) * 58}
+                  width={240 / h.counts.length - 1}
+                  height={(c / maxCount) * 58}
+                  fill="#40a0e0"
+                />
               ))}
-              <text x={0} y={69} fontSize={9} fill="#ccc">{fmt(h.lo, 0)}</text>
-              <text x={240} y={69} fontSize={9} fill="#ccc" textAnchor="end">{fmt(h.lo + h.width * h.counts.length, 0)} {unit}</text>
+              <text x={0} y={69} fontSize={9} fill="#ccc">
+                {fmt(h.lo, 0)}
+              </text>
+              <text x={240} y={69} fontSize={9} fill="#ccc" textAnchor="end">
+                {fmt(h.lo + h.width * h.counts.length, 0)} {unit}
+              </text>
             </svg>
-            <div style={{ opacity: 0.75 }} title={r.method}>{r.segmenter.kind === 'learnt' ? `learnt segmenter ${r.segmenter.modelVersion ?? ''}` : 'classical default (no training)'}</div>
+            <div style={{ opacity: 0.75 }} title={r.method}>
+              {r.segmenter.kind === 'learnt' ? `learnt segmenter ${r.segmenter.modelVersion ?? ''}` : 'classical default (no training)'}
+            </div>
             {r.lines && (
               <div>
                 lines: pitch {fmt(r.lines.pitch)} {r.lines.unit}, CD {fmt(r.lines.cd)}, LER 3σ {fmt(r.lines.ler3sigma)}
@@ -152,7 +177,9 @@ export function ParticleLayer({ imageId, previewScale, view, hideOutlines = fals
             <label>
               <input type="checkbox" checked={show} onChange={(e) => setShow(e.target.checked)} /> outlines
             </label>{' '}
-            <button type="button" onClick={exportCsv}>Export CSV</button>
+            <button type="button" onClick={exportCsv}>
+              Export CSV
+            </button>
           </div>
         )}
       </div>

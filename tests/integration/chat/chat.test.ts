@@ -36,11 +36,24 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
     const rows = h.db.prepare(`SELECT id, path FROM images ORDER BY id`).all() as { id: number; path: string }[];
     for (const r of rows.slice(0, 26)) review.decide({ imageId: r.id, action: 'accept', className: basename(dirname(r.path)), reviewer: 'mei' });
     held = rows.slice(26).map((r) => r.id);
-    const deps = { db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, review, teacherAsk: async () => { throw new Error('not in this test'); } };
+    const deps = {
+      db: h.db,
+      dbPath: h.dbPath,
+      dataDir: h.dir,
+      jobs: h.jobs,
+      events: h.events,
+      review,
+      teacherAsk: async () => {
+        throw new Error('not in this test');
+      },
+    };
     api = new StudentApi(deps);
     // A measurement source for the hook, standing in for main/core/measure (wired by createCore; see measure-chat.test.ts).
     const source: MeasurementSource = {
-      measure: async (id) => (id === held[0] ? { method: 'test source', pixelSizeNm: 2, unit: 'nm' as const, particles: { count: 17, excludedAtEdge: 2, ecd: null }, lines: null } : null),
+      measure: async (id) =>
+        id === held[0]
+          ? { method: 'test source', pixelSizeNm: 2, unit: 'nm' as const, particles: { count: 17, excludedAtEdge: 2, ecd: null }, lines: null }
+          : null,
     };
     measured = new StudentApi({ ...deps, measurements: source });
     const job = await h.jobs.wait(api.startTraining({ preset: 'fast' }).id);
@@ -88,17 +101,25 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
 
   it('the decoder alone no longer stutters: every taught question answered well formed', async () => {
     const qs = h.db.prepare(`SELECT DISTINCT question FROM annotations WHERE kind = 'qa' AND question IS NOT NULL`).pluck().all() as string[];
-    for (const id of held.slice(0, 3)) for (const q of qs) {
-      const a = await decoderAnswer(h.db, id, q);
-      expect(stutterReasons(a.text), `${q} → ${a.text}`).toEqual([]);
-    }
+    for (const id of held.slice(0, 3))
+      for (const q of qs) {
+        const a = await decoderAnswer(h.db, id, q);
+        expect(stutterReasons(a.text), `${q} → ${a.text}`).toEqual([]);
+      }
   }, 120_000);
 
   it('emma ask prints the grounded answer', () => {
     const r = emma('ask', String(held[2]), 'Is there a short in this image? Answer yes or no.', '--db', h.dbPath, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ answer: expect.stringMatching(/^(Yes|No): /), supported: true, intent: 'yesno', className: 'short', yes: expect.any(Boolean), modelVersion: activeVersion(h.db)!.id });
+    expect(j).toMatchObject({
+      answer: expect.stringMatching(/^(Yes|No): /),
+      supported: true,
+      intent: 'yesno',
+      className: 'short',
+      yes: expect.any(Boolean),
+      modelVersion: activeVersion(h.db)!.id,
+    });
     const w = emma('ask', String(held[2]), 'what is the weather today?', '--db', h.dbPath);
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(/I can't answer that from this image/);

@@ -11,7 +11,11 @@ import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../s
 
 if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
-const uhcs = (c: string, n: number) => readdirSync(join(sharedData, 'uhcs', c)).sort().slice(0, n).map((f) => join(sharedData, 'uhcs', c, f));
+const uhcs = (c: string, n: number) =>
+  readdirSync(join(sharedData, 'uhcs', c))
+    .sort()
+    .slice(0, n)
+    .map((f) => join(sharedData, 'uhcs', c, f));
 
 describe.skipIf(!hasSharedData)('inference pool', () => {
   const tmp = tempDir('emma-pool-');
@@ -20,11 +24,21 @@ describe.skipIf(!hasSharedData)('inference pool', () => {
   it('measures in a worker exactly as in the calling thread', async () => {
     const pool = new InferencePool(2);
     try {
-      const files = [join(sharedData, 'sem-tiff', 'sem', readdirSync(join(sharedData, 'sem-tiff', 'sem')).filter((f) => f.endsWith('.tif')).sort()[0]), ...uhcs('spheroidite', 2)];
+      const files = [
+        join(
+          sharedData,
+          'sem-tiff',
+          'sem',
+          readdirSync(join(sharedData, 'sem-tiff', 'sem'))
+            .filter((f) => f.endsWith('.tif'))
+            .sort()[0],
+        ),
+        ...uhcs('spheroidite', 2),
+      ];
       const inPool = await Promise.all(files.map((path) => pool.measure({ path, segmenterPath: null, modelVersion: null, withLabels: true })));
       for (const [i, path] of files.entries()) {
         const here = await measureImage(path, { segmenter: null, modelVersion: null });
-        const { seconds: _a, ...a } = inPool[i].result as typeof inPool[number]['result'] & { seconds?: number };
+        const { seconds: _a, ...a } = inPool[i].result as (typeof inPool)[number]['result'] & { seconds?: number };
         const { seconds: _b, ...b } = here.result as typeof here.result & { seconds?: number };
         expect(a).toEqual(b);
         expect(inPool[i].labels).toEqual(here.labels);
@@ -41,7 +55,9 @@ describe.skipIf(!hasSharedData)('inference pool', () => {
     try {
       const order: string[] = [];
       const files = uhcs('pearlite', 4);
-      const batch = files.slice(0, 3).map((path, i) => pool.measure({ path, segmenterPath: null, modelVersion: null, lines: false }, 'batch').then(() => order.push(`batch${i}`)));
+      const batch = files
+        .slice(0, 3)
+        .map((path, i) => pool.measure({ path, segmenterPath: null, modelVersion: null, lines: false }, 'batch').then(() => order.push(`batch${i}`)));
       const interactive = pool.measure({ path: files[3], segmenterPath: null, modelVersion: null, lines: false }).then(() => order.push('interactive'));
       await Promise.all([...batch, interactive]);
       // One worker: whatever waits when it frees up, the interactive request goes first.

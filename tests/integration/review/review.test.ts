@@ -166,7 +166,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     expect(q[0]).not.toBe(a.image.id);
     review.decide({ imageId: b.image.id, action: 'flag', reviewer: MEI, note: 'is this a bridge or a short?' });
     expect((await review.queue({ queue: 'proposals', limit: 100 })).items.map((i) => i.image.id)).not.toContain(b.image.id);
-    const flagged = (await review.queue({ queue: 'flagged', limit: 100 }));
+    const flagged = await review.queue({ queue: 'flagged', limit: 100 });
     expect(flagged.items.map((i) => i.image.id)).toEqual([b.image.id]);
     expect(flagged.items[0].lastDecision?.note).toMatch(/bridge or a short/);
     review.decide({ imageId: b.image.id, action: 'accept', reviewer: 'expert' });
@@ -235,7 +235,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     const pending = (await review.queue({ queue: 'proposals', limit: 100 })).items;
     expect(pending.length).toBeGreaterThanOrEqual(4);
     // Without a student the order falls back to teacher confidence.
-    const fallback = (await review.queue({ queue: 'active', limit: 100 }));
+    const fallback = await review.queue({ queue: 'active', limit: 100 });
     expect(fallback.items[0].reason).toMatch(/no student prediction/);
     const cid = (name: string) => (db.prepare(`SELECT id FROM classes WHERE name = ?`).get(name) as { id: number }).id;
     const addStudent = (imageId: number, probs: [string, number][]) => {
@@ -247,9 +247,18 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     };
     const [p0, p1, p2] = pending;
     const other = (c: string) => ['bridges', 'clean', 'cracks'].find((x) => x !== c)!;
-    addStudent(p0.image.id, [[p0.proposal!.className, 0.97], [other(p0.proposal!.className), 0.02]]); // sure, agrees
-    addStudent(p1.image.id, [[p1.proposal!.className, 0.5], [other(p1.proposal!.className), 0.45]]); // unsure, agrees
-    addStudent(p2.image.id, [[other(p2.proposal!.className), 0.9], [p2.proposal!.className, 0.05]]); // disagrees
+    addStudent(p0.image.id, [
+      [p0.proposal!.className, 0.97],
+      [other(p0.proposal!.className), 0.02],
+    ]); // sure, agrees
+    addStudent(p1.image.id, [
+      [p1.proposal!.className, 0.5],
+      [other(p1.proposal!.className), 0.45],
+    ]); // unsure, agrees
+    addStudent(p2.image.id, [
+      [other(p2.proposal!.className), 0.9],
+      [p2.proposal!.className, 0.05],
+    ]); // disagrees
     const q = (await review.queue({ queue: 'active', limit: 100 })).items;
     const rank = (id: number) => q.findIndex((i) => i.image.id === id);
     expect(rank(p2.image.id)).toBe(0);
@@ -267,7 +276,7 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     const { SignatureCache } = await import('../../../main/core/review/signature.js');
     const sigs = await new SignatureCache(db, h.dir).forIds(pending.map((i) => i.image.id));
     expect(sigs.size).toBe(pending.length);
-    const exclude = (await review.queue({ queue: 'proposals', limit: 100, exclude: [pending[0].image.id] }));
+    const exclude = await review.queue({ queue: 'proposals', limit: 100, exclude: [pending[0].image.id] });
     expect(exclude.items.map((i) => i.image.id)).not.toContain(pending[0].image.id);
   });
 
@@ -298,14 +307,22 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     for (const c of conv) {
       expect(c.conversations.length % 2).toBe(0);
       c.conversations.forEach((t, i) => expect(t.from).toBe(i % 2 === 0 ? 'human' : 'gpt'));
-      expect(c.conversations.map((t) => t.value).join('').split('<image>')).toHaveLength(2);
+      expect(
+        c.conversations
+          .map((t) => t.value)
+          .join('')
+          .split('<image>'),
+      ).toHaveLength(2);
       expect(c.conversations[0].value.startsWith('<image>')).toBe(true);
       expect(existsSync(join(out, 'llava', c.image))).toBe(true);
     }
     expect(conv.some((c) => c.conversations.some((t) => t.value === 'About 40 nm.'))).toBe(true);
 
     const jsonl = await review.export({ format: 'jsonl', outPath: join(out, 'set.jsonl') });
-    const lines = readFileSync(jsonl.outPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { class: string; image_id: number; reviewer: string | null });
+    const lines = readFileSync(jsonl.outPath, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { class: string; image_id: number; reviewer: string | null });
     expect(lines).toHaveLength(jsonl.images);
     const edited = lines.find((l) => l.image_id === items[2].image.id);
     // Okafor's reject is the newest decision on that image, so it has no accepted class and is not exported.
@@ -313,7 +330,20 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
 
     const csv = await review.export({ format: 'csv', outPath: join(out, 'set.csv'), filter: { classNames: ['cracks'] } });
     const rows = parseCsv(readFileSync(csv.outPath, 'utf8'));
-    expect(rows[0]).toEqual(['image_id', 'sha256', 'path', 'file_name', 'class', 'label_source', 'reviewer', 'decided_at', 'pixel_size_nm', 'magnification', 'caption', 'qa_count']);
+    expect(rows[0]).toEqual([
+      'image_id',
+      'sha256',
+      'path',
+      'file_name',
+      'class',
+      'label_source',
+      'reviewer',
+      'decided_at',
+      'pixel_size_nm',
+      'magnification',
+      'caption',
+      'qa_count',
+    ]);
     expect(rows.length - 1).toBe(csv.images);
     for (const r of rows.slice(1)) {
       expect(r).toHaveLength(12);
@@ -321,7 +351,10 @@ describe.skipIf(!hasSharedData)('review service on real images', () => {
     }
 
     const tree = await review.export({ format: 'imagefolder', outPath: join(out, 'tree'), imageMode: 'symlink' });
-    const classes = readdirSync(tree.outPath, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const classes = readdirSync(tree.outPath, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(classes).toEqual(Object.keys(tree.classes).sort());
     let n = 0;
     for (const c of classes) {

@@ -71,10 +71,15 @@ describe('emma backup (issue 12, point 4)', () => {
     const dir = tmp();
     const db = join(dir, 'emma.sqlite');
     filledDatabase(db, 500);
-    const writer = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'tests', 'integration', 'robust', 'writer-child.ts'), db], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const writer = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'tests', 'integration', 'robust', 'writer-child.ts'), db], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
-        writer.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('writing')) resolve(); });
+        writer.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('writing')) resolve();
+        });
         writer.once('exit', (c) => reject(new Error(`writer exited (${c})`)));
       });
       const backups: { file: string; batches: number }[] = [];

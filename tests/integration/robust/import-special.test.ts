@@ -23,7 +23,9 @@ const canFifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--version'
 async function png(path: string, seed: number): Promise<void> {
   const px = Buffer.alloc(64 * 48);
   for (let i = 0; i < px.length; i++) px[i] = ((i + seed) * 2654435761) >>> 24;
-  await sharp(px, { raw: { width: 64, height: 48, channels: 1 } }).png().toFile(path);
+  await sharp(px, { raw: { width: 64, height: 48, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 describe('emma import on what is not a regular image file (issue 12, point 6)', () => {

@@ -10,8 +10,11 @@ import { startVersion } from '../../../main/core/student/versions.js';
 const [mode, dbPath] = process.argv.slice(2);
 const core = createCore({ dbPath, mode: 'cli' });
 if (mode === 'job') {
-  const job = core.jobs.start('import', { paths: ['held by the child'] }, (ctx) =>
-    new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ imported: 0, duplicates: 0, failed: [], notes: [], cancelled: true }))),
+  const job = core.jobs.start(
+    'import',
+    { paths: ['held by the child'] },
+    (ctx) =>
+      new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ imported: 0, duplicates: 0, failed: [], notes: [], cancelled: true }))),
   );
   process.stdout.write(`job ${job.id}\n`);
 } else if (mode === 'version') {

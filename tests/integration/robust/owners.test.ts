@@ -135,7 +135,9 @@ describe('training runs of a killed process (issue 12, point 3)', () => {
     const activeDir = join(dataDir, 'models', 'v1');
     mkdirSync(activeDir, { recursive: true });
     writeFileSync(join(activeDir, 'manifest.json'), '{}');
-    setup.db.prepare(`INSERT INTO model_versions (status, preset, dir, created_at, finished_at) VALUES ('completed', 'fast', ?, ?, ?)`).run(activeDir, now, now);
+    setup.db
+      .prepare(`INSERT INTO model_versions (status, preset, dir, created_at, finished_at) VALUES ('completed', 'fast', ?, ?, ?)`)
+      .run(activeDir, now, now);
     setup.db.prepare(`UPDATE model_versions SET active = 1 WHERE id = 1`).run();
     await setup.close();
 

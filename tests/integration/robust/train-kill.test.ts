@@ -29,46 +29,52 @@ function trainingRow(db: string): number | null {
 }
 
 describe('kill -9 during emma train (issue 12, point 3)', () => {
-  it.skipIf(!hasSharedData)('leaves no version "training"; the active version stays active and usable', async () => {
-    const t = tempDir();
-    try {
-      const db = join(t.dir, 'emma.sqlite');
-      expect(emma('import', join(sharedData, 'nffa'), '--labels-from-folders', '--db', db, '--json').code).toBe(0);
-      const first = emma('train', '--preset', 'fast', '--db', db, '--json');
-      expect(first.code, first.stderr).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ modelVersion: 1, activated: true });
+  it.skipIf(!hasSharedData)(
+    'leaves no version "training"; the active version stays active and usable',
+    async () => {
+      const t = tempDir();
+      try {
+        const db = join(t.dir, 'emma.sqlite');
+        expect(emma('import', join(sharedData, 'nffa'), '--labels-from-folders', '--db', db, '--json').code).toBe(0);
+        const first = emma('train', '--preset', 'fast', '--db', db, '--json');
+        expect(first.code, first.stderr).toBe(0);
+        expect(JSON.parse(first.stdout)).toMatchObject({ modelVersion: 1, activated: true });
 
-      const child = spawn(process.execPath, [bin, 'train', '--preset', 'fast', '--db', db, '--json'], { cwd: repoRoot, stdio: 'ignore' });
-      const exited = new Promise((r) => child.once('exit', r));
-      let id: number | null = null;
-      for (let i = 0; i < 3000 && id === null && child.exitCode === null; i++) {
-        id = trainingRow(db);
-        if (id === null) await new Promise((r) => setTimeout(r, 10));
+        const child = spawn(process.execPath, [bin, 'train', '--preset', 'fast', '--db', db, '--json'], { cwd: repoRoot, stdio: 'ignore' });
+        const exited = new Promise((r) => child.once('exit', r));
+        let id: number | null = null;
+        for (let i = 0; i < 3000 && id === null && child.exitCode === null; i++) {
+          id = trainingRow(db);
+          if (id === null) await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(id, 'the second run never showed as training').not.toBeNull();
+        await new Promise((r) => setTimeout(r, 300)); // into the run (stem, features)
+        child.kill('SIGKILL');
+        await exited;
+        expect(child.signalCode).toBe('SIGKILL');
+        expect(trainingRow(db)).toBe(id); // what the bug left behind: 'training' with nobody training it
+
+        const models = emma('models', '--db', db, '--json');
+        expect(models.code, models.stderr).toBe(0);
+        const versions = JSON.parse(models.stdout).versions as { id: number; status: string; active: boolean; error: string | null }[];
+        expect(versions.find((v) => v.id === id)).toMatchObject({ status: 'failed', active: false });
+        // `emma train` runs as a job (as the app's Train does): the version names its job, which names the dead process.
+        expect(versions.find((v) => v.id === id)!.error).toMatch(
+          new RegExp(`^interrupted: its training job #\\d+ ended \\(failed: interrupted: its process \\(pid ${child.pid} on .+\\) is gone`),
+        );
+        expect(versions.find((v) => v.id === 1)).toMatchObject({ status: 'completed', active: true });
+        expect(existsSync(join(t.dir, 'models', `v${id}`))).toBe(false);
+        expect(existsSync(join(t.dir, 'models', 'v1'))).toBe(true);
+        const sample = readdirSync(join(sharedData, 'nffa', 'Particles'))
+          .slice(0, 2)
+          .map((f) => join(sharedData, 'nffa', 'Particles', f));
+        const r = emma('classify', ...sample, '--db', db, '--json');
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ modelVersion: 1, results: [expect.anything(), expect.anything()] });
+      } finally {
+        t.cleanup();
       }
-      expect(id, 'the second run never showed as training').not.toBeNull();
-      await new Promise((r) => setTimeout(r, 300)); // into the run (stem, features)
-      child.kill('SIGKILL');
-      await exited;
-      expect(child.signalCode).toBe('SIGKILL');
-      expect(trainingRow(db)).toBe(id); // what the bug left behind: 'training' with nobody training it
-
-      const models = emma('models', '--db', db, '--json');
-      expect(models.code, models.stderr).toBe(0);
-      const versions = JSON.parse(models.stdout).versions as { id: number; status: string; active: boolean; error: string | null }[];
-      expect(versions.find((v) => v.id === id)).toMatchObject({ status: 'failed', active: false });
-      // `emma train` runs as a job (as the app's Train does): the version names its job, which names the dead process.
-      expect(versions.find((v) => v.id === id)!.error).toMatch(
-        new RegExp(`^interrupted: its training job #\\d+ ended \\(failed: interrupted: its process \\(pid ${child.pid} on .+\\) is gone`),
-      );
-      expect(versions.find((v) => v.id === 1)).toMatchObject({ status: 'completed', active: true });
-      expect(existsSync(join(t.dir, 'models', `v${id}`))).toBe(false);
-      expect(existsSync(join(t.dir, 'models', 'v1'))).toBe(true);
-      const sample = readdirSync(join(sharedData, 'nffa', 'Particles')).slice(0, 2).map((f) => join(sharedData, 'nffa', 'Particles', f));
-      const r = emma('classify', ...sample, '--db', db, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ modelVersion: 1, results: [expect.anything(), expect.anything()] });
-    } finally {
-      t.cleanup();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

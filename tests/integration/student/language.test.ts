@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReviewService } from '../../../main/core/review/service.js';
 import {
-  activeLanguage, answer, caption, closeLanguageModels, embed, embedText, imageForTeacher, measureImage, toSlots, type Answer, type Turn,
+  activeLanguage,
+  answer,
+  caption,
+  closeLanguageModels,
+  embed,
+  embedText,
+  imageForTeacher,
+  measureImage,
+  toSlots,
+  type Answer,
+  type Turn,
 } from '../../../main/core/student/language.js';
 import { trainStudent, TrainingCancelled } from '../../../main/core/student/service.js';
 import { activeVersion, listVersions } from '../../../main/core/student/versions.js';
@@ -31,9 +41,11 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
     const review = new ReviewService(h.db, h.events, 'test');
     for (const id of h.imageIds.slice(0, 18)) review.decide({ imageId: id, action: 'accept', reviewer: 'mei' });
     review.decide({ imageId: h.imageIds[18], action: 'reject', reviewer: 'mei' }); // negatives for matching
-    taught = h.db.prepare(
-      `SELECT image_id AS imageId, question, answer, qa_kind AS qaKind FROM annotations WHERE kind = 'qa' AND status = 'accepted' ORDER BY image_id, id`,
-    ).all() as typeof taught;
+    taught = h.db
+      .prepare(
+        `SELECT image_id AS imageId, question, answer, qa_kind AS qaKind FROM annotations WHERE kind = 'qa' AND status = 'accepted' ORDER BY image_id, id`,
+      )
+      .all() as typeof taught;
   }, 120_000);
 
   afterAll(async () => {
@@ -43,7 +55,13 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
 
   it('trains the language part into the same version and answers from its vocabulary', async () => {
     const parts = new Set<string>();
-    const r = await trainStudent(h.db, { dataDir: h.dir, preset: 'fast', onProgress: (p) => { if (p.part) parts.add(p.part); } });
+    const r = await trainStudent(h.db, {
+      dataDir: h.dir,
+      preset: 'fast',
+      onProgress: (p) => {
+        if (p.part) parts.add(p.part);
+      },
+    });
     expect(r).toMatchObject({ status: 'completed', activated: true });
     expect(r.language).toMatchObject({ images: 18, examples: 18 * 6 });
     expect([...parts].sort()).toEqual(['language', 'language-data']);
@@ -142,7 +160,14 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
   it('a run cancelled while the language part trains leaves the active version alone', async () => {
     const before = activeVersion(h.db)!.id;
     const ac = new AbortController();
-    const run = trainStudent(h.db, { dataDir: h.dir, preset: 'fast', signal: ac.signal, onProgress: (p) => { if (p.part === 'language') ac.abort(); } });
+    const run = trainStudent(h.db, {
+      dataDir: h.dir,
+      preset: 'fast',
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.part === 'language') ac.abort();
+      },
+    });
     await expect(run).rejects.toBeInstanceOf(TrainingCancelled);
     expect(activeVersion(h.db)!.id).toBe(before);
     expect(listVersions(h.db).at(-1)).toMatchObject({ status: 'cancelled', active: false });
@@ -154,6 +179,12 @@ describe.skipIf(!hasSharedData)('student vision-language part', () => {
     const r = emma('ask', String(t.imageId), t.question, '--db', h.dbPath, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ answer: expect.any(String), confidence: expect.any(Number), modelVersion: activeVersion(h.db)!.id, supported: true, intent: expect.any(String) });
+    expect(j).toMatchObject({
+      answer: expect.any(String),
+      confidence: expect.any(Number),
+      modelVersion: activeVersion(h.db)!.id,
+      supported: true,
+      intent: expect.any(String),
+    });
   });
 });

@@ -17,7 +17,11 @@ if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
 const SET = join(sharedData, 'uhcs');
 const CLASSES = ['network', 'pearlite', 'spheroidite'];
-const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).sort().slice(from, from + n).map((f) => join(SET, c, f));
+const pick = (c: string, from: number, n: number) =>
+  readdirSync(join(SET, c))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => join(SET, c, f));
 
 describe.skipIf(!hasSharedData)('model version export / import', () => {
   const tmp = tempDir('emma-transfer-');
@@ -104,11 +108,17 @@ describe.skipIf(!hasSharedData)('model version export / import', () => {
     const size = statSync(join(broken, 'head.onnx')).size;
     truncateSync(join(broken, 'head.onnx'), Math.floor(size / 2));
     const r = await dispatch(core.api, 'importModelVersion', [broken]);
-    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_model', message: expect.stringMatching(/onnxruntime cannot load head\.onnx.*nothing was imported/) } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_model', message: expect.stringMatching(/onnxruntime cannot load head\.onnx.*nothing was imported/) },
+    });
     const bad = join(tmp.dir, 'bad-manifest');
     mkdirSync(bad);
     writeFileSync(join(bad, 'student.json'), '{"format":"something else"}');
-    expect(await dispatch(core.api, 'importModelVersion', [bad])).toMatchObject({ ok: false, error: { code: 'invalid_model', message: expect.stringMatching(/not an emma-student/) } });
+    expect(await dispatch(core.api, 'importModelVersion', [bad])).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_model', message: expect.stringMatching(/not an emma-student/) },
+    });
     expect((await dispatch(core.api, 'importModelVersion', [join(tmp.dir, 'nowhere')])).ok).toBe(false);
     expect((await core.api.listModelVersions()).length).toBe(before);
     expect(readdirSync(join(tmp.dir, 'models')).sort()).toEqual(modelsBefore);
@@ -117,7 +127,11 @@ describe.skipIf(!hasSharedData)('model version export / import', () => {
   it('the CLI exports and imports versions through the same API (emma models --export/--import/--activate)', () => {
     const db = join(tmp.dir, 'emma.sqlite');
     const cli = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), ...args, '--db', db, '--json'], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), ...args, '--db', db, '--json'], {
+        encoding: 'utf8',
+        cwd: repoRoot,
+        timeout: 120_000,
+      });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const dir = join(tmp.dir, 'cli-export');

@@ -24,7 +24,11 @@ if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
 const SET = join(sharedData, 'uhcs');
 const CLASSES = ['network', 'pearlite', 'spheroidite'];
-const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).sort().slice(from, from + n).map((f) => join(SET, c, f));
+const pick = (c: string, from: number, n: number) =>
+  readdirSync(join(SET, c))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => join(SET, c, f));
 
 describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
   const tmp = tempDir('emma-models-');
@@ -85,7 +89,10 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     }
     const messages = events.filter((e): e is Extract<EmmaEvent, { type: 'job' }> => e.type === 'job' && e.job.id === job.id).map((e) => e.job.progress.message);
     // Progress is persisted at most every 200 ms: a 2-second run shows a few of these.
-    expect(messages.some((m) => /^(reading|stem|features|head|final|saving) \d+\/\d+ · .*ETA \d+ s · cpu$/.test(m)), messages.join('\n')).toBe(true);
+    expect(
+      messages.some((m) => /^(reading|stem|features|head|final|saving) \d+\/\d+ · .*ETA \d+ s · cpu$/.test(m)),
+      messages.join('\n'),
+    ).toBe(true);
     expect(messages.at(-1)).toMatch(/^version \d+: validation accuracy .* on cpu, now active$/);
   }, 120_000);
 
@@ -220,15 +227,24 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
 
     // A student answer as the language half will store it, corrected by the operator.
     const now = new Date().toISOString();
-    const q = Number(core.db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (?, 'user', 'what phase is this?', ?)`).run(img.id, now).lastInsertRowid);
+    const q = Number(
+      core.db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (?, 'user', 'what phase is this?', ?)`).run(img.id, now)
+        .lastInsertRowid,
+    );
     const s = Number(
-      core.db.prepare(`INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, created_at) VALUES (?, 'student', 'pearlite', 0.4, 'v1', ?, ?)`).run(img.id, q, now).lastInsertRowid,
+      core.db
+        .prepare(
+          `INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, created_at) VALUES (?, 'student', 'pearlite', 0.4, 'v1', ?, ?)`,
+        )
+        .run(img.id, q, now).lastInsertRowid,
     );
     const c = await core.api.correctChatAnswer({ messageId: s, answer: 'spheroidite: round carbides in ferrite', reviewer: 'mei' });
     expect(c).toMatchObject({ role: 'correction', replyTo: s, modelRef: 'mei', annotationId: expect.any(Number) });
     const item = await core.api.getReviewItem(img.id);
     expect(item.annotations).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'qa', question: 'what phase is this?', answer: 'spheroidite: round carbides in ferrite', source: 'human' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'qa', question: 'what phase is this?', answer: 'spheroidite: round carbides in ferrite', source: 'human' }),
+      ]),
     );
     expect((await core.api.listChat(img.id)).map((m) => m.role)).toEqual(['user', 'student', 'correction']);
     expect((await dispatch(core.api, 'correctChatAnswer', [{ messageId: q, answer: 'x', reviewer: 'mei' }])).ok).toBe(false);
@@ -236,7 +252,13 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
   it('with reviewed Q&A pairs the new version answers in the chat (saved per image) and searches by text', async () => {
     const labelled = (await core.api.listImages({ offset: 0, limit: 100, filter: { kind: 'labelled' }, source: 'human' })).items;
     for (const img of labelled) {
-      await core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} steel microstructure`, reviewer: 'mei' });
+      await core.api.addAnnotation({
+        imageId: img.id,
+        kind: 'qa',
+        question: 'what is the microstructure?',
+        answer: `${img.label!.className} steel microstructure`,
+        reviewer: 'mei',
+      });
     }
     const { outcome } = await train();
     const act = await core.api.activateModelVersion(outcome.modelVersion);
@@ -283,7 +305,10 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
       expect((done.result as ClassifyResult).classified).toBeGreaterThanOrEqual(3);
       const shas = app.db.prepare(`SELECT sha256 FROM images WHERE path IN (SELECT value FROM json_each(?))`).pluck().all(JSON.stringify(fresh)) as string[];
       expect(shas).toHaveLength(3);
-      const n = app.db.prepare(`SELECT count(*) FROM student_image_facts WHERE version_id = ? AND image_sha256 IN (SELECT value FROM json_each(?))`).pluck().get(v, JSON.stringify(shas));
+      const n = app.db
+        .prepare(`SELECT count(*) FROM student_image_facts WHERE version_id = ? AND image_sha256 IN (SELECT value FROM json_each(?))`)
+        .pluck()
+        .get(v, JSON.stringify(shas));
       expect(n).toBe(3);
     } finally {
       await app.close();

@@ -21,7 +21,11 @@ if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
 const SET = join(sharedData, 'uhcs');
 const CLASSES = ['network', 'pearlite', 'spheroidite'];
-const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).sort().slice(from, from + n).map((f) => join(SET, c, f));
+const pick = (c: string, from: number, n: number) =>
+  readdirSync(join(SET, c))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => join(SET, c, f));
 
 function emma(...args: string[]) {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
@@ -111,7 +115,9 @@ describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', 
       for (let j = 0; j < D; j++) maxDiff = Math.max(maxDiff, Math.abs(c[j] - f[j]));
     }
     expect(maxDiff).toBeLessThan(1e-5);
-    const head = await trainClassifier(feats, Int32Array.from(all.map((i) => labels.indexOf(i.className))), labels, quick.stem.config, PRESETS.fast.head, { worker: false });
+    const head = await trainClassifier(feats, Int32Array.from(all.map((i) => labels.indexOf(i.className))), labels, quick.stem.config, PRESETS.fast.head, {
+      worker: false,
+    });
     // Images the student never saw.
     const unseen = CLASSES.flatMap((c) => pick(c, 30, 2));
     const q = new Float32Array(unseen.length * D);
@@ -138,7 +144,13 @@ describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', 
   it('carries the language part over while the reviewed text is unchanged, and trains it again when it changed', async () => {
     const imgs = (await core.api.listImages({ offset: 0, limit: 100 })).items;
     for (const img of imgs.slice(0, 24)) {
-      await core.api.addAnnotation({ imageId: img.id, kind: 'qa', question: 'what is the microstructure?', answer: `${img.label!.className} microstructure`, reviewer: 'mei' });
+      await core.api.addAnnotation({
+        imageId: img.id,
+        kind: 'qa',
+        question: 'what is the microstructure?',
+        answer: `${img.label!.className} microstructure`,
+        reviewer: 'mei',
+      });
     }
     const f = await trainStudent(core.db, { dataDir: tmp.dir, preset: 'fast', worker: false });
     expect(getVersion(core.db, f.modelVersion)!.hyperparams).toMatchObject({ mode: 'full', languageMode: 'trained' });
@@ -167,7 +179,13 @@ describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', 
     expect(after.text).toBe(before.text);
     expect(after.confidence).toBeCloseTo(before.confidence, 5);
 
-    await core.api.addAnnotation({ imageId: imgs[25].id, kind: 'qa', question: 'what is the microstructure?', answer: `${imgs[25].label!.className} microstructure`, reviewer: 'mei' });
+    await core.api.addAnnotation({
+      imageId: imgs[25].id,
+      kind: 'qa',
+      question: 'what is the microstructure?',
+      answer: `${imgs[25].label!.className} microstructure`,
+      reviewer: 'mei',
+    });
     const q2 = await trainStudent(core.db, { dataDir: tmp.dir, quick: true, worker: false });
     expect(q2.language).toMatchObject({ carriedFrom: null, images: 25 });
     expect(getVersion(core.db, q2.modelVersion)!.hyperparams).toMatchObject({ languageMode: 'trained' });
@@ -176,7 +194,9 @@ describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', 
 
   it('a cancelled quick run (worker thread) is recorded and leaves the active version', async () => {
     const before = activeVersion(core.db)!.id;
-    const job = startStudentTraining(dbPath, { dataDir: tmp.dir, quick: true }, (p) => { if (p.phase === 'head') job.cancel(); });
+    const job = startStudentTraining(dbPath, { dataDir: tmp.dir, quick: true }, (p) => {
+      if (p.phase === 'head') job.cancel();
+    });
     await expect(job.result).rejects.toBeInstanceOf(TrainingCancelled);
     expect(activeVersion(core.db)!.id).toBe(before);
     const last = listVersions(core.db).at(-1)!;

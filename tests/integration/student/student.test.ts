@@ -14,7 +14,11 @@ if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
 
 const SET = join(sharedData, 'semi-defects');
 const CLASSES = ['clean', 'cracks', 'scratches'];
-const pick = (c: string, from: number, n: number) => readdirSync(join(SET, c)).sort().slice(from, from + n).map((f) => join(SET, c, f));
+const pick = (c: string, from: number, n: number) =>
+  readdirSync(join(SET, c))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => join(SET, c, f));
 
 function emma(...args: string[]) {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
@@ -68,7 +72,14 @@ describe.skipIf(!hasSharedData)('student end to end', () => {
   it('a cancelled run is recorded and leaves the active version alone', async () => {
     const before = activeVersion(core.db)!.id;
     const ac = new AbortController();
-    const run = trainStudent(core.db, { dataDir: tmp.dir, preset: 'fast', signal: ac.signal, onProgress: (p) => { if (p.phase === 'features') ac.abort(); } });
+    const run = trainStudent(core.db, {
+      dataDir: tmp.dir,
+      preset: 'fast',
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase === 'features') ac.abort();
+      },
+    });
     await expect(run).rejects.toBeInstanceOf(TrainingCancelled);
     expect(activeVersion(core.db)!.id).toBe(before);
     expect(listVersions(core.db).at(-1)).toMatchObject({ status: 'cancelled', active: false });
@@ -81,7 +92,9 @@ describe.skipIf(!hasSharedData)('student end to end', () => {
     expect(r.status).toBe('completed');
     expect(phases.has('final')).toBe(true);
     const active = activeVersion(core.db)!.id;
-    const cancelled = startStudentTraining(dbPath, { dataDir: tmp.dir, preset: 'fast' }, (p) => { if (p.phase === 'reading') cancelled.cancel(); });
+    const cancelled = startStudentTraining(dbPath, { dataDir: tmp.dir, preset: 'fast' }, (p) => {
+      if (p.phase === 'reading') cancelled.cancel();
+    });
     await expect(cancelled.result).rejects.toBeInstanceOf(TrainingCancelled);
     expect(activeVersion(core.db)!.id).toBe(active);
   });

@@ -25,12 +25,17 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
       const key = `${n}`;
       if (!steer.has(key)) {
         const plan: DoubleBehavior[] =
-          n % 20 === 3 ? ['invalid-json', 'invalid-json'] // never valid: flagged
-          : n % 20 === 7 ? ['schema-violation', 'valid'] // repaired
-          : n % 20 === 11 ? [{ status: 500 }, 'valid'] // retried
-          : n % 20 === 13 ? ['drop', 'valid'] // connection dropped, retried
-          : n % 20 === 17 ? ['ignore-calibration', 'ignore-calibration'] // semantic check fails twice: that item flagged, the rest kept
-          : ['valid'];
+          n % 20 === 3
+            ? ['invalid-json', 'invalid-json'] // never valid: flagged
+            : n % 20 === 7
+              ? ['schema-violation', 'valid'] // repaired
+              : n % 20 === 11
+                ? [{ status: 500 }, 'valid'] // retried
+                : n % 20 === 13
+                  ? ['drop', 'valid'] // connection dropped, retried
+                  : n % 20 === 17
+                    ? ['ignore-calibration', 'ignore-calibration'] // semantic check fails twice: that item flagged, the rest kept
+                    : ['valid'];
         steer.set(key, plan);
       }
       const plan = steer.get(key)!;
@@ -71,7 +76,10 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     expect(partial).toHaveLength(10);
     expect(partial.every((r) => /flagged item 3 \(size\): .*(ignores the calibration|does not say the size is unknown)/.test(r))).toBe(true);
     expect(result.proposals).toBe(190);
-    const failedRequests = h.db.prepare(`SELECT outcome, count(*) AS n FROM teacher_requests WHERE outcome != 'ok' GROUP BY outcome`).all() as { outcome: string; n: number }[];
+    const failedRequests = h.db.prepare(`SELECT outcome, count(*) AS n FROM teacher_requests WHERE outcome != 'ok' GROUP BY outcome`).all() as {
+      outcome: string;
+      n: number;
+    }[];
     const f = Object.fromEntries(failedRequests.map((r) => [r.outcome, r.n]));
     expect(f.server).toBe(10);
     expect(f.network).toBe(10);
@@ -124,7 +132,20 @@ describe.skipIf(!hasSharedData)('teacher batch of 200 real images', () => {
     expect(audits).toHaveLength(sums.n);
     const d = JSON.parse(audits[0].details_json);
     expect(Object.keys(d).sort()).toEqual(
-      ['completionTokens', 'costUsd', 'endpoint', 'httpStatus', 'imageSha256', 'model', 'outcome', 'priced', 'promptTokens', 'purpose', 'requestId', 'runId'].sort(),
+      [
+        'completionTokens',
+        'costUsd',
+        'endpoint',
+        'httpStatus',
+        'imageSha256',
+        'model',
+        'outcome',
+        'priced',
+        'promptTokens',
+        'purpose',
+        'requestId',
+        'runId',
+      ].sort(),
     );
     expect(d.imageSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(d.endpoint).toMatch(/^127\.0\.0\.1:\d+\/v1$/);

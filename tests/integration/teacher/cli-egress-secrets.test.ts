@@ -79,7 +79,25 @@ describe.skipIf(!hasSharedData)('emma teacher (CLI)', () => {
     const keyFile = join(t.dir, 'key.txt');
     writeFileSync(keyFile, `${KEY}\n`);
     const run = await emma(
-      ['teacher', 'run', '--limit', '12', '--concurrency', '3', '--budget-usd', '100', '--json', '--db', db, '--api-key-file', keyFile, '--base-url', double.baseUrl, '--model', MODEL],
+      [
+        'teacher',
+        'run',
+        '--limit',
+        '12',
+        '--concurrency',
+        '3',
+        '--budget-usd',
+        '100',
+        '--json',
+        '--db',
+        db,
+        '--api-key-file',
+        keyFile,
+        '--base-url',
+        double.baseUrl,
+        '--model',
+        MODEL,
+      ],
       { OPENAI_API_KEY: '' },
     );
     expect(run.code, run.stderr).toBe(0);
@@ -155,7 +173,11 @@ describe.skipIf(!hasSharedData)('teacher through the contract (createCore + disp
     expect(((await call('testTeacherConnection')) as { jsonSchema: boolean }).jsonSchema).toBe(true);
     expect(await call('listTaxonomySets')).toHaveLength(2);
     expect(((await call('saveTaxonomyClass', { name: 'particles', description: 'stray particles' })) as unknown[]).length).toBeGreaterThan(8);
-    const tpl = (await call('saveTeacherTemplate', { name: 'micrograph-qa', system: 'Be brief.', user: 'Classes:\n{{taxonomy}}\n{{calibration}}\n{{qa_instructions}}\n{{answer_shape}}' })) as { version: number };
+    const tpl = (await call('saveTeacherTemplate', {
+      name: 'micrograph-qa',
+      system: 'Be brief.',
+      user: 'Classes:\n{{taxonomy}}\n{{calibration}}\n{{qa_instructions}}\n{{answer_shape}}',
+    })) as { version: number };
     expect(tpl.version).toBe(2);
     expect(await call('listTeacherTemplates')).toHaveLength(2);
     const job = (await call('startTeacherRun', { concurrency: 2 })) as { id: number; kind: string };
@@ -170,7 +192,9 @@ describe.skipIf(!hasSharedData)('teacher through the contract (createCore + disp
     expect(outs).toHaveLength(6);
     expect(outs[0].template).toBe('micrograph-qa@2');
     const audit = (await call('listTeacherAudit', 1000)) as { action: string }[];
-    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['teacher.egress.on', 'teacher.request', 'teacher.run.start', 'teacher.run.end', 'teacher.key.set']));
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['teacher.egress.on', 'teacher.request', 'teacher.run.start', 'teacher.run.end', 'teacher.key.set']),
+    );
     await call('listTaxonomy');
     const img = (await call('listImages', { offset: 0, limit: 10 })) as { items: { label: { source: string; status: string } | null }[] };
     expect(img.items.some((i) => i.label?.source === 'teacher' || i.label?.source === undefined)).toBe(true);
@@ -193,7 +217,7 @@ describe.skipIf(!hasSharedData)('teacher through the contract (createCore + disp
     expect(ask.body?.stream).toBe(true);
   });
 
-  it('the key appears nowhere: events, job results, the database file, the requests\' bodies', async () => {
+  it("the key appears nowhere: events, job results, the database file, the requests' bodies", async () => {
     expect(JSON.stringify(events)).not.toContain(KEY);
     expect(JSON.stringify(core.jobs.list(100))).not.toContain(KEY);
     expect(databaseBytes(core.location.dbPath)).not.toContain(KEY);

@@ -32,7 +32,10 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     expect(reqs.map((x) => x.answered)).toEqual(['429', 'valid', '429', 'valid', '429', 'valid']);
     for (let i = 0; i < reqs.length; i += 2) expect(reqs[i + 1].at - reqs[i].at).toBeGreaterThanOrEqual(1000);
     const outcomes = h.db.prepare(`SELECT outcome, http_status FROM teacher_requests ORDER BY id`).all();
-    expect(outcomes.slice(0, 2)).toEqual([{ outcome: 'rate_limited', http_status: 429 }, { outcome: 'ok', http_status: 200 }]);
+    expect(outcomes.slice(0, 2)).toEqual([
+      { outcome: 'rate_limited', http_status: 429 },
+      { outcome: 'ok', http_status: 200 },
+    ]);
   });
 
   it('a 429 pauses every worker, not just the one that got it', async () => {
@@ -97,7 +100,9 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     });
     const r = await run(h);
     expect(r.proposals).toBe(3);
-    const outcomes = (h.db.prepare(`SELECT outcome FROM teacher_requests WHERE outcome != 'ok' ORDER BY id`).all() as { outcome: string }[]).map((x) => x.outcome);
+    const outcomes = (h.db.prepare(`SELECT outcome FROM teacher_requests WHERE outcome != 'ok' ORDER BY id`).all() as { outcome: string }[]).map(
+      (x) => x.outcome,
+    );
     expect(outcomes).toEqual(['network', 'network', 'timeout']);
   });
 
@@ -130,7 +135,9 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     const out = h.teacher.listOutputs({ imageId: r.flagged[0].imageId, offset: 0, limit: 10 });
     expect(out[0]).toMatchObject({ status: 'invalid', answer: null, labelId: null });
     // The raw answers are kept for inspection.
-    const raw = h.db.prepare(`SELECT raw_response FROM teacher_requests WHERE image_id = ? AND purpose = 'repair'`).get(r.flagged[0].imageId) as { raw_response: string };
+    const raw = h.db.prepare(`SELECT raw_response FROM teacher_requests WHERE image_id = ? AND purpose = 'repair'`).get(r.flagged[0].imageId) as {
+      raw_response: string;
+    };
     expect(raw.raw_response).toMatch(/not-a-class/);
   });
 
@@ -166,7 +173,12 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
 
   it.skipIf(!hasSharedData)('sends the image without its data bar, downscaled, with the calibration of the image as sent', async () => {
     h = await makeHarness({ files: [join(sharedData, 'sem-tiff', 'sem', '1908248.tif')], config: { maxImageSide: 512 } });
-    const img = h.db.prepare(`SELECT width, height, databar_y, pixel_size_nm FROM images`).get() as { width: number; height: number; databar_y: number; pixel_size_nm: number };
+    const img = h.db.prepare(`SELECT width, height, databar_y, pixel_size_nm FROM images`).get() as {
+      width: number;
+      height: number;
+      databar_y: number;
+      pixel_size_nm: number;
+    };
     expect(img.databar_y).toBeGreaterThan(600);
     const r = await run(h);
     expect(r.proposals).toBe(1);
@@ -198,7 +210,10 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     expect(r.partial).toHaveLength(1);
     expect(r.partial![0].reason).toMatch(/flagged item 3 \(size\): size answer ignores the calibration/);
     expect(r.proposals).toBe(1);
-    const kinds = h.db.prepare(`SELECT kind, qa_kind FROM annotations WHERE source = 'teacher' ORDER BY id`).all() as { kind: string; qa_kind: string | null }[];
+    const kinds = h.db.prepare(`SELECT kind, qa_kind FROM annotations WHERE source = 'teacher' ORDER BY id`).all() as {
+      kind: string;
+      qa_kind: string | null;
+    }[];
     expect(kinds.map((k) => k.qa_kind ?? k.kind)).toEqual(['caption', 'identification', 'morphology', 'defects', 'process']);
     expect(h.db.prepare(`SELECT count(*) FROM labels WHERE source = 'teacher'`).pluck().get()).toBe(1);
     const out = h.db.prepare(`SELECT status, reason, parsed_json FROM teacher_outputs`).get() as { status: string; reason: string; parsed_json: string };
@@ -208,7 +223,10 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
   });
 
   it('one malformed Q&A item flags just that item: the class proposal, caption and other items are kept (also after the repair)', async () => {
-    h = await makeHarness({ files: await pickDistinct('semi-defects', 2), double: { behavior: ({ purpose }) => (purpose === 'answer' || purpose === 'repair' ? 'bad-qa-item' : undefined) } });
+    h = await makeHarness({
+      files: await pickDistinct('semi-defects', 2),
+      double: { behavior: ({ purpose }) => (purpose === 'answer' || purpose === 'repair' ? 'bad-qa-item' : undefined) },
+    });
     const r = await run(h);
     expect(r.flagged).toEqual([]);
     expect(r.proposals).toBe(2);
@@ -218,7 +236,11 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
     expect(h.double.requests.filter((x) => x.purpose === 'repair')).toHaveLength(2);
     for (const id of h.imageIds) {
       expect(h.db.prepare(`SELECT count(*) FROM labels WHERE image_id = ? AND source = 'teacher' AND status = 'proposed'`).pluck().get(id)).toBe(1);
-      const rows = h.db.prepare(`SELECT kind, qa_kind, question FROM annotations WHERE image_id = ? AND source = 'teacher' ORDER BY id`).all(id) as { kind: string; qa_kind: string | null; question: string | null }[];
+      const rows = h.db.prepare(`SELECT kind, qa_kind, question FROM annotations WHERE image_id = ? AND source = 'teacher' ORDER BY id`).all(id) as {
+        kind: string;
+        qa_kind: string | null;
+        question: string | null;
+      }[];
       expect(rows.map((x) => x.qa_kind ?? x.kind)).toEqual(['caption', 'identification', 'morphology', 'size', 'defects']);
       expect(rows.every((x) => x.kind === 'caption' || (x.question ?? '').length > 0)).toBe(true);
       const out = h.teacher.listOutputs({ imageId: id, offset: 0, limit: 5 })[0];
@@ -229,7 +251,10 @@ describe.skipIf(!hasSharedData)('teacher failure modes', () => {
   });
 
   it('stops the run with a clear error when the key is refused, and when the model does not take images', async () => {
-    h = await makeHarness({ files: await pickDistinct('semi-defects', 5), double: { behavior: () => ({ status: 401, message: 'Incorrect API key provided' }) } });
+    h = await makeHarness({
+      files: await pickDistinct('semi-defects', 5),
+      double: { behavior: () => ({ status: 401, message: 'Incorrect API key provided' }) },
+    });
     let job = await h.jobs.wait((await h.teacher.startRun({})).id);
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/refused the API key/);

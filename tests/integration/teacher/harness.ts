@@ -54,7 +54,11 @@ export async function pickDistinct(set: string, n: number): Promise<string[]> {
 export function pickFiles(set: string, n: number): string[] {
   const root = join(sharedData, set);
   const classes = readdirSync(root).sort();
-  const lists = classes.map((c) => readdirSync(join(root, c)).sort().map((f) => join(root, c, f)));
+  const lists = classes.map((c) =>
+    readdirSync(join(root, c))
+      .sort()
+      .map((f) => join(root, c, f)),
+  );
   const out: string[] = [];
   for (let i = 0; out.length < n; i++) {
     let added = false;

@@ -48,7 +48,9 @@ describe.skipIf(!hasSharedData)('teacher paraphrases', () => {
     expect(sent[0].rawBody).toContain('What does the image show?');
     expect(sent[0].responseFormat).toBe('json_schema');
     // Recorded like every request: its row in the run (so in its cost), and an audit entry saying what was sent.
-    const row = h.db.prepare(`SELECT run_id, image_id, image_sha256, prompt_tokens, cost_usd FROM teacher_requests WHERE purpose = 'paraphrase'`).get() as Record<string, number | null>;
+    const row = h.db
+      .prepare(`SELECT run_id, image_id, image_sha256, prompt_tokens, cost_usd FROM teacher_requests WHERE purpose = 'paraphrase'`)
+      .get() as Record<string, number | null>;
     expect(row).toMatchObject({ run_id: r.runId, image_id: null, image_sha256: null });
     expect(row.cost_usd).toBeGreaterThan(0);
     expect(r.requests).toBe(4);
@@ -70,10 +72,12 @@ describe.skipIf(!hasSharedData)('teacher paraphrases', () => {
     expect(again.requests).toBe(0);
     // New wordings (a reviewed question the operator wrote) change the request: asked once more.
     const img = h.imageIds[0];
-    h.db.prepare(
-      `INSERT INTO annotations (image_id, kind, qa_kind, question, answer, source, status, created_at, updated_at)
+    h.db
+      .prepare(
+        `INSERT INTO annotations (image_id, kind, qa_kind, question, answer, source, status, created_at, updated_at)
        VALUES (?, 'qa', 'size', 'How far apart are the lines in nm?', 'About 40 nm.', 'human', 'accepted', 'now', 'now')`,
-    ).run(img);
+      )
+      .run(img);
     const third = await run(h);
     expect(third.paraphrases).toMatchObject({ status: 'valid', requests: 1 });
     expect(paraRequests(h)).toHaveLength(2);
@@ -107,7 +111,10 @@ describe.skipIf(!hasSharedData)('teacher paraphrases', () => {
     h = await makeHarness({
       files: await pickDistinct('semi-defects', 1),
       config: { paraphraseCount: 3 },
-      double: { behavior: ({ purpose, attempt }) => (purpose !== 'paraphrase' ? undefined : attempt === 1 ? 'invalid-json' : attempt <= 3 ? 'schema-violation' : undefined) },
+      double: {
+        behavior: ({ purpose, attempt }) =>
+          purpose !== 'paraphrase' ? undefined : attempt === 1 ? 'invalid-json' : attempt <= 3 ? 'schema-violation' : undefined,
+      },
     });
     // attempt 1: not JSON, attempt 2 (the repair): digits, empty and unknown ids only: flagged.
     const r = await run(h);
@@ -118,7 +125,9 @@ describe.skipIf(!hasSharedData)('teacher paraphrases', () => {
     expect(reqs).toHaveLength(2);
     expect(String(reqs[1].body!.messages!.at(-1)!.content)).toMatch(/not usable: answer is not JSON/);
     expect(reqs[1].imageUrls).toEqual([]);
-    expect(h.db.prepare(`SELECT status, paraphrases_json, paraphrase_count FROM teacher_paraphrases`).all()).toEqual([{ status: 'invalid', paraphrases_json: null, paraphrase_count: 0 }]);
+    expect(h.db.prepare(`SELECT status, paraphrases_json, paraphrase_count FROM teacher_paraphrases`).all()).toEqual([
+      { status: 'invalid', paraphrases_json: null, paraphrase_count: 0 },
+    ]);
     expect(libraryParaphrases(h.db)).toEqual([]);
     const audited = h.teacher.listAudit(50).filter((a) => a.action === 'teacher.request' && a.details.purpose === 'paraphrase');
     expect(audited).toHaveLength(2);
@@ -126,7 +135,11 @@ describe.skipIf(!hasSharedData)('teacher paraphrases', () => {
 
     // An invalid answer is not a cache entry: the next run asks again (attempt 3: still invalid, repaired by attempt 4).
     // The double's answer then has its usual items; a few bad items of a usable answer are dropped, the rest kept.
-    h.double.options.paraphrase = (q, n) => [...Array.from({ length: n }, (_, i) => `${q.question.replace(/\?$/, '')} variant ${'abc'[i]}?`.replace('{class}', i === 0 ? 'bridges' : '{class}')), '4242', q.question];
+    h.double.options.paraphrase = (q, n) => [
+      ...Array.from({ length: n }, (_, i) => `${q.question.replace(/\?$/, '')} variant ${'abc'[i]}?`.replace('{class}', i === 0 ? 'bridges' : '{class}')),
+      '4242',
+      q.question,
+    ];
     const next = await run(h);
     expect(next.paraphrases).toMatchObject({ status: 'valid', requests: 2 });
     expect(next.paraphrases!.dropped).toBeGreaterThan(0);

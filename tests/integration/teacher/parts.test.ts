@@ -57,17 +57,25 @@ describe('teacher parts', () => {
     expect(s).toMatchObject({ ok: true, answer: { className: 'bridges', caption: 'Lines with a bridge.' } });
     if (!s.ok) return;
     expect(s.answer.qa.map((q) => q.kind)).toEqual(['identification', 'morphology', 'defects', 'process']);
-    expect(s.invalid).toEqual([expect.objectContaining({ index: 2, kind: 'size', question: 'How wide?', reason: expect.stringMatching(/ignores the calibration/) })]);
+    expect(s.invalid).toEqual([
+      expect.objectContaining({ index: 2, kind: 'size', question: 'How wide?', reason: expect.stringMatching(/ignores the calibration/) }),
+    ]);
     // An item of the wrong shape is reported too; a bad class still fails the whole answer.
     const bad = JSON.parse(text);
     bad.qa[0] = { kind: 'identification', question: '', answer: 'x', value_nm: null };
     expect((salvageAnswer(JSON.stringify(bad), ctx) as { invalid: unknown[] }).invalid).toHaveLength(2);
-    expect(salvageAnswer(answer({ answer: 'About 45 nm.', value_nm: 45 }, 'particles'), ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/not in the taxonomy/) });
+    expect(salvageAnswer(answer({ answer: 'About 45 nm.', value_nm: 45 }, 'particles'), ctx)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not in the taxonomy/),
+    });
   });
 
   it('rejects classes outside the taxonomy, wrong pair counts and out-of-range confidence', () => {
     const ctx = { classes, qaCount: 5, calibrated: false };
-    expect(parseAnswer(answer({ answer: 'unknown', value_nm: null }, 'particles'), ctx)).toMatchObject({ ok: false, reason: expect.stringMatching(/not in the taxonomy/) });
+    expect(parseAnswer(answer({ answer: 'unknown', value_nm: null }, 'particles'), ctx)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not in the taxonomy/),
+    });
     expect(parseAnswer(answer({ answer: 'unknown', value_nm: null }), { ...ctx, qaCount: 6 }).ok).toBe(false);
     const bad = JSON.parse(answer({ answer: 'unknown', value_nm: null }));
     bad.class.confidence = 1.5;
@@ -76,7 +84,10 @@ describe('teacher parts', () => {
   });
 
   it('the strict JSON schema requires every property and uses null instead of optional', () => {
-    const s = answerJsonSchema(classes, 3) as { required: string[]; properties: { qa: { items: { required: string[]; properties: { value_nm: { type: string[] } } } } } };
+    const s = answerJsonSchema(classes, 3) as {
+      required: string[];
+      properties: { qa: { items: { required: string[]; properties: { value_nm: { type: string[] } } } } };
+    };
     expect(s.required).toEqual(['class', 'caption', 'qa']);
     expect(s.properties.qa.items.required).toEqual(['kind', 'question', 'answer', 'value_nm']);
     expect(s.properties.qa.items.properties.value_nm.type).toEqual(['number', 'null']);

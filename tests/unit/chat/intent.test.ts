@@ -33,7 +33,13 @@ describe('intent model', () => {
   });
 
   it('refuses questions no image can answer', () => {
-    for (const q of ['Will it snow on Friday?', 'Who is the lab manager?', 'How much does a wafer cost?', 'Tell me a funny story.', 'What was the spot size on the microscope?']) {
+    for (const q of [
+      'Will it snow on Friday?',
+      'Who is the lab manager?',
+      'How much does a wafer cost?',
+      'Tell me a funny story.',
+      'What was the spot size on the microscope?',
+    ]) {
       expect(m.decide(q).outOfScope, q).toBe(true);
     }
   });

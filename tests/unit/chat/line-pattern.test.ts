@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { isLinePattern, measurementSentence, type ImageMeasurement } from '../../../main/core/chat/measure.js';
 
 const lines: ImageMeasurement = {
-  method: 'classical default (no training)', pixelSizeNm: 2, unit: 'nm',
+  method: 'classical default (no training)',
+  pixelSizeNm: 2,
+  unit: 'nm',
   // Stripes across the frame: every segmented object is cut by the edge.
   particles: { count: 0, excludedAtEdge: 9, ecd: null },
   lines: { pitch: 90, cd: 40, space: 50 },

@@ -9,7 +9,11 @@ import { whichClassText, yesNoText, anyDefectText, calibrationText, describeText
 
 describe('stutter detector', () => {
   it('fails the answers of the issue: spliced sentences, letter runs, repeated phrases, no end', () => {
-    expect(stutterReasons('The micrograph shows material joining twoThe micrograph shows material joining two neighbouring lines; class bridges defect: material joining two neighbouring lines.').length).toBeGreaterThan(0);
+    expect(
+      stutterReasons(
+        'The micrograph shows material joining twoThe micrograph shows material joining two neighbouring lines; class bridges defect: material joining two neighbouring lines.',
+      ).length,
+    ).toBeGreaterThan(0);
     expect(stutterReasons('AAAAAAAbout 40 particles in loose agglomerates.')).toContain('a run of one repeated letter');
     expect(stutterReasons('About 40 particles in loose agglomerates')).toContain('no terminal punctuation');
     expect(stutterReasons('Lines are are straight.').join()).toMatch(/repeated word/);
@@ -18,17 +22,31 @@ describe('stutter detector', () => {
   });
 
   it('passes well-formed answers, decimals and units included', () => {
-    expect(isWellFormed('One pixel is 2.5 nm (from the image\'s calibration metadata); the 1024 × 768 px frame covers 2.56 µm × 1.92 µm.')).toBe(true);
+    expect(isWellFormed("One pixel is 2.5 nm (from the image's calibration metadata); the 1024 × 768 px frame covers 2.56 µm × 1.92 µm.")).toBe(true);
     expect(isWellFormed('No: the classifier gives short only 4%; it most likely shows bridges (83%).')).toBe(true);
   });
 
   it('every grounded template is well formed', () => {
-    const defs = new Map([['malformed_vias', 'Vias that are missing, misshapen or merged.'], ['clean', 'No visible defect.']]);
-    const ranked = [{ className: 'malformed_vias', probability: 0.41 }, { className: 'clean', probability: 0.39 }, { className: 'open', probability: 0.2 }];
+    const defs = new Map([
+      ['malformed_vias', 'Vias that are missing, misshapen or merged.'],
+      ['clean', 'No visible defect.'],
+    ]);
+    const ranked = [
+      { className: 'malformed_vias', probability: 0.41 },
+      { className: 'clean', probability: 0.39 },
+      { className: 'open', probability: 0.2 },
+    ];
     for (const t of [
-      whichClassText(ranked, defs), yesNoText('clean', ranked).text, yesNoText('malformed_vias', ranked).text, anyDefectText('clean', ranked).text,
-      calibrationText(null, 640, 480), calibrationText(3.1, 640, 480), describeText(ranked, defs, 3.1, 640, 480), refusalText('it is not about the image', true),
-    ]) expect(stutterReasons(t), t).toEqual([]);
+      whichClassText(ranked, defs),
+      yesNoText('clean', ranked).text,
+      yesNoText('malformed_vias', ranked).text,
+      anyDefectText('clean', ranked).text,
+      calibrationText(null, 640, 480),
+      calibrationText(3.1, 640, 480),
+      describeText(ranked, defs, 3.1, 640, 480),
+      refusalText('it is not about the image', true),
+    ])
+      expect(stutterReasons(t), t).toEqual([]);
   });
 });
 
@@ -77,7 +95,9 @@ describe('class slot', () => {
 
 describe('measurement sentences', () => {
   const m: ImageMeasurement = {
-    method: 'Otsu threshold + connected components', pixelSizeNm: 2, unit: 'nm',
+    method: 'Otsu threshold + connected components',
+    pixelSizeNm: 2,
+    unit: 'nm',
     particles: { count: 41, excludedAtEdge: 3, ecd: { median: 52.3, p10: 31, p90: 80.2, mean: 54, sd: 12.1 } },
     lines: { pitch: 90, cd: 45, space: 45 },
   };

@@ -72,7 +72,7 @@ describe('the UI words errors by code', () => {
     expect(new Set(leads).size).toBe(leads.length);
   });
 
-  it('shows the lead for the code, then the core\'s specifics', () => {
+  it("shows the lead for the code, then the core's specifics", () => {
     expect(messageOf(new ApiError('not_found', 'No image with id 7.'))).toBe(`${errorLead('not_found')}: No image with id 7.`);
     expect(messageOf(new ApiError('core_stopped', ''))).toBe(errorLead('core_stopped'));
     // Failures raised in the UI itself keep their own words.

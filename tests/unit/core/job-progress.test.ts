@@ -20,12 +20,20 @@ const detail = (done: number): TrainProgressDetail => ({
 });
 
 const outcome: TrainOutcomeInfo = {
-  modelVersion: 3, status: 'completed', trainSeconds: 4.2, valAccuracy: 0.9, valMacroF1: 0.88, provider: 'cpu',
-  activated: true, activeVersion: 3, images: 30, classes: ['a', 'b'],
+  modelVersion: 3,
+  status: 'completed',
+  trainSeconds: 4.2,
+  valAccuracy: 0.9,
+  valMacroF1: 0.88,
+  provider: 'cpu',
+  activated: true,
+  activeVersion: 3,
+  images: 30,
+  classes: ['a', 'b'],
 };
 
 describe('job progress in the jobs row', () => {
-  it('reads a finished training job\'s detail and typed result back after reopening the file', async () => {
+  it("reads a finished training job's detail and typed result back after reopening the file", async () => {
     const t = tempDir('emma-job-progress-');
     try {
       const file = join(t.dir, 'emma.sqlite');

@@ -11,7 +11,7 @@ let cleanup: (() => void) | null = null;
 afterEach(() => cleanup?.());
 
 describe('migration 002 (teacher)', () => {
-  it('upgrades a version-1 file with data in place and enforces the teacher tables\' rules', () => {
+  it("upgrades a version-1 file with data in place and enforces the teacher tables' rules", () => {
     const t = tempDir();
     cleanup = t.cleanup;
     const db = new Database(join(t.dir, 'emma.sqlite'));
@@ -60,7 +60,9 @@ describe('migration 002 (teacher)', () => {
        VALUES (1, 'qa', 'bridges?', 'yes', 'teacher', 'proposed', 1, ?, ?)`,
     ).run(now, now);
     expect(() =>
-      db.prepare(`INSERT INTO annotations (image_id, kind, answer, source, status, created_at, updated_at) VALUES (1, 'poem', 'x', 'human', 'accepted', ?, ?)`).run(now, now),
+      db
+        .prepare(`INSERT INTO annotations (image_id, kind, answer, source, status, created_at, updated_at) VALUES (1, 'poem', 'x', 'human', 'accepted', ?, ?)`)
+        .run(now, now),
     ).toThrow(/CHECK/);
 
     db.prepare(`DELETE FROM labels`).run();

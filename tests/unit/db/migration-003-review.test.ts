@@ -54,9 +54,7 @@ describe('migration 003 (review)', () => {
     expect(() => db.prepare(`UPDATE review_decisions SET reviewer = 'someone else'`).run()).toThrow(/append-only/);
     expect(() => db.prepare(`DELETE FROM review_decisions`).run()).toThrow(/append-only/);
     expect(() => ins.run('approve', now, null)).toThrow(/CHECK/);
-    expect(() => db.prepare(`INSERT INTO review_decisions (image_id, action, reviewer, at) VALUES (99, 'accept', 'mei', ?)`).run(now)).toThrow(
-      /FOREIGN KEY/,
-    );
+    expect(() => db.prepare(`INSERT INTO review_decisions (image_id, action, reviewer, at) VALUES (99, 'accept', 'mei', ?)`).run(now)).toThrow(/FOREIGN KEY/);
     // One undo per decision.
     ins.run('undo', now, 1);
     expect(() => ins.run('undo', now, 1)).toThrow(/UNIQUE/);
@@ -64,7 +62,11 @@ describe('migration 003 (review)', () => {
     expect(() => db.prepare(`DELETE FROM images WHERE id = 1`).run()).toThrow(/FOREIGN KEY|append-only/);
     expect((db.prepare(`SELECT count(*) AS n FROM review_decisions`).get() as { n: number }).n).toBe(2);
     expect(() =>
-      db.prepare(`INSERT INTO exports (format, out_path, filter_json, snapshot_json, images, files, created_by, created_at) VALUES ('zip', '/x', '{}', '[]', 0, 0, 'a', ?)`).run(now),
+      db
+        .prepare(
+          `INSERT INTO exports (format, out_path, filter_json, snapshot_json, images, files, created_by, created_at) VALUES ('zip', '/x', '{}', '[]', 0, 0, 'a', ?)`,
+        )
+        .run(now),
     ).toThrow(/CHECK/);
     db.close();
   });

@@ -25,7 +25,9 @@ describe('migration 005 (chat)', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(5);
     expect(db.prepare(`SELECT count(*) AS n FROM model_versions`).get()).toEqual({ n: 1 });
     const q = db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (1, 'user', 'bridges?', ?)`).run(now).lastInsertRowid;
-    db.prepare(`INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, created_at) VALUES (1, 'student', 'yes', 0.8, 'v1', ?, ?)`).run(q, now);
+    db.prepare(
+      `INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, created_at) VALUES (1, 'student', 'yes', 0.8, 'v1', ?, ?)`,
+    ).run(q, now);
     expect(() => db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (1, 'robot', 'x', ?)`).run(now)).toThrow(/CHECK/);
     expect(() => db.prepare(`INSERT INTO chat_messages (image_id, role, text, created_at) VALUES (9, 'user', 'x', ?)`).run(now)).toThrow(/FOREIGN KEY/);
     expect(db.prepare(`SELECT role, text, reply_to FROM chat_messages ORDER BY id`).all()).toEqual([

@@ -35,7 +35,9 @@ describe('migration 007 (job and training owners)', () => {
     expect(cols('model_versions')).toContain('owner_id');
     expect(cols('owners')).toEqual(['id', 'pid', 'host', 'started_at', 'heartbeat_ms']);
     expect(db.prepare(`SELECT id, state, owner_id FROM jobs ORDER BY id`).all()).toEqual([
-      { id: 1, state: 'done', owner_id: null }, { id: 2, state: 'running', owner_id: null }, { id: 3, state: 'running', owner_id: null },
+      { id: 1, state: 'done', owner_id: null },
+      { id: 2, state: 'running', owner_id: null },
+      { id: 3, state: 'running', owner_id: null },
     ]);
     expect(() => db.prepare(`INSERT INTO owners (id, pid, host, started_at) VALUES ('a', 1, 'h', 'now')`).run()).toThrow(/NOT NULL/);
     db.close();
@@ -47,7 +49,11 @@ describe('migration 007 (job and training owners)', () => {
       expect(states[1].state).toBe('failed');
       expect(states[1].error).toMatch(/^interrupted: no owner recorded and unchanged for 3\d{3} s/);
       expect(states[2]).toMatchObject({ state: 'running', error: null });
-      const versions = core.db.prepare(`SELECT id, status, error FROM model_versions ORDER BY id`).all() as { id: number; status: string; error: string | null }[];
+      const versions = core.db.prepare(`SELECT id, status, error FROM model_versions ORDER BY id`).all() as {
+        id: number;
+        status: string;
+        error: string | null;
+      }[];
       expect(versions.map((v) => v.status)).toEqual(['completed', 'failed', 'training']);
       expect(versions[1].error).toMatch(/its training job #2 ended \(failed: interrupted/);
     } finally {

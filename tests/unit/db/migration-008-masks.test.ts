@@ -18,25 +18,41 @@ describe('migration 008 (particle masks)', () => {
     migrate(db, MIGRATIONS, 6);
     const now = new Date().toISOString();
     const id = Number(
-      db.prepare(
-        `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at)
+      db
+        .prepare(
+          `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at)
          VALUES ('a', '/a.tif', 'a.tif', 1, 'tiff', 3, 2, 8, ?)`,
-      ).run(now).lastInsertRowid,
+        )
+        .run(now).lastInsertRowid,
     );
     migrate(db, MIGRATIONS, 8);
     expect(db.pragma('user_version', { simple: true })).toBe(8);
     expect(db.prepare(`SELECT count(*) AS n FROM images`).get()).toEqual({ n: 1 });
 
     const labels = Int32Array.from([0, 1, 1, 0, 2, 70000]);
-    expect(saveMask(db, { imageId: id, width: 3, height: 2, labels, particles: 3, kind: 'labels' }, { sourcePath: '/m/a_m.tif', sourceSha256: 'x', by: 'test' })).toBe(false);
+    expect(
+      saveMask(db, { imageId: id, width: 3, height: 2, labels, particles: 3, kind: 'labels' }, { sourcePath: '/m/a_m.tif', sourceSha256: 'x', by: 'test' }),
+    ).toBe(false);
     const m = loadMask(db, id)!;
     expect(Array.from(m.labels)).toEqual(Array.from(labels));
     expect(m).toMatchObject({ width: 3, height: 2, particles: 3, kind: 'labels', sourcePath: '/m/a_m.tif', importedBy: 'test' });
     // Re-import replaces (one current mask per image) and says so.
-    expect(saveMask(db, { imageId: id, width: 3, height: 2, labels: new Int32Array(6), particles: 0, kind: 'binary' }, { sourcePath: null, sourceSha256: null, by: 'ui' })).toBe(true);
+    expect(
+      saveMask(
+        db,
+        { imageId: id, width: 3, height: 2, labels: new Int32Array(6), particles: 0, kind: 'binary' },
+        { sourcePath: null, sourceSha256: null, by: 'ui' },
+      ),
+    ).toBe(true);
     expect(countMasks(db)).toBe(1);
     expect(loadMask(db, id)!.kind).toBe('binary');
-    expect(() => db.prepare(`INSERT INTO image_masks (image_id, width, height, particles, kind, labels, imported_at, imported_by) VALUES (?, 0, 1, 0, 'binary', x'', ?, 't')`).run(id + 1, now)).toThrow(/CHECK|FOREIGN/);
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO image_masks (image_id, width, height, particles, kind, labels, imported_at, imported_by) VALUES (?, 0, 1, 0, 'binary', x'', ?, 't')`,
+        )
+        .run(id + 1, now),
+    ).toThrow(/CHECK|FOREIGN/);
     expect(() => db.prepare(`UPDATE image_masks SET kind = 'guess'`).run()).toThrow(/CHECK/);
     db.prepare(`DELETE FROM images WHERE id = ?`).run(id);
     expect(countMasks(db)).toBe(0);

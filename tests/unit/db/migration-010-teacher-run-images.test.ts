@@ -30,7 +30,9 @@ describe('migration 010 (teacher run image count)', () => {
     db.prepare(
       `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at) VALUES ('a', '/a.jpg', 'a.jpg', 1, 'jpeg', 2, 2, 8, ?)`,
     ).run(now);
-    const cal = db.prepare(`INSERT INTO image_calibrations (image_id, pixel_size_nm, previous_nm, method, line_px, length_nm, set_by, at) VALUES (1, ?, NULL, 'scale bar', ?, 2000, 'mei', ?)`);
+    const cal = db.prepare(
+      `INSERT INTO image_calibrations (image_id, pixel_size_nm, previous_nm, method, line_px, length_nm, set_by, at) VALUES (1, ?, NULL, 'scale bar', ?, 2000, 'mei', ?)`,
+    );
     cal.run(10, 200, now);
     expect(() => cal.run(0, 200, now)).toThrow(/CHECK/);
     expect(() => cal.run(10, 0, now)).toThrow(/CHECK/);

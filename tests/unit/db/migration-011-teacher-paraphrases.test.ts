@@ -17,7 +17,9 @@ describe('migration 011 (teacher paraphrases)', () => {
     db.pragma('foreign_keys = ON');
     migrate(db, MIGRATIONS, 10);
     const now = new Date().toISOString();
-    db.prepare(`INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at) VALUES ('a', '/a.jpg', 'a.jpg', 1, 'jpeg', 2, 2, 8, ?)`).run(now);
+    db.prepare(
+      `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at) VALUES ('a', '/a.jpg', 'a.jpg', 1, 'jpeg', 2, 2, 8, ?)`,
+    ).run(now);
     db.prepare(`INSERT INTO teacher_templates (name, version, system_text, user_text, notes, created_at) VALUES ('t', 1, 's', 'u', '', ?)`).run(now);
     db.prepare(
       `INSERT INTO teacher_runs (config_key, template_id, provider, endpoint_host, model, config_json, selection_json, state, created_at, updated_at)

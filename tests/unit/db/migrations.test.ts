@@ -40,17 +40,19 @@ describe('migrations', () => {
        VALUES ('abc', '/x.tif', 'x.tif', 1, 'tiff', 2, 2, 8, ?)`,
     ).run(now);
     db.prepare(`INSERT INTO classes (name, created_at) VALUES ('bridge', ?)`).run(now);
+    expect(() => db.prepare(`INSERT INTO labels (image_id, class_id, source, status, created_at) VALUES (1, 1, 'oracle', 'accepted', ?)`).run(now)).toThrow(
+      /CHECK/,
+    );
+    expect(() => db.prepare(`INSERT INTO labels (image_id, class_id, source, status, created_at) VALUES (99, 1, 'human', 'accepted', ?)`).run(now)).toThrow(
+      /FOREIGN KEY/,
+    );
     expect(() =>
-      db.prepare(`INSERT INTO labels (image_id, class_id, source, status, created_at) VALUES (1, 1, 'oracle', 'accepted', ?)`).run(now),
-    ).toThrow(/CHECK/);
-    expect(() =>
-      db.prepare(`INSERT INTO labels (image_id, class_id, source, status, created_at) VALUES (99, 1, 'human', 'accepted', ?)`).run(now),
-    ).toThrow(/FOREIGN KEY/);
-    expect(() =>
-      db.prepare(
-        `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at)
+      db
+        .prepare(
+          `INSERT INTO images (sha256, path, file_name, file_size, format, width, height, bit_depth, imported_at)
          VALUES ('abc', '/y.tif', 'y.tif', 1, 'tiff', 2, 2, 8, ?)`,
-      ).run(now),
+        )
+        .run(now),
     ).toThrow(/UNIQUE/);
     db.close();
   });

@@ -22,11 +22,13 @@ for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
 /** Uncompressed grey TIFF, IFD at byte 8, pixel data from byte 512: cut after `keep` bytes. */
 function truncatedTiff(keep: number): Buffer {
   const DATA_AT = 512;
-  const ifd = buildTiff([greyPage(W, H, [
-    { tag: 273, type: 4, values: [DATA_AT] },
-    { tag: 278, type: 4, values: [H] },
-    { tag: 279, type: 4, values: [W * H] },
-  ])]);
+  const ifd = buildTiff([
+    greyPage(W, H, [
+      { tag: 273, type: 4, values: [DATA_AT] },
+      { tag: 278, type: 4, values: [H] },
+      { tag: 279, type: 4, values: [W * H] },
+    ]),
+  ]);
   const whole = Buffer.concat([ifd, Buffer.alloc(DATA_AT - ifd.length), pixels]);
   return whole.subarray(0, keep);
 }
@@ -37,9 +39,13 @@ describe('concurrent decodes keep their own reasons', () => {
     const cutJpg = join(tmp.dir, 'cut.jpg');
     const good = join(tmp.dir, 'good.png');
     writeFileSync(cutTif, truncatedTiff(512 + Math.floor((W * H) / 3)));
-    const jpg = await sharp(pixels, { raw: { width: W, height: H, channels: 1 } }).jpeg().toBuffer();
+    const jpg = await sharp(pixels, { raw: { width: W, height: H, channels: 1 } })
+      .jpeg()
+      .toBuffer();
     writeFileSync(cutJpg, jpg.subarray(0, jpg.length >> 1));
-    await sharp(pixels, { raw: { width: W, height: H, channels: 1 } }).png().toFile(good);
+    await sharp(pixels, { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toFile(good);
     // The intact TIFF decodes: the cut is what fails.
     const whole = join(tmp.dir, 'whole.tif');
     writeFileSync(whole, truncatedTiff(512 + W * H));
@@ -51,14 +57,20 @@ describe('concurrent decodes keep their own reasons', () => {
       const runs = Array.from({ length: 48 }, (_, i) => {
         const p = [cutTif, cutJpg, good][i % 3];
         return inspectWithThumbnail(p, { thumbnail: { maxSide: 256 } }).then(
-          () => { if (p === good) goodOk++; },
-          (e: Error) => { reasons.set(p, (reasons.get(p) ?? new Set()).add(e.message)); },
+          () => {
+            if (p === good) goodOk++;
+          },
+          (e: Error) => {
+            reasons.set(p, (reasons.get(p) ?? new Set()).add(e.message));
+          },
         );
       });
       await Promise.all(runs);
     }
     expect(goodOk).toBe(64);
-    expect([...reasons.get(cutTif)!]).toEqual([`truncated: the TIFF's image data runs to byte ${512 + W * H}, the file ends at byte ${512 + Math.floor((W * H) / 3)} (1 of 1 strips or tiles incomplete)`]);
+    expect([...reasons.get(cutTif)!]).toEqual([
+      `truncated: the TIFF's image data runs to byte ${512 + W * H}, the file ends at byte ${512 + Math.floor((W * H) / 3)} (1 of 1 strips or tiles incomplete)`,
+    ]);
     expect(reasons.get(cutJpg)!.size).toBe(1);
     expect([...reasons.get(cutJpg)!][0]).toMatch(/^truncated: the JPEG has no end-of-image marker/);
     expect(reasons.has(good)).toBe(false);

@@ -84,7 +84,9 @@ describe('decoding failures are typed ImageReadErrors with a reason', () => {
 
   it('the pixel limit is configurable', async () => {
     const p = join(tmp.dir, 'small.png');
-    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } }).png().toFile(p);
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(p);
     await expectReadError(readGray(p, { maxPixels: 300 * 200 - 1 }), 'too-large', /60000 pixels/);
     expect((await readGray(p, { maxPixels: 300 * 200 })).width).toBe(300);
   });
@@ -115,7 +117,10 @@ describe('synthetic images', () => {
     const raw = new Uint16Array(w * h);
     for (let i = 0; i < w * h; i++) raw[i] = 1000 + ((i * 37) % 400);
     const p = join(tmp.dir, 'g16.png');
-    await sharp(raw, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toFile(p);
+    await sharp(raw, { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(p);
     const probe = await probeImage(p);
     expect(probe.bitDepth).toBe(16);
     const g = await readGray(p, { probe });
@@ -128,7 +133,9 @@ describe('synthetic images', () => {
     const p = join(tmp.dir, 'grad.png');
     const raw = Buffer.alloc(400 * 300);
     for (let y = 0; y < 300; y++) raw.fill(y < 200 ? 50 : 250, y * 400, (y + 1) * 400);
-    await sharp(raw, { raw: { width: 400, height: 300, channels: 1 } }).png().toFile(p);
+    await sharp(raw, { raw: { width: 400, height: 300, channels: 1 } })
+      .png()
+      .toFile(p);
     const g = await readGray(p, { crop: { top: 0, left: 0, width: 400, height: 200 }, resizeMaxSide: 100 });
     expect([g.width, g.height, g.sourceWidth, g.sourceHeight]).toEqual([100, 50, 400, 300]);
     expect(maxOf(g.data)).toBeLessThan(60); // none of the bright bottom rows

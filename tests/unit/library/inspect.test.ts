@@ -14,19 +14,47 @@ const tmp = tempDir('emma-inspect-');
 afterAll(() => tmp.cleanup());
 
 const INFO_KEYS = [
-  'acquiredAt', 'bitDepth', 'dataBar', 'detector', 'format', 'height', 'instrument', 'kV', 'magnification',
-  'metadataRaw', 'pages', 'pixelSizeNm', 'vendor', 'width', 'workingDistanceMm',
+  'acquiredAt',
+  'bitDepth',
+  'dataBar',
+  'detector',
+  'format',
+  'height',
+  'instrument',
+  'kV',
+  'magnification',
+  'metadataRaw',
+  'pages',
+  'pixelSizeNm',
+  'vendor',
+  'width',
+  'workingDistanceMm',
 ];
 
 describe('inspectImage without instrument metadata', () => {
   it('a plain PNG: dimensions, nulls for what the file does not say, JSON-serialisable', async () => {
     const p = join(tmp.dir, 'plain.png');
-    await sharp({ create: { width: 120, height: 90, channels: 3, background: '#336699' } }).png().toFile(p);
+    await sharp({ create: { width: 120, height: 90, channels: 3, background: '#336699' } })
+      .png()
+      .toFile(p);
     const info = await inspectImage(p);
     expect(Object.keys(info).sort()).toEqual(INFO_KEYS);
     expect(info).toMatchObject({
-      width: 120, height: 90, bitDepth: 8, format: 'png', pages: 1, pixelSizeNm: null, magnification: null, kV: null,
-      workingDistanceMm: null, detector: null, instrument: null, vendor: null, acquiredAt: null, dataBar: null, metadataRaw: {},
+      width: 120,
+      height: 90,
+      bitDepth: 8,
+      format: 'png',
+      pages: 1,
+      pixelSizeNm: null,
+      magnification: null,
+      kV: null,
+      workingDistanceMm: null,
+      detector: null,
+      instrument: null,
+      vendor: null,
+      acquiredAt: null,
+      dataBar: null,
+      metadataRaw: {},
     });
     expect(JSON.parse(JSON.stringify(info))).toEqual(info);
   });
@@ -46,8 +74,17 @@ describe.skipIf(!hasSharedData)(`inspectImage / thumbnails on real files${hasSha
     const info = await inspectImage(join(semTiff, 'sem/1908248.tif'));
     expect(Object.keys(info).sort()).toEqual(INFO_KEYS);
     expect(info).toMatchObject({
-      width: 1024, height: 768, bitDepth: 8, format: 'tiff', pages: 1, magnification: 50_000, kV: 20,
-      detector: 'InLens', instrument: 'Supra 40', vendor: 'zeiss', acquiredAt: '2019-07-18T10:09:27',
+      width: 1024,
+      height: 768,
+      bitDepth: 8,
+      format: 'tiff',
+      pages: 1,
+      magnification: 50_000,
+      kV: 20,
+      detector: 'InLens',
+      instrument: 'Supra 40',
+      vendor: 'zeiss',
+      acquiredAt: '2019-07-18T10:09:27',
     });
     expect(info.pixelSizeNm).toBeCloseTo(7.344, 6);
     expect(info.workingDistanceMm).toBeCloseTo(2.8, 6);
@@ -107,7 +144,9 @@ describe.skipIf(!hasSharedData)(`inspectImage / thumbnails on real files${hasSha
     const p = join(semTiff, 'vendors/FEI-Helios-Ebeam-16bits.tif');
     const webp = await makeThumbnail(p, { maxSide: 128, format: 'webp' });
     expect(webp.toString('latin1', 8, 12)).toBe('WEBP');
-    const { data } = await sharp(await makeThumbnail(p, { maxSide: 512 })).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(await makeThumbnail(p, { maxSide: 512 }))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(maxOf(data)).toBeGreaterThan(200); // the bar's text reaches white
   });
 

@@ -57,13 +57,35 @@ describe('value parsers', () => {
 describe('vendor blocks from text', () => {
   it('Zeiss: prefers AP_IMAGE_PIXEL_SIZE over AP_PIXEL_SIZE and reads the human lines', () => {
     const md = parseZeissCzSem(
-      ['0', '7.3e-009', 'AP_PIXEL_SIZE', 'Pixel Size = 24.65 nm', 'AP_IMAGE_PIXEL_SIZE', 'Image Pixel Size = 12.33 nm',
-        'AP_MAG', 'Mag =  50.00 K X', 'AP_ACTUALKV', 'EHT = 20.00 kV', 'AP_WD', 'WD =  2.8 mm',
-        'DP_DETECTOR_CHANNEL', 'Signal A = InLens', 'AP_DATE', 'Date :18 Jul 2019', 'AP_TIME', 'Time :9:09:27'].join('\r\n'),
+      [
+        '0',
+        '7.3e-009',
+        'AP_PIXEL_SIZE',
+        'Pixel Size = 24.65 nm',
+        'AP_IMAGE_PIXEL_SIZE',
+        'Image Pixel Size = 12.33 nm',
+        'AP_MAG',
+        'Mag =  50.00 K X',
+        'AP_ACTUALKV',
+        'EHT = 20.00 kV',
+        'AP_WD',
+        'WD =  2.8 mm',
+        'DP_DETECTOR_CHANNEL',
+        'Signal A = InLens',
+        'AP_DATE',
+        'Date :18 Jul 2019',
+        'AP_TIME',
+        'Time :9:09:27',
+      ].join('\r\n'),
     );
     expect(md).toMatchObject({
-      vendor: 'zeiss', pixelSizeNm: 12.33, magnification: 50_000, kV: 20, workingDistanceMm: 2.8,
-      detector: 'InLens', acquiredAt: '2019-07-18T09:09:27',
+      vendor: 'zeiss',
+      pixelSizeNm: 12.33,
+      magnification: 50_000,
+      kV: 20,
+      workingDistanceMm: 2.8,
+      detector: 'InLens',
+      acquiredAt: '2019-07-18T09:09:27',
     });
     expect(md.raw.AP_MAG).toBe('50.00 K X');
   });

@@ -51,21 +51,49 @@ export function buildTiff(pages: Entry[][], opts: BuildOptions = {}): Buffer {
     vals.forEach((v, i) => {
       const o = i * size;
       switch (e.type) {
-        case 1: case 6: case 7: b.writeUInt8(v & 0xff, o); break;
-        case 3: le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o); break;
-        case 8: le ? b.writeInt16LE(v, o) : b.writeInt16BE(v, o); break;
-        case 4: case 13: le ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o); break;
-        case 9: le ? b.writeInt32LE(v, o) : b.writeInt32BE(v, o); break;
-        case 5: case 10: {
+        case 1:
+        case 6:
+        case 7:
+          b.writeUInt8(v & 0xff, o);
+          break;
+        case 3:
+          le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o);
+          break;
+        case 8:
+          le ? b.writeInt16LE(v, o) : b.writeInt16BE(v, o);
+          break;
+        case 4:
+        case 13:
+          le ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o);
+          break;
+        case 9:
+          le ? b.writeInt32LE(v, o) : b.writeInt32BE(v, o);
+          break;
+        case 5:
+        case 10: {
           const den = 1000;
           const num = Math.round(v * den);
-          if (le) { b.writeUInt32LE(num, o); b.writeUInt32LE(den, o + 4); } else { b.writeUInt32BE(num, o); b.writeUInt32BE(den, o + 4); }
+          if (le) {
+            b.writeUInt32LE(num, o);
+            b.writeUInt32LE(den, o + 4);
+          } else {
+            b.writeUInt32BE(num, o);
+            b.writeUInt32BE(den, o + 4);
+          }
           break;
         }
-        case 11: le ? b.writeFloatLE(v, o) : b.writeFloatBE(v, o); break;
-        case 12: le ? b.writeDoubleLE(v, o) : b.writeDoubleBE(v, o); break;
-        case 16: case 18: le ? b.writeBigUInt64LE(BigInt(v), o) : b.writeBigUInt64BE(BigInt(v), o); break;
-        default: throw new Error(`type ${e.type}`);
+        case 11:
+          le ? b.writeFloatLE(v, o) : b.writeFloatBE(v, o);
+          break;
+        case 12:
+          le ? b.writeDoubleLE(v, o) : b.writeDoubleBE(v, o);
+          break;
+        case 16:
+        case 18:
+          le ? b.writeBigUInt64LE(BigInt(v), o) : b.writeBigUInt64BE(BigInt(v), o);
+          break;
+        default:
+          throw new Error(`type ${e.type}`);
       }
     });
     return b;

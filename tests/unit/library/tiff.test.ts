@@ -88,7 +88,7 @@ describe('readTiff on synthetic layouts', () => {
       if (i % 2) b.writeUInt16LE(i % 4 === 1 ? 42 : 43, 2);
       else b.writeUInt16BE(i % 4 === 0 ? 42 : 43, 2);
       // Point the first IFD inside the buffer half of the time so the entry parser is exercised.
-      if (i % 3 === 0 && len > 16) (i % 2 ? b.writeUInt32LE(8, 4) : b.writeUInt32BE(8, 4));
+      if (i % 3 === 0 && len > 16) i % 2 ? b.writeUInt32LE(8, 4) : b.writeUInt32BE(8, 4);
       try {
         await readTiff(b);
       } catch (e) {

@@ -16,17 +16,18 @@ function grating(w: number, h: number, pitch: number, cd: number, thetaDeg: numb
     for (let x = 0; x < w; x++) {
       // 4x4 supersampling gives sub-pixel edges.
       let s = 0;
-      for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) {
-        const px = x + (sx + 0.5) / 4;
-        const py = y + (sy + 0.5) / 4;
-        const t = px * nx + py * ny;
-        const u = px * ny - py * nx;
-        const k = Math.floor(t / pitch);
-        const along = Math.floor(u / 4) & 4095; // jitter changes every 4 px along the line
-        const e = shifts[(along * 31 + (k & 63) * 7) & 4095];
-        const ph = t - k * pitch;
-        s += ph >= e && ph < cd + e ? 1 : 0;
-      }
+      for (let sy = 0; sy < 4; sy++)
+        for (let sx = 0; sx < 4; sx++) {
+          const px = x + (sx + 0.5) / 4;
+          const py = y + (sy + 0.5) / 4;
+          const t = px * nx + py * ny;
+          const u = px * ny - py * nx;
+          const k = Math.floor(t / pitch);
+          const along = Math.floor(u / 4) & 4095; // jitter changes every 4 px along the line
+          const e = shifts[(along * 31 + (k & 63) * 7) & 4095];
+          const ph = t - k * pitch;
+          s += ph >= e && ph < cd + e ? 1 : 0;
+        }
       g[y * w + x] = Math.round(50 + (150 * s) / 16);
     }
   }

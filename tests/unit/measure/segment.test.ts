@@ -55,9 +55,10 @@ describe('image ops', () => {
     const w = 40;
     const h = 20;
     const fg = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if ((x - 10) ** 2 + (y - 10) ** 2 < 64 || (x - 29) ** 2 + (y - 10) ** 2 < 64) fg[y * w + x] = 1;
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if ((x - 10) ** 2 + (y - 10) ** 2 < 64 || (x - 29) ** 2 + (y - 10) ** 2 < 64) fg[y * w + x] = 1;
+      }
     const d = distanceTransform(fg, w, h);
     const markers = new Int32Array(w * h);
     markers[10 * w + 10] = 1;

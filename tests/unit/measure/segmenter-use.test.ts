@@ -22,7 +22,16 @@ describe('segmenter in use', () => {
     const dir = join(t!.dir, `v${id}`);
     mkdirSync(dir);
     if (segmenter) writeFileSync(join(dir, SEGMENTER_FILE), '{}');
-    completeVersion(d, id, { metrics: {}, labels: [], provider: 'cpu', durationS: 1, dir, manifestPath: join(dir, 'm.json'), onnxPath: join(dir, 'm.onnx'), activate });
+    completeVersion(d, id, {
+      metrics: {},
+      labels: [],
+      provider: 'cpu',
+      durationS: 1,
+      dir,
+      manifestPath: join(dir, 'm.json'),
+      onnxPath: join(dir, 'm.onnx'),
+      activate,
+    });
     return id;
   }
   const summaries = (d: Db) =>
@@ -44,6 +53,10 @@ describe('segmenter in use', () => {
       [c, { present: false, only: false, inUse: false }],
     ]);
     const d = version(db, 'full', true, true);
-    expect(withSegmenterUse(db, summaries(db)).filter((v) => v.segmenter?.inUse).map((v) => v.id)).toEqual([d]);
+    expect(
+      withSegmenterUse(db, summaries(db))
+        .filter((v) => v.segmenter?.inUse)
+        .map((v) => v.id),
+    ).toEqual([d]);
   });
 });

@@ -33,7 +33,9 @@ describe('training plan', () => {
     const p = choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', quick: { from: 4, cached: 386, preset: 'multi' } });
     expect(p).toMatchObject({ preset: 'multi', estimatedSeconds: estimateSeconds('multi', 406, 2, 'cpu', 386) });
     expect(p.reason).toMatch(/^quick update of v4 \(its texture stem; features of 386 of 406 images cached\), v4's preset 'multi'; about \d+ s/);
-    expect(choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', preset: 'fast', quick: { from: 4, cached: 0, preset: 'multi' } }).preset).toBe('fast');
+    expect(choosePlan({ images: 406, classes: 3, cores: 2, provider: 'cpu', preset: 'fast', quick: { from: 4, cached: 0, preset: 'multi' } }).preset).toBe(
+      'fast',
+    );
     // The ETA of a quick run: no dictionary phase, most of the time in the two head runs.
     const eta = estimateEta({ estimatedS: 20, finished: {}, phase: 'features', done: 0, total: 400, elapsedS: 0, phaseStartS: 0, quick: true })!;
     expect(eta).toBeCloseTo(20 * 0.92, 0);

@@ -22,7 +22,16 @@ const pixelsOf = (m: LabelMask, label: number) => [...m.data.keys()].filter((i) 
 describe('polygon rasterization', () => {
   it('fills an axis-aligned rectangle by pixel centres', () => {
     // Corners (2,1)-(6,4): pixels x 2..5, y 1..3 (12 pixels).
-    const px = polygonPixels([[2, 1], [6, 1], [6, 4], [2, 4]], 10, 10);
+    const px = polygonPixels(
+      [
+        [2, 1],
+        [6, 1],
+        [6, 4],
+        [2, 4],
+      ],
+      10,
+      10,
+    );
     expect(px.length).toBe(12);
     expect([...px]).toEqual([12, 13, 14, 15, 22, 23, 24, 25, 32, 33, 34, 35]);
   });
@@ -37,19 +46,42 @@ describe('polygon rasterization', () => {
   });
 
   it('leaves the hole of a self-crossing (bow-tie) outline to the even-odd rule and clips to the image', () => {
-    const bow = polygonPixels([[0, 0], [10, 10], [10, 0], [0, 10]], 10, 10);
+    const bow = polygonPixels(
+      [
+        [0, 0],
+        [10, 10],
+        [10, 0],
+        [0, 10],
+      ],
+      10,
+      10,
+    );
     // Two triangles meeting at the centre (area 50); rows hold 2, 4, .. 10, 10, .. 2 pixels whose centres are
     // inside or on an edge: 60.
     expect(bow.length).toBe(60);
     expect(bow.includes(4 * 10 + 4) && bow.includes(4 * 10 + 5)).toBe(true);
     expect(bow.includes(0 * 10 + 5)).toBe(false);
-    const clipped = polygonPixels([[-5, -5], [20, -5], [20, 20], [-5, 20]], 10, 10);
+    const clipped = polygonPixels(
+      [
+        [-5, -5],
+        [20, -5],
+        [20, 20],
+        [-5, 20],
+      ],
+      10,
+      10,
+    );
     expect(clipped.length).toBe(100);
   });
 
   it('never writes the data-bar rows', () => {
     const m = blank(10, 10, 6);
-    const p = drawParticle(m, [[0, 0], [10, 0], [10, 10], [0, 10]])!;
+    const p = drawParticle(m, [
+      [0, 0],
+      [10, 0],
+      [10, 10],
+      [0, 10],
+    ])!;
     expect(p.idx.length).toBe(60);
     expect(pixelsOf(m, 0).every((i) => i >= 60)).toBe(true);
     expect(discPixels(5, 9, 3, 10, 6).every((i) => i < 60)).toBe(true);
@@ -59,8 +91,18 @@ describe('polygon rasterization', () => {
 describe('edit operations', () => {
   it('draws a new particle with an unused label, deletes it by a click, merges two', () => {
     const m = blank(20, 20);
-    drawParticle(m, [[1, 1], [6, 1], [6, 6], [1, 6]]);
-    drawParticle(m, [[10, 10], [15, 10], [15, 15], [10, 15]]);
+    drawParticle(m, [
+      [1, 1],
+      [6, 1],
+      [6, 6],
+      [1, 6],
+    ]);
+    drawParticle(m, [
+      [10, 10],
+      [15, 10],
+      [15, 15],
+      [10, 15],
+    ]);
     expect(particleCount(m)).toBe(2);
     expect(new Set(m.data)).toEqual(new Set([0, 1, 2]));
     expect(deleteParticle(m, 0.5, 0.5)).toBeNull(); // background
@@ -75,7 +117,10 @@ describe('edit operations', () => {
   it('splits touching particles along a cut line into 4-connected pieces, undoably', () => {
     const m = blank(30, 20);
     // Two discs drawn as one particle (the classical default's usual merge).
-    drawParticle(m, Array.from({ length: 32 }, (_, k) => [10 + 6 * Math.cos((k * Math.PI) / 16), 10 + 6 * Math.sin((k * Math.PI) / 16)] as const));
+    drawParticle(
+      m,
+      Array.from({ length: 32 }, (_, k) => [10 + 6 * Math.cos((k * Math.PI) / 16), 10 + 6 * Math.sin((k * Math.PI) / 16)] as const),
+    );
     const before = m.data.slice();
     setPixels(m, discPixels(19, 10, 6, 30, 20), 1, (cur) => cur === 0);
     const merged = m.data.slice();
@@ -126,10 +171,22 @@ describe('undo history', () => {
     const m = blank(20, 20);
     const h = new EditHistory();
     expect(h.dirty).toBe(false);
-    const p1 = drawParticle(m, [[1, 1], [6, 1], [6, 6], [1, 6]])!;
+    const p1 = drawParticle(m, [
+      [1, 1],
+      [6, 1],
+      [6, 6],
+      [1, 6],
+    ])!;
     h.push(p1);
     const s1 = m.data.slice();
-    h.push(drawParticle(m, [[10, 10], [15, 10], [15, 15], [10, 15]])!);
+    h.push(
+      drawParticle(m, [
+        [10, 10],
+        [15, 10],
+        [15, 15],
+        [10, 15],
+      ])!,
+    );
     expect(h.dirty).toBe(true);
     h.markSaved();
     expect(h.dirty).toBe(false);
@@ -140,7 +197,14 @@ describe('undo history', () => {
     expect(h.dirty).toBe(false);
     // Undo, then a new edit: the saved state is gone from the redo branch, so the mask stays unsaved.
     h.undo(m);
-    h.push(drawParticle(m, [[10, 1], [15, 1], [15, 6], [10, 6]])!);
+    h.push(
+      drawParticle(m, [
+        [10, 1],
+        [15, 1],
+        [15, 6],
+        [10, 6],
+      ])!,
+    );
     expect(h.canRedo).toBe(false);
     h.undo(m);
     expect(h.dirty).toBe(true);

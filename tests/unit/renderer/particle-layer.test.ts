@@ -14,8 +14,27 @@ describe('particle layer helpers', () => {
   });
 
   it('CSV: units in the header follow the calibration, edge-cut particles flagged, method named', () => {
-    const p = { label: 1, areaPx: 10, area: 539.3, ecd: 26.2, feretMax: 30, feretMin: 20, aspectRatio: 1.5, cx: 5, cy: 6, bbox: [0, 0, 3, 3] as [number, number, number, number], touchesEdge: true, outline: [] };
-    const r = { fileName: 'a.tif', method: 'classical default (no training)', pixelSizeNm: 7.344, calibrated: true, particles: { items: [p] } } as unknown as MeasureResult;
+    const p = {
+      label: 1,
+      areaPx: 10,
+      area: 539.3,
+      ecd: 26.2,
+      feretMax: 30,
+      feretMin: 20,
+      aspectRatio: 1.5,
+      cx: 5,
+      cy: 6,
+      bbox: [0, 0, 3, 3] as [number, number, number, number],
+      touchesEdge: true,
+      outline: [],
+    };
+    const r = {
+      fileName: 'a.tif',
+      method: 'classical default (no training)',
+      pixelSizeNm: 7.344,
+      calibrated: true,
+      particles: { items: [p] },
+    } as unknown as MeasureResult;
     const csv = particlesCsv(r).trim().split('\n');
     expect(csv[0]).toMatch(/a\.tif; classical default \(no training\); pixel size 7\.344 nm/);
     expect(csv[1]).toBe('label,area_nm2,ecd_nm,feret_max_nm,feret_min_nm,aspect_ratio,cx_px,cy_px,cut_by_edge');

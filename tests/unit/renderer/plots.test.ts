@@ -31,14 +31,25 @@ describe('plots', () => {
   });
 
   it('downsamples keeping the ends', () => {
-    const d = downsample(Array.from({ length: 1000 }, (_, i) => i), 5);
+    const d = downsample(
+      Array.from({ length: 1000 }, (_, i) => i),
+      5,
+    );
     expect(d).toEqual([0, 250, 500, 749, 999]);
     expect(downsample([1, 2], 5)).toEqual([1, 2]);
   });
 
   it('nice ceilings, row-normalised confusion, heat colours', () => {
     expect([0.83, 2.3, 0.031, 5, 7].map(niceCeil)).toEqual([1, 2.5, 0.05, 5, 10]);
-    expect(rowNormalise([[3, 1], [0, 0]])).toEqual([[0.75, 0.25], [0, 0]]);
+    expect(
+      rowNormalise([
+        [3, 1],
+        [0, 0],
+      ]),
+    ).toEqual([
+      [0.75, 0.25],
+      [0, 0],
+    ]);
     expect(heatColor(0, true)).toBe('rgb(32,36,40)');
     expect(heatColor(1, true)).toBe('rgb(77,157,224)');
     expect(heatColor(1, false)).toBe('rgb(239,107,94)');

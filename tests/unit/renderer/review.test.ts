@@ -20,11 +20,44 @@ function item(id: number, cls: string | null): ReviewItem {
       dataBar: null,
     },
     proposal: cls
-      ? { labelId: 1, className: cls, confidence: 0.9, source: 'teacher', sourceRef: null, status: 'proposed', rationale: null, teacherRunId: 1, teacherOutputId: 1, templateRef: 't@1' }
+      ? {
+          labelId: 1,
+          className: cls,
+          confidence: 0.9,
+          source: 'teacher',
+          sourceRef: null,
+          status: 'proposed',
+          rationale: null,
+          teacherRunId: 1,
+          teacherOutputId: 1,
+          templateRef: 't@1',
+        }
       : null,
     annotations: [
-      { id: 11, kind: 'caption', qaKind: null, question: null, answer: 'cap', valueNm: null, source: 'teacher', sourceRef: null, status: 'proposed', supersedesId: null },
-      { id: 12, kind: 'qa', qaKind: 'size', question: 'How big?', answer: '10 nm', valueNm: 10, source: 'teacher', sourceRef: null, status: 'proposed', supersedesId: null },
+      {
+        id: 11,
+        kind: 'caption',
+        qaKind: null,
+        question: null,
+        answer: 'cap',
+        valueNm: null,
+        source: 'teacher',
+        sourceRef: null,
+        status: 'proposed',
+        supersedesId: null,
+      },
+      {
+        id: 12,
+        kind: 'qa',
+        qaKind: 'size',
+        question: 'How big?',
+        answer: '10 nm',
+        valueNm: 10,
+        source: 'teacher',
+        sourceRef: null,
+        status: 'proposed',
+        supersedesId: null,
+      },
     ],
     student: null,
     lastDecision: null,
@@ -53,7 +86,16 @@ describe('review helpers (renderer)', () => {
   it('the decision request carries the picked class and only the changed texts', () => {
     const it0 = item(1, 'cracks');
     expect(decisionRequest(it0, 'accept', 'mei', null, new Map())).toEqual({ imageId: 1, action: 'accept', reviewer: 'mei', className: 'cracks' });
-    const edited = decisionRequest(it0, 'accept', 'mei', 'short', new Map([[11, 'cap'], [12, 'about 12 nm']]));
+    const edited = decisionRequest(
+      it0,
+      'accept',
+      'mei',
+      'short',
+      new Map([
+        [11, 'cap'],
+        [12, 'about 12 nm'],
+      ]),
+    );
     expect(edited).toEqual({ imageId: 1, action: 'accept', reviewer: 'mei', className: 'short', edits: [{ annotationId: 12, answer: 'about 12 nm' }] });
     expect(expectedAction(it0, edited)).toBe('edit');
     expect(expectedAction(it0, decisionRequest(it0, 'accept', 'mei', 'cracks', new Map()))).toBe('accept');

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chooseScaleBar,
-  formatLengthNm,
-  formatNiceLength,
-  MICRO,
-  nmPerScreenPixel,
-} from '../../../renderer/src/lib/scaleBar.js';
+import { chooseScaleBar, formatLengthNm, formatNiceLength, MICRO, nmPerScreenPixel } from '../../../renderer/src/lib/scaleBar.js';
 
 const NICE = new Set([1, 2, 5]);
 

@@ -39,7 +39,11 @@ describe('job results', () => {
     expect(a.notes).toEqual([]);
     expect(a.skipped).toEqual([]); // a report stored before `skipped` existed
     const b = asImportReport({
-      imported: 2, duplicates: 0, failed: [], notes: [{ path: 'm.tif', note: '2 pages' }], cancelled: true,
+      imported: 2,
+      duplicates: 0,
+      failed: [],
+      notes: [{ path: 'm.tif', note: '2 pages' }],
+      cancelled: true,
       skipped: [{ path: '/d/.x.png', reason: 'hidden file' }, null],
     })!;
     const m = mergeReports([a, b]);

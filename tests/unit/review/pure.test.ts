@@ -81,7 +81,12 @@ describe('review helpers', () => {
       { id: 4, cls: 'x', series: 's4', sig: far },
     ];
     // Without signatures every series differs, so the order stays; with them the far image comes second.
-    expect(diversify(items.map((i) => ({ ...i, sig: null })), 4).map((i) => i.id)).toEqual([1, 2, 3, 4]);
+    expect(
+      diversify(
+        items.map((i) => ({ ...i, sig: null })),
+        4,
+      ).map((i) => i.id),
+    ).toEqual([1, 2, 3, 4]);
     expect(diversify(items, 4).map((i) => i.id)).toEqual([1, 4, 2, 3]);
   });
 

@@ -55,7 +55,9 @@ describe('validation of the CLI-era methods (what crosses the worker and HTTP bo
     expect(validateArguments('askStudentOnce', [{ image: 3, question: 'q' }])).toEqual([{ image: 3, question: 'q' }]);
     expect(validateArguments('askStudentOnce', [{ image: '/a.png', question: 'q' }])).toEqual([{ image: '/a.png', question: 'q' }]);
     expect(() => validateArguments('askStudentOnce', [{ image: -1, question: 'q' }])).toThrow();
-    expect(validateArguments('startMeasureFiles', [{ paths: ['/a.png'], maskOut: '/m', classical: true }])).toEqual([{ paths: ['/a.png'], maskOut: '/m', classical: true }]);
+    expect(validateArguments('startMeasureFiles', [{ paths: ['/a.png'], maskOut: '/m', classical: true }])).toEqual([
+      { paths: ['/a.png'], maskOut: '/m', classical: true },
+    ]);
     expect(validateArguments('importMasks', ['/masks'])).toEqual(['/masks']);
     expect(validateArguments('importMasks', ['/masks', 'cli:grace'])).toEqual(['/masks', 'cli:grace']);
     expect(validateArguments('testTeacherConnection', [])).toEqual([]);

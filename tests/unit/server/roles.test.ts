@@ -13,7 +13,15 @@ describe('lab-server method roles', () => {
   });
 
   it('keeps egress, taxonomy, teacher settings and prices, activation and audit for leads', () => {
-    for (const m of ['setTeacherEgress', 'updateTeacherConfig', 'setTeacherApiKey', 'applyTaxonomySet', 'saveTaxonomyClass', 'activateModelVersion', 'listTeacherAudit'] as const) {
+    for (const m of [
+      'setTeacherEgress',
+      'updateTeacherConfig',
+      'setTeacherApiKey',
+      'applyTaxonomySet',
+      'saveTaxonomyClass',
+      'activateModelVersion',
+      'listTeacherAudit',
+    ] as const) {
       expect(METHOD_ROLES[m], m).toBe('lead');
       expect(roleRefusal(m, 'operator'), m).toMatch(/lead/);
       expect(roleRefusal(m, 'lead'), m).toBeNull();

@@ -46,8 +46,11 @@ describe('stem identity', () => {
 });
 
 function versionRow(db: Db, status: string, stem: string | null): number {
-  return Number(db.prepare(`INSERT INTO model_versions (status, preset, hyperparams_json, created_at) VALUES (?, 'fast', ?, 'now')`)
-    .run(status, JSON.stringify(stem ? { stemHash: stem } : {})).lastInsertRowid);
+  return Number(
+    db
+      .prepare(`INSERT INTO model_versions (status, preset, hyperparams_json, created_at) VALUES (?, 'fast', ?, 'now')`)
+      .run(status, JSON.stringify(stem ? { stemHash: stem } : {})).lastInsertRowid,
+  );
 }
 
 describe('feature cache in SQLite', () => {
@@ -56,7 +59,10 @@ describe('feature cache in SQLite', () => {
     const cache = new FeatureCache(db, 'stem-a', 4);
     const f1 = Float32Array.from([0.1, -0, 1e-30, 3.4e38]);
     const f2 = Float32Array.from([1, 2, 3, 4]);
-    cache.put([['sha1', f1], ['sha2', f2]]);
+    cache.put([
+      ['sha1', f1],
+      ['sha2', f2],
+    ]);
     const got = cache.get(['sha1', 'sha2', 'sha3']);
     expect([...got.keys()].sort()).toEqual(['sha1', 'sha2']);
     expect(Buffer.from(got.get('sha1')!.buffer).equals(Buffer.from(f1.buffer))).toBe(true);
@@ -85,4 +91,3 @@ describe('feature cache in SQLite', () => {
     db.close();
   });
 });
-

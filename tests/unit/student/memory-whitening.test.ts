@@ -17,7 +17,7 @@ function image(cls: number, seed: number): GreyImage {
   const period = 4 + rng.int(3);
   for (let y = 0; y < N; y++) {
     for (let x = 0; x < N; x++) {
-      const base = cls === 0 ? (Math.floor(y / period) % 2) * 120 : (Math.hypot((x % 10) - 5, (y % 10) - 5) < 3 ? 120 : 0);
+      const base = cls === 0 ? (Math.floor(y / period) % 2) * 120 : Math.hypot((x % 10) - 5, (y % 10) - 5) < 3 ? 120 : 0;
       data[y * N + x] = Math.max(0, Math.min(255, 60 + base + 30 * rng.normal()));
     }
   }
@@ -55,7 +55,12 @@ describe('whitened memory', () => {
 
       const dir = mkdtempSync(join(tmpdir(), 'emma-whiten-'));
       dirs.push(dir);
-      saveStudent(dir, stem, c, imgs.map((_, i) => `img${i}`));
+      saveStudent(
+        dir,
+        stem,
+        c,
+        imgs.map((_, i) => `img${i}`),
+      );
       const loaded = loadStudent(dir);
       expect(loaded.classifier.whitening?.dims).toBe(12);
       expect(loaded.classifier.head.projection?.dims).toBe(10);
@@ -70,7 +75,12 @@ describe('whitened memory', () => {
       const plain = await trainClassifier(feats, labels, ['stripes', 'blobs'], cfg, { ...opts, knnWhiten: 0, headPca: 0 });
       expect(plain.whitening).toBeUndefined();
       expect(plain.head.projection).toBeUndefined();
-      saveStudent(oldDir, stem, plain, imgs.map((_, i) => `img${i}`));
+      saveStudent(
+        oldDir,
+        stem,
+        plain,
+        imgs.map((_, i) => `img${i}`),
+      );
       const m = JSON.parse(readFileSync(join(oldDir, 'student.json'), 'utf8'));
       expect(m.files.whitening).toBeUndefined();
       expect(m.files.headProjection).toBeUndefined();

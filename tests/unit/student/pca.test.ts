@@ -8,14 +8,22 @@ function synthetic(rows: number, D: number, spreads: number[], seed = 3): Float3
   const rng = new Rng(seed);
   const dirs = spreads.map(() => Float64Array.from({ length: D }, () => rng.normal()));
   dirs.forEach((d, k) => {
-    for (let j = 0; j < k; j++) { let p = 0; for (let i = 0; i < D; i++) p += d[i] * dirs[j][i]; for (let i = 0; i < D; i++) d[i] -= p * dirs[j][i]; }
-    let n = 0; for (let i = 0; i < D; i++) n += d[i] * d[i];
+    for (let j = 0; j < k; j++) {
+      let p = 0;
+      for (let i = 0; i < D; i++) p += d[i] * dirs[j][i];
+      for (let i = 0; i < D; i++) d[i] -= p * dirs[j][i];
+    }
+    let n = 0;
+    for (let i = 0; i < D; i++) n += d[i] * d[i];
     for (let i = 0; i < D; i++) d[i] /= Math.sqrt(n);
   });
   const out = new Float32Array(rows * D);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < D; i++) out[r * D + i] = 5 + 0.01 * rng.normal();
-    spreads.forEach((s, k) => { const f = s * rng.normal(); for (let i = 0; i < D; i++) out[r * D + i] += f * dirs[k][i]; });
+    spreads.forEach((s, k) => {
+      const f = s * rng.normal();
+      for (let i = 0; i < D; i++) out[r * D + i] += f * dirs[k][i];
+    });
   }
   return out;
 }
@@ -24,7 +32,8 @@ function covariance(x: Float32Array, rows: number, D: number): Float64Array {
   const mean = new Float64Array(D);
   for (let r = 0; r < rows; r++) for (let i = 0; i < D; i++) mean[i] += x[r * D + i] / rows;
   const c = new Float64Array(D * D);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) c[i * D + j] += (x[r * D + i] - mean[i]) * (x[r * D + j] - mean[j]) / rows;
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) c[i * D + j] += ((x[r * D + i] - mean[i]) * (x[r * D + j] - mean[j])) / rows;
   return c;
 }
 
@@ -35,7 +44,9 @@ describe('fitWhitening (PCA by subspace iteration in onnxruntime)', () => {
     const x = synthetic(rows, D, [9, 6, 4, 3, 2, 1.5]);
     const w = await fitWhitening(x, rows, D, 4, { seed: 1 });
     const { values } = symEig(covariance(x, rows, D), D);
-    const exact = Array.from(values).sort((a, b) => b - a).slice(0, 4);
+    const exact = Array.from(values)
+      .sort((a, b) => b - a)
+      .slice(0, 4);
     expect(w.dims).toBe(4);
     w.variances.forEach((v, k) => expect(Math.abs(v - exact[k]) / exact[k]).toBeLessThan(1e-3));
   });
@@ -47,11 +58,16 @@ describe('fitWhitening (PCA by subspace iteration in onnxruntime)', () => {
     const w = await fitWhitening(x, rows, D, 4, { seed: 2 });
     // Project without the unit-row step: rows · projection after centring.
     const z = new Float64Array(rows * 4);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < 4; c++) { let s = 0; for (let i = 0; i < D; i++) s += (x[r * D + i] - w.mean[i]) * w.projection[i * 4 + c]; z[r * 4 + c] = s; }
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < 4; c++) {
+        let s = 0;
+        for (let i = 0; i < D; i++) s += (x[r * D + i] - w.mean[i]) * w.projection[i * 4 + c];
+        z[r * 4 + c] = s;
+      }
     for (let a = 0; a < 4; a++) {
       for (let b = 0; b < 4; b++) {
         let s = 0;
-        for (let r = 0; r < rows; r++) s += z[r * 4 + a] * z[r * 4 + b] / rows;
+        for (let r = 0; r < rows; r++) s += (z[r * 4 + a] * z[r * 4 + b]) / rows;
         expect(Math.abs(s - (a === b ? 1 : 0))).toBeLessThan(1e-2);
       }
     }
@@ -71,7 +87,7 @@ describe('fitWhitening (PCA by subspace iteration in onnxruntime)', () => {
     await expect(fitWhitening(x, 99, 20, 2)).rejects.toThrow(/99x20/);
   });
 
-  it('overwrite centres the caller\'s buffer in place and gives the same components', async () => {
+  it("overwrite centres the caller's buffer in place and gives the same components", async () => {
     const x = synthetic(120, 16, [5, 3, 1]);
     const copy = x.slice();
     const a = await fitWhitening(x, 120, 16, 3, { seed: 4 });

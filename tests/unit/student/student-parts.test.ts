@@ -29,7 +29,11 @@ describe('scores', () => {
   it('computes accuracy, macro-F1 and the confusion matrix', () => {
     const s = score([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], ['x', 'y', 'z']);
     expect(s.accuracy).toBeCloseTo(3 / 5);
-    expect(s.confusion).toEqual([[1, 1, 0], [0, 2, 0], [1, 0, 0]]);
+    expect(s.confusion).toEqual([
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 0],
+    ]);
     // x: P 1/2 R 1/2 F1 .5; y: P 2/3 R 1 F1 .8; z: 0
     expect(s.macroF1).toBeCloseTo((0.5 + 0.8 + 0) / 3);
     expect(s.perClass.y).toMatchObject({ n: 2, recall: 1 });
@@ -43,11 +47,12 @@ describe('texture stem', () => {
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rng.normal();
     const { values, vectors } = symEig(a, n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += vectors[i * n + k] * values[k] * vectors[j * n + k];
-      expect(s).toBeCloseTo(a[i * n + j], 6);
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += vectors[i * n + k] * values[k] * vectors[j * n + k];
+        expect(s).toBeCloseTo(a[i * n + j], 6);
+      }
   });
 
   it('a flipped or rotated image gives a permutation of the features (d4Views)', async () => {
@@ -81,7 +86,16 @@ describe('texture stem', () => {
 });
 
 describe('model versions', () => {
-  const done = (activate: boolean) => ({ metrics: { valAccuracy: 0.9 }, labels: ['a', 'b'], provider: 'cpu', durationS: 1, dir: '/x', manifestPath: '/x/student.json', onnxPath: '/x/head.onnx', activate });
+  const done = (activate: boolean) => ({
+    metrics: { valAccuracy: 0.9 },
+    labels: ['a', 'b'],
+    provider: 'cpu',
+    durationS: 1,
+    dir: '/x',
+    manifestPath: '/x/student.json',
+    onnxPath: '/x/head.onnx',
+    activate,
+  });
 
   it('keeps exactly one active version; failed and cancelled runs never change it', () => {
     const db = openDatabase(':memory:');

@@ -4,16 +4,29 @@ import { SLOTS, TURN, Tokenizer } from '../../../native-models/student/tokenizer
 import { fmtNum, fromSlots, toSlots, type Measurements } from '../../../main/core/student/language.js';
 
 const corpus = [
-  'What does the image show?', 'A micrograph consistent with cracks.', 'Describe the morphology.',
-  'Mean grey level <mean_grey>; the left half is brighter.', 'About <len_nm>40 nm (40 px at <px_nm> nm per pixel).',
-  'Are there defects?', 'No defects are visible.', 'Features typical of malformed_vias.', 'clean cracks scratches bridges',
+  'What does the image show?',
+  'A micrograph consistent with cracks.',
+  'Describe the morphology.',
+  'Mean grey level <mean_grey>; the left half is brighter.',
+  'About <len_nm>40 nm (40 px at <px_nm> nm per pixel).',
+  'Are there defects?',
+  'No defects are visible.',
+  'Features typical of malformed_vias.',
+  'clean cracks scratches bridges',
 ];
 
 describe('student tokenizer', () => {
   const tok = Tokenizer.train(corpus, 360);
 
   it('round-trips any text: unicode and unseen words through byte fallback, digits one token each, slots as tokens', () => {
-    for (const s of ['Features typical of cracks.', 'µm-scale voids — ünseen wörds 😀', 'About 1234 nm', ' two  spaces\tand tab\n', '', 'x<px_nm>y <len_nm>12']) {
+    for (const s of [
+      'Features typical of cracks.',
+      'µm-scale voids — ünseen wörds 😀',
+      'About 1234 nm',
+      ' two  spaces\tand tab\n',
+      '',
+      'x<px_nm>y <len_nm>12',
+    ]) {
       expect(tok.decode(tok.encode(s))).toBe(s);
     }
     const ids = tok.encode('1234');
@@ -41,8 +54,22 @@ describe('student tokenizer', () => {
     // Written by the tokenizer before `<turn>` existed (train(['Are there defects?', 'No defects are visible.',
     // 'Features typical of cracks.', 'About <len_nm>40 nm at <px_nm> nm.'], 280)), with the ids it produced then.
     const v1 = new Tokenizer({
-      format: 'emma-bpe', version: 1,
-      merges: [[125, 112], [108, 127], [110, 127], [111, 112], [112, 269], [113, 271], [121, 120], [270, 272], [274, 126], [43, 127], [43, 273], [43, 275]],
+      format: 'emma-bpe',
+      version: 1,
+      merges: [
+        [125, 112],
+        [108, 127],
+        [110, 127],
+        [111, 112],
+        [112, 269],
+        [113, 271],
+        [121, 120],
+        [270, 272],
+        [274, 126],
+        [43, 127],
+        [43, 273],
+        [43, 275],
+      ],
     });
     expect(v1.turn).toBeNull();
     expect(v1.size).toBe(279);

@@ -470,9 +470,7 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
                 strokeWidth={1.5 / k}
               />
             )}
-            {cutLine && (
-              <line x1={cutLine[0][0]} y1={cutLine[0][1]} x2={cutLine[1][0]} y2={cutLine[1][1]} stroke="#ff6060" strokeWidth={1.5 / k} />
-            )}
+            {cutLine && <line x1={cutLine[0][0]} y1={cutLine[0][1]} x2={cutLine[1][0]} y2={cutLine[1][1]} stroke="#ff6060" strokeWidth={1.5 / k} />}
             {hover && (tool === 'brush' || tool === 'erase') && (
               <circle cx={hover[0]} cy={hover[1]} r={radius} fill="none" stroke={tool === 'brush' ? '#ffe060' : '#ff6060'} strokeWidth={1 / k} />
             )}
@@ -513,7 +511,13 @@ export function MaskEditor({ imageId, previewScale, view, onExit, onDirtyChange 
           <button type="button" onClick={redo} disabled={!history.canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="mask-redo">
             Redo
           </button>
-          <button type="button" onClick={() => void save()} disabled={!m || saving || !dirty} title="Save the mask for this image (Ctrl+S)" data-testid="mask-save">
+          <button
+            type="button"
+            onClick={() => void save()}
+            disabled={!m || saving || !dirty}
+            title="Save the mask for this image (Ctrl+S)"
+            data-testid="mask-save"
+          >
             {saving ? 'Saving…' : 'Save mask'}
           </button>
           <button

@@ -204,7 +204,12 @@ function components(mask: LabelMask, label: number): number[][] {
       piece.push(j);
       const x = j % w;
       const y = (j - x) / w;
-      for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]] as const) {
+      for (const [nx, ny] of [
+        [x - 1, y],
+        [x + 1, y],
+        [x, y - 1],
+        [x, y + 1],
+      ] as const) {
         if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
         const k = ny * w + nx;
         if (data[k] === label && !seen.has(k)) {

@@ -174,9 +174,9 @@ export function createCore(options: CoreOptions): CoreInternals {
       const paths: string[] = [];
       for (const [i, file] of files.entries()) {
         // The library shows the file name: keep the dropped name (one folder per file keeps equal names apart).
-        // eslint-disable-next-line no-control-regex -- control characters are what this replaces
         const safe =
           file.name
+            // eslint-disable-next-line no-control-regex -- control characters are what this replaces
             .replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_')
             .replace(/^\.+/, '_')
             .slice(0, 200) || `file-${i}`;

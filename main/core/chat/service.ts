@@ -245,10 +245,12 @@ async function measurementAnswer(
   o: AskOptions,
   base: Base,
   egress: boolean,
+  /** The measurement, already started by the caller. */
+  started?: Promise<ImageMeasurement | null>,
 ): Promise<GroundedAnswer> {
   const pixelNm = img.pixel_size_nm;
   const quantity = quantityAsked(q);
-  const m = img.id > 0 ? await (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : null;
+  const m = img.id > 0 ? await (started ?? (o.measurements ?? NO_MEASUREMENTS).measure(img.id)) : null;
   const sentence = m ? measurementSentence(m, quantity) : null;
   const common = { ...base, className: null, yes: null };
   if (!m || !sentence) {
@@ -338,6 +340,9 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   const l = await active(db);
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
+  // A count or size question: its measurement runs beside the classifier's facts (both in the pool), not after.
+  const measured = decision.intent === 'measure' && !decision.outOfScope && img.id > 0 ? (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : undefined;
+  measured?.catch(() => undefined); // (awaited below; a failure of the facts first must not leave it unhandled)
   const facts = await imageFacts(db, l, img, o.pool);
   const { ranked } = facts;
   const top = ranked[0];
@@ -420,7 +425,7 @@ export async function askGrounded(db: Db, image: number | string, question: stri
       });
     }
     case 'measure':
-      return measurementAnswer(img, q, o, base, egress);
+      return measurementAnswer(img, q, o, base, egress, measured);
     default:
       return refuse('it is outside what I learnt', 'oos');
   }

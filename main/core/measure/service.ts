@@ -8,7 +8,9 @@ import type { JobManager } from '../jobs/job-manager.js';
 import { measureImage as measureFile } from './index.js';
 import { importMasks } from './masks.js';
 import { encodeLabelPng } from './mask-file.js';
-import { activeSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
+import { activeSegmenter, readSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
+
+type SegmenterInUse = ReturnType<typeof segmenterVersionInUse>;
 import type { InferencePool, Priority } from '../host/inference-pool.js';
 import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
 import { nowIso } from '../db/database.js';
@@ -16,6 +18,7 @@ import { nowIso } from '../db/database.js';
 /** Bumped when what measures changes (segmentation, measurement, the summary's shape): old rows are then ignored. */
 const SUMMARY_FORMAT = 'emma-measure-summary/1';
 import type { MeasureResult } from './types.js';
+import type { PixelModel } from './pixel-model.js';
 import { CoreError } from '../errors.js';
 
 export class MeasureError extends CoreError<'not_found'> {
@@ -56,7 +59,7 @@ export class MeasureService {
     const key = `${imageId}\u0000${inUse ? `v${inUse.id}` : 'classical'}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      hit = this.run(imageId, 'interactive');
+      hit = this.run(imageId, 'interactive', inUse);
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
@@ -65,25 +68,32 @@ export class MeasureService {
   }
 
   /**
-   * One measurement with the segmenter in use: in the inference pool when the core has one (particle analysis is
-   * seconds of JavaScript on large images, and must not hold the core's thread), else here. Keeps the summary.
+   * One measurement with the segmenter `inUse` (read once by the caller, so the result and its stored summary name
+   * the same segmenter): in the inference pool when the core has one (particle analysis is seconds of JavaScript on
+   * large images, and must not hold the core's thread), else here. Keeps the summary.
    */
-  private async run(imageId: number, priority: Priority): Promise<MeasureResult> {
+  private async run(imageId: number, priority: Priority, inUse: SegmenterInUse): Promise<MeasureResult> {
+    const path = this.imagePath(imageId);
+    const segmenterPath = inUse ? join(inUse.dir, SEGMENTER_FILE) : null;
+    const modelVersion = inUse ? `v${inUse.id}` : null;
     const { pool } = this.d;
-    let r: MeasureResult;
-    if (pool) {
-      const inUse = segmenterVersionInUse(this.d.db);
-      const path = this.imagePath(imageId);
-      const m = await pool.measure(
-        { path, segmenterPath: inUse ? join(inUse.dir, SEGMENTER_FILE) : null, modelVersion: inUse ? `v${inUse.id}` : null },
-        priority,
-      );
-      r = { ...m.result, imageId };
-    } else {
-      r = await measureLibraryImage(this.d.db, imageId);
-    }
-    this.storeSummary(imageId, r);
+    const r: MeasureResult = pool
+      ? { ...(await pool.measure({ path, segmenterPath, modelVersion }, priority)).result, imageId }
+      : { ...(await measureFile(path, { segmenter: segmenterPath ? await this.segmenter(segmenterPath) : null, modelVersion })).result, imageId };
+    this.storeSummary(imageId, inUse, r);
     return r;
+  }
+
+  /** The segmenter file last read (a batch reads it once; a new version has a new file). */
+  private loadedSegmenter: { path: string; model: Promise<PixelModel> } | null = null;
+
+  private segmenter(path: string): Promise<PixelModel> {
+    if (this.loadedSegmenter?.path !== path) {
+      const model = readSegmenter(path);
+      model.catch(() => (this.loadedSegmenter = null));
+      this.loadedSegmenter = { path, model };
+    }
+    return this.loadedSegmenter.model;
   }
 
   /**
@@ -91,7 +101,7 @@ export class MeasureService {
    * measured now and stored, so the particle analysis runs once per image and segmenter, across restarts.
    */
   async summary(imageId: number): Promise<ImageMeasurement> {
-    const k = this.summaryKey(imageId);
+    const k = this.summaryKey(imageId, segmenterVersionInUse(this.d.db));
     const stored = this.d.db.prepare(`SELECT summary_json FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).pluck().get(k.sha, k.key) as
       string | undefined;
     if (stored) {
@@ -104,18 +114,17 @@ export class MeasureService {
     return chatMeasurement(await this.measure(imageId)); // (measure stores the summary)
   }
 
-  private summaryKey(imageId: number): { sha: string; key: string } {
+  private summaryKey(imageId: number, inUse: SegmenterInUse): { sha: string; key: string } {
     const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as
       { sha256: string; pixel_size_nm: number | null } | undefined;
     if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
-    const inUse = segmenterVersionInUse(this.d.db);
     return { sha: row.sha256, key: `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}` };
   }
 
   /** Keeps the chat's summary of a measurement, whoever asked for it (the image view, the chat, a batch job). */
-  private storeSummary(imageId: number, r: MeasureResult): void {
+  private storeSummary(imageId: number, inUse: SegmenterInUse, r: MeasureResult): void {
     try {
-      const k = this.summaryKey(imageId);
+      const k = this.summaryKey(imageId, inUse);
       this.d.db
         .prepare(`INSERT OR REPLACE INTO measurement_summaries (image_sha256, method_key, summary_json, created_at) VALUES (?, ?, ?, ?)`)
         .run(k.sha, k.key, JSON.stringify(chatMeasurement(r)), nowIso());
@@ -134,11 +143,12 @@ export class MeasureService {
   startMeasure(imageIds: number[]): JobInfo {
     return this.d.jobs.start('measure', { imageIds }, async (ctx) => {
       const out: MeasureJobResult = { results: [], failed: [] };
+      const inUse = segmenterVersionInUse(this.d.db); // one segmenter for the whole batch
       for (const [i, imageId] of imageIds.entries()) {
         if (ctx.signal.aborted) break;
         ctx.progress(i, imageIds.length, `measuring ${i + 1}/${imageIds.length}`);
         try {
-          const r = await this.run(imageId, 'batch');
+          const r = await this.run(imageId, 'batch', inUse);
           const d = r.particles.ecdNm ?? r.particles.ecdPx;
           const item: MeasureJobItem = {
             imageId,

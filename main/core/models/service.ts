@@ -138,7 +138,7 @@ export interface StudentApiDeps {
 
 export class StudentApi {
   private trainingJob: number | null = null;
-  private cached: { version: number; student: LoadedStudent } | null = null;
+  private cached: { version: number; dir: string; student: LoadedStudent } | null = null;
   /** Find by text: class texts, learnt threshold and the stored predictions of the active version. */
   private textIndex: { version: number; rows: number; ct: ClassText[]; threshold: number; ix: PredictionIndex } | null = null;
 
@@ -585,10 +585,10 @@ export class StudentApi {
     return v;
   }
 
-  private active(): { version: number; student: LoadedStudent } {
+  private active(): { version: number; dir: string; student: LoadedStudent } {
     const v = activeVersion(this.d.db);
     if (!v || !v.dir) throw new StudentApiError('invalid_state', 'No active student model yet: train one in the Train view (or `emma train`).');
-    if (this.cached?.version !== v.id) this.cached = { version: v.id, student: loadStudent(v.dir) };
+    if (this.cached?.version !== v.id) this.cached = { version: v.id, dir: v.dir, student: loadStudent(v.dir) };
     return this.cached;
   }
 
@@ -614,8 +614,7 @@ export class StudentApi {
   }
 
   startClassify(request: ClassifyRequest): JobInfo {
-    const { version, student } = this.active();
-    const v = activeVersion(this.d.db)!;
+    const { version, dir, student } = this.active();
     const { db, events } = this.d;
     const store = new FactsStore(db, version, student.manifest.labels.length);
     const ref = studentRef(version);
@@ -647,18 +646,12 @@ export class StudentApi {
           break;
         }
         const chunk = todo.slice(k, k + CLASSIFY_CHUNK);
-        const ok = await this.chunkFacts(student, v.dir, chunk, store, (row, e) =>
+        const ok = await this.chunkFacts(student, dir, chunk, store, (row, e) =>
           result.failed.push({ imageId: row.id, error: e instanceof Error ? e.message : String(e) }),
         );
         if (ok.length) {
           const probs = new Float32Array(ok.length * L.length);
           ok.forEach((o, i) => probs.set(o.facts.probs, i * L.length));
-          // The chat reads the same numbers later (image-facts.ts): its answers cannot disagree with the grid.
-          try {
-            store.put(ok.map((o) => [o.row.sha256, o.facts] as const)); // (stored ones are rewritten unchanged)
-          } catch {
-            // A cache: failing to keep the facts only costs the chat a recomputation.
-          }
           const now = nowIso();
           db.transaction(() => {
             ok.forEach(({ row }, i) => {
@@ -778,7 +771,14 @@ export class StudentApi {
       if (f) stored.push({ row, facts: f });
       else rows.push(row);
     }
-    return [...stored, ...(await this.computeFacts(student, dir, rows, failed))];
+    const computed = await this.computeFacts(student, dir, rows, failed);
+    // The chat reads the same numbers later (image-facts.ts): its answers cannot disagree with the grid.
+    try {
+      store.put(computed.map((o) => [o.row.sha256, o.facts] as const));
+    } catch {
+      // A cache: failing to keep the facts only costs the chat a recomputation.
+    }
+    return [...stored, ...computed];
   }
 
   private async computeFacts(

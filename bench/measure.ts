@@ -143,13 +143,13 @@ export async function run(argv: string[]): Promise<void> {
         pixelSizeNm: im.pixelSizeNm,
       }));
     const t0 = performance.now();
-    const model = trainPixelModel(train, { seed: 1 });
+    const model = await trainPixelModel(train, { seed: 1 });
     trainSeconds.push((performance.now() - t0) / 1000);
     lastModel = model;
     const img = imgs[k];
     const t1 = performance.now();
     const c1 = cpuNow();
-    const lab = segmentWithModel(model, img.gray, img.width, img.height, img.areaHeight, img.pixelSizeNm);
+    const lab = await segmentWithModel(model, img.gray, img.width, img.height, img.areaHeight, img.pixelSizeNm);
     learnt.push(score(img, lab, (performance.now() - t1) / 1000, cpuNow() - c1));
     console.log(
       `  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}`,

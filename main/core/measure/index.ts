@@ -43,13 +43,13 @@ export interface MeasureInput {
 }
 
 /** Measures an already-decoded 8-bit grey plane. Returns the result and the instance labels (w*h). */
-export function measureGray(input: MeasureInput, opts: MeasureOptions = {}): { result: MeasureResult; labels: Int32Array } {
+export async function measureGray(input: MeasureInput, opts: MeasureOptions = {}): Promise<{ result: MeasureResult; labels: Int32Array }> {
   const t0 = performance.now();
   const { gray, width: w, height: h } = input;
   const px = input.pixelSizeNm !== null && input.pixelSizeNm > 0 ? input.pixelSizeNm : null;
   const areaHeight = input.dataBar && input.dataBar.y > 0 && input.dataBar.y < h ? input.dataBar.y : h;
   const model = opts.segmenter ?? null;
-  const labels = model ? segmentWithModel(model, gray, w, h, areaHeight, px) : segmentClassical(gray, w, h, areaHeight);
+  const labels = model ? await segmentWithModel(model, gray, w, h, areaHeight, px) : segmentClassical(gray, w, h, areaHeight);
   const items = measureParticles(labels, w, h, areaHeight, px);
   const whole = items.filter((p) => !p.touchesEdge);
   let fgPx = 0;

@@ -11,7 +11,8 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
   for (let i = 0; i < k.length; i++) k[i] /= sum;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
-  const K = k.length;
+  // The kernel is symmetric: each tap pair shares one multiply (the filter bank's largest cost is these loops).
+  const kc = k[r];
   // Rows: a padded copy of each row (mirrored ends), then the taps.
   const mx = new Int32Array(w + 2 * r);
   for (let x = 0; x < w + 2 * r; x++) mx[x] = mirror(x - r, w);
@@ -20,18 +21,22 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
     const o = y * w;
     for (let x = 0; x < w + 2 * r; x++) line[x] = src[o + mx[x]];
     for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = 0; j < K; j++) s += k[j] * line[x + j];
+      const c = x + r;
+      let s = kc * line[c];
+      for (let j = 1; j <= r; j++) s += k[r + j] * (line[c - j] + line[c + j]);
       tmp[o + x] = s;
     }
   }
   // Columns, row by row: out row y accumulates whole source rows (contiguous, cache-friendly).
   for (let y = 0; y < h; y++) {
     const o = y * w;
-    for (let j = 0; j < K; j++) {
-      const kj = k[j];
-      const so = mirror(y + j - r, h) * w;
-      for (let x = 0; x < w; x++) out[o + x] += kj * tmp[so + x];
+    const sc = y * w;
+    for (let x = 0; x < w; x++) out[o + x] = kc * tmp[sc + x];
+    for (let j = 1; j <= r; j++) {
+      const kj = k[r + j];
+      const a = mirror(y - j, h) * w;
+      const b = mirror(y + j, h) * w;
+      for (let x = 0; x < w; x++) out[o + x] += kj * (tmp[a + x] + tmp[b + x]);
     }
   }
   return out;

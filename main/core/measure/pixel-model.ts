@@ -7,6 +7,7 @@
 // by hand to a data set. Trained in plain TypeScript (Adam, seeded), serialised as JSON.
 import { computeFeatures, DEFAULT_SCALES, featureCount, normaliseIntensity } from './features.js';
 import { scoreSegmentation } from './evaluate.js';
+import { applyMlpOnnx } from './mlp-onnx.js';
 import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelComponents, relabel, watershed } from './ops.js';
 
 export const PIXEL_MODEL_KIND = 'emma-pixel-mlp';
@@ -252,13 +253,12 @@ function fitMlp(X0: Float32Array, Y: Uint8Array, nf: number, hidden: number, epo
   };
 }
 
-/** Auto-context features: the filter bank plus the first stage's interior and boundary probabilities, smoothed. */
+/** Auto-context planes: the first stage's interior and boundary probabilities, smoothed (class-major in, plane-major out). */
 export const CONTEXT_SIGMAS = [1, 3];
-function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w: number, h: number): Float32Array {
+function contextPlanes(probs: Float32Array, w: number, h: number): Float32Array {
   const n = w * h;
-  const out = new Float32Array((nf + 2 * CONTEXT_SIGMAS.length) * n);
-  out.set(feats.subarray(0, nf * n), 0);
-  let f = nf;
+  const out = new Float32Array(2 * CONTEXT_SIGMAS.length * n);
+  let f = 0;
   for (const sg of CONTEXT_SIGMAS) {
     for (const c of [1, 2]) {
       out.set(gaussianBlur(probs.subarray(c * n, (c + 1) * n), w, h, sg), f * n);
@@ -268,8 +268,18 @@ function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w
   return out;
 }
 
+/** Auto-context features for training samples: the filter bank followed by the context planes, in one array. */
+function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w: number, h: number): Float32Array {
+  const n = w * h;
+  const ctx = contextPlanes(probs, w, h);
+  const out = new Float32Array(nf * n + ctx.length);
+  out.set(feats.subarray(0, nf * n), 0);
+  out.set(ctx, nf * n);
+  return out;
+}
+
 /** Trains the pixel classifier (with an auto-context second stage) and picks the post-processing on the training masks. */
-export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): PixelModel {
+export async function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): Promise<PixelModel> {
   if (images.length === 0) throw new Error('trainPixelModel: no masked images to learn from');
   const t0 = performance.now();
   const scales = DEFAULT_SCALES.slice();
@@ -299,7 +309,8 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
   const stage1 = fitMlp(s1.X, s1.Y, nf, hidden, epochs, rand, (ep) =>
     opts.onProgress?.(0.2 + (0.3 / stages) * ((ep + 1) / epochs), `stage 1 epoch ${ep + 1}/${epochs}`),
   );
-  let probs = images.map((img, k) => applyMlp(stage1, feats[k], img.width * img.areaHeight));
+  let probs: Float32Array[] = [];
+  for (const [k, img] of images.entries()) probs.push(await applyMlpOnnx(stage1, feats[k], img.width * img.areaHeight));
   // 3. Auto-context: a second stage that also sees the first stage's smoothed probabilities (ilastik's idea).
   let context: Mlp | undefined;
   if (autoContext) {
@@ -307,7 +318,8 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
     const nc = nf + 2 * CONTEXT_SIGMAS.length;
     const s2 = sampleRows(cf, targets, nc, perClass, rand);
     context = fitMlp(s2.X, s2.Y, nc, hidden, epochs, rand, (ep) => opts.onProgress?.(0.35 + 0.3 * ((ep + 1) / epochs), `stage 2 epoch ${ep + 1}/${epochs}`));
-    probs = images.map((img, k) => applyMlp(context!, cf[k], img.width * img.areaHeight));
+    probs = [];
+    for (const [k, img] of images.entries()) probs.push(await applyMlpOnnx(context, cf[k], img.width * img.areaHeight));
   }
 
   const model: PixelModel = {
@@ -369,13 +381,17 @@ export function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}
 }
 
 /** Class probabilities of the whole model (both stages), class-major: out[c * n + i]. */
-export function predictProbabilities(model: PixelModel, feats: Float32Array, w: number, h: number): Float32Array {
-  const p1 = applyMlp(model, feats, w * h);
+export async function predictProbabilities(model: PixelModel, feats: Float32Array, w: number, h: number): Promise<Float32Array> {
+  const p1 = await applyMlpOnnx(model, feats, w * h);
   if (!model.context) return p1;
-  return applyMlp(model.context, contextFeatures(feats, p1, model.featureMean.length, w, h), w * h);
+  const n = w * h;
+  return applyMlpOnnx(model.context, [feats.subarray(0, model.featureMean.length * n), contextPlanes(p1, w, h)], n);
 }
 
-/** Class probabilities of one MLP, class-major: out[c * n + i]. */
+/**
+ * Class probabilities of one MLP in plain TypeScript, class-major: out[c * n + i]. The reference the ONNX
+ * graph (mlp-onnx.ts, what the product runs) is tested against.
+ */
 export function applyMlp(model: Mlp, feats: Float32Array, n: number): Float32Array {
   const nf = model.featureMean.length;
   const H = model.hidden;
@@ -466,10 +482,17 @@ export function instancesFromProbabilities(probs: Float32Array, w: number, h: nu
 }
 
 /** Instance labels for a whole w x h image (rows >= areaHeight are 0). */
-export function segmentWithModel(model: PixelModel, gray: ArrayLike<number>, w: number, h: number, areaHeight: number, pixelSizeNm: number | null): Int32Array {
+export async function segmentWithModel(
+  model: PixelModel,
+  gray: ArrayLike<number>,
+  w: number,
+  h: number,
+  areaHeight: number,
+  pixelSizeNm: number | null,
+): Promise<Int32Array> {
   const factor = scaleFactorFor(model, pixelSizeNm);
   const feats = imageFeatures({ gray, width: w, areaHeight }, model.scales, factor);
-  const probs = predictProbabilities(model, feats, w, areaHeight);
+  const probs = await predictProbabilities(model, feats, w, areaHeight);
   const post = { ...model.post, minArea: Math.max(1, Math.round(model.post.minArea * factor * factor)) };
   const lab = instancesFromProbabilities(probs, w, areaHeight, post);
   const out = new Int32Array(w * h);

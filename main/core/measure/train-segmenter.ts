@@ -50,11 +50,11 @@ async function loadMasked(db: Db, checkCancel: () => void): Promise<MaskedImage[
   return out;
 }
 
-function meanScore(images: MaskedImage[], seg: (im: MaskedImage) => Int32Array): { f1: number; imageIoU: number } {
+async function meanScore(images: MaskedImage[], seg: (im: MaskedImage) => Int32Array | Promise<Int32Array>): Promise<{ f1: number; imageIoU: number }> {
   let f1 = 0;
   let iou = 0;
   for (const im of images) {
-    const s = scoreSegmentation(seg(im), im.labels, im.width, im.areaHeight);
+    const s = scoreSegmentation(await seg(im), im.labels, im.width, im.areaHeight);
     f1 += s.f1;
     iou += s.imageIoU;
   }
@@ -91,14 +91,14 @@ export async function trainSegmenterInto(
   const steps = held.length ? 2 : 1;
   if (held.length) {
     opts.onProgress?.(0, steps, `segmenter: training on ${train.length} masks, ${held.length} held out`);
-    const split = trainPixelModel(train, { seed: 1 });
+    const split = await trainPixelModel(train, { seed: 1 });
     checkCancel();
-    newScore = meanScore(held, (im) => segmentWithModel(split, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm));
-    classicalScore = meanScore(held, (im) => segmentClassical(im.gray, im.width, im.areaHeight, im.areaHeight));
+    newScore = await meanScore(held, (im) => segmentWithModel(split, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm));
+    classicalScore = await meanScore(held, (im) => segmentClassical(im.gray, im.width, im.areaHeight, im.areaHeight));
     if (prev) {
       const p: PixelModel = prev.model;
       previousScore = {
-        ...meanScore(held, (im) => segmentWithModel(p, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm)),
+        ...(await meanScore(held, (im) => segmentWithModel(p, im.gray, im.width, im.areaHeight, im.areaHeight, im.pixelSizeNm))),
         version: prev.version,
       };
     }
@@ -109,7 +109,7 @@ export async function trainSegmenterInto(
   if (keepPrevious) {
     await copyFile(prev.path, path);
   } else {
-    const final = trainPixelModel(images, { seed: 1 });
+    const final = await trainPixelModel(images, { seed: 1 });
     checkCancel();
     await writeSegmenter(dir, final);
   }

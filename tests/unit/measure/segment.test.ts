@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { segmentClassical } from '../../../main/core/measure/classical.js';
 import { scoreSegmentation } from '../../../main/core/measure/evaluate.js';
 import { distanceTransform, labelComponents, otsuThreshold, watershed } from '../../../main/core/measure/ops.js';
-import { parsePixelModel, segmentWithModel, trainPixelModel } from '../../../main/core/measure/pixel-model.js';
+import { applyMlp, parsePixelModel, segmentWithModel, trainPixelModel, type Mlp } from '../../../main/core/measure/pixel-model.js';
+import { applyMlpOnnx } from '../../../main/core/measure/mlp-onnx.js';
 import { measureParticles } from '../../../main/core/measure/particles.js';
 import { discScene, rng } from './synthetic.js';
 
@@ -84,16 +85,47 @@ describe('segmenters on synthetic particles', () => {
     expect(Math.abs(med(got.map((p) => p.ecd)) - med(truth.map((p) => p.ecd)))).toBeLessThan(2);
   });
 
-  it('the learnt segmenter, trained on two scenes, segments an unseen one; it survives JSON', () => {
+  it('the learnt segmenter, trained on two scenes, segments an unseen one; it survives JSON', async () => {
     const train = [scene(1), scene(2)].map((s) => ({ gray: s.gray, width: s.w, areaHeight: s.h, labels: s.labels, pixelSizeNm: 5 }));
-    const model = trainPixelModel(train, { epochs: 3, samplesPerClassPerImage: 1500, seed: 7 });
+    const model = await trainPixelModel(train, { epochs: 3, samplesPerClassPerImage: 1500, seed: 7 });
     const copy = parsePixelModel(JSON.parse(JSON.stringify(model)));
     const test = scene(5);
-    const lab = segmentWithModel(copy, test.gray, test.w, test.h, test.h, 5);
+    const lab = await segmentWithModel(copy, test.gray, test.w, test.h, test.h, 5);
     const sc = scoreSegmentation(lab, test.labels, test.w, test.h);
     expect(sc.imageIoU).toBeGreaterThan(0.85);
     expect(sc.f1).toBeGreaterThan(0.8);
     expect(() => parsePixelModel({ ...model, w1: [1, 2, 3] })).toThrow(/not an Emma pixel-classifier/);
+  });
+
+  it('the ONNX Runtime MLP the product runs gives the TypeScript reference probabilities, across block edges', async () => {
+    const rand = rng(11);
+    const nf = 7;
+    const hidden = 5;
+    const r = (k: number, s = 1) => Array.from({ length: k }, () => (rand() - 0.5) * 2 * s);
+    const mlp: Mlp = {
+      featureMean: r(nf),
+      featureStd: r(nf).map((v) => 0.5 + Math.abs(v)),
+      hidden,
+      w1: r(hidden * nf),
+      b1: r(hidden),
+      w2: r(3 * hidden, 2),
+      b2: r(3),
+    };
+    // More pixels than one ORT block (2^15), not a multiple of it: the padded last block must not leak.
+    const n = 70_001;
+    const feats = Float32Array.from({ length: nf * n }, () => (rand() - 0.5) * 4);
+    const want = applyMlp(mlp, feats, n);
+    const got = await applyMlpOnnx(mlp, feats, n);
+    expect(got.length).toBe(3 * n);
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+    // A different model with the same shapes must not reuse the first one's session.
+    const other = { ...mlp, b2: [5, -5, 0] };
+    const got2 = await applyMlpOnnx(other, feats, n);
+    const want2 = applyMlp(other, feats, n);
+    expect(Math.abs(got2[n - 1] - want2[n - 1])).toBeLessThan(1e-5);
+    expect(Math.abs(got2[n - 1] - got[n - 1])).toBeGreaterThan(1e-3);
   });
 
   it('scoring: a perfect prediction scores 1, an empty one 0', () => {

@@ -79,6 +79,11 @@ function sessionFor(m: Mlp): Promise<OpenSession> {
   return s;
 }
 
+/** Opens (and caches) the MLP's session ahead of the first image, e.g. when a segmenter is loaded. */
+export async function prepareMlp(m: Mlp): Promise<void> {
+  await sessionFor(m);
+}
+
 /**
  * Class probabilities of one MLP over n pixels, class-major: out[c * n + i]. The input planes are feature-major
  * and may come in several arrays (the filter bank, then the auto-context planes), read in that order: the

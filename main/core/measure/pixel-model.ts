@@ -7,7 +7,7 @@
 // by hand to a data set. Trained in plain TypeScript (Adam, seeded), serialised as JSON.
 import { computeFeatures, DEFAULT_SCALES, featureCount, normaliseIntensity } from './features.js';
 import { scoreSegmentation } from './evaluate.js';
-import { applyMlpOnnx } from './mlp-onnx.js';
+import { applyMlpOnnx, prepareMlp } from './mlp-onnx.js';
 import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelComponents, relabel, watershed } from './ops.js';
 
 export const PIXEL_MODEL_KIND = 'emma-pixel-mlp';
@@ -54,6 +54,10 @@ export interface TrainOptions {
   epochs?: number;
   samplesPerClassPerImage?: number;
   seed?: number;
+  /** Filter scales in px (default DEFAULT_SCALES). */
+  scales?: number[];
+  /** Contact-boundary target: pixels with two different particles within this many px (default 2). */
+  boundaryRadius?: number;
   /** Train the auto-context second stage (default true). */
   autoContext?: boolean;
   onProgress?: (fraction: number, note: string) => void;
@@ -62,9 +66,8 @@ export interface TrainOptions {
 const CLASSES = 3;
 
 /** Per-pixel targets: 0 background, 1 interior, 2 contact boundary (two different labels within radius 2). */
-export function pixelTargets(labels: Int32Array, w: number, h: number): Uint8Array {
+export function pixelTargets(labels: Int32Array, w: number, h: number, R = 2): Uint8Array {
   const t = new Uint8Array(w * h);
-  const R = 2;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
@@ -282,7 +285,7 @@ function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w
 export async function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): Promise<PixelModel> {
   if (images.length === 0) throw new Error('trainPixelModel: no masked images to learn from');
   const t0 = performance.now();
-  const scales = DEFAULT_SCALES.slice();
+  const scales = (opts.scales ?? DEFAULT_SCALES).slice();
   const nf = featureCount(scales);
   const hidden = opts.hidden ?? 20;
   const epochs = opts.epochs ?? 6;
@@ -301,7 +304,7 @@ export async function trainPixelModel(images: TrainingImage[], opts: TrainOption
   const targets: Uint8Array[] = [];
   images.forEach((img, k) => {
     feats.push(imageFeatures(img, scales, scaleFactorFor({ trainPixelSizeNm }, img.pixelSizeNm)));
-    targets.push(pixelTargets(img.labels, img.width, img.areaHeight));
+    targets.push(pixelTargets(img.labels, img.width, img.areaHeight, opts.boundaryRadius));
     opts.onProgress?.((0.2 * (k + 1)) / images.length, `features ${k + 1}/${images.length}`);
   });
   // 2. First stage on the filter bank.
@@ -358,20 +361,22 @@ export async function trainPixelModel(images: TrainingImage[], opts: TrainOption
     }
   }
   let best = { f1: -1, iou: 0, tau: 0.5, h: 1.5 };
+  const heights = [0.75, 1.5, 2.5, 4];
   for (const tau of [0.2, 0.35, 0.5, 0.65]) {
-    for (const hh of [0.75, 1.5, 2.5, 4]) {
-      let f1 = 0;
-      let iou = 0;
-      images.forEach((img, k) => {
-        const lab = instancesFromProbabilities(probs[k], img.width, img.areaHeight, { fgThreshold, coreThreshold: tau, h: hh, minArea: 10 });
-        const sc = scoreSegmentation(lab, img.labels, img.width, img.areaHeight);
-        f1 += sc.f1;
-        iou += sc.imageIoU;
+    const f1 = heights.map(() => 0);
+    const iou = heights.map(() => 0);
+    // The foreground, cores and distance map depend on the core threshold only: computed once per image.
+    images.forEach((img, k) => {
+      const basis = instanceBasis(probs[k], img.width, img.areaHeight, fgThreshold, tau);
+      heights.forEach((hh, j) => {
+        const sc = scoreSegmentation(instancesFromBasis(basis, hh, 10), img.labels, img.width, img.areaHeight);
+        f1[j] += sc.f1 / images.length;
+        iou[j] += sc.imageIoU / images.length;
       });
-      f1 /= images.length;
-      iou /= images.length;
-      if (f1 > best.f1 + 1e-9) best = { f1, iou, tau, h: hh };
-    }
+    });
+    heights.forEach((hh, j) => {
+      if (f1[j] > best.f1 + 1e-9) best = { f1: f1[j], iou: iou[j], tau, h: hh };
+    });
   }
   opts.onProgress?.(1, 'post-processing chosen');
   model.post = { fgThreshold, coreThreshold: best.tau, h: best.h, minArea: 10 };
@@ -441,22 +446,40 @@ export function applyMlp(model: Mlp, feats: Float32Array, n: number): Float32Arr
   return out;
 }
 
-/** Instances (labels 1..n over w x h) from class probabilities: cores minus boundary, then watershed. */
-export function instancesFromProbabilities(probs: Float32Array, w: number, h: number, post: PixelModel['post']): Int32Array {
+/** What the instance step needs before the marker height: foreground, cores, their smoothed distance map. */
+interface InstanceBasis {
+  w: number;
+  h: number;
+  fg: Uint8Array;
+  core: Uint8Array;
+  dist: Float32Array;
+  cores: { labels: Int32Array; count: number };
+  elev: Float32Array;
+}
+
+function instanceBasis(probs: Float32Array, w: number, h: number, fgThreshold: number, coreThreshold: number): InstanceBasis {
   const n = w * h;
   const fg0 = new Uint8Array(n);
   const core = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    fg0[i] = probs[i] < post.fgThreshold ? 1 : 0;
-    core[i] = probs[n + i] > post.coreThreshold ? 1 : 0;
+    fg0[i] = probs[i] < fgThreshold ? 1 : 0;
+    core[i] = probs[n + i] > coreThreshold ? 1 : 0;
   }
   const fg = fillHoles(fg0, w, h);
   for (let i = 0; i < n; i++) if (!fg[i]) core[i] = 0;
   const dist = gaussianBlur(distanceTransform(core, w, h), w, h, 1);
-  const markers = hMaximaMarkers(dist, core, w, h, post.h);
+  const cores = labelComponents(core, w, h, 8);
+  const elev = new Float32Array(n);
+  for (let i = 0; i < n; i++) elev[i] = -dist[i] + 2 * probs[2 * n + i];
+  return { w, h, fg, core, dist, cores, elev };
+}
+
+function instancesFromBasis(b: InstanceBasis, hMax: number, minArea: number): Int32Array {
+  const { w, h, fg, core, dist, cores } = b;
+  const n = w * h;
+  const markers = hMaximaMarkers(dist, core, w, h, hMax);
   // A core separated from its neighbours by predicted boundary is a particle even when it is too thin
   // for an h-maximum (small particles): it becomes a marker of its own.
-  const cores = labelComponents(core, w, h, 8);
   const hasMarker = new Uint8Array(cores.count + 1);
   for (let i = 0; i < n; i++) if (markers.labels[i]) hasMarker[cores.labels[i]] = 1;
   for (let i = 0; i < n; i++) {
@@ -464,9 +487,7 @@ export function instancesFromProbabilities(probs: Float32Array, w: number, h: nu
     if (c && !hasMarker[c]) markers.labels[i] = markers.count + c;
   }
   markers.count += cores.count;
-  const elev = new Float32Array(n);
-  for (let i = 0; i < n; i++) elev[i] = -dist[i] + 2 * probs[2 * n + i];
-  const ws = watershed(elev, markers.labels, fg, w, h);
+  const ws = watershed(b.elev, markers.labels, fg, w, h);
   const rest = new Uint8Array(n);
   let any = false;
   for (let i = 0; i < n; i++)
@@ -478,7 +499,18 @@ export function instancesFromProbabilities(probs: Float32Array, w: number, h: nu
     const extra = labelComponents(rest, w, h, 4);
     for (let i = 0; i < n; i++) if (extra.labels[i]) ws[i] = markers.count + extra.labels[i];
   }
-  return relabel(ws, post.minArea).labels;
+  return relabel(ws, minArea).labels;
+}
+
+/** Instances (labels 1..n over w x h) from class probabilities: cores minus boundary, then watershed. */
+export function instancesFromProbabilities(probs: Float32Array, w: number, h: number, post: PixelModel['post']): Int32Array {
+  return instancesFromBasis(instanceBasis(probs, w, h, post.fgThreshold, post.coreThreshold), post.h, post.minArea);
+}
+
+/** Opens the model's ONNX sessions ahead of its first image (they are cached by weights). */
+export async function preparePixelModel(model: PixelModel): Promise<void> {
+  await prepareMlp(model);
+  if (model.context) await prepareMlp(model.context);
 }
 
 /** Instance labels for a whole w x h image (rows >= areaHeight are 0). */

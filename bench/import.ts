@@ -22,6 +22,8 @@ interface Measure {
   images: number;
   seconds: number;
   peakMiB: number;
+  /** CPU time of the whole process (all threads) over the timed part: on a shared machine less noisy than wall time. */
+  cpuSeconds: number;
   /** Files the side could not decode (Emma: reported as failed). */
   failed: number;
 }
@@ -48,6 +50,7 @@ function child(mode: 'emma' | 'reference' | 'full', folder: string): Measure {
 
 async function childMain(mode: string, folder: string): Promise<void> {
   let started = process.hrtime.bigint();
+  let cpuAt = process.cpuUsage();
   let images = 0;
   let failed = 0;
   if (mode === 'emma') {
@@ -56,6 +59,7 @@ async function childMain(mode: string, folder: string): Promise<void> {
     const core = createCore({ dbPath: join(dir, 'emma.sqlite'), mode: 'cli' });
     // Time the import itself, not module loading and database creation.
     started = process.hrtime.bigint();
+    cpuAt = process.cpuUsage();
     const report = await core.importNow({ paths: [folder], labelsFromFolders: true });
     images = report.imported + report.duplicates + report.failed.length;
     failed = report.failed.length;
@@ -64,6 +68,7 @@ async function childMain(mode: string, folder: string): Promise<void> {
   } else {
     const sharp = (await import('sharp')).default;
     started = process.hrtime.bigint();
+    cpuAt = process.cpuUsage();
     const files: string[] = [];
     const walk = (d: string) => {
       for (const n of readdirSync(d)) {
@@ -103,8 +108,10 @@ async function childMain(mode: string, folder: string): Promise<void> {
     await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, worker));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuAt);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const peakMiB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ images, seconds, peakMiB, failed }));
+  console.log(JSON.stringify({ images, seconds, cpuSeconds, peakMiB, failed }));
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -145,6 +152,9 @@ export async function run(argv: string[]): Promise<void> {
       referencePeakMiB: ref.peakMiB,
       referenceFailed: ref.failed,
       ratio: emma.seconds / emma.images / (ref.seconds / ref.images),
+      emmaCpuSeconds: emma.cpuSeconds,
+      referenceCpuSeconds: ref.cpuSeconds,
+      cpuRatio: emma.cpuSeconds / emma.images / (ref.cpuSeconds / ref.images),
       fullDecodeSeconds: full.seconds,
       fullDecodePeakMiB: full.peakMiB,
       ratioToFullDecode: emma.seconds / emma.images / (full.seconds / full.images),
@@ -156,7 +166,7 @@ export async function run(argv: string[]): Promise<void> {
       console.log(
         `${name.padEnd(13)} ${String(files).padStart(4)} files  Emma import ${row.emmaSeconds.toFixed(2)} s, ${row.emmaImagesPerSec.toFixed(1)} files/s, peak RSS ${row.emmaPeakMiB.toFixed(0)} MiB${fails(emma.failed)}` +
           `  | reference decode+thumbnail ${row.referenceSeconds.toFixed(2)} s, ${row.referenceImagesPerSec.toFixed(1)} files/s, peak RSS ${row.referencePeakMiB.toFixed(0)} MiB${fails(ref.failed)}` +
-          `  | time per file Emma/reference ${row.ratio.toFixed(2)}` +
+          `  | time per file Emma/reference ${row.ratio.toFixed(2)} (CPU ${row.cpuRatio.toFixed(2)})` +
           `  | full-resolution decode+thumbnail ${row.fullDecodeSeconds.toFixed(2)} s, peak RSS ${row.fullDecodePeakMiB.toFixed(0)} MiB, Emma/full ${row.ratioToFullDecode.toFixed(2)}  (load avg 1 min ${row.loadAverage1m.map((l) => l.toFixed(2)).join(' -> ')})`,
       );
     }

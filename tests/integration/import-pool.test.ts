@@ -3,6 +3,7 @@
 // the middle of a pooled import leaves a database whose rows, labels and thumbnails agree.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../main/core/db/database.js';
 import { importPaths, type ImportOptions } from '../../main/core/library/importer.js';
@@ -128,5 +129,20 @@ describe.skipIf(!hasSharedData)('import pool', () => {
     expect(rest.imported + rest.duplicates).toBe(406);
     expect((db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n).toBe(406);
     expect((db.prepare(`SELECT count(*) AS n FROM labels`).get() as { n: number }).n).toBe(406);
+  });
+
+  it('without workersAtOnce the pool starts at most the idle cores, and the result is the same either way', async () => {
+    // Whether workers start depends on this machine's load; what they write must not.
+    const folder = join(sharedData, 'uhcs');
+    const one = await importInto('alone', [folder], false);
+    const auto = await importInto('auto', [folder], false, { workers: 2, concurrency: 2 });
+    expect(auto.workers).toBeLessThanOrEqual(Math.min(2, Math.max(0, availableParallelism() - 1)));
+    expect(auto.report).toEqual(one.report);
+    expect(auto.report.imported).toBe(406);
+    const a = rows(one.db);
+    expect(rows(auto.db)).toEqual(a);
+    for (const r of a.images as { sha256: string }[]) {
+      expect(readFileSync(thumbnailPath(auto.dataDir, r.sha256)).equals(readFileSync(thumbnailPath(one.dataDir, r.sha256)))).toBe(true);
+    }
   });
 });

@@ -10,7 +10,8 @@ import { writeFileAtomic } from './write-atomic.js';
 
 /**
  * Files up to this size are read into memory once; larger ones are hashed as a stream and decoded from disk. With
- * at most 2 files in flight per processor, buffered bytes stay under 2 x 64 MiB per core.
+ * at most 2 files in flight per processor (4 in the importing thread when it runs without the workers it was
+ * allowed), buffered bytes stay under 2 x 64 MiB per core.
  */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 

@@ -34,6 +34,19 @@ export function defaultImportWorkers(): number {
   return Math.max(0, Math.min(7, availableParallelism() - 1));
 }
 
+/**
+ * How many of the `wanted` workers are worth starting, given how busy the machine already is. A worker only adds
+ * speed on a core that would otherwise sit idle: libvips already decodes on the libuv threads beside the importing
+ * thread, so on a small or loaded machine a worker would only compete for the same cores and add its start-up
+ * (about 0.4 s of CPU from TypeScript source, measured). `coresInUse` is this process's CPU time over wall time
+ * while the importing thread ran alone; `loadAverage1m` counts other work too (0 where the OS does not report it).
+ * One whole idle core per worker.
+ */
+export function workersWorthStarting(o: { wanted: number; cores: number; coresInUse: number; loadAverage1m: number }): number {
+  const busy = Math.max(o.coresInUse, o.loadAverage1m);
+  return Math.max(0, Math.min(o.wanted, Math.floor(o.cores - busy)));
+}
+
 /** Runs the work in the calling thread (always ready; the reference path the pool must agree with). */
 export class InlineProcessor implements FileProcessor {
   readonly ready = Promise.resolve();

@@ -190,7 +190,7 @@ export function createCore(options: CoreOptions): CoreInternals {
         await Promise.all([warmPool().catch(() => undefined), chat]);
       })
     : Promise.resolve();
-  if (autoMeasure) void warmed.then(() => background.request(options.autoMeasureDelayMs ?? 5000));
+  if (autoMeasure) background.requestAfter(warmed, options.autoMeasureDelayMs ?? 5000);
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>

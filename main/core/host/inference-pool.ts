@@ -23,7 +23,13 @@ export type InferenceRequest =
    * Pre-warm (sent to each worker once): load the version's stem and head, and the segmenter, and run the student on
    * one library image, so its stem session for that image size is open (a session per size is built on first use).
    */
-  | { kind: 'warm'; id: number; versionDir: string | null; sample: { path: string; dataBar: { y: number | null; width: number } } | null; segmenterPath: string | null };
+  | {
+      kind: 'warm';
+      id: number;
+      versionDir: string | null;
+      sample: { path: string; dataBar: { y: number | null; width: number } } | null;
+      segmenterPath: string | null;
+    };
 
 export type InferenceReply =
   | { id: number; ok: true; kind: 'ready' }

@@ -71,6 +71,8 @@ export class BackgroundMeasure {
   /** Asked again while a run was going: one more run after it, over what is then left. */
   private again = false;
   private delay: ReturnType<typeof setTimeout> | null = null;
+  /** requestAfter calls whose first step has not settled yet. */
+  private starting = 0;
   private closed = false;
   private readonly unsubscribe: () => void;
   private readonly idleWaiters: (() => void)[] = [];
@@ -109,6 +111,17 @@ export class BackgroundMeasure {
     this.notifyIdle();
   }
 
+  /** request(delayMs) once `first` has settled (the open-time pre-warm); idle() waits for it meanwhile. */
+  requestAfter(first: Promise<unknown>, delayMs = 0): void {
+    if (this.closed) return;
+    this.starting++;
+    const go = () => {
+      this.starting--;
+      this.request(delayMs);
+    };
+    first.then(go, go);
+  }
+
   /** The running background job's id, or null. */
   get runningJob(): number | null {
     return this.job;
@@ -133,7 +146,7 @@ export class BackgroundMeasure {
   }
 
   private isIdle(): boolean {
-    return this.job === null && !this.pending && this.delay === null;
+    return this.job === null && !this.pending && this.delay === null && this.starting === 0;
   }
 
   private notifyIdle(): void {

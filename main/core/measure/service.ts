@@ -128,7 +128,11 @@ export class MeasureService {
         .pluck()
         .all(prefix.length, prefix) as string[],
     );
-    const rows = this.d.db.prepare(`SELECT id, sha256, pixel_size_nm FROM images ORDER BY id`).all() as { id: number; sha256: string; pixel_size_nm: number | null }[];
+    const rows = this.d.db.prepare(`SELECT id, sha256, pixel_size_nm FROM images ORDER BY id`).all() as {
+      id: number;
+      sha256: string;
+      pixel_size_nm: number | null;
+    }[];
     return rows.filter((r) => !have.has(`${r.sha256}\u0000${methodKey(inUse, r.pixel_size_nm)}`)).map((r) => r.id);
   }
 

@@ -19,17 +19,15 @@ import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
-import { closeChatModels } from './chat/service.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
-import { withSegmenterUse } from './measure/segmenter-store.js';
 import { CoreError } from './errors.js';
 import { InferencePool } from './host/inference-pool.js';
 import { BackgroundMeasure } from './measure/background.js';
-import { SEGMENTER_FILE, segmenterVersionInUse } from './measure/segmenter-store.js';
+import { SEGMENTER_FILE, segmenterVersionInUse, withSegmenterUse } from './measure/segmenter-store.js';
 import { activeVersion } from './student/versions.js';
-import { warmChat } from './chat/service.js';
+import { closeChatModels, warmChat } from './chat/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -56,7 +54,8 @@ export interface CoreOptions {
   autoMeasureDelayMs?: number;
   /**
    * Start the inference pool's workers at open and load the active version in them and the chat's models here, in
-   * the background, so the first question pays none of it (default: as autoMeasure; EMMA_PREWARM=0 or 1 overrides).
+   * the background, so the first question pays none of it (default: on in the app and server, off for the CLI; EMMA_PREWARM=0 or 1
+   * overrides the default).
    */
   prewarm?: boolean;
 }

@@ -6,6 +6,9 @@
 //   1. cold: images never classified (decode + stem + head run for each question, in the pool);
 //   2. classified: after the classification the app runs after an activation or an import (startClassify), so
 //      class questions read stored facts; count and size questions still measure each image once (the first time).
+//   3. measured: the core restarted as the app starts it (autoMeasure, prewarm): its background job measures the
+//      images with no stored summary, and once it has finished, count and size questions read stored summaries.
+//      Asked about training images (never asked about before: the held-out ones are used up by phases 1 and 2).
 // Latency = wall time of each call as the client sees it.
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname } from 'node:path';
@@ -56,6 +59,7 @@ export async function run(argv: string[]): Promise<void> {
     let dbPath: string;
     let asked: number[];
     let trainedOn: number;
+    let trainIds: number[];
     try {
       if (values.set !== 'semi-defects') {
         const known = [...new Set(truthOf.values())].sort();
@@ -86,6 +90,7 @@ export async function run(argv: string[]): Promise<void> {
       if (tr.state !== 'done') throw new Error(`training ${tr.state}: ${tr.error}`);
       asked = val.map((v) => v.imageId);
       trainedOn = train.length;
+      trainIds = train.map((t) => t.imageId);
       if (asked.length < 2 * n * rounds) throw new Error(`need ${2 * n * rounds} held-out images, the split has ${asked.length}: raise --images`);
       dbPath = h.dbPath;
     } catch (e) {
@@ -96,7 +101,7 @@ export async function run(argv: string[]): Promise<void> {
     // process would hold) until the end, because closing the harness removes its folder.
     await closeChatModels();
     await closeLanguageModels();
-    const core = await startCoreWorker({ dbPath, mode: 'cli' });
+    let core = await startCoreWorker({ dbPath, mode: 'cli' });
     try {
       const classes = (await core.api.listClasses()).map((c) => c.className);
       type Round = { phase: string; round: number; p50: number; p95: number; max: number; errors: number; wall: number };
@@ -146,6 +151,23 @@ export async function run(argv: string[]): Promise<void> {
       }
       const classifyS = (performance.now() - c0) / 1000;
       for (let round = 0; round < rounds; round++) await runRound('classified', round + 1, asked.slice((rounds + round) * n, (rounds + round + 1) * n));
+      // 3. The app's start on this library: pre-warm and the background measurement, then questions.
+      await core.close();
+      core = await startCoreWorker({ dbPath, mode: 'cli', background: { autoMeasure: true, autoMeasureDelayMs: 0, prewarm: true } });
+      const m0 = performance.now();
+      let measured: { state: string; result: unknown; progress: { done: number; total: number | null } } | undefined;
+      for (;;) {
+        const jobs = await core.api.listJobs(10);
+        measured = jobs.find((j) => j.kind === 'measure');
+        if (measured && measured.state !== 'running' && measured.state !== 'queued') break;
+        if (!measured && performance.now() - m0 > 60_000) throw new Error('no background measurement started within a minute');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const measureS = (performance.now() - m0) / 1000;
+      const bg = (measured.result as { background?: { measured: number; total: number } } | null)?.background;
+      if (measured.state !== 'done') throw new Error(`background measurement ${measured.state}`);
+      if (trainIds.length < n * rounds) throw new Error(`need ${n * rounds} training images for the measured phase, the split has ${trainIds.length}`);
+      for (let round = 0; round < rounds; round++) await runRound('measured', round + 1, trainIds.slice(round * n, (round + 1) * n));
       const phases = [...byPhase.entries()].map(([phase, ph]) => ({
         phase,
         p50: pct(ph.all, 0.5),
@@ -159,6 +181,8 @@ export async function run(argv: string[]): Promise<void> {
         rounds: perRound,
         phases,
         classifyLibraryS: classifyS,
+        measureLibraryS: measureS,
+        measuredInBackground: bg ?? null,
         cores: cpus().length,
         loadAverageStart: load0,
         loadAverageEnd: loadavg()[0],
@@ -171,6 +195,9 @@ export async function run(argv: string[]): Promise<void> {
           `  ${r.phase} round ${r.round}: ${n} concurrent askStudent: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms, errors ${r.errors}, all answered in ${r.wall.toFixed(0)} ms`,
         );
       console.log(`  classifying the library between the phases (the app's background job): ${classifyS.toFixed(1)} s for ${files.length} images`);
+      console.log(
+        `  measuring the library in the background after a restart (pre-warm, then the 'measure' job): ${measureS.toFixed(1)} s, ${bg ? `${bg.measured} of ${bg.total} images measured (the rest had summaries from phases 1-2)` : 'no result'}`,
+      );
       for (const ph of phases) {
         console.log(`  ${ph.phase}: p50 ${ph.p50.toFixed(0)} ms, p95 ${ph.p95.toFixed(0)} ms`);
         // Concurrent calls queue behind each other, so these say which questions cost the most, not each one's own time.

@@ -19,13 +19,15 @@ import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
-import { closeChatModels } from './chat/service.js';
 import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
 import { editableMask, saveEditedMask } from './measure/mask-edit.js';
-import { withSegmenterUse } from './measure/segmenter-store.js';
 import { CoreError } from './errors.js';
 import { InferencePool } from './host/inference-pool.js';
+import { BackgroundMeasure } from './measure/background.js';
+import { SEGMENTER_FILE, segmenterVersionInUse, withSegmenterUse } from './measure/segmenter-store.js';
+import { activeVersion } from './student/versions.js';
+import { closeChatModels, warmChat } from './chat/service.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -42,6 +44,28 @@ export interface CoreOptions {
   autoClassify?: boolean;
   /** Worker threads of the inference pool (default: one per core, at most 4). */
   inferenceWorkers?: number;
+  /**
+   * Measure the images that have no stored measurement summary for the segmenter in use, as a background job (kind
+   * 'measure'), at start and after imports, activations and training runs, so count and size questions read stored
+   * numbers (default: on in the app and server, off for the CLI; EMMA_AUTO_MEASURE=0 or 1 overrides the default).
+   */
+  autoMeasure?: boolean;
+  /** Delay of the start-time background measurement, ms (default 5000: the app's first screens go first). */
+  autoMeasureDelayMs?: number;
+  /**
+   * Start the inference pool's workers at open and load the active version in them and the chat's models here, in
+   * the background, so the first question pays none of it (default: on in the app and server, off for the CLI; EMMA_PREWARM=0 or 1
+   * overrides the default).
+   */
+  prewarm?: boolean;
+}
+
+/** An environment override of a default: '0'/'false'/'off' and '1'/'true'/'on'; anything else leaves the default. */
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name]?.trim().toLowerCase();
+  if (v === '0' || v === 'false' || v === 'off') return false;
+  if (v === '1' || v === 'true' || v === 'on') return true;
+  return undefined;
 }
 
 /**
@@ -77,6 +101,10 @@ export interface CoreInternals extends EmmaCore {
   readonly teacher: TeacherService;
   readonly review: ReviewService;
   readonly student: StudentApi;
+  /** The background measurement (runs only with autoMeasure). */
+  readonly background: BackgroundMeasure;
+  /** Resolves when the open-time pre-warm has finished (at once without prewarm). */
+  readonly warmed: Promise<void>;
   /** Runs an import in this process and returns its report (benchmarks and tests; the CLI starts an import job). */
   importNow(request: ImportRequest, onProgress?: (done: number, total: number, message: string) => void): Promise<ImportReport>;
 }
@@ -112,6 +140,26 @@ export function createCore(options: CoreOptions): CoreInternals {
   // Model work of chat answers and measurements runs here, off the core's thread (started on first use).
   const pool = new InferencePool(options.inferenceWorkers);
   const measure = new MeasureService({ db, jobs, actor: options.mode, pool });
+  const background = new BackgroundMeasure({ db, jobs, events, pool, measure });
+  const lazy = options.mode === 'cli';
+  const autoMeasure = options.autoMeasure ?? envFlag('EMMA_AUTO_MEASURE') ?? !lazy;
+  const prewarm = options.prewarm ?? envFlag('EMMA_PREWARM') ?? !lazy;
+  const measureLater = () => {
+    if (autoMeasure) background.request();
+  };
+  /** The pool's workers started, the active version and the segmenter loaded in each (see InferencePool.warm). */
+  const warmPool = async (): Promise<void> => {
+    const v = activeVersion(db);
+    const seg = segmenterVersionInUse(db);
+    // An image of the library's most common size: its stem session is the one most questions need.
+    const sample = db.prepare(`SELECT path, width, databar_y FROM images GROUP BY width, height ORDER BY count(*) DESC LIMIT 1`).get() as
+      { path: string; width: number; databar_y: number | null } | undefined;
+    await pool.warm({
+      versionDir: v?.dir ?? null,
+      sample: v?.dir && sample ? { path: sample.path, dataBar: { y: sample.databar_y, width: sample.width } } : null,
+      segmenterPath: seg ? join(seg.dir, SEGMENTER_FILE) : null,
+    });
+  };
   const student = new StudentApi({
     db,
     dbPath: location.dbPath,
@@ -125,7 +173,23 @@ export function createCore(options: CoreOptions): CoreInternals {
     measurements: { measure: (imageId) => measure.summary(imageId) },
     autoClassify: options.autoClassify ?? options.mode !== 'cli',
     pool,
+    onModelsChanged: () => {
+      if (prewarm) void warmPool().catch(() => undefined);
+      measureLater();
+    },
   });
+
+  // Off the open path (createCore returns first): the workers start and load the models while the app shows its
+  // first screens; then, after a grace period, the library's missing summaries are measured.
+  const warmed: Promise<void> = prewarm
+    ? new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const chat = (async () => {
+          if (activeVersion(db)?.dir) await warmChat(db);
+        })().catch(() => undefined);
+        await Promise.all([warmPool().catch(() => undefined), chat]);
+      })
+    : Promise.resolve();
+  if (autoMeasure) background.requestAfter(warmed, options.autoMeasureDelayMs ?? 5000);
 
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
@@ -144,6 +208,8 @@ export function createCore(options: CoreOptions): CoreInternals {
         // New images get the active version's predictions in the background, as after an activation, so the grid
         // shows them and the chat answers about them from stored facts.
         if (report.imported > 0) student.classifyPending();
+        // ...and their measurement summaries, once that classification (a job that goes first) has finished.
+        if (report.imported > 0) measureLater();
         return report;
       } finally {
         if (uploaded) await removeUnreferencedUploads(db, request.paths).catch(() => undefined);
@@ -290,6 +356,8 @@ export function createCore(options: CoreOptions): CoreInternals {
     teacher,
     review,
     student,
+    background,
+    warmed,
     location,
     async importNow(request, onProgress) {
       const report = await importPaths(db, { ...request, dataDir: location.dataDir, onProgress });
@@ -297,8 +365,10 @@ export function createCore(options: CoreOptions): CoreInternals {
       return report;
     },
     async close() {
+      background.close();
       await jobs.shutdown();
       await pool.close();
+      await warmed; // settles once the pool is closed; the chat models it loaded go next
       await closeChatModels();
       await closeLanguageModels();
       releaseOwner(db);

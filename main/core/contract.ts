@@ -1377,6 +1377,23 @@ export interface MeasureJobResult {
   /** startMeasureFiles: the full result per file measured, and the files that failed (as named in the request). */
   files?: import('./measure/types.js').MeasureResult[];
   failedFiles?: { path: string; error: string }[];
+  /**
+   * The background measurement of the library (measure/background.ts): counts only (`results` stays empty: on a
+   * large library a row per image would bloat the job record); the summaries themselves are stored for the chat.
+   */
+  background?: MeasureBackgroundResult;
+}
+
+export interface MeasureBackgroundResult {
+  /** The segmenter it measured with: 'v<id>' (learnt) or 'classical'. */
+  segmenter: string;
+  /** Images that had no stored summary when it started. */
+  total: number;
+  measured: number;
+  /** Summarised meanwhile by something else (a chat question, another process). */
+  skipped: number;
+  /** Why it stopped before the end: null (it finished), 'cancelled', or 'segmenter changed' (a new run follows). */
+  stopped: null | 'cancelled' | 'segmenter changed';
 }
 
 /** Image files on the core's machine measured as a job (the command line's `emma measure`). */

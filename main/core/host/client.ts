@@ -16,6 +16,8 @@ export interface CoreWorkerOptions {
   teacherKeyProvider?: TeacherKeyProvider;
   /** Lab-server mode: symbolic links met during an import are followed only into these (real) folders. */
   linkRoots?: string[];
+  /** Background work switches (createCore's options of the same names; benchmarks); absent: the mode's defaults. */
+  background?: WorkerInit['background'];
 }
 
 export class CoreStartError extends Error {
@@ -43,6 +45,7 @@ export async function startCoreWorker(options: CoreWorkerOptions): Promise<CoreC
     mode: options.mode,
     hostKey: keys ? { describe: keys.describe(), canSet: Boolean(keys.setKey) } : null,
     linkRoots: options.linkRoots,
+    background: options.background,
   };
   const worker = spawnWorker(siblingModule(import.meta.url, 'core-worker'), init);
   const send = (message: ToWorker) => worker.postMessage(message);

@@ -47,6 +47,7 @@ try {
     mode: init.mode,
     teacherKeyProvider: init.hostKey ? hostKeyProvider(init.hostKey) : undefined,
     allowLinkTarget: linkRoots ? insideRoots : undefined,
+    ...init.background,
   });
 } catch (e) {
   const err = e as { code?: unknown; message?: unknown; name?: string };

@@ -18,12 +18,24 @@ export interface InferenceWorkerInit {
 
 export type InferenceRequest =
   | { kind: 'facts'; id: number; versionDir: string; path: string; dataBar: { y: number | null; width: number } }
-  | { kind: 'measure'; id: number; path: string; segmenterPath: string | null; modelVersion: string | null; lines?: boolean; withLabels?: boolean };
+  | { kind: 'measure'; id: number; path: string; segmenterPath: string | null; modelVersion: string | null; lines?: boolean; withLabels?: boolean }
+  /**
+   * Pre-warm (sent to each worker once): load the version's stem and head, and the segmenter, and run the student on
+   * one library image, so its stem session for that image size is open (a session per size is built on first use).
+   */
+  | {
+      kind: 'warm';
+      id: number;
+      versionDir: string | null;
+      sample: { path: string; dataBar: { y: number | null; width: number } } | null;
+      segmenterPath: string | null;
+    };
 
 export type InferenceReply =
   | { id: number; ok: true; kind: 'ready' }
   | { id: number; ok: true; kind: 'facts'; facts: ImageFacts }
   | { id: number; ok: true; kind: 'measure'; result: MeasureResult; labels?: Int32Array }
+  | { id: number; ok: true; kind: 'warm' }
   | { id: number; ok: false; message: string; code?: ErrorCode };
 
 export type Priority = 'interactive' | 'batch';
@@ -38,6 +50,8 @@ export function defaultInferenceWorkers(): number {
 class Lane {
   readonly worker: Worker;
   busy: Job | null = null;
+  /** A pre-warm request for this worker, sent before it takes anything from the queues. */
+  warm: Job | null = null;
   ready = false;
   dead = false;
 
@@ -75,6 +89,9 @@ export class InferencePool {
   private nextId = 1;
   private closed = false;
   private readonly init: InferenceWorkerInit;
+  /** Interactive requests queued or being worked on, and when the last one settled (background work waits for quiet). */
+  private interactiveOpen = 0;
+  private lastInteractiveAt = -Infinity;
 
   constructor(readonly size: number = defaultInferenceWorkers()) {
     this.init = { threads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, size))) };
@@ -83,6 +100,34 @@ export class InferencePool {
   /** Requests waiting for a worker (not counting those being worked on). */
   get waiting(): number {
     return this.queue.length + this.batch.length;
+  }
+
+  /**
+   * Milliseconds since the last interactive request settled; 0 while one waits or runs. Background work that cannot
+   * be pre-empted once a worker has it (a measurement takes up to seconds) submits only after a quiet spell.
+   */
+  interactiveQuietMs(): number {
+    return this.interactiveOpen > 0 ? 0 : performance.now() - this.lastInteractiveAt;
+  }
+
+  /**
+   * Starts every worker now and loads what a chat answer needs (see the 'warm' request), instead of on the first
+   * question. Resolves when all have warmed; a worker that fails to warm is not an error (the request that needs
+   * it loads it then, or fails with its own reason).
+   */
+  warm(ask: Ask<'warm'>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    while (this.lanes.length < this.size) this.spawn();
+    const done = this.lanes.map(
+      (lane) =>
+        new Promise<void>((resolve) => {
+          const settle = () => resolve();
+          if (lane.warm) lane.warm.reject(new Error('superseded by a newer pre-warm'));
+          lane.warm = { req: { ...ask, kind: 'warm', id: this.nextId++ }, resolve: settle, reject: settle };
+        }),
+    );
+    this.pump();
+    return Promise.all(done).then(() => undefined);
   }
 
   /** `batch`: background work (a classification job), served after every waiting interactive request. */
@@ -100,7 +145,15 @@ export class InferencePool {
   private submit(req: InferenceRequest, priority: Priority): Promise<InferenceReply & { ok: true }> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
     return new Promise((resolve, reject) => {
-      (priority === 'batch' ? this.batch : this.queue).push({ req, resolve, reject });
+      if (priority === 'batch') this.batch.push({ req, resolve, reject });
+      else {
+        this.interactiveOpen++;
+        const settled = () => {
+          this.interactiveOpen--;
+          this.lastInteractiveAt = performance.now();
+        };
+        this.queue.push({ req, resolve: (r) => (settled(), resolve(r)), reject: (e) => (settled(), reject(e)) });
+      }
       this.pump();
     });
   }
@@ -113,9 +166,10 @@ export class InferencePool {
     // Workers start on first use (a core that is never asked a question starts none).
     while (this.lanes.length < this.size && this.lanes.length < this.waiting + this.lanes.filter((l) => l.busy).length) this.spawn();
     for (const lane of this.lanes) {
-      if (!this.waiting) return;
       if (!lane.ready || lane.busy || lane.dead) continue;
-      const job = this.next()!;
+      const job = lane.warm ?? this.next();
+      if (!job) continue;
+      lane.warm = null;
       lane.busy = job;
       lane.worker.postMessage(job.req);
     }
@@ -135,6 +189,8 @@ export class InferencePool {
         if (i >= 0) this.lanes.splice(i, 1);
         dead.busy?.reject(e);
         dead.busy = null;
+        dead.warm?.reject(e);
+        dead.warm = null;
         // A worker that cannot start at all must not loop: with no live worker left, fail what waits.
         if (!dead.ready && !this.lanes.some((l) => l.ready)) {
           for (const job of [...this.queue.splice(0), ...this.batch.splice(0)]) job.reject(e);
@@ -150,6 +206,7 @@ export class InferencePool {
     this.closed = true;
     const e = new Error('the inference pool is closed');
     for (const job of [...this.queue.splice(0), ...this.batch.splice(0)]) job.reject(e);
+    for (const lane of this.lanes) lane.warm?.reject(e);
     await Promise.all(this.lanes.splice(0).map((l) => l.worker.terminate()));
   }
 }

@@ -42,25 +42,36 @@ function studentOf(dir: string) {
   return s;
 }
 
+function segmenterOf(path: string): Promise<PixelModel> {
+  let seg = segmenters.get(path);
+  if (!seg) {
+    seg = readSegmenter(path);
+    segmenters.clear();
+    segmenters.set(path, seg);
+    seg.catch(() => segmenters.delete(path));
+  }
+  return seg;
+}
+
 async function handle(req: InferenceRequest): Promise<void> {
   try {
-    if (req.kind === 'facts') {
+    if (req.kind === 'warm') {
+      if (req.versionDir) {
+        const { student, extractor, head } = studentOf(req.versionDir);
+        await head;
+        // One image through decode, stem and head: the stem session for its size is built now, not on a question.
+        if (req.sample) await extractor.extract(await readForStudent(req.sample.path, req.sample.dataBar, student.stem.config.maxSide));
+      }
+      if (req.segmenterPath) await segmenterOf(req.segmenterPath);
+      reply({ id: req.id, ok: true, kind: 'warm' });
+    } else if (req.kind === 'facts') {
       const { student, extractor, head } = studentOf(req.versionDir);
       const grey = await readForStudent(req.path, req.dataBar, student.stem.config.maxSide);
       const feat = await extractor.extract(grey);
       const [facts] = await factsOfFeatures(student, feat, 1, { threads: init.threads }, await head);
       reply({ id: req.id, ok: true, kind: 'facts', facts }, [facts.probs.buffer as ArrayBuffer]);
     } else {
-      let seg: Promise<PixelModel> | undefined;
-      if (req.segmenterPath) {
-        seg = segmenters.get(req.segmenterPath);
-        if (!seg) {
-          seg = readSegmenter(req.segmenterPath);
-          segmenters.clear();
-          segmenters.set(req.segmenterPath, seg);
-          seg.catch(() => segmenters.delete(req.segmenterPath!));
-        }
-      }
+      const seg = req.segmenterPath ? segmenterOf(req.segmenterPath) : undefined;
       const { result, labels } = await measureImage(req.path, { segmenter: seg ? await seg : null, modelVersion: req.modelVersion, lines: req.lines });
       if (req.withLabels) reply({ id: req.id, ok: true, kind: 'measure', result, labels }, [labels.buffer as ArrayBuffer]);
       else reply({ id: req.id, ok: true, kind: 'measure', result });

@@ -11,6 +11,8 @@ export interface WorkerInit {
   hostKey: { describe: string; canSet: boolean } | null;
   /** Lab-server mode: real paths of the data folders that a symbolic link met during an import may lead into. */
   linkRoots?: string[];
+  /** Background work switches (createCore's options of the same names); absent: the mode's defaults. */
+  background?: { autoClassify?: boolean; autoMeasure?: boolean; autoMeasureDelayMs?: number; prewarm?: boolean };
 }
 
 export type ToWorker =

@@ -37,7 +37,7 @@ export class JobNotFoundError extends CoreError<'not_found'> {
 
 /** Long work (import, teacher batches, training) as persisted jobs with progress, events and cancel. */
 export class JobManager {
-  private readonly running = new Map<number, { controller: AbortController; promise: Promise<void> }>();
+  private readonly running = new Map<number, { kind: JobKind; controller: AbortController; promise: Promise<void> }>();
 
   constructor(
     private readonly db: Db,
@@ -98,7 +98,7 @@ export class JobManager {
       this.running.delete(id);
       this.emit(id);
     })();
-    this.running.set(id, { controller, promise });
+    this.running.set(id, { kind, controller, promise });
     this.emit(id);
     return this.get(id) as JobOf<K>;
   }
@@ -117,6 +117,11 @@ export class JobManager {
   cancel(id: number): JobInfo {
     this.running.get(id)?.controller.abort();
     return this.get(id);
+  }
+
+  /** Ids of this process's running jobs of these kinds (other processes' jobs are theirs to schedule). */
+  runningOf(kinds: readonly JobKind[]): number[] {
+    return [...this.running].filter(([, r]) => kinds.includes(r.kind)).map(([id]) => id);
   }
 
   /** Resolves when the job has finished (any final state). */

@@ -10,7 +10,7 @@ import { importMasks } from './masks.js';
 import { encodeLabelPng } from './mask-file.js';
 import { activeSegmenter, readSegmenter, SEGMENTER_FILE, segmenterVersionInUse } from './segmenter-store.js';
 
-type SegmenterInUse = ReturnType<typeof segmenterVersionInUse>;
+export type SegmenterInUse = ReturnType<typeof segmenterVersionInUse>;
 import type { InferencePool, Priority } from '../host/inference-pool.js';
 import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
 import { nowIso } from '../db/database.js';
@@ -20,6 +20,12 @@ const SUMMARY_FORMAT = 'emma-measure-summary/1';
 import type { MeasureResult } from './types.js';
 import type { PixelModel } from './pixel-model.js';
 import { CoreError } from '../errors.js';
+
+/** The segmenter part of a summary's key: 'v<id>' for a learnt segmenter, 'classical' for the default. */
+export const segmenterKey = (inUse: SegmenterInUse): string => (inUse ? `v${inUse.id}` : 'classical');
+
+/** measurement_summaries.method_key: format, segmenter, pixel size (a new calibration is a new measurement). */
+const methodKey = (inUse: SegmenterInUse, pixelSizeNm: number | null): string => `${SUMMARY_FORMAT}|${segmenterKey(inUse)}|${pixelSizeNm ?? 'uncalibrated'}`;
 
 export class MeasureError extends CoreError<'not_found'> {
   constructor(code: 'not_found', message: string) {
@@ -54,12 +60,17 @@ export class MeasureService {
   // size answer costs no second segmentation. Library files do not change under an id (content-hash import).
   private readonly recent = new Map<string, Promise<MeasureResult>>();
 
+  /** Background measurements in flight (background.ts), by the same key: a chat question meanwhile shares one. */
+  private readonly inBackground = new Map<string, Promise<MeasureResult>>();
+
   async measure(imageId: number): Promise<MeasureResult> {
     const inUse = segmenterVersionInUse(this.d.db);
-    const key = `${imageId}\u0000${inUse ? `v${inUse.id}` : 'classical'}`;
+    const key = `${imageId}\u0000${segmenterKey(inUse)}`;
     let hit = this.recent.get(key);
     if (!hit) {
-      hit = this.run(imageId, 'interactive', inUse);
+      const bg = this.inBackground.get(key);
+      // Already in a worker: waiting for it is sooner than a second measurement (a cancelled one is measured here).
+      hit = bg ? bg.catch(() => this.run(imageId, 'interactive', inUse)) : this.run(imageId, 'interactive', inUse);
       hit.catch(() => this.recent.delete(key));
       this.recent.set(key, hit);
       while (this.recent.size > 16) this.recent.delete(this.recent.keys().next().value as string);
@@ -72,7 +83,7 @@ export class MeasureService {
    * the same segmenter): in the inference pool when the core has one (particle analysis is seconds of JavaScript on
    * large images, and must not hold the core's thread), else here. Keeps the summary.
    */
-  private async run(imageId: number, priority: Priority, inUse: SegmenterInUse): Promise<MeasureResult> {
+  private async run(imageId: number, priority: Priority, inUse: SegmenterInUse, signal?: AbortSignal): Promise<MeasureResult> {
     const path = this.imagePath(imageId);
     const segmenterPath = inUse ? join(inUse.dir, SEGMENTER_FILE) : null;
     const modelVersion = inUse ? `v${inUse.id}` : null;
@@ -80,8 +91,49 @@ export class MeasureService {
     const r: MeasureResult = pool
       ? { ...(await pool.measure({ path, segmenterPath, modelVersion }, priority)).result, imageId }
       : { ...(await measureFile(path, { segmenter: segmenterPath ? await this.segmenter(segmenterPath) : null, modelVersion })).result, imageId };
-    this.storeSummary(imageId, inUse, r);
+    // A background run stopped meanwhile (the core may be closing its database) keeps nothing.
+    if (!signal?.aborted) this.storeSummary(imageId, inUse, r);
     return r;
+  }
+
+  /**
+   * Background measurement of one image (background.ts): at 'batch' priority in the pool, its summary kept unless
+   * `signal` aborted first. Needs the pool: on the core's thread it would hold every other call for seconds.
+   */
+  summariseInBackground(imageId: number, inUse: SegmenterInUse, signal: AbortSignal): Promise<MeasureResult> {
+    if (!this.d.pool) return Promise.reject(new Error('background measurement needs the inference pool'));
+    const key = `${imageId}\u0000${segmenterKey(inUse)}`;
+    const p = this.run(imageId, 'batch', inUse, signal);
+    this.inBackground.set(key, p);
+    const clear = () => {
+      if (this.inBackground.get(key) === p) this.inBackground.delete(key);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Whether the image has a stored summary for the segmenter `inUse` (at its current pixel size). */
+  hasSummary(imageId: number, inUse: SegmenterInUse): boolean {
+    const k = this.summaryKey(imageId, inUse);
+    return this.d.db.prepare(`SELECT 1 FROM measurement_summaries WHERE image_sha256 = ? AND method_key = ?`).get(k.sha, k.key) !== undefined;
+  }
+
+  /** Library images (ids, in id order) with no stored summary for the segmenter `inUse`: what is left to measure. */
+  unsummarised(inUse: SegmenterInUse): number[] {
+    const prefix = `${SUMMARY_FORMAT}|${segmenterKey(inUse)}|`;
+    // Keys compared in JavaScript: SQLite would spell a pixel size differently ("3.0" for 3).
+    const have = new Set(
+      this.d.db
+        .prepare(`SELECT image_sha256 || char(0) || method_key FROM measurement_summaries WHERE substr(method_key, 1, ?) = ?`)
+        .pluck()
+        .all(prefix.length, prefix) as string[],
+    );
+    const rows = this.d.db.prepare(`SELECT id, sha256, pixel_size_nm FROM images ORDER BY id`).all() as {
+      id: number;
+      sha256: string;
+      pixel_size_nm: number | null;
+    }[];
+    return rows.filter((r) => !have.has(`${r.sha256}\u0000${methodKey(inUse, r.pixel_size_nm)}`)).map((r) => r.id);
   }
 
   /** The segmenter file last read (a batch reads it once; a new version has a new file). */
@@ -118,7 +170,7 @@ export class MeasureService {
     const row = this.d.db.prepare(`SELECT sha256, pixel_size_nm FROM images WHERE id = ?`).get(imageId) as
       { sha256: string; pixel_size_nm: number | null } | undefined;
     if (!row) throw new MeasureError('not_found', `No image with id ${imageId}.`);
-    return { sha: row.sha256, key: `${SUMMARY_FORMAT}|${inUse ? `v${inUse.id}` : 'classical'}|${row.pixel_size_nm ?? 'uncalibrated'}` };
+    return { sha: row.sha256, key: methodKey(inUse, row.pixel_size_nm) };
   }
 
   /** Keeps the chat's summary of a measurement, whoever asked for it (the image view, the chat, a batch job). */

@@ -134,6 +134,11 @@ export interface StudentApiDeps {
   autoClassify?: boolean;
   /** Where chat answers run their model work (absent: in this thread). */
   pool?: InferencePool;
+  /**
+   * After something that may change the segmenter in use or the active version (an activation, a finished training
+   * run, an imported version): the core re-warms its pool and measures again in the background. Never throws.
+   */
+  onModelsChanged?: () => void;
 }
 
 export class StudentApi {
@@ -296,6 +301,8 @@ export class StudentApi {
         );
         events.emit({ type: 'library-changed' });
         if (outcome.activated) this.classifyAfterActivation();
+        // A new segmenter is in use even when the version is not activated (a segmenter-only run).
+        this.modelsChanged();
         return { ...outcome, classes: [...outcome.classes] };
       } catch (e) {
         // A failed or cancelled run has no result (JobResults): its row keeps the error and the last progress.
@@ -473,6 +480,7 @@ export class StudentApi {
     const other = [...this.newestPredictionCounts()].filter(([r]) => r !== ref).reduce((s, [, n]) => s + n, 0);
     this.d.events.emit({ type: 'library-changed' });
     this.classifyAfterActivation();
+    this.modelsChanged();
     return { active: summary(this.mustVersion(id)), previous, restoredPredictions: restored, otherPredictions: other };
   }
 
@@ -562,6 +570,7 @@ export class StudentApi {
     try {
       const id = await importVersion(this.d.db, this.d.dataDir, dir);
       audit(this.d.db, this.d.actor ?? 'app', 'model.import', { version: id, from: dir });
+      this.modelsChanged(); // an imported segmenter-only version measures from now on
       this.d.events.emit({ type: 'library-changed' });
       return summary(this.mustVersion(id));
     } catch (e) {
@@ -601,6 +610,14 @@ export class StudentApi {
    */
   classifyPending(): void {
     this.classifyAfterActivation();
+  }
+
+  private modelsChanged(): void {
+    try {
+      this.d.onModelsChanged?.();
+    } catch {
+      // background work only: never fails the activation or the run that triggered it
+    }
   }
 
   private classifyAfterActivation(): void {

@@ -20,7 +20,13 @@ function ProgressBar({ fraction, label }: { fraction: number | null; label: stri
   );
 }
 
-const JOB_TITLES: Record<string, string> = { import: 'Importing', teacher: 'Teacher run', train: 'Training the student', classify: 'Classifying' };
+const JOB_TITLES: Record<string, string> = {
+  import: 'Importing',
+  teacher: 'Teacher run',
+  train: 'Training the student',
+  classify: 'Classifying',
+  measure: 'Measuring',
+};
 
 function jobTitle(job: JobInfo): string {
   const title = JOB_TITLES[job.kind] ?? job.kind;

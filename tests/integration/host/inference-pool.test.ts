@@ -86,4 +86,22 @@ describe.skipIf(!hasSharedData)('inference pool', () => {
     expect(await second).toMatch(/closed|stopped|terminated/);
     await expect(pool.measure({ path: a, segmenterPath: null, modelVersion: null })).rejects.toThrow(/closed/);
   }, 60_000);
+
+  it('pre-warms every worker before the first request; a warm-up that fails is no error, and the pool serves on', async () => {
+    const pool = new InferencePool(2);
+    try {
+      // A version folder that does not exist: each worker's warm-up fails, warm() still resolves.
+      await pool.warm({ versionDir: join(tmp.dir, 'no-such-version'), sample: null, segmenterPath: join(tmp.dir, 'no-segmenter.json') });
+      // Both workers are up (a measurement on each at once, with nothing left waiting for a start).
+      const [a, b] = uhcs('spheroidite', 2);
+      const both = [a, b].map((path) => pool.measure({ path, segmenterPath: null, modelVersion: null, lines: false }));
+      expect(pool.waiting).toBe(0);
+      for (const r of await Promise.all(both)) expect(r.result.particles.count).toBeGreaterThan(0);
+      expect(pool.interactiveQuietMs()).toBeGreaterThanOrEqual(0);
+    } finally {
+      await pool.close();
+    }
+    // After close, warm() does nothing.
+    await pool.warm({ versionDir: null, sample: null, segmenterPath: null });
+  }, 60_000);
 });

@@ -10,7 +10,7 @@ const BLOCK = 1 << 15;
 const CLASSES = 3;
 
 /** The graph's weights: the input standardisation folded into the first layer. */
-function foldedWeights(m: Mlp): { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
+export function foldStandardisation(m: Mlp): { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
   const nf = m.featureMean.length;
   const H = m.hidden;
   const w1 = new Float32Array(H * nf);
@@ -30,7 +30,7 @@ function foldedWeights(m: Mlp): { w1: Float32Array; b1: Float32Array; w2: Float3
 function buildGraph(m: Mlp): Uint8Array {
   const nf = m.featureMean.length;
   const H = m.hidden;
-  const W = foldedWeights(m);
+  const W = foldStandardisation(m);
   const g = new GraphBuilder();
   const x = g.input('features', [nf, BLOCK]);
   const w1 = g.constant({ dtype: 'float32', shape: [H, nf], data: W.w1 }, 'w1');

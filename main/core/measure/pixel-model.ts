@@ -7,7 +7,7 @@
 // by hand to a data set. Trained in plain TypeScript (Adam, seeded), serialised as JSON.
 import { computeFeatures, DEFAULT_SCALES, featureCount, normaliseIntensity } from './features.js';
 import { scoreSegmentation } from './evaluate.js';
-import { applyMlpOnnx, prepareMlp } from './mlp-onnx.js';
+import { applyMlpOnnx, foldStandardisation, prepareMlp } from './mlp-onnx.js';
 import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelComponents, relabel, watershed } from './ops.js';
 
 export const PIXEL_MODEL_KIND = 'emma-pixel-mlp';
@@ -400,20 +400,8 @@ export async function predictProbabilities(model: PixelModel, feats: Float32Arra
 export function applyMlp(model: Mlp, feats: Float32Array, n: number): Float32Array {
   const nf = model.featureMean.length;
   const H = model.hidden;
-  // Fold the standardisation into the first layer.
-  const w1 = new Float32Array(H * nf);
-  const b1 = new Float32Array(H);
-  for (let j = 0; j < H; j++) {
-    let b = model.b1[j];
-    for (let q = 0; q < nf; q++) {
-      const w = model.w1[j * nf + q] / model.featureStd[q];
-      w1[j * nf + q] = w;
-      b -= w * model.featureMean[q];
-    }
-    b1[j] = b;
-  }
-  const w2 = Float32Array.from(model.w2);
-  const b2 = Float32Array.from(model.b2);
+  // The standardisation folded into the first layer, as in the ONNX graph.
+  const { w1, b1, w2, b2 } = foldStandardisation(model);
   const out = new Float32Array(CLASSES * n);
   const x = new Float32Array(nf);
   const hA = new Float32Array(H);

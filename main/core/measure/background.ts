@@ -3,7 +3,7 @@
 // instead of running the particle analysis while the operator waits.
 //
 // A job (kind 'measure', params.background), not a quiet queue: on a large library this is minutes to an hour of
-// CPU (0.2 s per image with the classical default, about 1.5 s with a learnt segmenter), which an operator notices
+// CPU (about 0.2 s per image with the classical default, 0.8 s with a learnt segmenter on one core), which an operator notices
 // (fans, a slower machine) and should be able to see, follow and stop in the job list like the classification it
 // follows. A cancelled run stays cancelled until something changes (an import, an activation, a training run, the
 // next start).

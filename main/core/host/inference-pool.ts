@@ -17,7 +17,7 @@ export interface InferenceWorkerInit {
 }
 
 export type InferenceRequest =
-  | { kind: 'facts'; id: number; versionDir: string; path: string; dataBar: { y: number | null; width: number } }
+  | { kind: 'facts'; id: number; versionDir: string; path: string; dataBar: { y: number | null; width: number }; nearest?: number }
   | { kind: 'measure'; id: number; path: string; segmenterPath: string | null; modelVersion: string | null; lines?: boolean; withLabels?: boolean }
   /**
    * Pre-warm (sent to each worker once): load the version's stem and head, and the segmenter, and run the student on

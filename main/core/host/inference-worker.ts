@@ -68,7 +68,7 @@ async function handle(req: InferenceRequest): Promise<void> {
       const { student, extractor, head } = studentOf(req.versionDir);
       const grey = await readForStudent(req.path, req.dataBar, student.stem.config.maxSide);
       const feat = await extractor.extract(grey);
-      const [facts] = await factsOfFeatures(student, feat, 1, { threads: init.threads }, await head);
+      const [facts] = await factsOfFeatures(student, feat, 1, { threads: init.threads }, await head, req.nearest);
       reply({ id: req.id, ok: true, kind: 'facts', facts }, [facts.probs.buffer as ArrayBuffer]);
     } else {
       const seg = req.segmenterPath ? segmenterOf(req.segmenterPath) : undefined;

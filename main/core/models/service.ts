@@ -66,7 +66,7 @@ import { estimateFromRates, readRates, recordRun, sharesFromRates } from './rate
 import { CoreError } from '../errors.js';
 import type { ErrorCode } from '../contract.js';
 import type { InferencePool } from '../host/inference-pool.js';
-import { FactsStore, factsOfFeatures, type ImageFacts } from '../student/image-facts.js';
+import { FactsStore, factsOfFeatures, NEAREST_KEPT, type ImageFacts } from '../student/image-facts.js';
 
 export class StudentApiError extends CoreError {
   constructor(code: ErrorCode, message: string) {
@@ -839,18 +839,11 @@ export class StudentApi {
     const { student } = this.active();
     const row = this.d.db.prepare(`SELECT id, path, width, databar_y, sha256 FROM images WHERE id = ?`).get(imageId) as ImageRowLite | undefined;
     if (!row) throw new StudentApiError('not_found', `No image with id ${imageId}.`);
-    const img = await readForStudent(row.path, { y: row.databar_y, width: row.width }, student.stem.config.maxSide);
-    const ex = new StemExtractor(student.stem);
-    let feat: Float32Array;
-    try {
-      feat = await ex.extract(img);
-    } finally {
-      await ex.close();
-    }
+    const near = await this.nearestOf(row, k + 1);
     const refs = student.manifest.memoryRefs;
     const bySha = this.d.db.prepare(`SELECT id FROM images WHERE sha256 = ?`).pluck();
     const out: SimilarImage[] = [];
-    for (const n of nearest(student.classifier, feat, k + 1)) {
+    for (const n of near) {
       const sha = refs[n.index];
       if (!sha || sha === row.sha256) continue;
       const id = bySha.get(sha) as number | undefined;
@@ -861,6 +854,25 @@ export class StudentApi {
       if (out.length >= k) break;
     }
     return out;
+  }
+
+  /**
+   * The `want` nearest memory rows of an image: from the facts the classification stored when they reach that far
+   * (a row read), else computed in the inference pool (the core's thread stays free), else here.
+   */
+  private async nearestOf(row: ImageRowLite, want: number): Promise<readonly { index: number; similarity: number }[]> {
+    const { version, dir, student } = this.active();
+    const stored = want <= NEAREST_KEPT ? new FactsStore(this.d.db, version, student.manifest.labels.length).get(row.sha256) : null;
+    if (stored && stored.near.length >= want) return stored.near.slice(0, want);
+    const dataBar = { y: row.databar_y, width: row.width };
+    if (this.d.pool) return (await this.d.pool.facts({ versionDir: dir, path: row.path, dataBar, nearest: want })).near;
+    const img = await readForStudent(row.path, dataBar, student.stem.config.maxSide);
+    const ex = new StemExtractor(student.stem);
+    try {
+      return nearest(student.classifier, await ex.extract(img), want);
+    } finally {
+      await ex.close();
+    }
   }
 
   /** Library images ranked by what a text describes (see searchText); empty when nothing is a good match. */

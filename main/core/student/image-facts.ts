@@ -17,19 +17,20 @@ export interface ImageFacts {
   readonly near: readonly { readonly index: number; readonly similarity: number }[];
 }
 
-/** Facts for stem features [count, D] (the head's probabilities with the memory vote, and the nearest rows). */
+/** Facts for stem features [count, D] (the head's probabilities with the memory vote, and the `nearestKept` nearest rows). */
 export async function factsOfFeatures(
   student: LoadedStudent,
   feats: Float32Array,
   count: number,
   session?: SessionConfig,
   opened?: OpenSession,
+  nearestKept = NEAREST_KEPT,
 ): Promise<ImageFacts[]> {
   const { probs, classes } = await classifyFeatures(student.classifier, student.stem.config, feats, count, student.headOnnx, session, opened);
   const D = feats.length / Math.max(1, count);
   return Array.from({ length: count }, (_, i) => ({
     probs: probs.slice(i * classes, (i + 1) * classes),
-    near: nearest(student.classifier, feats.subarray(i * D, (i + 1) * D), NEAREST_KEPT),
+    near: nearest(student.classifier, feats.subarray(i * D, (i + 1) * D), nearestKept),
   }));
 }
 

@@ -165,6 +165,11 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     // Cosine similarity of unit vectors.
     expect(sim[0].similarity).toBeGreaterThan(0.05);
     expect(sim[0].similarity).toBeLessThanOrEqual(1.0001);
+    // Four come from the facts the classification stored, ten are computed (more than it keeps): the same neighbours.
+    const more = await core.api.findSimilar(first.id, 10);
+    expect(more.length).toBeGreaterThan(4);
+    expect(more.slice(0, 4).map((s) => s.image.id)).toEqual(sim.map((s) => s.image.id));
+    more.slice(0, 4).forEach((s, i) => expect(s.similarity).toBeCloseTo(sim[i].similarity, 5));
   }, 60_000);
 
   it('a second version; rolling back restores the first version and its predictions; compare says on what basis', async () => {

@@ -54,10 +54,6 @@ export interface TrainOptions {
   epochs?: number;
   samplesPerClassPerImage?: number;
   seed?: number;
-  /** Filter scales in px (default DEFAULT_SCALES). */
-  scales?: number[];
-  /** Contact-boundary target: pixels with two different particles within this many px (default 2). */
-  boundaryRadius?: number;
   /** Train the auto-context second stage (default true). */
   autoContext?: boolean;
   onProgress?: (fraction: number, note: string) => void;
@@ -66,8 +62,9 @@ export interface TrainOptions {
 const CLASSES = 3;
 
 /** Per-pixel targets: 0 background, 1 interior, 2 contact boundary (two different labels within radius 2). */
-export function pixelTargets(labels: Int32Array, w: number, h: number, R = 2): Uint8Array {
+export function pixelTargets(labels: Int32Array, w: number, h: number): Uint8Array {
   const t = new Uint8Array(w * h);
+  const R = 2;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
@@ -285,7 +282,7 @@ function contextFeatures(feats: Float32Array, probs: Float32Array, nf: number, w
 export async function trainPixelModel(images: TrainingImage[], opts: TrainOptions = {}): Promise<PixelModel> {
   if (images.length === 0) throw new Error('trainPixelModel: no masked images to learn from');
   const t0 = performance.now();
-  const scales = (opts.scales ?? DEFAULT_SCALES).slice();
+  const scales = DEFAULT_SCALES.slice();
   const nf = featureCount(scales);
   const hidden = opts.hidden ?? 20;
   const epochs = opts.epochs ?? 6;
@@ -304,7 +301,7 @@ export async function trainPixelModel(images: TrainingImage[], opts: TrainOption
   const targets: Uint8Array[] = [];
   images.forEach((img, k) => {
     feats.push(imageFeatures(img, scales, scaleFactorFor({ trainPixelSizeNm }, img.pixelSizeNm)));
-    targets.push(pixelTargets(img.labels, img.width, img.areaHeight, opts.boundaryRadius));
+    targets.push(pixelTargets(img.labels, img.width, img.areaHeight));
     opts.onProgress?.((0.2 * (k + 1)) / images.length, `features ${k + 1}/${images.length}`);
   });
   // 2. First stage on the filter bank.

@@ -51,7 +51,11 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
     }
     const core = await openCore({ dbPath: values.db });
     try {
-      const report = await core.api.importMasks(resolve(dir), `cli:${userInfo().username}`);
+      const job = await core.api.startMaskImport(resolve(dir), `cli:${userInfo().username}`);
+      // Ctrl-C cancels between files; the masks stored by then stay (each file is its own transaction).
+      const report = resultOf(
+        await followJob(core, job, 'masks', { line: (j) => `\rimporting masks ${j.progress.done}/${j.progress.total ?? '?'}`, interrupt: { mode: 'cancel' } }),
+      );
       out(
         json,
         report,

@@ -332,6 +332,7 @@ export function createCore(options: CoreOptions): CoreInternals {
     startMeasure: async (imageIds) => measure.startMeasure(imageIds),
     startMeasureFiles: async (request) => measure.startMeasureFiles(request),
     importMasks: (dir, by) => measure.importMasks(dir, by),
+    startMaskImport: async (dir, by) => measure.startMaskImport(dir, by),
     getEditableMask: (imageId, prefer) => editableMask(db, imageId, (i) => measure.measureLabels(i), prefer ?? 'stored'),
     saveImageMask: async (request) => saveEditedMask(db, request),
     listAuditLog: async (query) => queryAudit(db, query),

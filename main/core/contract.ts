@@ -121,7 +121,7 @@ export interface UploadedFile {
   bytes: Uint8Array;
 }
 
-export type JobKind = 'import' | 'teacher' | 'train' | 'classify' | 'measure';
+export type JobKind = 'import' | 'teacher' | 'train' | 'classify' | 'measure' | 'masks';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /**
@@ -143,6 +143,7 @@ export interface JobResults {
   train: TrainOutcomeInfo;
   classify: ClassifyResult;
   measure: MeasureJobResult;
+  masks: MaskImportResult;
 }
 
 /** A job of one kind, its result typed by that kind. */
@@ -1323,6 +1324,7 @@ export const EMMA_METHODS = [
   'startMeasure',
   'startMeasureFiles',
   'importMasks',
+  'startMaskImport',
   'getEditableMask',
   'saveImageMask',
   'searchImagesByText',
@@ -1424,6 +1426,8 @@ export interface EmmaApi {
    * `by` names who brought them (default: the core's mode; lab-server mode: the session user).
    */
   importMasks(dir: string, by?: string): Promise<MaskImportResult>;
+  /** The same as a job (kind 'masks') with progress per file and cancel; its result is the MaskImportResult. */
+  startMaskImport(dir: string, by?: string): Promise<JobInfo>;
   /** The mask the image view's editor starts from: the stored mask, else the current measurement's labels. */
   getEditableMask(imageId: number, prefer?: 'stored' | 'measured'): Promise<EditableMask>;
   /** Stores an edited label image as the image's mask ("drawn in Emma by <by>"; lab-server mode: the session user). */

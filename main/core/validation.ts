@@ -218,6 +218,7 @@ export const ARGUMENT_SCHEMAS: ArgumentSchemas = {
   startMeasure: z.tuple([z.array(id).min(1).max(100_000)]),
   startMeasureFiles: z.tuple([z.object({ paths: z.array(filePath).min(1).max(100_000), maskOut: filePath.optional(), classical: z.boolean().optional() })]),
   importMasks: z.union([z.tuple([filePath]), z.tuple([filePath, reviewer])]),
+  startMaskImport: z.union([z.tuple([filePath]), z.tuple([filePath, reviewer])]),
   getEditableMask: z.union([z.tuple([id]), z.tuple([id, z.enum(['stored', 'measured'])])]),
   saveImageMask: z.tuple([
     z

@@ -43,6 +43,34 @@ describe.skipIf(!hasSharedData)('particle masks and measurement on sem-tiff', ()
     expect(r.skipped).toEqual(['notes.txt']);
   });
 
+  it('emma masks import runs as a job: per-file progress in its jobs row, the same report as importMasks', async () => {
+    const dir = join(t.dir, 'masks');
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emma.mjs'), 'masks', 'import', dir, '--db', dbPath(), '--json'], {
+      encoding: 'utf8',
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
+    // Exit 1: the folder holds files that cannot be used (reported), as in the test above.
+    expect(r.status, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.imported).toHaveLength(1);
+    expect(report.imported[0]).toMatchObject({ particles: 126, replaced: true });
+    expect(report.failed).toHaveLength(2);
+    expect(report.skipped).toEqual(['notes.txt']);
+    const job = core.db.prepare(`SELECT state, progress_json FROM jobs WHERE kind = 'masks' ORDER BY id DESC LIMIT 1`).get() as
+      { state: string; progress_json: string } | undefined;
+    expect(job?.state).toBe('done');
+    expect(JSON.parse(job!.progress_json)).toMatchObject({ done: 4, total: 4 });
+    // A missing folder fails the job with the reason (and stores nothing).
+    let failed = await core.api.startMaskImport(join(t.dir, 'no-such-folder'));
+    for (let i = 0; i < 100 && (failed.state === 'running' || failed.state === 'queued'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      failed = (await core.api.getJob(failed.id))!;
+    }
+    expect(failed).toMatchObject({ kind: 'masks', state: 'failed' });
+    expect(failed.error).toMatch(/no-such-folder: no such folder/);
+  });
+
   it('measureImage: calibrated ECD distribution, edge-cut particles excluded, data bar named, no lines', async () => {
     const id = (core.db.prepare(`SELECT id FROM images WHERE file_name = '1908248.tif'`).get() as { id: number }).id;
     const r = await core.api.measureImage(id);

@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Db } from '../db/database.js';
+import { CoreError } from '../errors.js';
 import { readMaskFile, MaskFileError } from './mask-file.js';
 
 export interface StoredMask {
@@ -117,11 +118,17 @@ export function countMasks(db: Db): number {
 }
 
 /** Imports every mask file of a folder (not recursive), matched to library images by file stem. */
-export async function importMasks(db: Db, dir: string, by: string): Promise<MaskImportReport> {
+/** Progress and cancellation of a mask import run as a job (`startMaskImport`). */
+export interface MaskImportOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, message: string) => void;
+}
+
+export async function importMasks(db: Db, dir: string, by: string, o: MaskImportOptions = {}): Promise<MaskImportReport> {
   const report: MaskImportReport = { imported: [], failed: [], skipped: [] };
   const root = resolve(dir);
   const st = await stat(root).catch(() => null);
-  if (!st) throw new Error(`${root}: no such folder`);
+  if (!st) throw new CoreError('not_found', `${root}: no such folder`);
   const files = st.isDirectory() ? (await readdir(root)).sort().map((f) => join(root, f)) : [root];
   const images = db.prepare(`SELECT id, file_name, path, width, height FROM images`).all() as {
     id: number;
@@ -138,7 +145,10 @@ export async function importMasks(db: Db, dir: string, by: string): Promise<Mask
   // `<stem>.tif` in a masks folder could be the image itself copied beside its mask: when both
   // `<stem>_m.*` and `<stem>.*` exist, the suffixed one is the mask.
   const names = new Set(files.map((f) => basename(f)));
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
+    // A cancelled import keeps the masks stored so far (each is its own transaction) and reports them.
+    if (o.signal?.aborted) break;
+    o.onProgress?.(i, files.length, `reading ${basename(file)}`);
     const name = basename(file);
     if (!MASK_EXT.has(extname(name).toLowerCase())) {
       report.skipped.push(name);
@@ -177,5 +187,6 @@ export async function importMasks(db: Db, dir: string, by: string): Promise<Mask
       report.failed.push({ file, error: e instanceof MaskFileError ? e.message.replace(`${file}: `, '') : (e as Error).message });
     }
   }
+  o.onProgress?.(files.length, files.length, 'done');
   return report;
 }

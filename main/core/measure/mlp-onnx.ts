@@ -2,6 +2,7 @@
 // were ~1.7 s of the measurement (scalar loops, strided reads); ORT's CPU GEMM does the same in tens of ms.
 // One small graph per MLP over fixed blocks of pixels, so one session serves every image size: input
 // feature-major [nf, BLOCK] (the layout computeFeatures writes), output class-major [3, BLOCK].
+import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, openSession, writeModel, type OpenSession } from '../../../native-models/index.js';
 import type { Mlp } from './pixel-model.js';
@@ -47,20 +48,14 @@ const sessions = new Map<string, Promise<OpenSession>>();
 const MAX_SESSIONS = 6;
 
 function weightsKey(m: Mlp): string {
-  let h = 0x811c9dc5;
-  const mix = (arr: readonly number[]) => {
-    for (const v of arr) {
-      h ^= Math.round(v * 1e6) | 0;
-      h = Math.imul(h, 0x01000193);
-    }
-  };
-  mix(m.w1);
-  mix(m.b1);
-  mix(m.w2);
-  mix(m.b2);
-  mix(m.featureMean);
-  mix(m.featureStd);
-  return `${m.featureMean.length}:${m.hidden}:${(h >>> 0).toString(16)}`;
+  // A digest of the exact numbers: a 32-bit hash could let two segmenters in one process share a session.
+  const h = createHash('sha256');
+  for (const arr of [m.w1, m.b1, m.w2, m.b2, m.featureMean, m.featureStd]) {
+    const f = Float64Array.from(arr);
+    h.update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+    h.update('|');
+  }
+  return `${m.featureMean.length}:${m.hidden}:${h.digest('hex')}`;
 }
 
 function sessionFor(m: Mlp): Promise<OpenSession> {

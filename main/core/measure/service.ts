@@ -265,4 +265,11 @@ export class MeasureService {
   importMasks(dir: string, by?: string): Promise<MaskImportResult> {
     return importMasks(this.d.db, dir, by ?? this.d.actor);
   }
+
+  /** `emma masks import` and the API's long form: a job with progress per file, cancellable between files. */
+  startMaskImport(dir: string, by?: string): JobInfo {
+    return this.d.jobs.start('masks', { dir }, (ctx) =>
+      importMasks(this.d.db, dir, by ?? this.d.actor, { signal: ctx.signal, onProgress: (done, total, message) => ctx.progress(done, total, message) }),
+    );
+  }
 }

@@ -35,6 +35,7 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
     case 'startEvaluation':
       return [await paths.input(as<string>())];
     case 'importMasks':
+    case 'startMaskImport':
       return [await paths.input(as<string>()), user.name];
     case 'startClassifyFiles': {
       const req = as<ClassifyFilesRequest>();

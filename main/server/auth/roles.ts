@@ -69,6 +69,7 @@ export const METHOD_ROLES: Readonly<Record<EmmaMethod, Role>> = {
   startMeasure: 'operator',
   startMeasureFiles: 'operator',
   importMasks: 'operator',
+  startMaskImport: 'operator',
   // Drawing masks is an operator's correction work, like review.
   getEditableMask: 'operator',
   saveImageMask: 'operator',

@@ -26,6 +26,7 @@ const JOB_TITLES: Record<string, string> = {
   train: 'Training the student',
   classify: 'Classifying',
   measure: 'Measuring',
+  masks: 'Importing masks',
 };
 
 function jobTitle(job: JobInfo): string {

@@ -36,8 +36,10 @@ describe('labArguments for the CLI-era methods', () => {
     expect(await labArguments('askStudentOnce', [{ image: 7, question: 'what is it?' }], user, paths)).toEqual([{ image: 7, question: 'what is it?' }]);
   });
 
-  it('names the signed-in user as the importer of masks', async () => {
+  it('names the signed-in user as the importer of masks, and confines the masks folder (also as a job)', async () => {
     expect(await labArguments('importMasks', [root, 'cli:someone'], user, paths)).toEqual([root, 'grace']);
+    expect(await labArguments('startMaskImport', [root, 'cli:someone'], user, paths)).toEqual([root, 'grace']);
+    await expect(labArguments('startMaskImport', ['/etc'], user, paths)).rejects.toMatchObject({ code: 'outside_data_folders' });
   });
 
   it('drops per-call teacher overrides (another endpoint would receive the lab key)', async () => {

@@ -2,7 +2,7 @@ import type { JobInfo, JobKind, JobOf, JobProgress, JobResults, JobState, TrainP
 import type { Db } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import type { EventHub } from '../util/events.js';
-import { ensureOwner, reapOrphanedJobs } from './owners.js';
+import { ensureOwner, orphanReason, reapOrphanedJobs, selfOwnerId } from './owners.js';
 import { damageOf } from '../db/integrity.js';
 import { CoreError } from '../errors.js';
 
@@ -122,6 +122,22 @@ export class JobManager {
   /** Ids of this process's running jobs of these kinds (other processes' jobs are theirs to schedule). */
   runningOf(kinds: readonly JobKind[]): number[] {
     return [...this.running].filter(([, r]) => kinds.includes(r.kind)).map(([id]) => id);
+  }
+
+  /**
+   * Ids of running or queued jobs of these kinds that other live Emma processes own on the same database (e.g. an
+   * `emma train` beside the app); jobs whose owner is gone do not count.
+   */
+  runningElsewhere(kinds: readonly JobKind[]): number[] {
+    if (kinds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT id, owner_id, updated_at FROM jobs WHERE state IN ('queued', 'running') AND kind IN (${kinds.map(() => '?').join(', ')})
+           AND (owner_id IS NULL OR owner_id <> ?)`,
+      )
+      .all(...kinds, selfOwnerId()) as { id: number; owner_id: string | null; updated_at: string }[];
+    const now = Date.now();
+    return rows.filter((r) => !this.running.has(r.id) && orphanReason(this.db, r.owner_id, r.updated_at, now) === null).map((r) => r.id);
   }
 
   /** Resolves when the job has finished (any final state). */

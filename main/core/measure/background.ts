@@ -22,6 +22,11 @@ import { segmenterVersionInUse } from './segmenter-store.js';
 
 /** Jobs of this process that go first: the background run waits for them to end, and pauses while one runs. */
 const GOES_FIRST: readonly JobKind[] = ['import', 'classify', 'train', 'measure'];
+/**
+ * Jobs of other processes on the same database (an `emma train` or `emma classify` beside the app) that pause a run
+ * under way; not their measurements, or two apps' background runs would wait for each other for ever.
+ */
+const GOES_FIRST_ELSEWHERE: readonly JobKind[] = ['import', 'classify', 'train'];
 
 export interface BackgroundMeasureDeps {
   db: Db;
@@ -216,7 +221,7 @@ export class BackgroundMeasure {
     const mayGo = async (): Promise<boolean> => {
       for (;;) {
         if (ctx.signal.aborted) return false;
-        const others = jobs.runningOf(GOES_FIRST).filter((id) => id !== ctx.id);
+        const others = [...jobs.runningOf(GOES_FIRST).filter((id) => id !== ctx.id), ...jobs.runningElsewhere(GOES_FIRST_ELSEWHERE)];
         const quiet = pool.interactiveQuietMs();
         if (others.length === 0 && quiet >= quietMs) return true;
         report(others.length ? `paused while job #${others[0]} runs` : 'paused: chat questions go first');

@@ -72,6 +72,9 @@ describe('job owners (issue 12, point 2)', () => {
     expect(jobState(db, id)).toEqual({ state: 'running', error: null });
     const other = createCore({ dbPath: db, mode: 'cli' });
     expect((await other.api.getJob(id)).state).toBe('running');
+    // What the background measurement pauses for: the live process's job, by kind; never its own jobs.
+    expect(other.jobs.runningElsewhere(['import', 'train'])).toEqual([id]);
+    expect(other.jobs.runningElsewhere(['train'])).toEqual([]);
     await other.close();
     expect(jobState(db, id).state).toBe('running');
     // The owner beats: its heartbeat moves on while it works.
@@ -90,6 +93,7 @@ describe('job owners (issue 12, point 2)', () => {
     await kill9(child);
     const after = createCore({ dbPath: db, mode: 'cli' });
     try {
+      expect(after.jobs.runningElsewhere(['import'])).toEqual([]);
       const job = await after.api.getJob(id);
       expect(job.state).toBe('failed');
       expect(job.error).toMatch(new RegExp(`^interrupted: its process \\(pid ${child.pid} on .+\\) is gone`));

@@ -623,7 +623,8 @@ export class StudentApi {
   private classifyAfterActivation(): void {
     if (!this.d.autoClassify) return;
     try {
-      const running = this.d.jobs.list(20).some((j) => j.kind === 'classify' && (j.state === 'running' || j.state === 'queued'));
+      // A classification under way here or in another live process covers the library; a dead process's job does not.
+      const running = this.d.jobs.runningOf(['classify']).length + this.d.jobs.runningElsewhere(['classify']).length > 0;
       if (!running) this.startClassify({});
     } catch {
       // No loadable active version: the Train view says so; nothing to classify with.

@@ -19,15 +19,18 @@ import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
 import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
-import { auditCsv, queryAudit } from './audit/log.js';
 import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
-import { editableMask, saveEditedMask } from './measure/mask-edit.js';
 import { CoreError } from './errors.js';
 import { InferencePool } from './host/inference-pool.js';
 import { BackgroundMeasure } from './measure/background.js';
 import { SEGMENTER_FILE, segmenterVersionInUse, withSegmenterUse } from './measure/segmenter-store.js';
 import { activeVersion } from './student/versions.js';
 import { closeChatModels, warmChat } from './chat/service.js';
+import { jobsHandlers } from './jobs/handlers.js';
+import { teacherHandlers } from './teacher/handlers.js';
+import { reviewHandlers } from './review/handlers.js';
+import { measureHandlers } from './measure/handlers.js';
+import { auditHandlers } from './audit/handlers.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -216,7 +219,14 @@ export function createCore(options: CoreOptions): CoreInternals {
       }
     });
 
+  // One map per domain (each in its folder, typed as its slice of EmmaApi); the library, student and chat methods
+  // follow here until they get theirs.
   const api: EmmaApi = {
+    ...jobsHandlers(jobs),
+    ...teacherHandlers(teacher),
+    ...reviewHandlers(review),
+    ...measureHandlers(db, measure),
+    ...auditHandlers(db),
     async getStatus(): Promise<AppStatus> {
       const imageCount = (db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n;
       return { version, dbPath: location.dbPath, dataDir: location.dataDir, imageCount, mode: options.mode };
@@ -254,42 +264,6 @@ export function createCore(options: CoreOptions): CoreInternals {
       }
       return runImport({ paths }, true);
     },
-    async getJob(id) {
-      return jobs.get(id);
-    },
-    async listJobs(limit) {
-      return jobs.list(limit);
-    },
-    async cancelJob(id) {
-      return jobs.cancel(id);
-    },
-    getTeacherSettings: () => teacher.getSettings(),
-    updateTeacherConfig: (patch) => teacher.updateConfig(patch),
-    setTeacherEgress: (enabled, person) => teacher.setEgress(enabled, person ?? undefined),
-    setTeacherApiKey: (key) => teacher.setApiKey(key),
-    testTeacherConnection: (overrides) => teacher.testConnection(overrides),
-    listTaxonomySets: async () => teacher.listTaxonomySets(),
-    applyTaxonomySet: (setId, mode) => teacher.applyTaxonomySet(setId, mode),
-    listTaxonomy: async () => teacher.listTaxonomy(),
-    saveTaxonomyClass: async (cls) => teacher.upsertClass(cls),
-    listTeacherTemplates: async () => teacher.listTemplates(),
-    saveTeacherTemplate: async (draft) => teacher.saveTemplate(draft),
-    startTeacherRun: (request, overrides) => teacher.startRun(request, overrides),
-    listTeacherRuns: async (limit) => teacher.listRuns(limit),
-    getTeacherRun: async (id) => teacher.getRun(id),
-    listTeacherOutputs: async (query) => teacher.listOutputs(query),
-    teacherAsk: (request) => teacher.ask(request),
-    listTeacherAudit: async (limit) => teacher.listAudit(limit),
-    getReviewQueue: (query) => review.queue(query),
-    getReviewItem: async (imageId) => review.item(imageId),
-    decideReview: async (request) => review.decide(request),
-    undoReview: async (request) => review.undo(request),
-    listReviewHistory: async (query) => review.history(query),
-    assignLabels: async (request) => review.assign(request),
-    addAnnotation: async (request) => review.annotate(request),
-    getReviewStats: async () => review.stats(),
-    exportReview: (request) => review.export(request),
-    listReviewExports: async (limit) => review.exports(limit),
     getTrainingPlan: async (request) => student.plan(request),
     startTraining: async (request) => student.startTraining(request),
     getTrainingProgress: async (jobId) => student.trainingProgress(jobId),
@@ -327,17 +301,6 @@ export function createCore(options: CoreOptions): CoreInternals {
       }
       return runImport({ paths }, true);
     },
-    // measurement (issue 13)
-    measureImage: (imageId) => measure.measure(imageId),
-    startMeasure: async (imageIds) => measure.startMeasure(imageIds),
-    startMeasureFiles: async (request) => measure.startMeasureFiles(request),
-    importMasks: (dir, by) => measure.importMasks(dir, by),
-    startMaskImport: async (dir, by) => measure.startMaskImport(dir, by),
-    getEditableMask: (imageId, prefer) => editableMask(db, imageId, (i) => measure.measureLabels(i), prefer ?? 'stored'),
-    saveImageMask: async (request) => saveEditedMask(db, request),
-    listAuditLog: async (query) => queryAudit(db, query),
-    exportAuditCsv: async (query) => auditCsv(db, query),
-    renameTaxonomyClass: async (from, to) => teacher.renameClass(from, to),
     getImageCalibration: async (imageId) => getCalibration(db, imageId),
     getDataBarImage: (imageId) => dataBarImage(db, imageId),
     setImageScale: async (request) => {

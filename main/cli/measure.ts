@@ -53,9 +53,14 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
     try {
       const job = await core.api.startMaskImport(resolve(dir), `cli:${userInfo().username}`);
       // Ctrl-C cancels between files; the masks stored by then stay (each file is its own transaction).
-      const report = resultOf(
-        await followJob(core, job, 'masks', { line: (j) => `\rimporting masks ${j.progress.done}/${j.progress.total ?? '?'}`, interrupt: { mode: 'cancel' } }),
-      );
+      const done = await followJob(core, job, 'masks', {
+        line: (j) => `\rimporting masks ${j.progress.done}/${j.progress.total ?? '?'}`,
+        interrupt: { mode: 'cancel' },
+      });
+      // A cancelled import still reports what it stored before the cancel.
+      const cancelled = done.state === 'cancelled' && done.result !== null;
+      const report = cancelled ? done.result! : resultOf(done);
+      if (cancelled) process.stderr.write(`cancelled: the masks listed below were stored before the cancel\n`);
       out(
         json,
         report,
@@ -65,7 +70,7 @@ export async function measureCommand(command: string, rest: string[]): Promise<n
           ...report.failed.map((f) => `  failed: ${f.file}: ${f.error}`),
         ].join('\n'),
       );
-      return report.failed.length > 0 ? 1 : 0;
+      return cancelled || report.failed.length > 0 ? 1 : 0;
     } finally {
       await core.close();
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createCore, type CoreInternals } from '../../main/core/api.js';
 import { encodeLabelPng } from '../../main/core/measure/mask-file.js';
+import { importMasks } from '../../main/core/measure/masks.js';
 import { hasSharedData, repoRoot, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
 
 if (!hasSharedData) console.warn(SHARED_DATA_MISSING);
@@ -69,6 +70,23 @@ describe.skipIf(!hasSharedData)('particle masks and measurement on sem-tiff', ()
     }
     expect(failed).toMatchObject({ kind: 'masks', state: 'failed' });
     expect(failed.error).toMatch(/no-such-folder: no such folder/);
+  });
+
+  it('a cancelled mask import stops between files and keeps what it stored', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    // Cancelled while the second file (sorted: 1908248_m.tif, 1908250.png, notes.txt, unknown_m.png) is read.
+    const r = await importMasks(core.db, join(t.dir, 'masks'), 'test', {
+      signal: controller.signal,
+      onProgress: (done) => {
+        seen.push(done);
+        if (done === 1) controller.abort();
+      },
+    });
+    expect(seen).toEqual([0, 1]);
+    expect(r.imported.map((m) => m.particles)).toEqual([126]);
+    expect(r.failed).toHaveLength(1);
+    expect(r.skipped).toEqual([]);
   });
 
   it('measureImage: calibrated ECD distribution, edge-cut particles excluded, data bar named, no lines', async () => {

@@ -137,7 +137,7 @@ export class JobManager {
       )
       .all(...kinds, selfOwnerId()) as { id: number; owner_id: string | null; updated_at: string }[];
     const now = Date.now();
-    return rows.filter((r) => !this.running.has(r.id) && orphanReason(this.db, r.owner_id, r.updated_at, now) === null).map((r) => r.id);
+    return rows.filter((r) => orphanReason(this.db, r.owner_id, r.updated_at, now) === null).map((r) => r.id);
   }
 
   /** Resolves when the job has finished (any final state). */

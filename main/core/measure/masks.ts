@@ -117,13 +117,13 @@ export function countMasks(db: Db): number {
   return (db.prepare(`SELECT count(*) AS n FROM image_masks`).get() as { n: number }).n;
 }
 
-/** Imports every mask file of a folder (not recursive), matched to library images by file stem. */
 /** Progress and cancellation of a mask import run as a job (`startMaskImport`). */
 export interface MaskImportOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, message: string) => void;
 }
 
+/** Imports every mask file of a folder (not recursive), matched to library images by file stem. */
 export async function importMasks(db: Db, dir: string, by: string, o: MaskImportOptions = {}): Promise<MaskImportReport> {
   const report: MaskImportReport = { imported: [], failed: [], skipped: [] };
   const root = resolve(dir);
@@ -187,6 +187,6 @@ export async function importMasks(db: Db, dir: string, by: string, o: MaskImport
       report.failed.push({ file, error: e instanceof MaskFileError ? e.message.replace(`${file}: `, '') : (e as Error).message });
     }
   }
-  o.onProgress?.(files.length, files.length, 'done');
+  if (!o.signal?.aborted) o.onProgress?.(files.length, files.length, 'done');
   return report;
 }

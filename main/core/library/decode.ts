@@ -9,12 +9,13 @@
 // - limitInputPixels: explicit, so a decompression bomb is refused before any pixel is allocated.
 // - 16-bit goes through 'grey16' + ushort (without it .raw() gives 3-channel 8-bit); 32-bit
 //   int/float goes through 'b-w' + float, which keeps the sample values ('grey16' saturates them).
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ImageReadError } from './errors.js';
 import { reasonFromFile } from './decode-reason.js';
 import { stretchToUint8, type StretchOptions } from './stretch.js';
 import { isTiffSignature, readTiff, TiffError, type SampleFormat, type TiffInfo } from './tiff.js';
+import { greyTable, plainStrips, readStrips } from './tiff-raster.js';
 
 /** 2^28 pixels (16384 x 16384): above any single SEM frame, below what exhausts memory. */
 export const DEFAULT_MAX_PIXELS = 2 ** 28;
@@ -107,6 +108,9 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
     if (tiff && tiff.width * tiff.height > maxPixels) throw tooLarge(path, tiff.width, tiff.height, maxPixels);
   }
 
+  // A plain strip TIFF in memory is decoded by readStrips, so libvips' header read adds nothing.
+  if (tiff && opts.bytes && plainStrips(tiff, opts.bytes.length)) return probeFromTiff(tiff);
+
   let meta: sharp.Metadata;
   try {
     meta = await sharp(opts.bytes ?? path, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
@@ -141,11 +145,31 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
   };
 }
 
+function probeFromTiff(tiff: TiffInfo): ImageProbe {
+  return {
+    format: 'tiff',
+    width: tiff.width,
+    height: tiff.height,
+    bitDepth: tiff.bitsPerSample,
+    sampleFormat: tiff.sampleFormat,
+    pages: tiff.pages,
+    channels: tiff.samplesPerPixel,
+    palette: tiff.palette,
+    tiff,
+  };
+}
+
+/** Files read whole for the strip reader when the caller has not read them; larger plain TIFFs go to libvips. */
+const MAX_STRIP_READ_BYTES = 64 * 1024 * 1024;
+
 /** Decodes the first page to 8-bit grey, optionally cropped and downscaled. */
 export async function readGray(path: string, opts: ReadGrayOptions = {}): Promise<GrayImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const probe = opts.probe ?? (await probeImage(path, { maxPixels, bytes: opts.bytes }));
   const { width: sw, height: sh } = probe;
+
+  const plain = await readGrayFromStrips(path, probe, opts);
+  if (plain) return plain;
 
   let img = sharp(opts.bytes ?? path, { failOn: 'error', limitInputPixels: maxPixels, page: 0, pages: 1 });
   let outW = sw;
@@ -169,10 +193,10 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
   let data: Buffer;
   try {
     if (kind === 'u8') {
-      const r = await img.toColourspace('b-w').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-      data = firstChannel(r.data, r.info.channels);
-      outW = r.info.width;
-      outH = r.info.height;
+      const r = await grey8(img);
+      data = r.data;
+      outW = r.width;
+      outH = r.height;
     } else if (kind === 'u16') {
       const r = await img.toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
       // A typed-array view needs 2-byte alignment; copy in the (unusual) unaligned case.
@@ -206,6 +230,59 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
     format: probe.format,
     pages: probe.pages,
   };
+}
+
+/** The 8-bit grey of a libvips pipeline: the one definition both decode paths share (see tiff-raster.ts). */
+async function grey8(img: sharp.Sharp): Promise<{ data: Buffer; width: number; height: number }> {
+  const r = await img.toColourspace('b-w').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { data: firstChannel(r.data, r.info.channels), width: r.info.width, height: r.info.height };
+}
+
+/**
+ * readGray for a plain strip TIFF (tiff-raster.ts) when no resize is asked for: the samples are copied out of the
+ * file, 8-bit ones mapped through the grey table libvips made, 16-bit ones stretched as the libvips path does.
+ * Null when the file does not qualify, or the table could not be made: the caller then decodes with libvips.
+ */
+async function readGrayFromStrips(path: string, probe: ImageProbe, opts: ReadGrayOptions): Promise<GrayImage | null> {
+  const tiff = probe.tiff;
+  if (!tiff) return null;
+  const c = opts.crop ? clampBox(opts.crop, probe.width, probe.height) : { left: 0, top: 0, width: probe.width, height: probe.height };
+  if (!c || (opts.resizeMaxSide && Math.max(c.width, c.height) > opts.resizeMaxSide)) return null;
+  let bytes = opts.bytes;
+  if (!bytes) {
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => Infinity,
+    );
+    if (size > MAX_STRIP_READ_BYTES || !plainStrips(tiff, size)) return null;
+    bytes = await readFile(path).catch(() => undefined);
+    if (!bytes) return null;
+  }
+  const layout = plainStrips(tiff, bytes.length);
+  if (!layout) return null;
+  let data: Buffer;
+  if (layout.bytesPerSample === 2) {
+    data = stretchToUint8(readStrips(bytes, tiff, layout, c) as Uint16Array, opts.stretch);
+  } else {
+    const table = await greyTable(tiff, async (ramp) => (await grey8(sharp(ramp, { failOn: 'error' }).removeAlpha())).data).catch(() => null);
+    if (!table) return null;
+    data = readStrips(bytes, tiff, layout, c, isIdentity(table) ? undefined : table) as Buffer;
+  }
+  return {
+    data,
+    width: c.width,
+    height: c.height,
+    sourceWidth: probe.width,
+    sourceHeight: probe.height,
+    bitDepth: probe.bitDepth,
+    format: probe.format,
+    pages: probe.pages,
+  };
+}
+
+function isIdentity(table: Uint8Array): boolean {
+  for (let i = 0; i < 256; i++) if (table[i] !== i) return false;
+  return true;
 }
 
 type SampleKind = 'u8' | 'u16' | 'f32';

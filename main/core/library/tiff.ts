@@ -77,7 +77,9 @@ export const Tag = {
   Make: 271,
   Model: 272,
   StripOffsets: 273,
+  Orientation: 274,
   SamplesPerPixel: 277,
+  RowsPerStrip: 278,
   StripByteCounts: 279,
   XResolution: 282,
   YResolution: 283,
@@ -135,8 +137,11 @@ export interface ReadTiffOptions {
 }
 
 const MAX_IFD_ENTRIES = 4096; // real files have < 100; more means garbage
-// Offsets tables scale with image size and are only needed to decode pixels (sharp's job).
-const SKIP_PAYLOAD = new Set<number>([Tag.StripOffsets, Tag.StripByteCounts, Tag.TileOffsets, Tag.TileByteCounts]);
+// Offsets tables scale with image size and are only needed to decode pixels: tiles are libvips' job; strip tables
+// are loaded up to MAX_STRIPS entries (tiff-raster.ts reads plain strips itself), beyond that libvips decodes.
+const SKIP_PAYLOAD = new Set<number>([Tag.TileOffsets, Tag.TileByteCounts]);
+const STRIP_TABLES = new Set<number>([Tag.StripOffsets, Tag.StripByteCounts]);
+const MAX_STRIPS = 65_536;
 
 /** Cheap check on the first bytes: is this a (Big)TIFF? */
 export function isTiffSignature(head: Buffer): boolean {
@@ -236,7 +241,7 @@ export async function readTiffFrom(src: ByteSource, opts: ReadTiffOptions = {}):
     if (byteLen <= inlineSize) {
       payload = entries.subarray(valueAt, valueAt + byteLen);
     } else {
-      if (byteLen > maxTagBytes || SKIP_PAYLOAD.has(tag)) {
+      if (byteLen > maxTagBytes || SKIP_PAYLOAD.has(tag) || (STRIP_TABLES.has(tag) && count > MAX_STRIPS)) {
         tags.set(tag, { tag, type, count, skipped: true });
         continue;
       }

@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeChatModels } from '../main/core/chat/service.js';
-import { StudentApi } from '../main/core/models/service.js';
+import { StudentApi } from '../main/core/student/api.js';
 import { ReviewService } from '../main/core/review/service.js';
 import { splitByHash } from '../main/core/student/data.js';
 import { closeLanguageModels } from '../main/core/student/language.js';
@@ -73,18 +73,7 @@ export async function run(argv: string[]): Promise<void> {
       const { train, val } = splitByHash(rows.map((r) => ({ imageId: r.id, sha256: r.sha256, className: truthOf.get(r.path)! })));
       const review = new ReviewService(h.db, h.events, 'bench');
       for (const it of train) review.decide({ imageId: it.imageId, action: 'accept', className: it.className, reviewer: 'bench' });
-      const api = new StudentApi({
-        db: h.db,
-        dbPath: h.dbPath,
-        dataDir: h.dir,
-        jobs: h.jobs,
-        events: h.events,
-        review,
-        actor: 'bench',
-        teacherAsk: async () => {
-          throw new Error('the benchmark does not ask the teacher');
-        },
-      });
+      const api = new StudentApi({ db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, actor: 'bench' });
       const tj = api.startTraining({ minutes: Number(values.minutes) });
       const tr = await h.jobs.wait(tj.id);
       if (tr.state !== 'done') throw new Error(`training ${tr.state}: ${tr.error}`);

@@ -34,7 +34,8 @@ import { rankIndex, textToClasses, classTexts, type PredictionIndex } from '../m
 import { REFUSAL } from '../main/core/chat/compose.js';
 import { displayName } from '../main/core/chat/text.js';
 import { stutterReasons } from '../main/core/chat/wellformed.js';
-import { StudentApi } from '../main/core/models/service.js';
+import { StudentApi } from '../main/core/student/api.js';
+import { ChatApi } from '../main/core/chat/api.js';
 import { ReviewService } from '../main/core/review/service.js';
 import { splitByHash } from '../main/core/student/data.js';
 import { answer as decoderAnswer, closeLanguageModels } from '../main/core/student/language.js';
@@ -141,14 +142,12 @@ export async function run(argv: string[]): Promise<void> {
     for (const it of train) review.decide({ imageId: it.imageId, action: 'accept', className: it.className, reviewer: 'bench' });
     log(`${values.set}: ${files.length} images; reviewed ${train.length} (teacher double's template wordings, true classes), ${val.length} held out`);
     const measurements = { measure: async (imageId: number) => chatMeasurement(await measureLibraryImage(h.db, imageId)) };
-    const api = new StudentApi({
+    const api = new StudentApi({ db: h.db, dbPath: h.dbPath, dataDir: h.dir, jobs: h.jobs, events: h.events, actor: 'bench' });
+    const chat = new ChatApi({
       db: h.db,
-      dbPath: h.dbPath,
-      dataDir: h.dir,
       jobs: h.jobs,
-      events: h.events,
       review,
-      actor: 'bench',
+      student: api,
       teacherAsk: async () => {
         throw new Error('the benchmark does not ask the teacher');
       },
@@ -163,7 +162,7 @@ export async function run(argv: string[]): Promise<void> {
     const cj = api.startClassify({});
     const cr = await h.jobs.wait(cj.id);
     if (cr.state !== 'done') throw new Error(`classify ${cr.state}: ${cr.error}`);
-    const version = api.capabilities().activeVersion!;
+    const version = chat.capabilities().activeVersion!;
     const classes = (await api.version(version)).classes;
     const predicted = new Map(
       (
@@ -255,7 +254,7 @@ export async function run(argv: string[]): Promise<void> {
     for (const c of classes) {
       const text = defs.get(c) || displayName(c);
       const t = performance.now();
-      const r = await api.searchText(text, 10, heldIds);
+      const r = await chat.searchText(text, 10, heldIds);
       searchMs.push(performance.now() - t);
       const nc = val.filter((v) => v.className === c).length;
       const hits = r.results.filter((x) => truthById.get(x.image.id) === c).length;
@@ -263,7 +262,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     const oosTexts = [...new Set(H.outOfScope)].slice(0, 12).concat(['weather forecast']);
     let noMatch = 0;
-    for (const t of oosTexts) if ((await api.searchText(t, 10, heldIds)).noGoodMatch) noMatch++;
+    for (const t of oosTexts) if ((await chat.searchText(t, 10, heldIds)).noGoodMatch) noMatch++;
     // 10,000 images: synthetic class-probability rows (random, normalised), the same ranking code.
     const C = classes.length;
     const N = 10_000;

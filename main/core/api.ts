@@ -1,29 +1,25 @@
-import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppStatus, EmmaApi, EmmaEvent, Envelope, ImportReport, ImportRequest, JobInfo, MediaKind, UploadedFile } from './contract.js';
+import type { EmmaApi, EmmaEvent, Envelope, ImportReport, ImportRequest, MediaKind } from './contract.js';
 import { dispatch } from './dispatch.js';
 import { openDatabase, type Db } from './db/database.js';
 import { JobManager } from './jobs/job-manager.js';
-import { importPaths, writeFileAtomic } from './library/importer.js';
-import { getImage, listClasses, listImages } from './library/queries.js';
+import { importPaths } from './library/importer.js';
 import { EventHub } from './util/events.js';
 import { resolveDataLocation, type DataLocation } from './paths.js';
 import { MediaStore } from './library/media-store.js';
 import { defaultKeyProvider, type TeacherKeyProvider } from './teacher/keys.js';
 import { TeacherService } from './teacher/service.js';
 import { ReviewService } from './review/service.js';
-import { StudentApi } from './models/service.js';
+import { StudentApi } from './student/api.js';
+import { ChatApi } from './chat/api.js';
 import { closeLanguageModels } from './student/language.js';
 import { releaseOwner } from './jobs/owners.js';
 import { reapOrphanedVersions } from './student/versions.js';
-import { removeUnreferencedUploads, uploadedFile } from './library/uploads.js';
 import { MeasureService } from './measure/service.js';
-import { dataBarImage, getCalibration, setScale } from './library/calibration.js';
-import { CoreError } from './errors.js';
 import { InferencePool } from './host/inference-pool.js';
 import { BackgroundMeasure } from './measure/background.js';
-import { SEGMENTER_FILE, segmenterVersionInUse, withSegmenterUse } from './measure/segmenter-store.js';
+import { SEGMENTER_FILE, segmenterVersionInUse } from './measure/segmenter-store.js';
 import { activeVersion } from './student/versions.js';
 import { closeChatModels, warmChat } from './chat/service.js';
 import { jobsHandlers } from './jobs/handlers.js';
@@ -31,6 +27,9 @@ import { teacherHandlers } from './teacher/handlers.js';
 import { reviewHandlers } from './review/handlers.js';
 import { measureHandlers } from './measure/handlers.js';
 import { auditHandlers } from './audit/handlers.js';
+import { libraryHandlers } from './library/handlers.js';
+import { studentHandlers } from './student/handlers.js';
+import { chatHandlers } from './chat/handlers.js';
 
 export interface CoreOptions {
   /** Database file; defaults to EMMA_DB or the per-user data folder. */
@@ -104,6 +103,7 @@ export interface CoreInternals extends EmmaCore {
   readonly teacher: TeacherService;
   readonly review: ReviewService;
   readonly student: StudentApi;
+  readonly chat: ChatApi;
   /** The background measurement (runs only with autoMeasure). */
   readonly background: BackgroundMeasure;
   /** Resolves when the open-time pre-warm has finished (at once without prewarm). */
@@ -169,11 +169,7 @@ export function createCore(options: CoreOptions): CoreInternals {
     dataDir: location.dataDir,
     jobs,
     events,
-    review,
     actor: options.mode,
-    teacherAsk: (request) => teacher.ask(request),
-    // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
-    measurements: { measure: (imageId) => measure.summary(imageId) },
     autoClassify: options.autoClassify ?? options.mode !== 'cli',
     pool,
     onModelsChanged: () => {
@@ -194,120 +190,43 @@ export function createCore(options: CoreOptions): CoreInternals {
     : Promise.resolve();
   if (autoMeasure) background.requestAfter(warmed, options.autoMeasureDelayMs ?? 5000);
 
-  // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
-  const runImport = (request: ImportRequest, uploaded = false): JobInfo =>
-    jobs.start('import', request, async (ctx) => {
-      try {
-        const report = await importPaths(db, {
-          paths: request.paths,
-          labelsFromFolders: request.labelsFromFolders,
-          dataDir: location.dataDir,
-          jobId: ctx.id,
-          signal: ctx.signal,
-          onProgress: (done, total, message) => ctx.progress(done, total, message),
-          allowLinkTarget: options.allowLinkTarget,
-        });
-        events.emit({ type: 'library-changed' });
-        // New images get the active version's predictions in the background, as after an activation, so the grid
-        // shows them and the chat answers about them from stored facts.
-        if (report.imported > 0) student.classifyPending();
-        // ...and their measurement summaries, once that classification (a job that goes first) has finished.
-        if (report.imported > 0) measureLater();
-        return report;
-      } finally {
-        if (uploaded) await removeUnreferencedUploads(db, request.paths).catch(() => undefined);
-      }
-    });
+  const chat = new ChatApi({
+    db,
+    jobs,
+    review,
+    student,
+    teacherAsk: (request) => teacher.ask(request),
+    // Sizes, counts and pitches in chat answers come from the particle analysis / line metrology, never the decoder.
+    measurements: { measure: (imageId) => measure.summary(imageId) },
+    pool,
+  });
 
-  // One map per domain (each in its folder, typed as its slice of EmmaApi); the library, student and chat methods
-  // follow here until they get theirs.
+  // One map per domain, each in its folder and typed as its slice of EmmaApi: a method missing from every map is a
+  // compile error here.
   const api: EmmaApi = {
+    ...libraryHandlers({
+      db,
+      jobs,
+      events,
+      location,
+      version,
+      actor: options.mode,
+      allowLinkTarget: options.allowLinkTarget,
+      afterImport: () => {
+        // New images get the active version's predictions in the background, as after an activation, so the grid
+        // shows them and the chat answers about them from stored facts; then their measurement summaries, once that
+        // classification (a job that goes first) has finished.
+        student.classifyPending();
+        measureLater();
+      },
+    }),
     ...jobsHandlers(jobs),
     ...teacherHandlers(teacher),
     ...reviewHandlers(review),
+    ...studentHandlers(db, student),
+    ...chatHandlers(chat),
     ...measureHandlers(db, measure),
     ...auditHandlers(db),
-    async getStatus(): Promise<AppStatus> {
-      const imageCount = (db.prepare(`SELECT count(*) AS n FROM images`).get() as { n: number }).n;
-      return { version, dbPath: location.dbPath, dataDir: location.dataDir, imageCount, mode: options.mode };
-    },
-    async listImages(query) {
-      return listImages(db, query);
-    },
-    async getImage(id) {
-      return getImage(db, id);
-    },
-    async listClasses() {
-      return listClasses(db);
-    },
-    async startImport(request) {
-      return runImport(request);
-    },
-    async startUpload(files: UploadedFile[]) {
-      // Browser drops carry bytes, not paths: keep a copy in the data folder, then import it like any file.
-      const dir = join(location.dataDir, 'uploads', new Date().toISOString().replace(/[:.]/g, '-'));
-      await mkdir(dir, { recursive: true });
-      const paths: string[] = [];
-      for (const [i, file] of files.entries()) {
-        // The library shows the file name: keep the dropped name (one folder per file keeps equal names apart).
-        const safe =
-          file.name
-            // eslint-disable-next-line no-control-regex -- control characters are what this replaces
-            .replace(/[\u0000-\u001f/\\:*?"<>|]+/g, '_')
-            .replace(/^\.+/, '_')
-            .slice(0, 200) || `file-${i}`;
-        const sub = join(dir, String(i).padStart(5, '0'));
-        await mkdir(sub, { recursive: true });
-        const path = join(sub, safe);
-        await writeFileAtomic(path, Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
-        paths.push(path);
-      }
-      return runImport({ paths }, true);
-    },
-    getTrainingPlan: async (request) => student.plan(request),
-    startTraining: async (request) => student.startTraining(request),
-    getTrainingProgress: async (jobId) => student.trainingProgress(jobId),
-    listModelVersions: async () => withSegmenterUse(db, student.listVersions()),
-    getModelVersion: (id) => student.version(id),
-    activateModelVersion: async (id) => student.activate(id),
-    compareModelVersions: (a, b) => student.compare(a, b),
-    exportModelVersion: async (id, outDir) => student.exportVersion(id, outDir),
-    importModelVersion: (dir) => student.importVersion(dir),
-    startClassify: async (request) => student.startClassify(request),
-    startClassifyFiles: async (request) => student.startClassifyFiles(request),
-    startEvaluation: async (dir) => student.startEvaluation(dir),
-    askStudentOnce: (request) => student.askOnce(request),
-    findSimilar: (imageId, k) => student.similar(imageId, k),
-    findByText: (text, k) => student.findByText(text, k),
-    getStudentCapabilities: async () => student.capabilities(),
-    askStudent: (request) => student.ask(request),
-    searchImagesByText: (text, k) => student.searchText(text, k),
-    askTeacherInChat: (request) => student.askTeacher(request),
-    correctChatAnswer: async (request) => student.correct(request),
-    listChat: async (imageId) => student.listChat(imageId),
-    async importUploads(uploadIds) {
-      const paths: string[] = [];
-      const missing: string[] = [];
-      for (const id of uploadIds) {
-        const path = await uploadedFile(location.dataDir, id);
-        if (path) paths.push(path);
-        else missing.push(id);
-      }
-      if (missing.length) {
-        // Nothing starts (and the found copies go, so none is orphaned): the caller sends the batch again.
-        await removeUnreferencedUploads(db, paths);
-        const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
-        throw new CoreError('not_found', `No finished upload with id ${shown}: nothing was imported; upload the files again.`);
-      }
-      return runImport({ paths }, true);
-    },
-    getImageCalibration: async (imageId) => getCalibration(db, imageId),
-    getDataBarImage: (imageId) => dataBarImage(db, imageId),
-    setImageScale: async (request) => {
-      const c = setScale(db, request, options.mode);
-      events.emit({ type: 'library-changed' });
-      return c;
-    },
   };
 
   return {
@@ -320,6 +239,7 @@ export function createCore(options: CoreOptions): CoreInternals {
     teacher,
     review,
     student,
+    chat,
     background,
     warmed,
     location,

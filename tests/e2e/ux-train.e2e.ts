@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ClassifyResult } from '../../main/core/contract.js';
-import { estimateFromRates, readRates } from '../../main/core/models/rates.js';
+import { estimateFromRates, readRates } from '../../main/core/student/rates.js';
 import { hasSharedData, sharedData } from '../support/paths.js';
 import { artifacts, startUxSession, type UxSession } from '../support/ux-session.js';
 

@@ -9,7 +9,8 @@ import { closeChatModels } from '../../../main/core/chat/service.js';
 import { INTENT_FILE } from '../../../main/core/chat/intent-file.js';
 import type { MeasurementSource } from '../../../main/core/chat/measure.js';
 import { stutterReasons } from '../../../main/core/chat/wellformed.js';
-import { StudentApi } from '../../../main/core/models/service.js';
+import { StudentApi } from '../../../main/core/student/api.js';
+import { ChatApi } from '../../../main/core/chat/api.js';
 import { ReviewService } from '../../../main/core/review/service.js';
 import { answer as decoderAnswer, closeLanguageModels } from '../../../main/core/student/language.js';
 import { activeVersion } from '../../../main/core/student/versions.js';
@@ -23,8 +24,9 @@ function emma(...args: string[]) {
 
 describe.skipIf(!hasSharedData)('grounded chat', () => {
   let h: Harness;
-  let api: StudentApi;
-  let measured: StudentApi;
+  let student: StudentApi;
+  let api: ChatApi;
+  let measured: ChatApi;
   let held: number[];
 
   beforeAll(async () => {
@@ -47,7 +49,8 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
         throw new Error('not in this test');
       },
     };
-    api = new StudentApi(deps);
+    student = new StudentApi(deps);
+    api = new ChatApi({ ...deps, student });
     // A measurement source for the hook, standing in for main/core/measure (wired by createCore; see measure-chat.test.ts).
     const source: MeasurementSource = {
       measure: async (id) =>
@@ -55,8 +58,8 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
           ? { method: 'test source', pixelSizeNm: 2, unit: 'nm' as const, particles: { count: 17, excludedAtEdge: 2, ecd: null }, lines: null }
           : null,
     };
-    measured = new StudentApi({ ...deps, measurements: source });
-    const job = await h.jobs.wait(api.startTraining({ preset: 'fast' }).id);
+    measured = new ChatApi({ ...deps, student, measurements: source });
+    const job = await h.jobs.wait(student.startTraining({ preset: 'fast' }).id);
     if (job.state !== 'done') throw new Error(`training ${job.state}: ${job.error}`);
   }, 300_000);
 

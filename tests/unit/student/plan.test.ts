@@ -1,6 +1,6 @@
-// Train-button defaults and the running ETA (pure helpers of main/core/models/plan.ts).
+// Train-button defaults and the running ETA (pure helpers of main/core/student/plan.ts).
 import { describe, expect, it } from 'vitest';
-import { choosePlan, estimateEta, estimateSeconds } from '../../../main/core/models/plan.js';
+import { choosePlan, estimateEta, estimateSeconds } from '../../../main/core/student/plan.js';
 
 describe('training plan', () => {
   it('chooses the preset from the data size and the hardware', () => {

@@ -92,6 +92,25 @@ describe('layers', () => {
     expect(internals).toEqual([]);
   });
 
+  it("the contract is its domains' slices and nothing else: the renderer takes no module through it", () => {
+    const slice = /^(\.\/|\.\.\/)(\w+\/)?(contract|types)\.js$/;
+    const files = ['main/core/contract.ts', ...sources('main/core').filter((f) => /^main\/core\/\w+\/contract\.ts$/.test(f)), 'main/core/measure/types.ts'];
+    expect(files.length).toBeGreaterThanOrEqual(9);
+    const found: string[] = [];
+    for (const file of files) {
+      for (const spec of importsOf(readFileSync(join(repoRoot, file), 'utf8'))) if (!slice.test(spec)) found.push(`${file}: ${spec}`);
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('every domain folder has its handler map, its contract slice and its schemas', () => {
+    const domains = ['library', 'jobs', 'teacher', 'review', 'student', 'chat', 'measure', 'audit'];
+    const missing = domains.flatMap((d) =>
+      ['handlers.ts', 'contract.ts', 'schemas.ts'].filter((f) => !sources(`main/core/${d}`).includes(`main/core/${d}/${f}`)).map((f) => `${d}/${f}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it('the preload imports only electron and the contract', () => {
     expect(violations('preload', (s) => (s === 'electron' || /\/main\/core\/contract(\.js)?$/.test(s) ? null : 'preload exposes the bridge only'))).toEqual([]);
   });

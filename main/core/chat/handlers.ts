@@ -1,20 +1,11 @@
 // The chat domain's part of the API: questions about an image (in a conversation or once), the teacher asked from
 // the chat, corrections, what the active model can answer, similar images and find by text. api.ts merges the maps.
-import type { EmmaApi } from '../contract.js';
+import type { ChatContract } from './contract.js';
 import type { ChatApi } from './api.js';
 
-export type ChatMethod =
-  | 'askStudent'
-  | 'askStudentOnce'
-  | 'askTeacherInChat'
-  | 'correctChatAnswer'
-  | 'listChat'
-  | 'getStudentCapabilities'
-  | 'findSimilar'
-  | 'findByText'
-  | 'searchImagesByText';
+export type ChatMethod = keyof ChatContract;
 
-export function chatHandlers(chat: ChatApi): Pick<EmmaApi, ChatMethod> {
+export function chatHandlers(chat: ChatApi): ChatContract {
   return {
     askStudent: (request) => chat.ask(request),
     askStudentOnce: (request) => chat.askOnce(request),

@@ -1,8 +1,9 @@
 // The library domain's part of the API: the status line, images and classes, imports (paths, dropped files, finished
-// uploads) as jobs, and each image's calibration. api.ts merges the domains' maps into one EmmaApi.
+// uploads) as jobs, and each image's calibration. api.ts merges the domains' maps into one EmmaApi (contract.ts: the union of their slices).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppStatus, EmmaApi, ImportReport, ImportRequest, JobInfo, UploadedFile } from '../contract.js';
+import type { AppStatus, ImportReport, ImportRequest, JobInfo, UploadedFile } from '../contract.js';
+import type { LibraryContract } from './contract.js';
 import type { Db } from '../db/database.js';
 import { CoreError } from '../errors.js';
 import type { JobManager } from '../jobs/job-manager.js';
@@ -13,17 +14,7 @@ import { importPaths, writeFileAtomic } from './importer.js';
 import { getImage, listClasses, listImages } from './queries.js';
 import { removeUnreferencedUploads, uploadedFile } from './uploads.js';
 
-export type LibraryMethod =
-  | 'getStatus'
-  | 'listImages'
-  | 'getImage'
-  | 'listClasses'
-  | 'startImport'
-  | 'startUpload'
-  | 'importUploads'
-  | 'getImageCalibration'
-  | 'getDataBarImage'
-  | 'setImageScale';
+export type LibraryMethod = keyof LibraryContract;
 
 export interface LibraryDeps {
   db: Db;
@@ -40,7 +31,7 @@ export interface LibraryDeps {
   afterImport: (report: ImportReport) => void;
 }
 
-export function libraryHandlers(d: LibraryDeps): Pick<EmmaApi, LibraryMethod> {
+export function libraryHandlers(d: LibraryDeps): LibraryContract {
   const { db, events, location } = d;
   // `uploaded`: the paths are copies in the uploads folder; those no image uses afterwards are removed.
   const runImport = (request: ImportRequest, uploaded = false): JobInfo =>

@@ -1,21 +1,11 @@
 // The review domain's part of the API: queues, decisions with undo, history, bulk labels, annotations, statistics
-// and exports. api.ts merges the domains' maps into one EmmaApi.
-import type { EmmaApi } from '../contract.js';
+// and exports. api.ts merges the domains' maps into one EmmaApi (contract.ts: the union of their slices).
+import type { ReviewContract } from './contract.js';
 import type { ReviewService } from './service.js';
 
-export type ReviewMethod =
-  | 'getReviewQueue'
-  | 'getReviewItem'
-  | 'decideReview'
-  | 'undoReview'
-  | 'listReviewHistory'
-  | 'assignLabels'
-  | 'addAnnotation'
-  | 'getReviewStats'
-  | 'exportReview'
-  | 'listReviewExports';
+export type ReviewMethod = keyof ReviewContract;
 
-export function reviewHandlers(review: ReviewService): Pick<EmmaApi, ReviewMethod> {
+export function reviewHandlers(review: ReviewService): ReviewContract {
   return {
     getReviewQueue: (query) => review.queue(query),
     getReviewItem: async (imageId) => review.item(imageId),

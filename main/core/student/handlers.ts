@@ -1,25 +1,13 @@
 // The student domain's part of the API: the training plan and run, model versions (detail, activate, compare, export,
 // import) and classification of library images, files and labelled folders. api.ts merges the domains' maps.
-import type { EmmaApi } from '../contract.js';
+import type { StudentContract } from './contract.js';
 import type { Db } from '../db/database.js';
 import { withSegmenterUse } from '../measure/segmenter-store.js';
 import type { StudentApi } from './api.js';
 
-export type StudentMethod =
-  | 'getTrainingPlan'
-  | 'startTraining'
-  | 'getTrainingProgress'
-  | 'listModelVersions'
-  | 'getModelVersion'
-  | 'activateModelVersion'
-  | 'compareModelVersions'
-  | 'exportModelVersion'
-  | 'importModelVersion'
-  | 'startClassify'
-  | 'startClassifyFiles'
-  | 'startEvaluation';
+export type StudentMethod = keyof StudentContract;
 
-export function studentHandlers(db: Db, student: StudentApi): Pick<EmmaApi, StudentMethod> {
+export function studentHandlers(db: Db, student: StudentApi): StudentContract {
   return {
     getTrainingPlan: async (request) => student.plan(request),
     startTraining: async (request) => student.startTraining(request),

@@ -1,29 +1,11 @@
 // The teacher domain's part of the API: each method of EmmaApi that the teacher service answers (settings, egress,
-// taxonomy, templates, runs, interactive questions, records). api.ts merges the domains' maps into one EmmaApi.
-import type { EmmaApi } from '../contract.js';
+// taxonomy, templates, runs, interactive questions, records). api.ts merges the domains' maps into one EmmaApi (contract.ts: the union of their slices).
+import type { TeacherContract } from './contract.js';
 import type { TeacherService } from './service.js';
 
-export type TeacherMethod =
-  | 'getTeacherSettings'
-  | 'updateTeacherConfig'
-  | 'setTeacherEgress'
-  | 'setTeacherApiKey'
-  | 'testTeacherConnection'
-  | 'listTaxonomySets'
-  | 'applyTaxonomySet'
-  | 'listTaxonomy'
-  | 'saveTaxonomyClass'
-  | 'renameTaxonomyClass'
-  | 'listTeacherTemplates'
-  | 'saveTeacherTemplate'
-  | 'startTeacherRun'
-  | 'listTeacherRuns'
-  | 'getTeacherRun'
-  | 'listTeacherOutputs'
-  | 'teacherAsk'
-  | 'listTeacherAudit';
+export type TeacherMethod = keyof TeacherContract;
 
-export function teacherHandlers(teacher: TeacherService): Pick<EmmaApi, TeacherMethod> {
+export function teacherHandlers(teacher: TeacherService): TeacherContract {
   return {
     getTeacherSettings: () => teacher.getSettings(),
     updateTeacherConfig: (patch) => teacher.updateConfig(patch),

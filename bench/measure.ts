@@ -6,6 +6,7 @@
 // IoU >= 0.5, count error % (all particles, edge-cut included), median-ECD error % (whole particles, nm),
 // time per image (median; what measureGray does: segmentation, particle table, line metrology; decode excluded;
 // the learnt segmenter's ONNX sessions opened before the clock starts, as the product caches them).
+// The JSON gives per image the counts and median ECDs found and in the mask (signed: a bias shows there).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -40,6 +41,9 @@ interface PerImage {
   f1: number;
   countErrorPct: number;
   medianEcdErrorPct: number | null;
+  /** Signed, to see a bias: particles found and in the mask, median ECD (nm, whole particles) found and in the mask. */
+  count: { found: number; reference: number };
+  medianEcd: { found: number | null; reference: number | null };
   seconds: number;
   /** CPU seconds of this process for the same work (single-threaded: closer to an idle core's wall time under load). */
   cpuSeconds: number | null;
@@ -68,6 +72,8 @@ function score(img: Img, pred: Int32Array, seconds: number, cpuSeconds: number |
     f1: s.f1,
     countErrorPct: (100 * Math.abs(pp.length - pr.length)) / Math.max(1, pr.length),
     medianEcdErrorPct: mp !== null && mr !== null ? (100 * Math.abs(mp - mr)) / mr : null,
+    count: { found: pp.length, reference: pr.length },
+    medianEcd: { found: mp, reference: mr },
     seconds,
     cpuSeconds,
   };

@@ -269,6 +269,11 @@ export class ChatApi {
     return toChat(this.d.db.prepare(`SELECT * FROM chat_messages WHERE id = ?`).get(id) as ChatRow);
   }
 
+  /** The operator's question, saved before its answer (student or teacher) replies to it. */
+  private addQuestion(imageId: number, text: string): ChatMessage {
+    return this.addMessage({ imageId, role: 'user', text, confidence: null, modelRef: null, replyTo: null, annotationId: null });
+  }
+
   private message(id: number): ChatMessage {
     const r = this.d.db.prepare(`SELECT * FROM chat_messages WHERE id = ?`).get(id) as ChatRow | undefined;
     if (!r) throw new CoreError('not_found', `No chat message ${id}.`);
@@ -313,15 +318,7 @@ export class ChatApi {
   }
 
   private saveAnswer(request: AskStudentRequest, r: GroundedAnswer): StudentAnswer {
-    const question = this.addMessage({
-      imageId: request.imageId,
-      role: 'user',
-      text: request.question,
-      confidence: null,
-      modelRef: null,
-      replyTo: null,
-      annotationId: null,
-    });
+    const question = this.addQuestion(request.imageId, request.question);
     const modelRef = r.modelVersion === null ? null : `v${r.modelVersion}`;
     const message = this.addMessage({
       imageId: request.imageId,
@@ -354,16 +351,7 @@ export class ChatApi {
     }
     // Refused before anything is saved or sent while egress is off (the teacher checks it).
     const r = await this.d.teacherAsk({ imageId: request.imageId, question: request.question, streamId: request.streamId });
-    if (questionId === null)
-      questionId = this.addMessage({
-        imageId: request.imageId,
-        role: 'user',
-        text: request.question,
-        confidence: null,
-        modelRef: null,
-        replyTo: null,
-        annotationId: null,
-      }).id;
+    if (questionId === null) questionId = this.addQuestion(request.imageId, request.question).id;
     return this.addMessage({
       imageId: request.imageId,
       role: 'teacher',

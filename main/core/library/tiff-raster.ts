@@ -1,7 +1,7 @@
 // Pixels of the plainest TIFFs read straight from their strips, without libvips. Most SEM frames are stored this way
 // (Zeiss: one uncompressed 8-bit palette strip; FEI: 8/16-bit grey, a strip per row), and for them libvips' decode and
 // colour conversion cost more than everything else an import does. Only the layouts below qualify; anything else
-// (compression, tiles, several samples, an orientation, a strip table that does not add up) returns null and goes to
+// (compression, tiles, several samples, an orientation, reversed bit order, a strip table that does not add up) returns null and goes to
 // libvips, which also gives the error for a damaged file. The 8-bit grey values are made by libvips itself: a 256-pixel
 // TIFF with the file's photometric and palette goes through the same pipeline as a full decode, so the lookup table is
 // exactly what readGray's libvips path would produce (tests compare both paths on real vendor files).
@@ -33,7 +33,9 @@ export function plainStrips(t: TiffInfo, fileSize: number): PlainStrips | null {
   if (bytesPerSample === 1 ? ![0, 1, 3].includes(t.photometric) : t.photometric !== 1) return null;
   if (t.palette && (t.tags.get(Tag.ColorMap)?.values?.length ?? 0) !== 3 * 256) return null;
   const orientation = t.tags.get(Tag.Orientation)?.values?.[0] ?? 1;
-  if (orientation !== 1 || t.tags.has(Tag.TileOffsets)) return null;
+  // FillOrder 2 stores each byte's bits reversed, which libtiff undoes for 8-bit samples too.
+  const fillOrder = t.tags.get(Tag.FillOrder)?.values?.[0] ?? 1;
+  if (orientation !== 1 || fillOrder !== 1 || t.tags.has(Tag.TileOffsets)) return null;
   const offsets = t.tags.get(Tag.StripOffsets)?.values;
   const counts = t.tags.get(Tag.StripByteCounts)?.values;
   if (!offsets || !counts || offsets.length !== counts.length) return null;

@@ -73,6 +73,7 @@ export const Tag = {
   BitsPerSample: 258,
   Compression: 259,
   Photometric: 262,
+  FillOrder: 266,
   ImageDescription: 270,
   Make: 271,
   Model: 272,

@@ -35,6 +35,7 @@ interface PlainOptions {
   rowsPerStrip?: number;
   colorMap?: number[];
   orientation?: number;
+  fillOrder?: number;
   /** Point the last strip near the end of the file, so that its bytes run past it (a truncated file). */
   lastStripPastEnd?: boolean;
 }
@@ -59,6 +60,7 @@ function plainTiff(o: PlainOptions, seed = 1): Buffer {
     [258, 3, [o.bits]],
     [259, 3, [1]],
     [262, 3, [o.photometric]],
+    ...(o.fillOrder ? ([[266, 3, [o.fillOrder]]] as [number, number, number[]][]) : []),
     [273, 4, Array.from({ length: strips }, (_, s) => 8 + s * rps * o.width * bps)],
     ...(o.orientation ? ([[274, 3, [o.orientation]]] as [number, number, number[]][]) : []),
     [277, 3, [1]],
@@ -72,7 +74,7 @@ function plainTiff(o: PlainOptions, seed = 1): Buffer {
   let arrays = 0;
   for (const [, type, values] of entries) if (values.length * size(type) > 4) arrays += values.length * size(type);
   const buf = Buffer.alloc(arraysAt + arrays);
-  if (o.lastStripPastEnd) entries[5][2][strips - 1] = buf.length - 10;
+  if (o.lastStripPastEnd) entries.find(([tag]) => tag === 273)![2][strips - 1] = buf.length - 10;
   const w16 = (v: number, at: number) => (le ? buf.writeUInt16LE(v, at) : buf.writeUInt16BE(v, at));
   const w32 = (v: number, at: number) => (le ? buf.writeUInt32LE(v, at) : buf.writeUInt32BE(v, at));
   buf.write(le ? 'II' : 'MM', 0, 'latin1');
@@ -139,6 +141,11 @@ describe('plain strip TIFFs decode exactly as libvips decodes them', () => {
 
   it('a rotated image (Orientation 6) is left to libvips, which gives the same plane as always', async () => {
     const bytes = plainTiff({ width: 20, height: 10, bits: 8, photometric: 1, orientation: 6 });
+    expect(await expectSameAsLibvips(bytes, 8)).toBe(false);
+  });
+
+  it('reversed bit order (FillOrder 2) is left to libvips', async () => {
+    const bytes = plainTiff({ width: 24, height: 12, bits: 8, photometric: 1, fillOrder: 2 });
     expect(await expectSameAsLibvips(bytes, 8)).toBe(false);
   });
 

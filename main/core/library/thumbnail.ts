@@ -66,7 +66,7 @@ export async function thumbnailFromGray(
  * Mean of each k x k block of the top `rows` rows of a `width`-wide 8-bit plane (rounded; a last partial block
  * of columns or rows is dropped: under k source pixels, less than one thumbnail pixel).
  */
-export function boxShrink(data: Uint8Array, width: number, rows: number, k: number): { data: Buffer; width: number; height: number } {
+function boxShrink(data: Uint8Array, width: number, rows: number, k: number): { data: Buffer; width: number; height: number } {
   const ow = Math.max(1, Math.floor(width / k));
   const oh = Math.max(1, Math.floor(rows / k));
   const out = Buffer.allocUnsafe(ow * oh);

@@ -115,7 +115,7 @@ export function greyTable(t: TiffInfo, decodeGray8: (tiff: Buffer) => Promise<Bu
 }
 
 /** A 256 x 1 uncompressed 8-bit TIFF whose pixels are 0..255, with the given photometric (and palette). */
-export function rampTiff(photometric: number, colorMap: readonly number[]): Buffer {
+function rampTiff(photometric: number, colorMap: readonly number[]): Buffer {
   const entries: [tag: number, type: number, values: readonly number[]][] = [
     [Tag.ImageWidth, 3, [256]],
     [Tag.ImageLength, 3, [1]],
@@ -150,9 +150,4 @@ export function rampTiff(photometric: number, colorMap: readonly number[]): Buff
   colorMap.forEach((v, i) => buf.writeUInt16LE(v, mapAt + 2 * i));
   for (let i = 0; i < 256; i++) buf[pixelsAt + i] = i;
   return buf;
-}
-
-/** For tests: drops the cached tables. */
-export function clearGreyTables(): void {
-  tables.clear();
 }

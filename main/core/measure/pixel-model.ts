@@ -284,9 +284,12 @@ export async function trainPixelModel(images: TrainingImage[], opts: TrainOption
   const t0 = performance.now();
   const scales = DEFAULT_SCALES.slice();
   const nf = featureCount(scales);
-  const hidden = opts.hidden ?? 20;
-  const epochs = opts.epochs ?? 6;
-  const perClass = opts.samplesPerClassPerImage ?? 6000;
+  // Twice the hidden units and samples of the first version (20 units, 6 epochs, 6,000 samples): leave-one-out on the
+  // 10 masked TiO2 images, mean of seeds 1 and 2, F1 0.804 -> 0.828, count error 15.6 -> 11.5 %, median-ECD error
+  // 10.8 -> 11.4 % (within the seeds' spread), for about 1.7x the training time and no slower inference.
+  const hidden = opts.hidden ?? 40;
+  const epochs = opts.epochs ?? 8;
+  const perClass = opts.samplesPerClassPerImage ?? 12000;
   const autoContext = opts.autoContext ?? true;
   const rand = mulberry32(opts.seed ?? 1);
   const sizes = images

@@ -3,7 +3,8 @@
 // (trained on the other images' masks, scored on the held-out one), next to the classical default and a
 // Python reference (Otsu + distance-transform watershed with Debian's python3-skimage), in the same run.
 // Figures per method, means over the images: image IoU (foreground, data bar excluded), instance F1 at
-// IoU >= 0.5, count error % (all particles, edge-cut included), median-ECD error % (whole particles, nm),
+// IoU >= 0.5, count error % (all particles, edge-cut included), whole-count error % (particles not cut by the
+// edge, the count the product reports, against the mask's by the same rule), median-ECD error % (whole particles, nm),
 // time per image (median; what measureGray does: segmentation, particle table, line metrology; decode excluded;
 // the learnt segmenter's ONNX sessions opened before the clock starts, as the product caches them).
 // The JSON gives per image the counts and median ECDs found and in the mask (signed: a bias shows there).

@@ -183,7 +183,7 @@ export function createCore(options: CoreOptions): CoreInternals {
   const warmed: Promise<void> = prewarm
     ? new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         const chat = (async () => {
-          if (activeVersion(db)?.dir) await warmChat(db);
+          if (activeVersion(db)?.dir) await warmChat(db, pool);
         })().catch(() => undefined);
         await Promise.all([warmPool().catch(() => undefined), chat]);
       })

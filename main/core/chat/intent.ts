@@ -8,7 +8,7 @@
 // that never saw it, so the refusal rule is calibrated on wordings as unseen as a user's (never on the benchmark's
 // held-out file).
 import { INTENTS, type Intent } from './seeds.js';
-import { contentWords, features, FEATURE_DIM, normalise, stripFrames, Vocabulary, withClassSlot } from './text.js';
+import { contentWords, features, FEATURE_DIM, normalise, stripFrames, Vocabulary, withClassSlot, type VocabularyData } from './text.js';
 
 export interface LabelledWording {
   readonly text: string;
@@ -51,7 +51,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-interface Vec {
+export interface Vec {
   readonly idx: Int32Array;
   readonly val: Float32Array;
 }
@@ -218,11 +218,24 @@ export interface FitOptions {
   readonly threshold?: number;
 }
 
+/** A fitted IntentModel as plain data (typed arrays and strings: what postMessage copies between threads). */
+export interface IntentModelData {
+  readonly format: 'emma-intent-model';
+  readonly w: Float32Array;
+  readonly b: Float32Array;
+  readonly inScope: readonly Vec[];
+  readonly vocabulary: VocabularyData;
+  readonly refusal: readonly number[];
+  readonly threshold: number;
+  readonly classes: readonly string[];
+  readonly examples: number;
+}
+
 export class IntentModel {
   private readonly memory: Memory;
   private constructor(
     private readonly linear: Linear,
-    inScope: readonly Vec[],
+    private readonly inScope: readonly Vec[],
     private readonly vocab: Vocabulary,
     private readonly refusal: readonly number[],
     readonly threshold: number,
@@ -291,6 +304,28 @@ export class IntentModel {
       classes,
       xs.length,
     );
+  }
+
+  toData(): IntentModelData {
+    return {
+      format: 'emma-intent-model',
+      w: this.linear.w,
+      b: this.linear.b,
+      inScope: this.inScope,
+      vocabulary: this.vocab.toData(),
+      refusal: this.refusal,
+      threshold: this.threshold,
+      classes: this.classes,
+      examples: this.examples,
+    };
+  }
+
+  /** The model `toData` described (from a worker of this same program, so only its shape is checked). */
+  static fromData(d: IntentModelData): IntentModel {
+    if (d?.format !== 'emma-intent-model' || !(d.w instanceof Float32Array) || !(d.b instanceof Float32Array) || d.b.length !== K) {
+      throw new Error('not an intent model of this program');
+    }
+    return new IntentModel(new Linear(d.w, d.b), d.inScope, Vocabulary.fromData(d.vocabulary), d.refusal, d.threshold, d.classes, d.examples);
   }
 
   decide(question: string): IntentDecision {

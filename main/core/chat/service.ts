@@ -16,7 +16,8 @@ import { FactsStore, factsOfFeatures } from '../student/image-facts.js';
 import type { InferencePool } from '../host/inference-pool.js';
 import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
-import { trainingWordings, type ReviewedQuestion, type TaughtParaphrase } from './augment.js';
+import type { ReviewedQuestion, TaughtParaphrase } from './augment.js';
+import { fitIntents } from './fit.js';
 import { anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
@@ -66,25 +67,8 @@ interface Loaded {
 
 const loaded = new Map<string, Promise<Loaded>>();
 
-/**
- * Fits the intent model: seeds, templates and reviewed questions (the operator's own labelled by a seed-only model
- * first). `definitions`: the classes' definitions, whose words are domain vocabulary ("are there lamellae?").
- */
-export function fitIntents(
-  classes: readonly string[],
-  reviewed: readonly ReviewedQuestion[],
-  definitions: readonly string[] = [],
-  paraphrases: readonly TaughtParaphrase[] = [],
-): IntentModel {
-  const needLabels = reviewed.some((r) => !r.qaKind || !QA_KIND_INTENT[r.qaKind]);
-  const vocabulary = [...definitions, ...reviewed.map((r) => r.question)];
-  const seedOnly = needLabels
-    ? IntentModel.fit(trainingWordings({ classes, reviewed: [], perSeed: 3, perTemplate: 8, paraphrases }), classes, { vocabulary, folds: 3 })
-    : null;
-  return IntentModel.fit(trainingWordings({ classes, reviewed, paraphrases, label: seedOnly ? (q) => seedOnly.decide(q) : undefined }), classes, {
-    vocabulary,
-  });
-}
+/** Re-exported for the callers that have always taken it from here. */
+export { fitIntents };
 
 function definitionsOf(db: Db, classes: readonly string[]): string[] {
   const byName = new Map(
@@ -93,7 +77,7 @@ function definitionsOf(db: Db, classes: readonly string[]): string[] {
   return classes.map((c) => byName.get(c) ?? '').filter(Boolean);
 }
 
-async function load(db: Db, version: number, dir: string): Promise<Loaded> {
+async function load(db: Db, version: number, dir: string, pool?: InferencePool): Promise<Loaded> {
   const student = loadStudent(dir);
   const classes = student.manifest.labels;
   let reviewed: readonly ReviewedQuestion[];
@@ -110,22 +94,21 @@ async function load(db: Db, version: number, dir: string): Promise<Loaded> {
     reviewed = reviewedQuestions(db);
     paraphrases = libraryParaphrases(db);
   }
-  return {
-    version,
-    dir,
-    student,
-    extractor: new StemExtractor(student.stem),
-    intents: fitIntents(classes, reviewed, definitionsOf(db, classes), paraphrases),
-    images: new Map(),
-  };
+  const definitions = definitionsOf(db, classes);
+  // Fitting takes seconds of JavaScript (measured 2-3 s for 8 classes and 480 reviewed questions): in the pool when
+  // the core has one, so its thread keeps answering the review and library calls meanwhile.
+  const intents = pool
+    ? IntentModel.fromData(await pool.intents({ classes, reviewed, definitions, paraphrases }))
+    : fitIntents(classes, reviewed, definitions, paraphrases);
+  return { version, dir, student, extractor: new StemExtractor(student.stem), intents, images: new Map() };
 }
 
-async function active(db: Db): Promise<Loaded> {
+async function active(db: Db, pool?: InferencePool): Promise<Loaded> {
   const v = activeVersion(db);
   if (!v || !v.dir) throw new Error('no active student model: run `emma train` first');
   let p = loaded.get(v.dir);
   if (!p) {
-    p = load(db, v.id, v.dir);
+    p = load(db, v.id, v.dir, pool);
     loaded.set(v.dir, p);
     p.catch(() => loaded.delete(v.dir!));
   }
@@ -133,8 +116,8 @@ async function active(db: Db): Promise<Loaded> {
 }
 
 /** Loads the active version's chat state now (the first question then costs no fitting). */
-export async function warmChat(db: Db): Promise<void> {
-  await active(db);
+export async function warmChat(db: Db, pool?: InferencePool): Promise<void> {
+  await active(db, pool);
 }
 
 export async function closeChatModels(): Promise<void> {
@@ -337,7 +320,7 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   if (!q) throw new Error('the question is empty');
   const v = activeVersion(db);
   if (!v || !v.dir) return askWithoutStudent(db, image, q, o);
-  const l = await active(db);
+  const l = await active(db, o.pool);
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
   // A count or size question: its measurement runs beside the classifier's facts (both in the pool), not after.

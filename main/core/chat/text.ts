@@ -198,4 +198,21 @@ export class Vocabulary {
   unknown(text: string): string[] {
     return contentWords(text).filter((w) => !this.knows(w));
   }
+
+  /** Plain data (structured-cloneable: the intent model is fitted in a worker and sent back). */
+  toData(): VocabularyData {
+    return { stems: [...this.stems], prefixes: [...this.prefixes] };
+  }
+
+  static fromData(d: VocabularyData): Vocabulary {
+    const v = new Vocabulary();
+    for (const s of d.stems) v.stems.add(s);
+    for (const s of d.prefixes) v.prefixes.add(s);
+    return v;
+  }
+}
+
+export interface VocabularyData {
+  readonly stems: readonly string[];
+  readonly prefixes: readonly string[];
 }

@@ -10,6 +10,8 @@ import type { ErrorCode } from '../contract.js';
 import { CoreError } from '../errors.js';
 import type { MeasureResult } from '../measure/types.js';
 import type { ImageFacts } from '../student/image-facts.js';
+import type { ReviewedQuestion, TaughtParaphrase } from '../chat/augment.js';
+import type { IntentModelData } from '../chat/intent.js';
 
 export interface InferenceWorkerInit {
   /** ONNX Runtime intra-op threads per worker (the pool's workers together use the cores once). */
@@ -19,6 +21,15 @@ export interface InferenceWorkerInit {
 export type InferenceRequest =
   | { kind: 'facts'; id: number; versionDir: string; path: string; dataBar: { y: number | null; width: number }; nearest?: number }
   | { kind: 'measure'; id: number; path: string; segmenterPath: string | null; modelVersion: string | null; lines?: boolean; withLabels?: boolean }
+  /** Fit the chat's intent model (chat/fit.ts): seconds of JavaScript that would otherwise hold the core's thread. */
+  | {
+      kind: 'intents';
+      id: number;
+      classes: readonly string[];
+      reviewed: readonly ReviewedQuestion[];
+      definitions: readonly string[];
+      paraphrases: readonly TaughtParaphrase[];
+    }
   /**
    * Pre-warm (sent to each worker once): load the version's stem and head, and the segmenter, and run the student on
    * one library image, so its stem session for that image size is open (a session per size is built on first use).
@@ -36,6 +47,7 @@ export type InferenceReply =
   | { id: number; ok: true; kind: 'facts'; facts: ImageFacts }
   | { id: number; ok: true; kind: 'measure'; result: MeasureResult; labels?: Int32Array }
   | { id: number; ok: true; kind: 'warm' }
+  | { id: number; ok: true; kind: 'intents'; model: IntentModelData }
   | { id: number; ok: false; message: string; code?: ErrorCode };
 
 export type Priority = 'interactive' | 'batch';
@@ -140,6 +152,10 @@ export class InferencePool {
       const m = r as Extract<InferenceReply, { kind: 'measure' }>;
       return { result: m.result, labels: m.labels };
     });
+  }
+
+  intents(ask: Ask<'intents'>): Promise<IntentModelData> {
+    return this.submit({ ...ask, kind: 'intents', id: this.nextId++ }, 'interactive').then((r) => (r as Extract<InferenceReply, { kind: 'intents' }>).model);
   }
 
   private submit(req: InferenceRequest, priority: Priority): Promise<InferenceReply & { ok: true }> {

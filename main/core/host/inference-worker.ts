@@ -12,6 +12,7 @@ import type { PixelModel } from '../measure/pixel-model.js';
 import { readForStudent } from '../student/service.js';
 import { factsOfFeatures } from '../student/image-facts.js';
 import { errorInfo } from '../errors.js';
+import { fitIntents } from '../chat/fit.js';
 import type { InferenceReply, InferenceRequest, InferenceWorkerInit } from './inference-pool.js';
 
 const init = workerPayload<InferenceWorkerInit>();
@@ -70,6 +71,9 @@ async function handle(req: InferenceRequest): Promise<void> {
       const feat = await extractor.extract(grey);
       const [facts] = await factsOfFeatures(student, feat, 1, { threads: init.threads }, await head, req.nearest);
       reply({ id: req.id, ok: true, kind: 'facts', facts }, [facts.probs.buffer as ArrayBuffer]);
+    } else if (req.kind === 'intents') {
+      const model = fitIntents(req.classes, req.reviewed, req.definitions, req.paraphrases).toData();
+      reply({ id: req.id, ok: true, kind: 'intents', model });
     } else {
       const seg = req.segmenterPath ? segmenterOf(req.segmenterPath) : undefined;
       const { result, labels } = await measureImage(req.path, { segmenter: seg ? await seg : null, modelVersion: req.modelVersion, lines: req.lines });

@@ -5,6 +5,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferencePool } from '../../../main/core/host/inference-pool.js';
+import { fitIntents } from '../../../main/core/chat/fit.js';
+import { IntentModel } from '../../../main/core/chat/intent.js';
 import { CoreError } from '../../../main/core/errors.js';
 import { measureImage } from '../../../main/core/measure/index.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../../support/paths.js';
@@ -43,6 +45,42 @@ describe.skipIf(!hasSharedData)('inference pool', () => {
         expect(a).toEqual(b);
         expect(inPool[i].labels).toEqual(here.labels);
       }
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+
+  it('fits the chat intent model in a worker, identical to the calling thread, while this thread stays free', async () => {
+    const pool = new InferencePool(1);
+    try {
+      const classes = ['network', 'pearlite', 'spheroidite'];
+      const reviewed = Array.from({ length: 60 }, (_, i) => ({
+        question: [`What microconstituent is this, sample ${i}?`, 'How large are the carbides?', 'Describe the structure.'][i % 3],
+        qaKind: i % 5 === 0 ? null : (['identification', 'size', 'description'][i % 3] as string),
+      }));
+      const definitions = ['cementite network along prior austenite grain boundaries'];
+      // Ticks of this thread while the worker fits: a fit on this thread would hold them back for seconds.
+      let longest = 0;
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 10);
+      const t0 = performance.now();
+      const data = await pool.intents({ classes, reviewed, definitions, paraphrases: [] });
+      const pooledMs = performance.now() - t0;
+      clearInterval(timer);
+      const t1 = performance.now();
+      const here = fitIntents(classes, reviewed, definitions);
+      const hereMs = performance.now() - t1;
+      const there = IntentModel.fromData(data);
+      for (const q of ['Which constituent dominates here?', 'Are there spheroidized carbides?', 'What is the weather like?', 'how big are the particles']) {
+        expect(there.decide(q)).toEqual(here.decide(q));
+      }
+      // The gap is compared with the fit's own duration on this thread, not with a fixed number of milliseconds.
+      expect(longest).toBeLessThan(Math.max(200, hereMs / 2));
+      expect(pooledMs).toBeGreaterThan(0);
     } finally {
       await pool.close();
     }

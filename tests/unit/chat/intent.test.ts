@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitIntents } from '../../../main/core/chat/service.js';
 import { paraphrases } from '../../../main/core/chat/augment.js';
+import { IntentModel } from '../../../main/core/chat/intent.js';
 
 const classes = ['bridges', 'clean', 'cracks', 'malformed_vias', 'open', 'other', 'scratches', 'short'];
 const reviewed = [
@@ -42,6 +43,15 @@ describe('intent model', () => {
     ]) {
       expect(m.decide(q).outOfScope, q).toBe(true);
     }
+  });
+
+  it('crosses a thread boundary as plain data and decides exactly as before', () => {
+    // structuredClone is what postMessage does to the model the inference pool fits.
+    const copy = IntentModel.fromData(structuredClone(m.toData()));
+    for (const q of ['Is a short visible in this micrograph?', 'Will it snow on Friday?', 'How many particles do you count?', 'describe it']) {
+      expect(copy.decide(q)).toEqual(m.decide(q));
+    }
+    expect(() => IntentModel.fromData({ ...m.toData(), b: new Float32Array(2) })).toThrow(/not an intent model/);
   });
 
   it('is deterministic and its paraphrases keep the slot', () => {

@@ -96,10 +96,15 @@ async function load(db: Db, version: number, dir: string, pool?: InferencePool):
   }
   const definitions = definitionsOf(db, classes);
   // Fitting takes seconds of JavaScript (measured 2-3 s for 8 classes and 480 reviewed questions): in the pool when
-  // the core has one, so its thread keeps answering the review and library calls meanwhile.
-  const intents = pool
-    ? IntentModel.fromData(await pool.intents({ classes, reviewed, definitions, paraphrases }))
-    : fitIntents(classes, reviewed, definitions, paraphrases);
+  // the core has one, so its thread keeps answering the review and library calls meanwhile. A worker that fails (or a
+  // pool closing) costs only the wait: the model is then fitted here, as without a pool.
+  const fromPool = pool
+    ? await pool.intents({ classes, reviewed, definitions, paraphrases }).then(
+        (d) => IntentModel.fromData(d),
+        () => null,
+      )
+    : null;
+  const intents = fromPool ?? fitIntents(classes, reviewed, definitions, paraphrases);
   return { version, dir, student, extractor: new StemExtractor(student.stem), intents, images: new Map() };
 }
 

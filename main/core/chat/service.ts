@@ -67,9 +67,6 @@ interface Loaded {
 
 const loaded = new Map<string, Promise<Loaded>>();
 
-/** Re-exported for the callers that have always taken it from here. */
-export { fitIntents };
-
 function definitionsOf(db: Db, classes: readonly string[]): string[] {
   const byName = new Map(
     (db.prepare(`SELECT name, description FROM classes`).all() as { name: string; description: string }[]).map((r) => [r.name, r.description]),

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fitIntents } from '../../../main/core/chat/service.js';
+import { fitIntents } from '../../../main/core/chat/fit.js';
 import { libraryParaphrases, saveIntents, type IntentFile } from '../../../main/core/chat/intent-file.js';
 import { trainingWordings } from '../../../main/core/chat/augment.js';
 import { BUILTIN_TAXONOMIES } from '../../../main/core/teacher/taxonomy.js';

@@ -1,7 +1,7 @@
 // The question layer on its own: fitted from the built-in seeds and a few reviewed questions, it routes wordings
 // written for this test (neither seeds nor the benchmark's held-out file) and refuses what an image cannot answer.
 import { describe, expect, it } from 'vitest';
-import { fitIntents } from '../../../main/core/chat/service.js';
+import { fitIntents } from '../../../main/core/chat/fit.js';
 import { paraphrases } from '../../../main/core/chat/augment.js';
 import { IntentModel } from '../../../main/core/chat/intent.js';
 

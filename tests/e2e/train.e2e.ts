@@ -184,6 +184,17 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     await page.getByTestId('find-similar').click();
     await expect.poll(() => page.getByTestId('similar-item').count(), { timeout: 20_000 }).toBeGreaterThan(3);
     await page.screenshot({ path: join(artifacts, 'chat.png'), fullPage: false });
+    // Reopened (another view, then back): the saved answers show their evidence and refusal reason again.
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('nav-chat').click();
+    await page.locator(`[data-testid="chat-thumb"][data-image-id="${imageId}"]`).click();
+    const turn = (q: string) => page.locator('.chat-turn').filter({ hasText: q }).last().getByTestId('chat-answer-student');
+    await turn('what is the microstructure?').waitFor({ timeout: 10_000 });
+    expect(await turn('what is the microstructure?').getByTestId('chat-evidence').getAttribute('data-intent')).toBe('which');
+    expect(await turn('what is the microstructure?').getByTestId('chat-prediction').innerText()).toMatch(/^Prediction: (network|pearlite|spheroidite) \d+%/);
+    expect(await turn('What will the weather be like tomorrow?').getByTestId('chat-refusal-reason').count()).toBe(1);
+    const answers = page.getByTestId('chat-answer-student');
+    expect(await page.getByTestId('chat-messages').getByTestId('chat-evidence').count()).toBe(await answers.count());
   });
 
   it('finds images of a text in the chat: ranked thumbnails with scores', async () => {

@@ -48,6 +48,7 @@ interface ChatRow {
   reply_to: number | null;
   annotation_id: number | null;
   created_at: string;
+  grounding_json: string | null;
 }
 
 const toChat = (r: ChatRow): ChatMessage => ({
@@ -60,7 +61,55 @@ const toChat = (r: ChatRow): ChatMessage => ({
   replyTo: r.reply_to,
   annotationId: r.annotation_id,
   createdAt: r.created_at,
+  grounding: groundingFromJson(r.grounding_json),
 });
+
+/**
+ * A saved answer's grounding, or null when there is none or what is saved is not one (a file edited by hand, a
+ * future format): the answer's text still shows; its evidence is never made up.
+ */
+export function groundingFromJson(json: string | null): AnswerGrounding | null {
+  if (json === null) return null;
+  let g: unknown;
+  try {
+    g = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof g !== 'object' || g === null) return null;
+  const o = g as Record<string, unknown>;
+  const strOrNull = (v: unknown) => v === null || typeof v === 'string';
+  const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+  const ok =
+    typeof o.intent === 'string' &&
+    typeof o.intentProbability === 'number' &&
+    typeof o.refused === 'boolean' &&
+    strOrNull(o.reason) &&
+    typeof o.offerTeacher === 'boolean' &&
+    strOrNull(o.className) &&
+    (o.yes === null || typeof o.yes === 'boolean') &&
+    Array.isArray(o.prediction) &&
+    o.prediction.every(
+      (p: unknown) =>
+        typeof p === 'object' &&
+        p !== null &&
+        typeof (p as { className?: unknown }).className === 'string' &&
+        typeof (p as { probability?: unknown }).probability === 'number',
+    ) &&
+    Array.isArray(o.similar) &&
+    o.similar.every(
+      (x: unknown) =>
+        typeof x === 'object' &&
+        x !== null &&
+        Number.isInteger((x as { imageId?: unknown }).imageId) &&
+        typeof (x as { similarity?: unknown }).similarity === 'number' &&
+        strOrNull((x as { className?: unknown }).className),
+    ) &&
+    strOrNull(o.measurement) &&
+    numOrNull(o.pixelSizeNm) &&
+    typeof o.source === 'string';
+  return ok ? (o as unknown as AnswerGrounding) : null;
+}
 
 export interface ChatApiDeps {
   db: Db;
@@ -260,11 +309,14 @@ export class ChatApi {
     return (this.d.db.prepare(`SELECT * FROM chat_messages WHERE image_id = ? ORDER BY id`).all(imageId) as ChatRow[]).map(toChat);
   }
 
-  private addMessage(m: Omit<ChatMessage, 'id' | 'createdAt'>): ChatMessage {
+  private addMessage(m: Omit<ChatMessage, 'id' | 'createdAt' | 'grounding'> & { grounding?: AnswerGrounding | null }): ChatMessage {
     const id = Number(
       this.d.db
-        .prepare(`INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, annotation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(m.imageId, m.role, m.text, m.confidence, m.modelRef, m.replyTo, m.annotationId, nowIso()).lastInsertRowid,
+        .prepare(
+          `INSERT INTO chat_messages (image_id, role, text, confidence, model_ref, reply_to, annotation_id, created_at, grounding_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(m.imageId, m.role, m.text, m.confidence, m.modelRef, m.replyTo, m.annotationId, nowIso(), m.grounding ? JSON.stringify(m.grounding) : null)
+        .lastInsertRowid,
     );
     return toChat(this.d.db.prepare(`SELECT * FROM chat_messages WHERE id = ?`).get(id) as ChatRow);
   }
@@ -320,6 +372,7 @@ export class ChatApi {
   private saveAnswer(request: AskStudentRequest, r: GroundedAnswer): StudentAnswer {
     const question = this.addQuestion(request.imageId, request.question);
     const modelRef = r.modelVersion === null ? null : `v${r.modelVersion}`;
+    const grounding = groundingOf(r);
     const message = this.addMessage({
       imageId: request.imageId,
       role: 'student',
@@ -328,6 +381,7 @@ export class ChatApi {
       modelRef,
       replyTo: question.id,
       annotationId: null,
+      grounding,
     });
     return {
       supported: true,
@@ -337,7 +391,7 @@ export class ChatApi {
       note: r.refused ? r.reason : null,
       question,
       message,
-      grounding: groundingOf(r),
+      grounding,
     };
   }
 

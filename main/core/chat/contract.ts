@@ -42,6 +42,8 @@ export interface ChatMessage {
   /** The reviewed Q&A pair a correction became. */
   annotationId: number | null;
   createdAt: string;
+  /** How a student answer was reached, saved with it (null: other roles, or an answer saved before migration 013). */
+  grounding: AnswerGrounding | null;
 }
 
 export interface AskStudentRequest {

@@ -11,6 +11,7 @@ import { migration009 } from './migrations/009-users.js';
 import { migration010 } from './migrations/010-teacher-run-images.js';
 import { migration011 } from './migrations/011-teacher-paraphrases.js';
 import { migration012 } from './migrations/012-image-facts.js';
+import { migration013 } from './migrations/013-chat-grounding.js';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration010,
   migration011,
   migration012,
+  migration013,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -318,8 +318,6 @@ function ImageChat({
   const [studentNote, setStudentNote] = useState<string | null>(null);
   const [similar, setSimilar] = useState<SimilarImage[] | null>(null);
   const [similarBusy, setSimilarBusy] = useState(false);
-  /** How each student answer of this session was reached (evidence); saved chats from before show the text only. */
-  const [grounding, setGrounding] = useState<Map<number, AnswerGrounding>>(new Map());
   const listRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -355,8 +353,6 @@ function ImageChat({
       if (canStudent) {
         const r = await api.askStudent({ imageId, question: q });
         if (!r.supported) setStudentNote(r.note);
-        const g = r.grounding;
-        if (r.message && g) setGrounding((m) => new Map(m).set(r.message!.id, g));
         const add = [r.question, r.message].filter((m): m is ChatMessage => m != null);
         setMessages((list) => [...list, ...add]);
         userId = r.question?.id;
@@ -493,7 +489,7 @@ function ImageChat({
                     <Answer
                       key={m.id}
                       message={m}
-                      grounding={grounding.get(m.id) ?? null}
+                      grounding={m.grounding ?? null}
                       teacherAnswered={(byReply.get(q.id) ?? []).some((x) => x.role === 'teacher')}
                       onAskTeacher={egress ? () => void askTeacherAbout(q) : null}
                       onPick={onPick}

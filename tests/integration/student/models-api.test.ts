@@ -284,6 +284,10 @@ describe.skipIf(!hasSharedData)('student API (contract) on real images', () => {
     const chat = await core.api.listChat(img.id);
     expect(chat.map((m) => m.role)).toEqual(['user', 'student', 'user', 'student']);
     expect(chat[1]).toMatchObject({ replyTo: chat[0].id, modelRef: `v${outcome.modelVersion}`, text: a.answer });
+    // The evidence is saved with the answer: a reopened chat shows what the live one showed.
+    expect(a.grounding).toBeTruthy();
+    expect(chat[1].grounding).toEqual(a.grounding);
+    expect(chat[0].grounding).toBeNull();
     const found = await core.api.findByText('pearlite steel microstructure', 5);
     expect(found).toHaveLength(5);
     expect(found[0].similarity).toBeGreaterThanOrEqual(found[4].similarity);

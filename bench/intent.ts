@@ -26,6 +26,8 @@ export async function run(argv: string[]): Promise<void> {
     nIn = 0,
     oosOk = 0,
     nOos = 0;
+  /** confusion[true][got]: where the wordings of each intent go when their group was never seen. */
+  const confusion = new Map<string, Map<string, number>>();
   for (let f = 0; f < 10; f++) {
     const test = new Set(groups.filter((_, i) => i % 10 === f));
     const m = IntentModel.fit(
@@ -36,6 +38,9 @@ export async function run(argv: string[]): Promise<void> {
     for (const w of all.filter((x) => test.has(x.group))) {
       const d = m.decide(w.text);
       const got = d.outOfScope ? 'oos' : d.intent;
+      const row = confusion.get(w.intent) ?? new Map<string, number>();
+      row.set(got, (row.get(got) ?? 0) + 1);
+      confusion.set(w.intent, row);
       n++;
       if (got === w.intent) ok++;
       if (w.intent === 'oos') {
@@ -47,10 +52,20 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
   }
-  const out = { config: cfg, wordings: all.length, groups: groups.length, accuracy: ok / n, inScopeRefused: refusedIn / nIn, outOfScopeRefused: oosOk / nOos };
+  const confusionOut = Object.fromEntries([...confusion].map(([k, row]) => [k, Object.fromEntries([...row].sort((a, b) => b[1] - a[1]))]));
+  const out = {
+    config: cfg,
+    wordings: all.length,
+    groups: groups.length,
+    accuracy: ok / n,
+    inScopeRefused: refusedIn / nIn,
+    outOfScopeRefused: oosOk / nOos,
+    confusion: confusionOut,
+  };
   console.log(
     values.json
       ? JSON.stringify(out)
-      : `intent CV (${groups.length} groups, ${all.length} wordings): accuracy ${out.accuracy.toFixed(3)}, in-scope refused ${out.inScopeRefused.toFixed(3)}, unseen out-of-scope topics refused ${out.outOfScopeRefused.toFixed(3)}`,
+      : `intent CV (${groups.length} groups, ${all.length} wordings): accuracy ${out.accuracy.toFixed(3)}, in-scope refused ${out.inScopeRefused.toFixed(3)}, unseen out-of-scope topics refused ${out.outOfScopeRefused.toFixed(3)}\n` +
+          `where each intent's wordings went (true → decided: count): ${JSON.stringify(confusionOut)}`,
   );
 }

@@ -18,6 +18,7 @@ import { activeVersion } from '../student/versions.js';
 import { readEgress } from '../teacher/settings.js';
 import type { ReviewedQuestion, TaughtParaphrase } from './augment.js';
 import { fitIntents } from './fit.js';
+import { acquisitionFacts, askedSetting, settingAnswer } from './acquisition.js';
 import { anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
 import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
@@ -223,6 +224,44 @@ export interface AskOptions {
 
 type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability' | 'evidence'>;
 
+/** A calibration question names the pixel size or the frame; the acquisition settings are for the rest. */
+const CALIBRATION_WORDS = /\b(pixels?|px|scale|calibrat\w*|field of view|fov|per pixel|frame size|image size)\b/i;
+
+/**
+ * How the image was acquired (acquisition.ts). Not for a question that names a class of the taxonomy, a measurement
+ * question, or a calibration question about the pixel size or the frame (those have their own answers); the question
+ * layer itself is no guide here, since its seeds teach that instrument settings nobody recorded are out of scope.
+ * Null when the question names no acquisition setting.
+ */
+async function acquisitionReply(
+  db: Db,
+  img: Awaited<ReturnType<typeof resolveImage>>,
+  q: string,
+  decision: IntentDecision,
+  classes: readonly string[],
+  base: Base,
+): Promise<GroundedAnswer | null> {
+  const consult = decision.intent !== 'measure' && !(decision.intent === 'calibration' && CALIBRATION_WORDS.test(q)) && classMentions(q, classes).length === 0;
+  const setting = consult ? askedSetting(q) : null;
+  if (!setting) return null;
+  const a = settingAnswer(setting, await acquisitionFacts(db, img));
+  const common = { ...base, intent: 'calibration' as Intent, className: null, yes: null };
+  // The teacher sees the pixels only, so it is not offered for a setting the file does not state.
+  if (!a.text) {
+    return {
+      ...common,
+      intent: 'oos',
+      text: refusalText(a.missing!, false),
+      confidence: 0,
+      refused: true,
+      reason: a.missing,
+      offerTeacher: false,
+      evidence: { ...base.evidence, source: 'nothing (refused)' },
+    };
+  }
+  return { ...common, text: a.text, confidence: 1, refused: false, reason: null, offerTeacher: false, evidence: { ...base.evidence, source: a.source } };
+}
+
 /** A size / count / spacing question: the numbers come only from the measurement source, or Emma says it cannot. */
 async function measurementAnswer(
   img: Awaited<ReturnType<typeof resolveImage>>,
@@ -276,7 +315,7 @@ function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel 
 
 async function askWithoutStudent(db: Db, image: number | string, q: string, o: AskOptions): Promise<GroundedAnswer> {
   const img = await resolveImage(db, image);
-  const { model } = intentsWithoutStudent(db);
+  const { classes, model } = intentsWithoutStudent(db);
   const decision = model.decide(q);
   const egress = readEgress(db).enabled;
   const pixelNm = img.pixel_size_nm;
@@ -298,6 +337,8 @@ async function askWithoutStudent(db: Db, image: number | string, q: string, o: A
     yes: null,
     evidence: { ...base.evidence, source: 'nothing (refused)' },
   });
+  const acquisition = await acquisitionReply(db, img, q, decision, classes, base);
+  if (acquisition) return acquisition;
   if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
   if (decision.intent === 'measure') return measurementAnswer(img, q, o, base, egress);
   if (decision.intent === 'calibration') {
@@ -355,6 +396,8 @@ export async function askGrounded(db: Db, image: number | string, question: stri
     yes: null,
     evidence: { ...base.evidence, source: 'nothing (refused)' },
   });
+  const acquisition = await acquisitionReply(db, img, q, decision, l.student.manifest.labels, base);
+  if (acquisition) return acquisition;
   if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
   const mentions = classMentions(q, classes).map((m) => m.className);
   const answerWith = (a: Partial<GroundedAnswer> & { text: string }): GroundedAnswer => ({

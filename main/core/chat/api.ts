@@ -284,11 +284,11 @@ export class ChatApi {
         note: 'No active student model yet: train one in the Train view.',
       };
     }
-    let language = false;
+    let language: boolean;
     try {
       language = (this.d.student.active().student.manifest as { language?: unknown }).language != null;
     } catch {
-      language = false;
+      language = false; // the active version's files cannot be read: it answers nothing
     }
     return {
       activeVersion: v.id,

@@ -60,6 +60,7 @@ describe.skipIf(!hasSharedData)('chat answers acquisition questions from the fil
     expect(mag.answer).toContain('50,000×');
     expect(mag.confidence).toBe(1);
     expect(mag.grounding?.source).toMatch(/Zeiss metadata/);
+    expect(mag.grounding?.intent).toBe('acquisition');
     expect((await ask('What accelerating voltage was used?')).answer).toContain('20 kV');
     expect((await ask('Which detector recorded this?')).answer).toContain('InLens');
     expect((await ask('What was the working distance?')).answer).toContain('2.8 mm');
@@ -84,6 +85,7 @@ describe.skipIf(!hasSharedData)('chat answers acquisition questions from the fil
     expect(a.reason).toBe("the file's metadata does not record the accelerating voltage");
     expect(a.offerTeacher).toBe(false);
     expect(a.confidence).toBe(0);
+    expect(a.intent).toBe('acquisition');
     const dwell = await askGrounded(core.db, ids.png, 'How long was the dwell time per pixel?');
     expect(dwell.refused).toBe(true);
     expect(dwell.reason).toMatch(/does not record the dwell time/);

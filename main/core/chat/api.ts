@@ -336,12 +336,12 @@ export class ChatApi {
     getImage(this.d.db, request.imageId);
     const caps = this.capabilities();
     if (!caps.answer) {
-      // No student yet: sizes, counts and the calibration are still answered (measured, not learnt).
+      // No student yet: sizes, counts, the calibration and the acquisition settings are still answered (measured or read, not learnt).
       const r =
         caps.activeVersion === null
           ? await askGrounded(this.d.db, request.imageId, request.question, { measurements: this.d.measurements, pool: this.d.pool })
           : null;
-      if (r && (r.intent === 'measure' || r.intent === 'calibration')) return this.saveAnswer(request, r);
+      if (r && (r.intent === 'measure' || r.intent === 'calibration' || (r.intent === 'acquisition' && !r.refused))) return this.saveAnswer(request, r);
       return { supported: false, answer: null, confidence: null, modelVersion: caps.activeVersion, note: caps.note, question: null, message: null };
     }
     const turns: Turn[] = [];

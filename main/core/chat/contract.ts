@@ -68,7 +68,7 @@ export interface StudentAnswer {
 
 /** The grounded chat's account of one answer (main/core/chat). */
 export interface AnswerGrounding {
-  /** which | yesno | measure | calibration | describe | process | oos */
+  /** which | yesno | measure | calibration | describe | process | oos, or acquisition (a question about how the image was taken, answered from its metadata) */
   intent: string;
   intentProbability: number;
   refused: boolean;

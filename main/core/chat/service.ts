@@ -38,13 +38,17 @@ export interface GroundedEvidence {
   readonly source: string;
 }
 
+/** What an answer was read as: an intent of the question layer, or a question about how the image was acquired. */
+export type AnswerIntent = Intent | 'acquisition';
+
 export interface GroundedAnswer {
   readonly text: string;
   /** The classifier's probability behind a class answer; low for refusals; null for a measurement (not a probability). */
   readonly confidence: number | null;
   /** The student version that answered; null when none is trained (measurement and calibration answers only). */
   readonly modelVersion: number | null;
-  readonly intent: Intent;
+  readonly intent: AnswerIntent;
+  /** The question layer's probability for its intent; 1 for an acquisition question (read by the setting's name). */
   readonly intentProbability: number;
   readonly refused: boolean;
   readonly reason: string | null;
@@ -245,12 +249,11 @@ async function acquisitionReply(
   const setting = consult ? askedSetting(q) : null;
   if (!setting) return null;
   const a = settingAnswer(setting, await acquisitionFacts(db, img));
-  const common = { ...base, intent: 'calibration' as Intent, className: null, yes: null };
+  const common = { ...base, intent: 'acquisition' as const, intentProbability: 1, className: null, yes: null };
   // The teacher sees the pixels only, so it is not offered for a setting the file does not state.
   if (!a.text) {
     return {
       ...common,
-      intent: 'oos',
       text: refusalText(a.missing!, false),
       confidence: 0,
       refused: true,

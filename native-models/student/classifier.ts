@@ -68,6 +68,11 @@ export interface TrainedClassifier {
   readonly provider: Provider;
   readonly status: 'completed' | 'cancelled';
   readonly steps: number;
+  /**
+   * Confidence temperature T: the probabilities shown are p^(1/T), renormalised (fitConfidenceTemperature, on images
+   * the model did not train on). The class ranking, and so every prediction, is unchanged. Absent: 1.
+   */
+  readonly confidenceTemperature?: number;
 }
 
 export interface HeadTrainHooks {
@@ -278,7 +283,7 @@ export async function classifyFeatures(
     if (!opened) await open.session.release();
   }
   const w = c.options.knnWeight;
-  if (w <= 0 || c.memoryLabels.length === 0) return { probs: headP, classes: C, provider: open.provider };
+  if (w <= 0 || c.memoryLabels.length === 0) return { probs: temper(headP, C, c.confidenceTemperature ?? 1), classes: C, provider: open.provider };
   const q = memoryRows(views, count * 8, c.head, c.whitening);
   const E = memoryDim(c);
   const probs = new Float32Array(count * C);
@@ -298,7 +303,53 @@ export async function classifyFeatures(
     const knn = knnVote(sims, c.memoryLabels, C, c.options.knnK, c.options.knnTemperature);
     for (let j = 0; j < C; j++) probs[i * C + j] = (1 - w) * headP[i * C + j] + w * knn[j];
   }
-  return { probs, classes: C, provider: open.provider };
+  return { probs: temper(probs, C, c.confidenceTemperature ?? 1), classes: C, provider: open.provider };
+}
+
+/** Rows of `probs` [n, C] raised to 1/T and renormalised, in place (T = 1: unchanged). Keeps each row's order. */
+export function temper(probs: Float32Array, C: number, T: number): Float32Array {
+  if (T === 1 || !(T > 0)) return probs;
+  const e = 1 / T;
+  for (let o = 0; o < probs.length; o += C) {
+    let s = 0;
+    for (let j = 0; j < C; j++) s += probs[o + j] = Math.pow(Math.max(probs[o + j], 1e-12), e);
+    for (let j = 0; j < C; j++) probs[o + j] /= s;
+  }
+  return probs;
+}
+
+/**
+ * The confidence temperature that minimises the negative log-likelihood of held-out labels (temperature scaling,
+ * on probabilities rather than logits because the head and the memory vote are averaged as probabilities). A grid
+ * of 61 values from 1/4 to 4, log-spaced. With fewer than 10 held-out images, or labels the rows cannot carry, 1.
+ */
+export function fitConfidenceTemperature(probs: ArrayLike<number>, labels: ArrayLike<number>, C: number): number {
+  const n = labels.length;
+  if (n < 10 || probs.length !== n * C) return 1;
+  const logp = new Float64Array(n * C);
+  for (let i = 0; i < n * C; i++) logp[i] = Math.log(Math.max(probs[i], 1e-12));
+  const nll = (T: number): number => {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let m = -Infinity;
+      for (let j = 0; j < C; j++) m = Math.max(m, logp[i * C + j] / T);
+      let z = 0;
+      for (let j = 0; j < C; j++) z += Math.exp(logp[i * C + j] / T - m);
+      total -= logp[i * C + labels[i]] / T - m - Math.log(z);
+    }
+    return total / n;
+  };
+  let best = 1;
+  let bestNll = nll(1);
+  for (let k = 0; k <= 60; k++) {
+    const T = Math.exp(Math.log(0.25) + (k / 60) * Math.log(16));
+    const v = nll(T);
+    if (v < bestNll - 1e-9) {
+      best = T;
+      bestNll = v;
+    }
+  }
+  return best;
 }
 
 function softmax(x: ArrayLike<number>): Float32Array {
@@ -365,6 +416,8 @@ export interface StudentManifest {
   };
   readonly memoryRefs: readonly string[];
   readonly training?: Readonly<Record<string, unknown>>;
+  /** TrainedClassifier.confidenceTemperature (absent in versions before it: 1). */
+  readonly confidenceTemperature?: number;
 }
 
 const f32 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -418,6 +471,7 @@ export function saveStudent(dir: string, stem: Stem, c: TrainedClassifier, memor
     files,
     memoryRefs,
     training,
+    ...(c.confidenceTemperature !== undefined && c.confidenceTemperature !== 1 ? { confidenceTemperature: c.confidenceTemperature } : {}),
   };
   const path = join(dir, 'student.json');
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -464,6 +518,9 @@ export function loadStudent(dir: string): LoadedStudent {
     provider: 'cpu',
     status: 'completed',
     steps: 0,
+    ...(typeof manifest.confidenceTemperature === 'number' && manifest.confidenceTemperature > 0
+      ? { confidenceTemperature: manifest.confidenceTemperature }
+      : {}),
   };
   const all = readF32(join(dir, manifest.files.bank));
   const K = manifest.stem.atoms * 8;

@@ -7,8 +7,10 @@ import { join, resolve } from 'node:path';
 import {
   classifyFeatures,
   DEFAULT_HEAD,
+  fitConfidenceTemperature,
   loadStudent,
   saveStudent,
+  temper,
   trainClassifier,
   type HeadOptions,
   type LoadedStudent,
@@ -314,7 +316,8 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
     });
     // 4. Head on the training split, measured on the validation split.
     let valScores: Scores | null = null;
-    let valCalibration: Calibration | null = null;
+    let valCalibration: (Calibration & { temperature?: number; eceTempered?: number }) | null = null;
+    let temperature = 1;
     let provider = 'cpu';
     if (val.length > 0) {
       const c = await trainClassifier(gather(feats, D, trainIdx), Int32Array.from(trainIdx.map((i) => y[i])), labels, stem.config, preset.head, hooks('head'));
@@ -326,15 +329,20 @@ export async function trainStudent(db: Db, o: TrainOptions): Promise<TrainOutcom
         argmaxRows(p.probs, labels.length, val.length),
         labels,
       );
-      valCalibration = calibrate(
-        p.probs,
-        valIdx.map((i) => y[i]),
-        labels.length,
-        10,
-      );
+      const valY = valIdx.map((i) => y[i]);
+      valCalibration = calibrate(p.probs, valY, labels.length, 10);
+      // Temperature scaling on the validation split (images this run's head never saw): the confidence an answer
+      // shows then means what it says. The shipped model is retrained on every image, and gets the same temperature.
+      temperature = fitConfidenceTemperature(p.probs, valY, labels.length);
+      valCalibration = {
+        ...valCalibration,
+        temperature,
+        eceTempered: calibrate(temper(Float32Array.from(p.probs), labels.length, temperature), valY, labels.length, 10).ece,
+      };
     }
     // 5. The version that ships learns from every reviewed image.
-    const final: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
+    const trained: TrainedClassifier = await trainClassifier(feats, y, labels, stem.config, preset.head, hooks('final'));
+    const final: TrainedClassifier = temperature === 1 ? trained : { ...trained, confidenceTemperature: temperature };
     checkCancel();
     provider = final.provider;
     // 6. The vision-language part, on the same frozen stem features (a worker thread of its own). A quick update

@@ -123,7 +123,8 @@ describe.skipIf(!hasSharedData)('quick update (heads on cached stem features)', 
     const q = new Float32Array(unseen.length * D);
     for (const [k, p] of unseen.entries()) q.set(await ex.extract(await readForStudent(p, undefined, quick.stem.config.maxSide)), k * D);
     await ex.close();
-    const mine = await classifyFeatures(head, quick.stem.config, q, unseen.length);
+    // The shipped head also carries the confidence temperature fitted on the split run (the same on either features).
+    const mine = await classifyFeatures({ ...head, confidenceTemperature: quick.classifier.confidenceTemperature }, quick.stem.config, q, unseen.length);
     const shipped = await classifyFeatures(quick.classifier, quick.stem.config, q, unseen.length, quick.headOnnx);
     for (let i = 0; i < mine.probs.length; i++) expect(Math.abs(mine.probs[i] - shipped.probs[i])).toBeLessThan(1e-4);
     expect(Array.from(quick.classifier.memoryLabels)).toEqual(all.map((i) => labels.indexOf(i.className)));

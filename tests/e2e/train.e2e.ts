@@ -296,6 +296,10 @@ describe.skipIf(!hasSharedData)('train and chat in browser mode', () => {
     );
     expect(await page.getByTestId('reliability-diagram').getAttribute('data-bins')).toBe('10');
     expect(await page.getByTestId('reliability-bin').count()).toBeGreaterThan(0);
+    // The confidence temperature fitted on those 12 images travels with the version and is named beside the diagram.
+    const T = (await core.api.getModelVersion(1)).calibration!.temperature!;
+    expect(T).toBeGreaterThan(0);
+    expect(await page.getByTestId('calibration-temperature').innerText()).toContain(`T = ${T.toFixed(2)}, fitted on these validation images`);
 
     const out = join(tmpDir, 'exported-v1');
     await page.getByTestId('model-export-open').click();

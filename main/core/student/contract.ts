@@ -158,6 +158,13 @@ export interface ModelCalibration {
   /** Expected calibration error: Σ_b (n_b / N) · |accuracy_b − confidence_b|. */
   ece: number;
   reliability: { lo: number; hi: number; n: number; confidence: number | null; accuracy: number | null }[];
+  /**
+   * The confidence temperature fitted on these images and shipped with the version (the probabilities shown are
+   * p^(1/T), renormalised); `ece` and `reliability` are before it. Absent for versions trained before it (T = 1).
+   */
+  temperature?: number;
+  /** ECE after the temperature, on the same images it was fitted on (optimistic). */
+  eceTempered?: number;
 }
 
 export interface ModelDataSnapshot {

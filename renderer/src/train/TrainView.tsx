@@ -644,6 +644,13 @@ function VersionDetail({ detail: d }: { detail: ModelVersionDetail }) {
                   : 'recomputed with the shipped model, which also trained on these images (optimistic)')
               : 'Calibration: not available (no validation images for this version)'}
           </h4>
+          {d.calibration?.temperature !== undefined && (
+            <p className="muted small" data-testid="calibration-temperature">
+              Confidences shown by this version are tempered with T = {d.calibration.temperature.toFixed(2)}, fitted on these validation images
+              {d.calibration.eceTempered !== undefined ? ` (ECE there ${pct(d.calibration.eceTempered)} after it, optimistic: the same images)` : ''}; the
+              diagram is before it.
+            </p>
+          )}
           {d.calibration && <ReliabilityDiagram bins={d.calibration.reliability} />}
         </div>
       </div>

@@ -10,6 +10,7 @@
 // these words ("is there a short at the high-voltage line?") keeps its answer.
 import type { Db } from '../db/database.js';
 import { inspectImage } from '../library/inspect.js';
+import { getImageRow } from '../library/queries.js';
 
 export interface AcquisitionFacts {
   readonly magnification: number | null;
@@ -150,30 +151,17 @@ export function settingAnswer(s: Setting, f: AcquisitionFacts): SettingAnswer {
 /** The acquisition facts of a library image (id > 0) or of a file outside the library (inspected). */
 export async function acquisitionFacts(db: Db, image: { id: number; path: string }): Promise<AcquisitionFacts> {
   if (image.id > 0) {
-    const r = db.prepare(`SELECT magnification, kv, wd_mm, detector, instrument, vendor, acquired_at, metadata_json FROM images WHERE id = ?`).get(image.id) as
-      | {
-          magnification: number | null;
-          kv: number | null;
-          wd_mm: number | null;
-          detector: string | null;
-          instrument: string | null;
-          vendor: string | null;
-          acquired_at: string | null;
-          metadata_json: string;
-        }
-      | undefined;
-    if (r) {
-      return {
-        magnification: r.magnification,
-        kv: r.kv,
-        wdMm: r.wd_mm,
-        detector: r.detector,
-        instrument: r.instrument,
-        vendor: r.vendor,
-        acquiredAt: r.acquired_at,
-        raw: rawOf(r.metadata_json),
-      };
-    }
+    const r = getImageRow(db, image.id);
+    return {
+      magnification: r.magnification,
+      kv: r.kv,
+      wdMm: r.wd_mm,
+      detector: r.detector,
+      instrument: r.instrument,
+      vendor: r.vendor,
+      acquiredAt: r.acquired_at,
+      raw: rawOf(r.metadata_json),
+    };
   }
   const i = await inspectImage(image.path);
   return {

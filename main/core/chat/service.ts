@@ -372,6 +372,14 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   // A count or size question: its measurement runs beside the classifier's facts (both in the pool), not after.
   const measured = decision.intent === 'measure' && !decision.outOfScope && img.id > 0 ? (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : undefined;
   measured?.catch(() => undefined); // (awaited below; a failure of the facts first must not leave it unhandled)
+  // How the image was taken is read from the file, before (and without) running the classifier on it.
+  const acquisition = await acquisitionReply(db, img, q, decision, l.student.manifest.labels, {
+    modelVersion: l.version,
+    intent: decision.intent,
+    intentProbability: decision.probability,
+    evidence: { prediction: [], similar: [], measurement: null, pixelSizeNm: img.pixel_size_nm, source: 'the file' },
+  });
+  if (acquisition) return acquisition;
   const facts = await imageFacts(db, l, img, o.pool);
   const { ranked } = facts;
   const top = ranked[0];
@@ -399,8 +407,6 @@ export async function askGrounded(db: Db, image: number | string, question: stri
     yes: null,
     evidence: { ...base.evidence, source: 'nothing (refused)' },
   });
-  const acquisition = await acquisitionReply(db, img, q, decision, l.student.manifest.labels, base);
-  if (acquisition) return acquisition;
   if (decision.outOfScope) return refuse(decision.why ?? 'it is outside what I learnt', 'oos');
   const mentions = classMentions(q, classes).map((m) => m.className);
   const answerWith = (a: Partial<GroundedAnswer> & { text: string }): GroundedAnswer => ({

@@ -94,6 +94,10 @@ describe.skipIf(!hasSharedData)('grounded chat', () => {
       expect(a.grounding).toMatchObject({ refused: true, offerTeacher: true });
       expect(a.confidence!).toBeLessThanOrEqual(0.2);
     }
+    // With a student too, an acquisition setting is read from the file (these PNGs record none), before any class work.
+    const kv = await api.ask({ imageId: id, question: 'What accelerating voltage was used?' });
+    expect(kv.grounding).toMatchObject({ intent: 'acquisition', refused: true, offerTeacher: false, prediction: [] });
+    expect(kv.grounding?.reason).toBe("the file's metadata does not record the accelerating voltage");
     const m = await api.ask({ imageId: id, question: 'How many particles are there?' });
     expect(m.answer).toMatch(/can't measure that in this image yet/);
     expect(m.answer).not.toMatch(/\d+ particles/);

@@ -32,4 +32,16 @@ describe.skipIf(!hasSharedData)('chat on a line pattern', () => {
     expect(count.answer).toContain(`pitch ${Number(r.lines!.pitch.toPrecision(3))} px`);
     expect(count.answer).toMatch(/uncalibrated/);
   });
+
+  it('answers the line-edge roughness from line metrology, and refuses a quantity no measurement gives', async () => {
+    const r = await core.api.measureImage(imageId);
+    const rough = await core.api.askStudent({ imageId, question: 'How rough are the line edges?' });
+    if (r.lines!.ler3sigma === null) expect(rough.answer).toMatch(/can't measure/);
+    else
+      expect(rough.answer).toMatch(new RegExp(`^Line-edge roughness \\(3σ\\) ${Number(r.lines!.ler3sigma.toPrecision(3))} px.*; line metrology, uncalibrated`));
+    const composition = await core.api.askStudent({ imageId, question: 'What is the chemical composition of the lines?' });
+    expect(composition.answer).toMatch(/^I can't answer that from this image: it asks for a quantity Emma does not measure/);
+    expect(composition.grounding?.refused).toBe(true);
+    expect(composition.confidence).toBe(0);
+  });
 });

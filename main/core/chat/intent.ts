@@ -7,6 +7,7 @@
 // out-of-fold decisions: the training wordings are split by wording group, each part is decided by an intent model
 // that never saw it, so the refusal rule is calibrated on wordings as unseen as a user's (never on the benchmark's
 // held-out file).
+import { DOMAIN_GLOSSARY } from './glossary.js';
 import { INTENTS, type Intent } from './seeds.js';
 import { contentWords, features, FEATURE_DIM, normalise, stripFrames, Vocabulary, withClassSlot, type VocabularyData } from './text.js';
 
@@ -260,7 +261,7 @@ export class IntentModel {
     const epochs = o.epochs ?? 30;
     const lr = o.lr ?? 0.8;
     const l2 = o.l2 ?? 1e-3;
-    const extra = [...(o.vocabulary ?? []), ...classes.map((c) => c.replace(/_/g, ' '))];
+    const extra = [...(o.vocabulary ?? []), ...DOMAIN_GLOSSARY, ...classes.map((c) => c.replace(/_/g, ' '))];
     const vocabOf = (ex: readonly Example[]) => {
       const v = new Vocabulary();
       for (const x of ex) if (x.y !== OOS) v.add(x.text);

@@ -19,7 +19,13 @@ export interface ImageMeasurement {
   /** Unit of every length below: nm from the image's calibration, px where the file gives none. */
   readonly unit: 'nm' | 'px';
   readonly particles: { readonly count: number; readonly excludedAtEdge: number; readonly ecd: EcdStats | null } | null;
-  readonly lines: { readonly pitch: number | null; readonly cd: number | null; readonly space: number | null } | null;
+  readonly lines: {
+    readonly pitch: number | null;
+    readonly cd: number | null;
+    readonly space: number | null;
+    /** Line-edge roughness, 3σ (absent in measurements made before it reached the chat). */
+    readonly ler?: number | null;
+  } | null;
 }
 
 export interface MeasurementSource {
@@ -43,23 +49,39 @@ export function chatMeasurement(r: MeasureResult): ImageMeasurement {
     pixelSizeNm: r.pixelSizeNm,
     unit: r.calibrated ? 'nm' : 'px',
     particles: { count: r.particles.count, excludedAtEdge: r.particles.excludedAtEdge, ecd },
-    lines: r.lines ? { pitch: r.lines.pitch, cd: r.lines.cd, space: r.lines.space } : null,
+    lines: r.lines ? { pitch: r.lines.pitch, cd: r.lines.cd, space: r.lines.space, ler: r.lines.ler3sigma } : null,
   };
 }
 
-export type Quantity = 'count' | 'size' | 'spacing' | 'width';
+export type Quantity = 'count' | 'size' | 'spacing' | 'width' | 'roughness';
 
 /**
- * Which quantity a measurement question asks for. A closed set of quantity words (count/size/spacing/width are the
- * only quantities a measurement source reports), checked in order of specificity.
+ * Which quantity a measurement question asks for: a closed set of quantity words (count, size, spacing, width and
+ * line-edge roughness are what a measurement source reports), checked in order of specificity. Null when the
+ * question names none of them ("what is the chemical composition of the particles?" reads like a measurement
+ * question but asks for something no measurement here gives): the chat then says what it can measure instead of
+ * answering a size nobody asked for.
  */
-export function quantityAsked(question: string): Quantity {
+export function quantityAsked(question: string): Quantity | null {
   const q = question.toLowerCase();
-  if (/\b(how many|number of|count|counted|counting)\b/.test(q)) return 'count';
-  if (/\b(pitch|apart|spacing|space between|gap|gaps|distance|period|separation|between (the )?(lines|features|particles))\b/.test(q)) return 'spacing';
-  if (/\b(wide|width|widths|cd|critical dimension|thick|thickness|linewidth)\b/.test(q)) return 'width';
-  return 'size';
+  if (/\b(how many|number of|count|counted|counting|counts)\b/.test(q)) return 'count';
+  if (/\b(rough|roughness|ler|lwr|edge (placement )?(variation|jitter|noise)|wiggl\w*|wav(y|iness))\b/.test(q)) return 'roughness';
+  if (
+    /\b(pitch|apart|spacing|spaced|space between|gap|gaps|distance|period|periodicity|separation|separated|between (the )?(lines|features|particles))\b/.test(q)
+  )
+    return 'spacing';
+  if (/\b(wide|width|widths|cd|cds|critical dimensions?|thick|thickness|linewidth|narrow)\b/.test(q)) return 'width';
+  if (
+    /\b(size|sizes|sized|sizing|big|bigger|biggest|large|larger|largest|small|smaller|smallest|tiny|huge|diameters?|radius|radii|areas?|dimensions?|ecd|feret|long|length|lengths|tall|height|extent|measure|measures|measured|measurements?|quantify|metrology|nm|nanomet\w*|microns?|µm|um)\b/.test(
+      q,
+    )
+  )
+    return 'size';
+  return null;
 }
+
+/** What a measurement can report, for a question that asks for something else. */
+export const MEASURABLE = 'particle counts and sizes (equivalent circular diameter) and the pitch, width, space and edge roughness of line patterns';
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
@@ -86,6 +108,8 @@ export function measurementSentence(m: ImageMeasurement, q: Quantity): string | 
   const l = m.lines;
   const u = m.unit;
   const how = `method: ${m.method}; ${calibration(m)}`;
+  // Pitch, width, space and roughness come from the line profile, not from the particle segmentation.
+  const metrology = `line metrology, ${calibration(m)}`;
   const lines = isLinePattern(m);
   switch (q) {
     case 'count':
@@ -107,14 +131,17 @@ export function measurementSentence(m: ImageMeasurement, q: Quantity): string | 
         const sd = e.sd !== null ? ` ± ${fmt(e.sd)}` : '';
         return `Median equivalent circular diameter ${fmt(e.median)} ${u} (p10–p90 ${fmt(e.p10)}–${fmt(e.p90)} ${u}, mean ${fmt(e.mean)}${sd} ${u}, n = ${p.count} particles); ${how}.`;
       }
-      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${how}.`;
+      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${metrology}.`;
       return null;
     case 'spacing':
-      if (l?.pitch != null) return `Pitch ${fmt(l.pitch)} ${u}${l.space != null ? `, space between lines ${fmt(l.space)} ${u}` : ''}; ${how}.`;
-      if (l?.space != null) return `Space between lines ${fmt(l.space)} ${u}; ${how}.`;
+      if (l?.pitch != null) return `Pitch ${fmt(l.pitch)} ${u}${l.space != null ? `, space between lines ${fmt(l.space)} ${u}` : ''}; ${metrology}.`;
+      if (l?.space != null) return `Space between lines ${fmt(l.space)} ${u}; ${metrology}.`;
       return null;
     case 'width':
-      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${how}.`;
+      if (l?.cd != null) return `Line width (CD) ${fmt(l.cd)} ${u}; ${metrology}.`;
+      return null;
+    case 'roughness':
+      if (l?.ler != null) return `Line-edge roughness (3σ) ${fmt(l.ler)} ${u}${l.pitch != null ? ` at a pitch of ${fmt(l.pitch)} ${u}` : ''}; ${metrology}.`;
       return null;
   }
 }

@@ -21,7 +21,7 @@ import { fitIntents } from './fit.js';
 import { acquisitionFacts, askedSetting, settingAnswer } from './acquisition.js';
 import { anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
-import { measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
+import { MEASURABLE, measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
 import { INTENT_FILE, libraryParaphrases, reviewedQuestions, type IntentFile } from './intent-file.js';
 import { QA_KIND_INTENT, type Intent } from './seeds.js';
 import { classMentions, normalise } from './text.js';
@@ -277,11 +277,31 @@ async function measurementAnswer(
 ): Promise<GroundedAnswer> {
   const pixelNm = img.pixel_size_nm;
   const quantity = quantityAsked(q);
+  const common = { ...base, className: null, yes: null };
+  if (quantity === null) {
+    // Worded like a measurement, but asking for a quantity no measurement here reports (composition, resistance…).
+    const why = `it asks for a quantity Emma does not measure (it measures ${MEASURABLE})`;
+    return {
+      ...common,
+      text: refusalText(why, egress),
+      confidence: 0,
+      refused: true,
+      reason: why,
+      offerTeacher: egress,
+      evidence: { ...base.evidence, source: 'nothing (refused)' },
+    };
+  }
   const m = img.id > 0 ? await (started ?? (o.measurements ?? NO_MEASUREMENTS).measure(img.id)) : null;
   const sentence = m ? measurementSentence(m, quantity) : null;
-  const common = { ...base, className: null, yes: null };
   if (!m || !sentence) {
-    const why = `I can't measure that in this image yet (no ${quantity === 'count' ? 'particle count' : quantity === 'size' ? 'size measurement' : 'line measurement'} is available for it)`;
+    const what = {
+      count: 'particle count',
+      size: 'size measurement',
+      spacing: 'line measurement',
+      width: 'line measurement',
+      roughness: 'line-edge roughness',
+    }[quantity];
+    const why = `I can't measure that in this image yet (no ${what} is available for it)`;
     const scale = pixelNm === null ? ' The image has no calibration either.' : ` Its pixel size is ${Number(pixelNm.toPrecision(4))} nm.`;
     return {
       ...common,
@@ -370,7 +390,10 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   const img = await resolveImage(db, image);
   const decision: IntentDecision = l.intents.decide(q);
   // A count or size question: its measurement runs beside the classifier's facts (both in the pool), not after.
-  const measured = decision.intent === 'measure' && !decision.outOfScope && img.id > 0 ? (o.measurements ?? NO_MEASUREMENTS).measure(img.id) : undefined;
+  const measured =
+    decision.intent === 'measure' && !decision.outOfScope && img.id > 0 && quantityAsked(q) !== null
+      ? (o.measurements ?? NO_MEASUREMENTS).measure(img.id)
+      : undefined;
   measured?.catch(() => undefined); // (awaited below; a failure of the facts first must not leave it unhandled)
   // How the image was taken is read from the file, before (and without) running the classifier on it.
   const acquisition = await acquisitionReply(db, img, q, decision, l.student.manifest.labels, {

@@ -64,21 +64,38 @@ export interface Mention {
 
 /**
  * Classes of the taxonomy named in a question: every word of the class name (stemmed; one typo allowed when both
- * words have 5+ letters, so that a short common word — "shot" — never reads as a class — "short") appears as consecutive words. Longest mentions first; overlapping shorter ones dropped.
+ * words have 5+ letters, so that a short common word — "shot" — never reads as a class — "short") appears as consecutive words,
+ * or, for a name of several words, anywhere within a span two words longer than the name. Longest mentions first;
+ * overlapping shorter ones dropped.
  */
 export function classMentions(question: string, classes: readonly string[]): Mention[] {
   const ws = words(question).map(stem);
   const found: Mention[] = [];
+  const same = (q: string, w: string) => q === w || (w.length >= 5 && q.length >= 5 && editDistanceAtMost1(q, w));
   for (const c of classes) {
     const cw = words(displayName(c)).map(stem);
     if (cw.length === 0) continue;
-    for (let i = 0; i + cw.length <= ws.length; i++) {
-      const ok = cw.every((w, k) => ws[i + k] === w || (w.length >= 5 && ws[i + k].length >= 5 && editDistanceAtMost1(ws[i + k], w)));
-      if (ok) {
-        found.push({ className: c, from: i, to: i + cw.length });
-        break;
-      }
+    let at: Mention | null = null;
+    for (let i = 0; i + cw.length <= ws.length && !at; i++) {
+      if (cw.every((w, k) => same(ws[i + k], w))) at = { className: c, from: i, to: i + cw.length };
     }
+    // A several-word name said in another order or with a word between ("is the via malformed?", "vias that
+    // are malformed"): every word of the name within a span at most two words longer than the name.
+    for (let i = 0; !at && cw.length > 1 && i < ws.length; i++) {
+      if (!cw.some((w) => same(ws[i], w))) continue;
+      const span = ws.slice(i, i + cw.length + 2);
+      const used = new Set<number>();
+      let end = i;
+      const all = cw.every((w) => {
+        const k = span.findIndex((q, j) => !used.has(j) && same(q, w));
+        if (k < 0) return false;
+        used.add(k);
+        end = Math.max(end, i + k);
+        return true;
+      });
+      if (all) at = { className: c, from: i, to: end + 1 };
+    }
+    if (at) found.push(at);
   }
   found.sort((a, b) => b.to - b.from - (a.to - a.from) || a.from - b.from);
   const kept: Mention[] = [];

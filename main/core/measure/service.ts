@@ -16,7 +16,7 @@ import { chatMeasurement, type ImageMeasurement } from '../chat/measure.js';
 import { nowIso } from '../db/database.js';
 
 /** Bumped when what measures changes (segmentation, measurement, the summary's shape): old rows are then ignored. */
-const SUMMARY_FORMAT = 'emma-measure-summary/1';
+const SUMMARY_FORMAT = 'emma-measure-summary/2'; // 2: lines carry the LER
 import type { MeasureResult } from './types.js';
 import type { PixelModel } from './pixel-model.js';
 import { CoreError } from '../errors.js';

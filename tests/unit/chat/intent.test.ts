@@ -45,6 +45,21 @@ describe('intent model', () => {
     }
   });
 
+  it('knows the words of the domain before any library teaches them, and still refuses what an image cannot show', () => {
+    // Every content word here is from the built-in glossary (glossary.ts), none from a seed or template.
+    for (const [q, intent] of [
+      ['What anomaly is present on this die?', 'which'],
+      ['Which failure mode do we have here?', 'which'],
+      ['What is the median ECD?', 'measure'],
+    ] as const) {
+      const d = m.decide(q);
+      expect({ q, intent: d.intent, refused: d.outOfScope }).toEqual({ q, intent, refused: false });
+    }
+    for (const q of ['What was the anneal temperature of this wafer?', 'Who inspected this die?', 'What is the yield of this lot?']) {
+      expect(m.decide(q).outOfScope, q).toBe(true);
+    }
+  });
+
   it('crosses a thread boundary as plain data and decides exactly as before', () => {
     // structuredClone is what postMessage does to the model the inference pool fits.
     const copy = IntentModel.fromData(structuredClone(m.toData()));

@@ -91,6 +91,13 @@ describe('class slot', () => {
     expect(classMentions('any bridges in this shot?', classes).map((m) => m.className)).toEqual(['bridges']);
     expect(withClassSlot('Is there a bridge?', classes)).toBe('is there a xclassx');
   });
+
+  it('finds a several-word name in another order or with a word between, but not words far apart', () => {
+    expect(classMentions('Is the via malformed?', classes).map((m) => m.className)).toEqual(['malformed_vias']);
+    expect(withClassSlot('Is the via malformed?', classes)).toBe('is the xclassx');
+    expect(classMentions('are there vias that look malformed', classes).map((m) => m.className)).toEqual(['malformed_vias']);
+    expect(classMentions('the via at the top left corner of this die looks malformed', classes)).toEqual([]);
+  });
 });
 
 describe('measurement sentences', () => {
@@ -116,6 +123,18 @@ describe('measurement sentences', () => {
     expect(px).toMatch(/52.3 px.*uncalibrated/);
     expect(px).not.toMatch(/\bnm\b/);
     for (const q of ['count', 'size', 'spacing', 'width'] as const) expect(stutterReasons(measurementSentence(m, q)!)).toEqual([]);
+  });
+
+  it('reads line-edge roughness, and names no quantity where the question asks for something no measurement gives', () => {
+    expect(quantityAsked('How rough are the line edges?')).toBe('roughness');
+    expect(quantityAsked('what is the LER?')).toBe('roughness');
+    expect(quantityAsked('What is the median ECD?')).toBe('size');
+    expect(quantityAsked('What is the chemical composition of the particles?')).toBeNull();
+    expect(quantityAsked('What is the electrical resistance of the line?')).toBeNull();
+    expect(measurementSentence(m, 'roughness')).toBeNull(); // the measurement holds no LER
+    const rough = measurementSentence({ ...m, lines: { pitch: 90, cd: 45, space: 45, ler: 3.6 } }, 'roughness')!;
+    expect(rough).toMatch(/^Line-edge roughness \(3σ\) 3.6 nm at a pitch of 90 nm; line metrology, at 2 nm\/px/);
+    expect(stutterReasons(rough)).toEqual([]);
   });
 });
 

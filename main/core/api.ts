@@ -142,7 +142,7 @@ export function createCore(options: CoreOptions): CoreInternals {
   const review = new ReviewService(db, events, options.mode, location.dataDir);
   // Model work of chat answers and measurements runs here, off the core's thread (started on first use).
   const pool = new InferencePool(options.inferenceWorkers);
-  const measure = new MeasureService({ db, jobs, actor: options.mode, pool });
+  const measure = new MeasureService({ db, jobs, actor: options.mode, pool, allowLinkTarget: options.allowLinkTarget });
   const background = new BackgroundMeasure({ db, jobs, events, pool, measure });
   const lazy = options.mode === 'cli';
   const autoMeasure = options.autoMeasure ?? envFlag('EMMA_AUTO_MEASURE') ?? !lazy;
@@ -172,6 +172,7 @@ export function createCore(options: CoreOptions): CoreInternals {
     actor: options.mode,
     autoClassify: options.autoClassify ?? options.mode !== 'cli',
     pool,
+    allowLinkTarget: options.allowLinkTarget,
     onModelsChanged: () => {
       if (prewarm) void warmPool().catch(() => undefined);
       measureLater();

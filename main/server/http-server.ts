@@ -12,7 +12,7 @@ import type { EmmaEvent, ErrorCode } from '../core/contract.js';
 import { errorInfo } from '../core/errors.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
-import { LabAuth, readCookie, whoami, type LabServerOptions } from './auth/lab.js';
+import { LabAuth, readCookie, SESSION_COOKIE, whoami, type LabServerOptions } from './auth/lab.js';
 import { METHOD_ROLES, roleRefusal } from './auth/roles.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { receiveUpload, UploadError } from './upload.js';
@@ -58,6 +58,10 @@ export interface RunningServer {
 
 const COOKIE = 'emma_token';
 const MAX_CALL_BYTES = 1024 * 1024;
+/** Live event streams at once (each is an open connection); more are refused rather than exhausting sockets. */
+const MAX_EVENT_STREAMS = 256;
+/** How often a lab-server event stream's session is checked again (at its next event). */
+const SSE_SESSION_RECHECK_MS = 2000;
 /** The old base64-in-JSON upload (startUpload): bounded well below V8's string limit; browsers use /api/upload. */
 const MAX_JSON_UPLOAD_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
@@ -190,12 +194,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const lab = options.lab && serverDb ? new LabAuth(serverDb, options.lab) : null;
   const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
-  const sseClients = new Set<ServerResponse>();
+  /**
+   * Open event streams. In lab-server mode each remembers its session: a stream whose session ended (sign-out, idle
+   * or maximum age, account disabled, new password) is closed at the next event instead of going on receiving them.
+   */
+  const sseClients = new Map<ServerResponse, { session?: string; checkedAt: number }>();
   let port = 0;
 
   const unsubscribe = core.events.on((event: EmmaEvent) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
-    for (const client of sseClients) client.write(data);
+    const now = Date.now();
+    for (const [client, who] of sseClients) {
+      if (lab && now - who.checkedAt > SSE_SESSION_RECHECK_MS) {
+        if (!lab.sessions.valid(who.session)) {
+          sseClients.delete(client);
+          client.end();
+          continue;
+        }
+        who.checkedAt = now;
+      }
+      client.write(data);
+    }
   });
 
   // Lab-server mode: the configured public names (default: the host given, or every name of this machine when
@@ -284,7 +303,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
         url.searchParams.delete('token');
         res.statusCode = 303;
-        res.setHeader('Location', url.pathname + (url.search || ''));
+        // One leading slash: "//host/x" would be read by the browser as another site's address.
+        res.setHeader('Location', `/${url.pathname.replace(/^\/+/, '')}${url.search || ''}`);
         return void res.end();
       }
       viaCookie = sameToken(cookieToken(req), cookieSecret);
@@ -361,10 +381,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!isRead) return send(res, 405, '{"error":"GET only"}');
 
     if (url.pathname === '/api/events') {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       // A (re)connected client may have missed events: tell it to re-read what it shows.
+      if (sseClients.size >= MAX_EVENT_STREAMS) {
+        return jsonError(res, 503, 'rate_limited', `This server already serves ${MAX_EVENT_STREAMS} live views; close some browser tabs and reload.`);
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       res.write(`data: ${JSON.stringify({ type: 'library-changed' } satisfies EmmaEvent)}\n\n`);
-      sseClients.add(res);
+      sseClients.set(res, { session: lab ? readCookie(req, SESSION_COOKIE) : undefined, checkedAt: 0 });
       req.on('close', () => sseClients.delete(res));
       return;
     }
@@ -417,7 +440,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     lab,
     async close() {
       unsubscribe();
-      for (const client of sseClients) client.end();
+      for (const client of sseClients.keys()) client.end();
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeAllConnections();
       await closed;

@@ -312,4 +312,11 @@ describe('one-time address', () => {
     const code = new URL(server.openUrl).searchParams.get('token')!;
     expect((await raw('/', { headers: { authorization: `Bearer ${code}` } })).status).toBe(401);
   });
+
+  it('redirects only within this server: a path of the form //host is not sent on as another site', async () => {
+    // "/./" is dropped by URL parsing, which leaves the path "//evil.example/x".
+    const res = await raw('/.//evil.example/x?token=anything', { headers: { cookie: await cookieOnce() } });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/evil.example/x');
+  });
 });

@@ -3,6 +3,7 @@
 // (../, symbolic links and absolute paths), the reviewer taken from the session, HTTPS and the Host check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore, type CoreInternals } from '../../main/core/api.js';
@@ -32,6 +33,11 @@ beforeAll(async () => {
   symlinkSync(join(outside, 'secret.tif'), join(root, 'escape.tif'));
   symlinkSync(outside, join(root, 'folder', 'linked-out'));
   symlinkSync(outside, join(root, 'exports-link'));
+  // "proj" leads out; "proj " (a trailing space) is a real, empty folder inside.
+  symlinkSync(outside, join(root, 'proj'));
+  mkdirSync(join(root, 'proj '));
+  mkdirSync(join(root, 'masks'));
+  symlinkSync(join(outside, 'secret.tif'), join(root, 'masks', 'secret_m.tif'));
   const rendererDir = join(t.dir, 'renderer');
   mkdirSync(rendererDir);
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Emma</title>');
@@ -62,11 +68,12 @@ const host = () => `emma.lab.test:${server.port}`;
 const origin = () => `http://${host()}`;
 const req = (path: string, o: RawOptions = {}) => rawRequest(server.port, path, { ...o, headers: { host: host(), ...o.headers } });
 
-async function login(user: string, password: string, headers: Record<string, string> = {}) {
+async function login(user: string, password: string, headers: Record<string, string> = {}, localAddress?: string) {
   return req('/api/login', {
     method: 'POST',
     body: JSON.stringify({ user, password }),
     headers: { origin: origin(), 'content-type': 'application/json', ...headers },
+    localAddress,
   });
 }
 
@@ -207,6 +214,47 @@ describe('lab-server sign-in and sessions', () => {
     expect((await login('olga', PW.olga)).status).toBe(200);
     forgetFailures();
   });
+
+  it('checks one sign-in per name and computer at a time, so a burst sent at once gets no more guesses', async () => {
+    forgetFailures();
+    const burst = await Promise.all([...Array.from({ length: 12 }, (_, i) => login('lena', `burst-guess-${i}`)), login('lena', PW.lena)]);
+    const codes = burst.map((r) => r.status);
+    // Without the one-at-a-time rule all 12 wrong passwords were checked (401) before the first failure counted.
+    expect(codes.filter((c) => c === 401).length).toBeLessThanOrEqual(4);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(8);
+    expect(burst.find((r) => r.status === 429)!.headers['retry-after']).toBeDefined();
+    forgetFailures();
+  });
+
+  it('wrong passwords from one computer slow that computer down, not the account for everyone', async () => {
+    forgetFailures();
+    for (let i = 0; i < 4; i++) expect((await login('olga', `wrong-guess-${i}`, {}, '127.0.0.3')).status).toBe(401);
+    expect((await login('olga', PW.olga, {}, '127.0.0.3')).status).toBe(429);
+    expect((await login('olga', PW.olga, {}, '127.0.0.4')).status).toBe(200);
+    // Many guesses at one name from many computers still slow that name down.
+    forgetFailures();
+    for (let i = 0; i < 11; i++) expect((await login('lena', `spread-guess-${i}`, {}, `127.0.1.${i + 1}`)).status).toBe(401);
+    expect((await login('lena', PW.lena, {}, '127.0.0.9')).status).toBe(429);
+    forgetFailures();
+  });
+
+  it('closes a live event stream once its session has ended', async () => {
+    const op = await signIn('olga');
+    const ended = new Promise<string>((ok, fail) => {
+      const r = httpGet({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host: host(), cookie: op } }, (res) => {
+        let got = '';
+        res.on('data', (c: Buffer) => (got += c.toString()));
+        res.on('end', () => ok(got));
+      });
+      r.on('error', fail);
+    });
+    await new Promise((ok) => setTimeout(ok, 100));
+    expect((await req('/api/logout', { method: 'POST', headers: { cookie: op, origin: origin() } })).status).toBe(200);
+    core.events.emit({ type: 'library-changed' });
+    const got = await ended;
+    expect(got).toContain('library-changed'); // the greeting; the event after the sign-out never arrives
+    expect(got.split('data:').length - 1).toBe(1);
+  });
 });
 
 describe('lab-server roles', () => {
@@ -297,6 +345,32 @@ describe('lab-server path confinement', () => {
     const job = await settled(r.envelope.value.id);
     const failed = (job.result as { failed: { path: string; error: string }[] }).failed;
     expect(failed).toEqual([{ path: join(root, 'folder', 'linked-out'), error: 'link leads outside the data folders: not followed' }]);
+  });
+
+  it('takes a path that ends in white space as exactly that path, never as the link beside it', async () => {
+    const op = await signIn('olga');
+    expect((await call(op, 'importMasks', 'proj')).envelope.error?.code).toBe('outside_data_folders');
+    // "proj /" is confined as the folder "proj " inside; the core must read that folder too, not "proj" (outside).
+    const r = await call(op, 'importMasks', 'proj /');
+    expect(r.envelope.ok, JSON.stringify(r.envelope)).toBe(true);
+    expect(r.envelope.value).toEqual({ imported: [], failed: [], skipped: [] });
+  });
+
+  it('does not read a mask file that is a link out of the data folders', async () => {
+    const op = await signIn('olga');
+    const r = await call(op, 'importMasks', 'masks');
+    expect(r.envelope.ok, JSON.stringify(r.envelope)).toBe(true);
+    expect(r.envelope.value.failed).toEqual([{ file: join(root, 'masks', 'secret_m.tif'), error: 'link leads outside the data folders: not followed' }]);
+  });
+
+  it.skipIf(!hasSharedData)('writes label images to the folder named, even when its name ends in white space', async () => {
+    const op = await signIn('olga');
+    const png = join(sharedData, 'semi-defects', 'open', 'open_0000__3.png');
+    const r = await call(op, 'startMeasureFiles', { paths: [png], maskOut: 'exports-link /', classical: true });
+    expect(r.envelope.ok, JSON.stringify(r.envelope)).toBe(true);
+    expect((await settled(r.envelope.value.id)).state).toBe('done');
+    expect(existsSync(join(outside, 'open_0000__3.png'))).toBe(false);
+    expect(existsSync(join(root, 'exports-link ', 'open_0000__3.png'))).toBe(true);
   });
 
   it('writes exports only inside the data folders; a relative path lands in the first one', async () => {

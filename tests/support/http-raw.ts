@@ -20,6 +20,8 @@ export interface RawOptions {
   https?: boolean;
   /** Trust this CA (PEM) for HTTPS. */
   ca?: string | Buffer;
+  /** Send from this local address (another 127.x address: another computer, as the server sees it). */
+  localAddress?: string;
 }
 
 export function rawRequest(port: number, path: string, options: RawOptions = {}): Promise<RawResponse> {
@@ -33,6 +35,7 @@ export function rawRequest(port: number, path: string, options: RawOptions = {})
         method: options.method ?? 'GET',
         headers: { host: `127.0.0.1:${port}`, ...options.headers },
         ca: options.ca,
+        localAddress: options.localAddress,
         servername: options.https ? 'localhost' : undefined,
       },
       (res) => {

@@ -3,7 +3,7 @@
 // where <stem> is the image's file name without extension; its size must equal the image's.
 // Every file that cannot be used is reported with the reason; the others import.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Db } from '../db/database.js';
@@ -120,6 +120,8 @@ export function countMasks(db: Db): number {
 /** Progress and cancellation of a mask import run as a job (`startMaskImport`). */
 export interface MaskImportOptions {
   signal?: AbortSignal;
+  /** Lab-server mode: whether a file of the folder that is a link may be read at its real path (CoreOptions.allowLinkTarget). */
+  allowLinkTarget?: (realPath: string) => boolean;
   onProgress?: (done: number, total: number, message: string) => void;
 }
 
@@ -158,6 +160,13 @@ export async function importMasks(db: Db, dir: string, by: string, o: MaskImport
     if (!suffixed && [...MASK_EXT].some((e) => names.has(`${stem}_m${e}`))) {
       report.skipped.push(name);
       continue;
+    }
+    if (o.allowLinkTarget && (await lstat(file).catch(() => null))?.isSymbolicLink()) {
+      const real = await realpath(file).catch(() => null);
+      if (!real || !o.allowLinkTarget(real)) {
+        report.failed.push({ file, error: 'link leads outside the data folders: not followed' });
+        continue;
+      }
     }
     const matches = byStem.get(stem) ?? [];
     if (matches.length === 0) {

@@ -48,7 +48,16 @@ export async function measureLibraryImage(db: Db, imageId: number, segmenter?: A
 }
 
 export class MeasureService {
-  constructor(private readonly d: { db: Db; jobs: JobManager; actor: string; pool?: InferencePool }) {}
+  constructor(
+    private readonly d: {
+      db: Db;
+      jobs: JobManager;
+      actor: string;
+      pool?: InferencePool;
+      /** Lab-server confinement of links met inside a masks folder (CoreOptions.allowLinkTarget). */
+      allowLinkTarget?: (realPath: string) => boolean;
+    },
+  ) {}
 
   private imagePath(imageId: number): string {
     const row = this.d.db.prepare(`SELECT path FROM images WHERE id = ?`).get(imageId) as { path: string } | undefined;
@@ -263,13 +272,17 @@ export class MeasureService {
   }
 
   importMasks(dir: string, by?: string): Promise<MaskImportResult> {
-    return importMasks(this.d.db, dir, by ?? this.d.actor);
+    return importMasks(this.d.db, dir, by ?? this.d.actor, { allowLinkTarget: this.d.allowLinkTarget });
   }
 
   /** `emma masks import` and the API's long form: a job with progress per file, cancellable between files. */
   startMaskImport(dir: string, by?: string): JobInfo {
     return this.d.jobs.start('masks', { dir }, (ctx) =>
-      importMasks(this.d.db, dir, by ?? this.d.actor, { signal: ctx.signal, onProgress: (done, total, message) => ctx.progress(done, total, message) }),
+      importMasks(this.d.db, dir, by ?? this.d.actor, {
+        signal: ctx.signal,
+        onProgress: (done, total, message) => ctx.progress(done, total, message),
+        allowLinkTarget: this.d.allowLinkTarget,
+      }),
     );
   }
 }

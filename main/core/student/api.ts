@@ -86,6 +86,8 @@ export interface StudentApiDeps {
    * run, an imported version): the core re-warms its pool and measures again in the background. Never throws.
    */
   onModelsChanged?: () => void;
+  /** Lab-server confinement of links met inside an evaluated folder (CoreOptions.allowLinkTarget). */
+  allowLinkTarget?: (realPath: string) => boolean;
 }
 
 export class StudentApi {
@@ -669,6 +671,7 @@ export class StudentApi {
     const version = this.activeId();
     return this.d.jobs.start('classify', { evaluate: dir, modelVersion: version }, async (ctx) => {
       const e = await evaluateFolder(this.d.db, dir, {
+        allowLinkTarget: this.d.allowLinkTarget,
         signal: ctx.signal,
         onProgress: (done, total) => ctx.progress(done, total, `evaluated ${done} of ${total} with v${version}`),
       });

@@ -2,7 +2,7 @@
 // with the active version, evaluate it on an ImageFolder tree. Plain Node; the CLI, the API and the benchmark
 // call these functions.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   classifyFeatures,
@@ -568,14 +568,31 @@ export function classificationsOf(L: readonly string[], paths: readonly string[]
 const IMAGE_EXT = /\.(png|jpe?g|tiff?|bmp|webp|gif)$/i;
 
 /** Evaluates the active version on `<dir>/<class>/<image>`; folders whose names are not classes of the model are reported, not scored. */
-export async function evaluateFolder(db: Db, dir: string, o: ClassifyRunOptions = {}): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
+export async function evaluateFolder(
+  db: Db,
+  dir: string,
+  o: ClassifyRunOptions & { allowLinkTarget?: (realPath: string) => boolean } = {},
+): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
   const { version, student } = loadActiveStudent(db);
   const L = student.manifest.labels;
   const truth: number[] = [];
   const files: string[] = [];
   const skippedFolders: string[] = [];
+  // Lab-server mode: a link inside the folder is followed only to a real path inside the data folders.
+  const refusedLink = (p: string) => {
+    if (!o.allowLinkTarget || !lstatSync(p).isSymbolicLink()) return false;
+    try {
+      return !o.allowLinkTarget(realpathSync(p));
+    } catch {
+      return true;
+    }
+  };
   for (const name of readdirSync(dir).sort()) {
     const sub = join(dir, name);
+    if (refusedLink(sub)) {
+      skippedFolders.push(`${name} (a link that leads outside the data folders: not followed)`);
+      continue;
+    }
     if (!statSync(sub).isDirectory()) continue;
     const c = L.indexOf(name);
     if (c < 0) {
@@ -584,6 +601,10 @@ export async function evaluateFolder(db: Db, dir: string, o: ClassifyRunOptions 
     }
     for (const f of readdirSync(sub).sort()) {
       if (!IMAGE_EXT.test(f)) continue;
+      if (refusedLink(join(sub, f))) {
+        skippedFolders.push(`${name}/${f} (a link that leads outside the data folders: not followed)`);
+        continue;
+      }
       files.push(join(sub, f));
       truth.push(c);
     }

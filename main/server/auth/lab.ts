@@ -69,14 +69,28 @@ export class LabAuth {
       const s = Math.ceil(wait / 1000);
       return { ...refusal(429, 'rate_limited', `Too many failed sign-ins for this name or from this computer: wait ${s} s and try again.`), retryAfterS: s };
     }
-    const found = this.users.credentials(name);
-    // An unknown name costs the same scrypt work as a known one, so timing does not tell which names exist.
-    const ok = await verifyPassword(password, found?.hash ?? (await decoyHash()));
+    const slot = this.limiter.begin(name, ip);
+    if (!slot.ok) {
+      const why =
+        slot.reason === 'busy'
+          ? 'The server is checking other sign-ins: try again in a second.'
+          : 'A sign-in for this name or from this computer is still being checked: wait for it, then try again.';
+      return { ...refusal(429, 'rate_limited', why), retryAfterS: 1 };
+    }
+    let found: ReturnType<UserStore['credentials']>;
+    let ok: boolean;
+    try {
+      found = this.users.credentials(name);
+      // An unknown name costs the same scrypt work as a known one, so timing does not tell which names exist.
+      ok = await verifyPassword(password, found?.hash ?? (await decoyHash()));
+      if (!found || !ok || found.user.disabled) this.limiter.fail(name, ip);
+    } finally {
+      slot.release();
+    }
     if (!found || !ok || found.user.disabled) {
-      this.limiter.fail(name, ip);
       return refusal(401, 'bad_login', 'Wrong user name or password (or the account is disabled).');
     }
-    this.limiter.succeed(name);
+    this.limiter.succeed(name, ip);
     this.users.noteLogin(found.user.id);
     const session = this.sessions.create(found.user, ip);
     return {

@@ -59,6 +59,20 @@ export class SessionStore {
     return user;
   }
 
+  /**
+   * Whether the session is still valid, without counting this as use (an open event stream must not keep a session
+   * from idling out) and without writing anything.
+   */
+  valid(id: string | undefined): boolean {
+    if (!id || id.length > 100) return false;
+    const row = this.db.prepare(`SELECT user_id, expires_at, last_seen_at FROM user_sessions WHERE id_hash = ?`).get(hashId(id)) as
+      { user_id: number; expires_at: number; last_seen_at: number } | undefined;
+    const now = this.now();
+    if (!row || row.expires_at <= now || row.last_seen_at + this.policy.idleMs <= now) return false;
+    const user = this.users.get(row.user_id);
+    return Boolean(user && !user.disabled);
+  }
+
   end(id: string | undefined): void {
     if (id) this.db.prepare(`DELETE FROM user_sessions WHERE id_hash = ?`).run(hashId(id));
   }

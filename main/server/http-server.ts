@@ -146,10 +146,12 @@ function mediaType(req: IncomingMessage): string {
  * in `Sec-Fetch-Site`; only Emma's own origin may change anything. A non-browser client (CLI, tests) sends neither
  * and must authenticate with the bearer token, which no web page can attach without a CORS preflight we never grant.
  */
-export function crossSiteRefusal(req: IncomingMessage, scheme: 'http' | 'https', viaCookie: boolean): string | null {
+export function crossSiteRefusal(req: IncomingMessage, scheme: 'http' | 'https', viaCookie: boolean, behindTlsProxy = false): string | null {
   const origin = req.headers.origin;
   const own = `${scheme}://${req.headers.host ?? ''}`;
-  if (origin !== undefined && origin !== own) return `requests from ${origin.slice(0, 100)} are not allowed`;
+  // Plain HTTP behind a proxy that terminates HTTPS: the browser's origin is the proxy's https:// address.
+  const ownViaProxy = behindTlsProxy ? `https://${req.headers.host ?? ''}` : null;
+  if (origin !== undefined && origin !== own && origin !== ownViaProxy) return `requests from ${origin.slice(0, 100)} are not allowed`;
   const fetchSite = req.headers['sec-fetch-site'];
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return `${fetchSite} requests are not allowed`;
   if (viaCookie && origin === undefined) return 'a browser request without an Origin header is not allowed';
@@ -193,6 +195,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.lab && !serverDb) throw new Error('lab-server mode needs a database connection for accounts and sessions');
   const lab = options.lab && serverDb ? new LabAuth(serverDb, options.lab) : null;
   const scheme: 'http' | 'https' = lab?.options.tls ? 'https' : 'http';
+  /** Lab-server mode without a certificate is meant to sit behind a proxy that terminates HTTPS (--plain-http). */
+  const behindTlsProxy = Boolean(lab && !lab.options.tls);
   const maxUpload = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   /**
    * Open event streams. In lab-server mode each remembers its session: a stream whose session ended (sign-out, idle
@@ -257,7 +261,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Sign-in endpoints and the UI itself (public code) need no session; everything under /api and /media does.
       if (url.pathname === '/api/login') {
         if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
-        const refusal = crossSiteRefusal(req, scheme, true);
+        const refusal = crossSiteRefusal(req, scheme, true, behindTlsProxy);
         if (refusal) return jsonError(res, 403, 'forbidden', `Refused: ${refusal}.`);
         if (mediaType(req) !== 'application/json') return jsonError(res, 415, 'bad_request', 'Sign in with application/json.');
         let body: unknown;
@@ -266,7 +270,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         } catch {
           return jsonError(res, 400, 'bad_request', 'Send {"user": "...", "password": "..."}.');
         }
-        const outcome = await lab.login(body, req.socket.remoteAddress ?? 'unknown');
+        // Seen through an HTTPS proxy, the browser must send the cookie over HTTPS only.
+        const outcome = await lab.login(body, req.socket.remoteAddress ?? 'unknown', req.headers.origin?.startsWith('https://') ?? false);
         if (outcome.cookie) res.setHeader('Set-Cookie', outcome.cookie);
         if (outcome.retryAfterS) res.setHeader('Retry-After', String(outcome.retryAfterS));
         return send(res, outcome.status, JSON.stringify(outcome.body));
@@ -274,7 +279,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       user = lab.user(req);
       if (url.pathname === '/api/logout') {
         if (req.method !== 'POST') return send(res, 405, '{"error":"POST only"}');
-        const refusal = crossSiteRefusal(req, scheme, true);
+        const refusal = crossSiteRefusal(req, scheme, true, behindTlsProxy);
         if (refusal) return jsonError(res, 403, 'forbidden', `Refused: ${refusal}.`);
         res.setHeader('Set-Cookie', lab.logout(req));
         return send(res, 200, '{"ok":true,"value":null}');
@@ -320,7 +325,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
     // Cross-site request forgery: nothing but GET/HEAD reads may come from another origin (see crossSiteRefusal).
     if (!isRead) {
-      const refusal = crossSiteRefusal(req, scheme, viaCookie);
+      const refusal = crossSiteRefusal(req, scheme, viaCookie, behindTlsProxy);
       if (refusal) return send(res, 403, encodeJson({ ok: false, error: { code: 'forbidden', message: `Refused: ${refusal}.` } }));
     }
 

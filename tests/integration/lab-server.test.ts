@@ -149,6 +149,14 @@ describe('lab-server sign-in and sessions', () => {
     forgetFailures();
   });
 
+  it('behind a proxy that terminates HTTPS (plain HTTP here), takes its https:// origin and sets a Secure cookie', async () => {
+    const res = await login('olga', PW.olga, { origin: `https://${host()}` });
+    expect(res.status, res.body).toBe(200);
+    expect(String(res.headers['set-cookie'])).toMatch(/; Secure/);
+    expect((await login('olga', PW.olga, { origin: `https://evil.example` })).status).toBe(403);
+    forgetFailures();
+  });
+
   it('refuses a sign-in from another origin or without one (CSRF), and one not sent as JSON', async () => {
     expect((await login('olga', PW.olga, { origin: 'http://evil.example' })).status).toBe(403);
     const noOrigin = await req('/api/login', {

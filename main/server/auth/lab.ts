@@ -59,7 +59,7 @@ export class LabAuth {
     return this.sessions.lookup(readCookie(req, SESSION_COOKIE));
   }
 
-  async login(body: unknown, ip: string): Promise<LoginOutcome> {
+  async login(body: unknown, ip: string, viaHttps = false): Promise<LoginOutcome> {
     const { user: name, password } = (body ?? {}) as { user?: unknown; password?: unknown };
     if (typeof name !== 'string' || typeof password !== 'string' || !name || name.length > 64 || password.length > 1024) {
       return refusal(400, 'bad_request', 'Send {"user": "...", "password": "..."}.');
@@ -96,7 +96,7 @@ export class LabAuth {
     return {
       status: 200,
       body: { ok: true, value: whoami(found.user) },
-      cookie: this.cookie(session.id, Math.floor(this.policy.maxAgeMs / 1000)),
+      cookie: this.cookie(session.id, Math.floor(this.policy.maxAgeMs / 1000), viaHttps),
     };
   }
 
@@ -115,8 +115,8 @@ export class LabAuth {
     return this.cookie('', 0);
   }
 
-  private cookie(value: string, maxAgeS: number): string {
-    return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeS}${this.secure ? '; Secure' : ''}`;
+  private cookie(value: string, maxAgeS: number, viaHttps = false): string {
+    return `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeS}${this.secure || viaHttps ? '; Secure' : ''}`;
   }
 }
 

@@ -60,6 +60,8 @@ const COOKIE = 'emma_token';
 const MAX_CALL_BYTES = 1024 * 1024;
 /** Live event streams at once (each is an open connection); more are refused rather than exhausting sockets. */
 const MAX_EVENT_STREAMS = 256;
+/** How often unimported uploads older than an hour are swept while the server runs. */
+const UPLOAD_SWEEP_MS = 3600_000;
 /** How often a lab-server event stream's session is checked again (at its next event). */
 const SSE_SESSION_RECHECK_MS = 2000;
 /** The old base64-in-JSON upload (startUpload): bounded well below V8's string limit; browsers use /api/upload. */
@@ -434,6 +436,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   port = (server.address() as AddressInfo).port;
   allowed = computeAllowedHosts();
   if (serverDb) await sweepStaleUploads(serverDb, core.location.dataDir).catch(() => 0);
+  // A long-running server sweeps again every hour: uploads never imported (a closed tab, a client that only uploads)
+  // would otherwise fill the disk until the next restart.
+  const sweeper = serverDb ? setInterval(() => void sweepStaleUploads(serverDb, core.location.dataDir).catch(() => 0), UPLOAD_SWEEP_MS).unref() : null;
   // The address to print: one that other machines can open in lab-server mode (never 0.0.0.0).
   const shown = lab || !isLoopback(host) ? publicNames()[0] : hostWithPort(host, port);
   const url = `${scheme}://${shown}/`;
@@ -444,6 +449,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     lab,
     async close() {
+      if (sweeper) clearInterval(sweeper);
       unsubscribe();
       for (const client of sseClients.keys()) client.end();
       const closed = new Promise<void>((ok) => server.close(() => ok()));

@@ -1,5 +1,6 @@
 // The library domain's part of the API: the status line, images and classes, imports (paths, dropped files, finished
 // uploads) as jobs, and each image's calibration. api.ts merges the domains' maps into one EmmaApi (contract.ts: the union of their slices).
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppStatus, ImportReport, ImportRequest, JobInfo, UploadedFile } from '../contract.js';
@@ -65,7 +66,8 @@ export function libraryHandlers(d: LibraryDeps): LibraryContract {
     startImport: async (request) => runImport(request),
     async startUpload(files: UploadedFile[]) {
       // Browser drops carry bytes, not paths: keep a copy in the data folder, then import it like any file.
-      const dir = join(location.dataDir, 'uploads', new Date().toISOString().replace(/[:.]/g, '-'));
+      // A random suffix: two batches in the same millisecond must not share (and overwrite) a folder.
+      const dir = join(location.dataDir, 'uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`);
       await mkdir(dir, { recursive: true });
       const paths: string[] = [];
       for (const [i, file] of files.entries()) {

@@ -16,7 +16,7 @@ export function stripesDataset(n: number, size = 16, seed = 1): ImageSet {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const r = Math.hypot(x - size / 2, y - size / 2) / size;
-        let v = 0;
+        let v: number;
         if (c === 0) v = ((y + phase) >> 1) % 2 ? 1 : -1;
         else if (c === 1) v = ((x + phase) >> 1) % 2 ? 1 : -1;
         else if (c === 2) v = r < 0.25 ? 1.5 : -0.5;

@@ -288,7 +288,7 @@ export async function startTeacherDouble(partial: Partial<DoubleOptions> = {}): 
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const index = counter++;
-    let body: ChatBody | null = null;
+    let body: ChatBody | null;
     try {
       body = rawBody ? (JSON.parse(rawBody) as ChatBody) : null;
     } catch {

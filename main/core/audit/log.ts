@@ -47,7 +47,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 
 /** Tokens and cost of an entry that records a paid request; cost null when it is unknown (no price). */
 function toEntry(r: Row): AuditEntry {
-  let details: Record<string, unknown> = {};
+  let details: Record<string, unknown>;
   try {
     details = JSON.parse(r.details_json) as Record<string, unknown>;
   } catch {

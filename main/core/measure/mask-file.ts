@@ -32,7 +32,7 @@ export const MASK_MIN_AREA = 6;
 
 export async function readMaskFile(path: string): Promise<MaskImage> {
   let raw: { data: Buffer; info: sharp.OutputInfo };
-  let depth16 = false;
+  let depth16: boolean;
   try {
     const meta = await sharp(path, { failOn: 'error' }).metadata();
     depth16 = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;

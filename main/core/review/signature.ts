@@ -59,7 +59,7 @@ export class SignatureCache {
       await Promise.all(
         todo.slice(k, k + 16).map(async ({ id, sha }) => {
           const file = thumbnailPath(this.dataDir, sha);
-          let sig: bigint | null = null;
+          let sig: bigint | null;
           try {
             await access(file);
             sig = await fileSignature(file);

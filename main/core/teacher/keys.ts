@@ -39,7 +39,7 @@ export function fileKeyProvider(path: string): TeacherKeyProvider {
       try {
         text = await readFile(path, 'utf8');
       } catch (e) {
-        throw new Error(`cannot read the API key file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new Error(`cannot read the API key file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
       }
       const line = text
         .split(/\r?\n/)

@@ -144,7 +144,7 @@ export class TeacherService {
 
   async getSettings(overrides: TeacherOverrides = {}): Promise<TeacherSettings> {
     const config = withOverrides(readConfig(this.db), overrides);
-    let keyConfigured = false;
+    let keyConfigured: boolean;
     try {
       keyConfigured = (await this.keys.getKey()) !== null;
     } catch {
@@ -449,7 +449,7 @@ export class TeacherService {
           } catch (e) {
             const msg = prepared.session.scrub((e as Error).message ?? String(e));
             this.finishRun(prepared.runId, 'failed', msg);
-            throw new Error(msg);
+            throw new Error(msg, { cause: e });
           }
           this.finishRun(prepared.runId, result.stopped, result.stopDetail);
           if (result.stopped === 'failed') throw new Error(`teacher run ${prepared.runId} stopped: ${result.stopDetail}`);
@@ -633,7 +633,7 @@ export class TeacherService {
       )
       .get(r.id) as { n: number; p: number; c: number; usd: number };
     const selection = JSON.parse(r.selection_json) as number[] | null;
-    let template = '';
+    let template: string;
     try {
       const t = this.db.prepare(`SELECT name, version FROM teacher_templates WHERE id = ?`).get(r.template_id) as { name: string; version: number };
       template = templateRef(t);

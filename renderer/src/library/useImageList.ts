@@ -29,6 +29,7 @@ export interface ImageList {
 export function useImageList(query: LibraryQuery, libraryVersion: number): ImageList {
   const queryKey = JSON.stringify(query);
   // A new query gets a new cache; a library change only invalidates (stale tiles stay until fresh ones come).
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- queryKey is the trigger: a new query must get a new, empty cache
   const cache = useMemo(() => new BlockCache<ImageSummary>(BLOCK_SIZE), [queryKey]);
   const [revision, setRevision] = useState(0);
   const [error, setError] = useState<string | null>(null);

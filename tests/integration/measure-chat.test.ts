@@ -36,6 +36,9 @@ describe.skipIf(!hasSharedData)('chat answers from measurements', () => {
     expect(size.confidence).toBeNull(); // a measurement, not a probability
     const count = await core.api.askStudent({ imageId, question: 'how many particles can you see?' });
     expect(count.answer).toMatch(new RegExp(`^${measured.particles.count} particles counted`));
+    // Naming the frame does not make a count a calibration question.
+    const inFrame = await core.api.askStudent({ imageId, question: 'How many grains are there per field of view?' });
+    expect(inFrame.answer).toMatch(new RegExp(`^${measured.particles.count} particles counted`));
   });
 
   it('without a student, a class question or an unrelated one is not answered with a guess', async () => {

@@ -80,6 +80,16 @@ export function quantityAsked(question: string): Quantity | null {
   return null;
 }
 
+/**
+ * "How many vias are in this field of view?", "the number of particles per frame": a count of things in the image,
+ * even where the question also names the frame. A count of pixels or of length units ("how many nm per pixel?") is
+ * a calibration question.
+ */
+export function countsObjects(question: string): boolean {
+  const m = /\b(?:how many|number of|count(?: the)?)\s+(?:of\s+)?(?:the\s+)?([a-zµ]+)/i.exec(question);
+  return Boolean(m && !/^(pixels?|px|nm|nanomet\w*|microns?|µm|um|mm|millimet\w*|micromet\w*)$/i.test(m[1]));
+}
+
 /** What a measurement can report, for a question that asks for something else. */
 export const MEASURABLE = 'particle counts and sizes (equivalent circular diameter) and the pitch, width, space and edge roughness of line patterns';
 

@@ -21,7 +21,7 @@ import { fitIntents } from './fit.js';
 import { acquisitionFacts, askedSetting, settingAnswer } from './acquisition.js';
 import { anyDefectText, calibrationText, choiceText, describeText, processText, refusalText, whichClassText, yesNoText, type ClassProb } from './compose.js';
 import { IntentModel, type IntentDecision } from './intent.js';
-import { MEASURABLE, measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
+import { countsObjects, MEASURABLE, measurementSentence, NO_MEASUREMENTS, quantityAsked, type ImageMeasurement, type MeasurementSource } from './measure.js';
 import { INTENT_FILE, libraryParaphrases, reviewedQuestions, type IntentFile } from './intent-file.js';
 import { QA_KIND_INTENT, type Intent } from './seeds.js';
 import { classMentions, normalise } from './text.js';
@@ -228,6 +228,11 @@ export interface AskOptions {
 
 type Base = Pick<GroundedAnswer, 'modelVersion' | 'intent' | 'intentProbability' | 'evidence'>;
 
+/** A question the intent model read as about the calibration but that counts things in the image is a measurement. */
+function routed(decision: IntentDecision, q: string): IntentDecision {
+  return decision.intent === 'calibration' && !decision.outOfScope && countsObjects(q) ? { ...decision, intent: 'measure' } : decision;
+}
+
 /** A calibration question names the pixel size or the frame; the acquisition settings are for the rest. */
 const CALIBRATION_WORDS = /\b(pixels?|px|scale|calibrat\w*|field of view|fov|per pixel|frame size|image size)\b/i;
 
@@ -339,7 +344,7 @@ function intentsWithoutStudent(db: Db): { classes: string[]; model: IntentModel 
 async function askWithoutStudent(db: Db, image: number | string, q: string, o: AskOptions): Promise<GroundedAnswer> {
   const img = await resolveImage(db, image);
   const { classes, model } = intentsWithoutStudent(db);
-  const decision = model.decide(q);
+  const decision = routed(model.decide(q), q);
   const egress = readEgress(db).enabled;
   const pixelNm = img.pixel_size_nm;
   const base: Base = {
@@ -388,7 +393,7 @@ export async function askGrounded(db: Db, image: number | string, question: stri
   if (!v || !v.dir) return askWithoutStudent(db, image, q, o);
   const l = await active(db, o.pool);
   const img = await resolveImage(db, image);
-  const decision: IntentDecision = l.intents.decide(q);
+  const decision = routed(l.intents.decide(q), q);
   // A count or size question: its measurement runs beside the classifier's facts (both in the pool), not after.
   const measured =
     decision.intent === 'measure' && !decision.outOfScope && img.id > 0 && quantityAsked(q) !== null

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { stutterReasons, isWellFormed } from '../../../main/core/chat/wellformed.js';
 import { allowedNext, finishText, repeatsLastWord, type PieceSource } from '../../../native-models/student/decode.js';
 import { classMentions, withClassSlot } from '../../../main/core/chat/text.js';
-import { measurementSentence, quantityAsked, type ImageMeasurement } from '../../../main/core/chat/measure.js';
+import { countsObjects, measurementSentence, quantityAsked, type ImageMeasurement } from '../../../main/core/chat/measure.js';
 import { whichClassText, yesNoText, anyDefectText, calibrationText, describeText, refusalText } from '../../../main/core/chat/compose.js';
 
 describe('stutter detector', () => {
@@ -126,6 +126,11 @@ describe('measurement sentences', () => {
   });
 
   it('reads line-edge roughness, and names no quantity where the question asks for something no measurement gives', () => {
+    expect(countsObjects('How many vias are in this field of view?')).toBe(true);
+    expect(countsObjects('What is the number of particles per frame?')).toBe(true);
+    expect(countsObjects('How many nm per pixel?')).toBe(false);
+    expect(countsObjects('how many pixels wide is the image')).toBe(false);
+    expect(countsObjects('What is the field of view?')).toBe(false);
     expect(quantityAsked('How rough are the line edges?')).toBe('roughness');
     expect(quantityAsked('what is the LER?')).toBe('roughness');
     expect(quantityAsked('What is the median ECD?')).toBe('size');

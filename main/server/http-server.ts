@@ -8,7 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { CoreEndpoint, CoreInternals } from '../core/api.js';
 import type { Db } from '../core/db/database.js';
-import type { EmmaEvent, ErrorCode } from '../core/contract.js';
+import type { AppStatus, EmmaEvent, ErrorCode } from '../core/contract.js';
 import { errorInfo } from '../core/errors.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
@@ -378,7 +378,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return send(res, 200, encodeJson({ ok: false, error: errorInfo(e) }));
         }
       }
-      const envelope = await core.call(method, args);
+      let envelope = await core.call(method, args);
+      // Where the server keeps its database and files is for whoever runs it (leads), not for every operator.
+      if (user && lab && method === 'getStatus' && user.role !== 'lead' && envelope.ok) {
+        envelope = { ok: true, value: { ...(envelope.value as AppStatus), dbPath: 'on the lab server', dataDir: 'on the lab server' } };
+      }
       if (user && lab && isEmmaMethod(method) && METHOD_ROLES[method] === 'lead') {
         lab.recordLeadCall(user, method, envelope.ok ? { ok: true } : { ok: false, code: envelope.error.code });
       }

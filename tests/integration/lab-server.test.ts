@@ -286,6 +286,14 @@ describe('lab-server roles', () => {
     expect((await call(op, 'dropTables')).envelope.error!.code).toBe('unknown_method');
   });
 
+  it("shows the server's database and data paths to leads only", async () => {
+    const op = (await call(await signIn('olga'), 'getStatus')).envelope.value;
+    expect(op.dbPath).toBe('on the lab server');
+    expect(JSON.stringify(op)).not.toContain(core.location.dataDir);
+    const lead = (await call(await signIn('lena'), 'getStatus')).envelope.value;
+    expect(lead.dbPath).toBe(core.location.dbPath);
+  });
+
   it('lets a lead switch egress (and back)', async () => {
     const lead = await signIn('lena');
     expect((await call(lead, 'setTeacherEgress', true)).envelope).toMatchObject({ ok: true });

@@ -64,6 +64,8 @@ const MAX_EVENT_STREAMS = 256;
 const UPLOAD_SWEEP_MS = 3600_000;
 /** How often a lab-server event stream's session is checked again (at its next event). */
 const SSE_SESSION_RECHECK_MS = 2000;
+/** Large JSON bodies handled at once; more are answered 503 with Retry-After. */
+const MAX_BIG_BODIES_AT_ONCE = 2;
 /** The old base64-in-JSON upload (startUpload): bounded well below V8's string limit; browsers use /api/upload. */
 const MAX_JSON_UPLOAD_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
@@ -205,6 +207,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
    * or maximum age, account disabled, new password) is closed at the next event instead of going on receiving them.
    */
   const sseClients = new Map<ServerResponse, { session?: string; checkedAt: number }>();
+  /** Large JSON bodies (startUpload, saveImageMask) being received or handled now. */
+  let bigBodies = 0;
   let port = 0;
 
   const unsubscribe = core.events.on((event: EmmaEvent) => {
@@ -364,29 +368,42 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const refusal = roleRefusal(method, user.role);
         if (refusal) return jsonError(res, 403, 'forbidden', refusal);
       }
-      let args: unknown;
+      // A large JSON body (a base64 upload, a label image) is held whole in this thread, several times over while it
+      // is decoded: only a few at once, so that a burst of them cannot exhaust the server's memory.
+      const big = method === 'startUpload' || method === 'saveImageMask';
+      if (big && bigBodies >= MAX_BIG_BODIES_AT_ONCE) {
+        res.setHeader('Retry-After', '1');
+        res.setHeader('Connection', 'close');
+        return jsonError(res, 503, 'rate_limited', 'The server is receiving other large requests: try again in a moment.');
+      }
+      if (big) bigBodies++;
       try {
-        args = decodeJson(await readBody(req, method === 'startUpload' || method === 'saveImageMask' ? MAX_JSON_UPLOAD_BYTES : MAX_CALL_BYTES));
-      } catch (e) {
-        const status = (e as { status?: number }).status ?? 400;
-        return send(res, status, encodeJson({ ok: false, error: { code: 'bad_request', message: (e as Error).message } }));
-      }
-      if (user && lab && isEmmaMethod(method)) {
+        let args: unknown;
         try {
-          args = await labArguments(method, args, user, lab.paths);
+          args = decodeJson(await readBody(req, big ? MAX_JSON_UPLOAD_BYTES : MAX_CALL_BYTES));
         } catch (e) {
-          return send(res, 200, encodeJson({ ok: false, error: errorInfo(e) }));
+          const status = (e as { status?: number }).status ?? 400;
+          return send(res, status, encodeJson({ ok: false, error: { code: 'bad_request', message: (e as Error).message } }));
         }
+        if (user && lab && isEmmaMethod(method)) {
+          try {
+            args = await labArguments(method, args, user, lab.paths);
+          } catch (e) {
+            return send(res, 200, encodeJson({ ok: false, error: errorInfo(e) }));
+          }
+        }
+        let envelope = await core.call(method, args);
+        // Where the server keeps its database and files is for whoever runs it (leads), not for every operator.
+        if (user && lab && method === 'getStatus' && user.role !== 'lead' && envelope.ok) {
+          envelope = { ok: true, value: { ...(envelope.value as AppStatus), dbPath: 'on the lab server', dataDir: 'on the lab server' } };
+        }
+        if (user && lab && isEmmaMethod(method) && METHOD_ROLES[method] === 'lead') {
+          lab.recordLeadCall(user, method, envelope.ok ? { ok: true } : { ok: false, code: envelope.error.code });
+        }
+        return send(res, 200, encodeJson(envelope));
+      } finally {
+        if (big) bigBodies--;
       }
-      let envelope = await core.call(method, args);
-      // Where the server keeps its database and files is for whoever runs it (leads), not for every operator.
-      if (user && lab && method === 'getStatus' && user.role !== 'lead' && envelope.ok) {
-        envelope = { ok: true, value: { ...(envelope.value as AppStatus), dbPath: 'on the lab server', dataDir: 'on the lab server' } };
-      }
-      if (user && lab && isEmmaMethod(method) && METHOD_ROLES[method] === 'lead') {
-        lab.recordLeadCall(user, method, envelope.ok ? { ok: true } : { ok: false, code: envelope.error.code });
-      }
-      return send(res, 200, encodeJson(envelope));
     }
 
     if (!isRead) return send(res, 405, '{"error":"GET only"}');

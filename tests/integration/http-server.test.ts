@@ -296,6 +296,37 @@ describe('HTTP details', () => {
   if (!hasSharedData) it.skip(SHARED_DATA_MISSING, () => undefined);
 });
 
+describe('large JSON bodies', () => {
+  it('receives two at once; a third is told to come back (503, Retry-After) instead of being held in memory too', async () => {
+    // Two slow clients: headers and the start of a large body, then nothing more for now.
+    const open = [0, 1].map(() => {
+      const r = request({
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/api/call/saveImageMask',
+        method: 'POST',
+        headers: { host: `127.0.0.1:${server.port}`, ...auth(), 'content-length': String(64 * 1024 * 1024) },
+      });
+      r.on('error', () => undefined);
+      r.write('[{"imageId":1,');
+      return r;
+    });
+    await new Promise((ok) => setTimeout(ok, 200));
+    const third = await raw('/api/call/saveImageMask', { method: 'POST', headers: auth(), body: '[{"imageId":1}]' });
+    expect(third.status).toBe(503);
+    expect(third.headers['retry-after']).toBe('1');
+    expect(JSON.parse(third.body).error.code).toBe('rate_limited');
+    // Small calls are not held back meanwhile.
+    expect((await raw('/api/call/getStatus', { method: 'POST', headers: auth(), body: '[]' })).status).toBe(200);
+    for (const r of open) r.destroy();
+    await new Promise((ok) => setTimeout(ok, 200));
+    // Once they are gone, a large call is received again (and validated: this one is not a mask).
+    const after = await raw('/api/call/saveImageMask', { method: 'POST', headers: auth(), body: '[{"imageId":1}]' });
+    expect(after.status).toBe(200);
+    expect(JSON.parse(after.body).error.code).toBe('invalid_arguments');
+  });
+});
+
 describe('one-time address', () => {
   it('works once; the cookie it bought keeps working; a second browser gets a clear refusal', async () => {
     const first = await visitOnce();

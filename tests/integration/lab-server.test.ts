@@ -157,6 +157,29 @@ describe('lab-server sign-in and sessions', () => {
     forgetFailures();
   });
 
+  it('refuses a state-changing call with a valid session from any other origin, over either scheme', async () => {
+    const op = await signIn('olga');
+    const jobsBefore = (await core.api.listJobs(1000)).length;
+    const from = (headers: Record<string, string>) =>
+      req('/api/call/startImport', {
+        method: 'POST',
+        body: JSON.stringify([{ paths: ['folder'] }]),
+        headers: { cookie: op, 'content-type': 'application/json', ...headers },
+      });
+    for (const headers of <Record<string, string>[]>[
+      { origin: 'http://evil.example' },
+      { origin: 'https://evil.example' },
+      { origin: `https://evil.example:${server.port}` },
+      { origin: 'null' },
+      {}, // no Origin at all, with a cookie
+      { origin: origin(), 'sec-fetch-site': 'cross-site' },
+    ]) {
+      const res = await from(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+    }
+    expect((await core.api.listJobs(1000)).length).toBe(jobsBefore); // nothing started
+  });
+
   it('refuses a sign-in from another origin or without one (CSRF), and one not sent as JSON', async () => {
     expect((await login('olga', PW.olga, { origin: 'http://evil.example' })).status).toBe(403);
     const noOrigin = await req('/api/login', {

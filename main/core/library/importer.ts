@@ -9,6 +9,7 @@ import { specialKind, type PreparedFile } from './import-file.js';
 import { defaultImportWorkers, Processors, workersWorthStarting, type FileProcessor } from './import-pool.js';
 import type { ImageInspection } from './inspect.js';
 import { writeFileAtomic } from './write-atomic.js';
+import { LINK_OUTSIDE } from '../util/links.js';
 
 export interface ImportOptions {
   paths: string[];
@@ -85,7 +86,7 @@ async function collect(
       if (entry.isSymbolicLink()) {
         try {
           if (allowLinkTarget && !allowLinkTarget(await realpath(full))) {
-            failed.push({ path: full, error: 'link leads outside the data folders: not followed' });
+            failed.push({ path: full, error: LINK_OUTSIDE });
             continue;
           }
           kind = await stat(full);

@@ -3,11 +3,12 @@
 // where <stem> is the image's file name without extension; its size must equal the image's.
 // Every file that cannot be used is reported with the reason; the others import.
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Db } from '../db/database.js';
 import { CoreError } from '../errors.js';
+import { LINK_OUTSIDE, linkRefused, type LinkRule } from '../util/links.js';
 import { readMaskFile, MaskFileError } from './mask-file.js';
 
 export interface StoredMask {
@@ -121,7 +122,7 @@ export function countMasks(db: Db): number {
 export interface MaskImportOptions {
   signal?: AbortSignal;
   /** Lab-server mode: whether a file of the folder that is a link may be read at its real path (CoreOptions.allowLinkTarget). */
-  allowLinkTarget?: (realPath: string) => boolean;
+  allowLinkTarget?: LinkRule;
   onProgress?: (done: number, total: number, message: string) => void;
 }
 
@@ -161,12 +162,9 @@ export async function importMasks(db: Db, dir: string, by: string, o: MaskImport
       report.skipped.push(name);
       continue;
     }
-    if (o.allowLinkTarget && (await lstat(file).catch(() => null))?.isSymbolicLink()) {
-      const real = await realpath(file).catch(() => null);
-      if (!real || !o.allowLinkTarget(real)) {
-        report.failed.push({ file, error: 'link leads outside the data folders: not followed' });
-        continue;
-      }
+    if (await linkRefused(file, o.allowLinkTarget)) {
+      report.failed.push({ file, error: LINK_OUTSIDE });
+      continue;
     }
     const matches = byStem.get(stem) ?? [];
     if (matches.length === 0) {

@@ -2,7 +2,7 @@
 // with the active version, evaluate it on an ImageFolder tree. Plain Node; the CLI, the API and the benchmark
 // call these functions.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   classifyFeatures,
@@ -29,6 +29,7 @@ import { FeatureCache, stemHash } from './features.js';
 import { argmax, argmaxRows, classifyAll } from './classify.js';
 import { annotateLanguage, carryableLanguage, carryLanguage, languageTrainingKey, pruneUnusedStems } from './quick.js';
 import { hasMasks, trainSegmenterInto, type SegmenterOutcome } from '../measure/train-segmenter.js';
+import { LINK_OUTSIDE, linkRefused, type LinkRule } from '../util/links.js';
 import { DEFAULT_VLM_SIZE, DEFAULT_VLM_TRAIN, DEFAULT_VLM_WEIGHTS } from '../../../native-models/index.js';
 
 export interface Preset {
@@ -571,26 +572,17 @@ const IMAGE_EXT = /\.(png|jpe?g|tiff?|bmp|webp|gif)$/i;
 export async function evaluateFolder(
   db: Db,
   dir: string,
-  o: ClassifyRunOptions & { allowLinkTarget?: (realPath: string) => boolean } = {},
+  o: ClassifyRunOptions & { allowLinkTarget?: LinkRule } = {},
 ): Promise<Scores & { modelVersion: number; skippedFolders: string[] }> {
   const { version, student } = loadActiveStudent(db);
   const L = student.manifest.labels;
   const truth: number[] = [];
   const files: string[] = [];
   const skippedFolders: string[] = [];
-  // Lab-server mode: a link inside the folder is followed only to a real path inside the data folders.
-  const refusedLink = (p: string) => {
-    if (!o.allowLinkTarget || !lstatSync(p).isSymbolicLink()) return false;
-    try {
-      return !o.allowLinkTarget(realpathSync(p));
-    } catch {
-      return true;
-    }
-  };
   for (const name of readdirSync(dir).sort()) {
     const sub = join(dir, name);
-    if (refusedLink(sub)) {
-      skippedFolders.push(`${name} (a link that leads outside the data folders: not followed)`);
+    if (await linkRefused(sub, o.allowLinkTarget)) {
+      skippedFolders.push(`${name} (${LINK_OUTSIDE})`);
       continue;
     }
     if (!statSync(sub).isDirectory()) continue;
@@ -601,8 +593,8 @@ export async function evaluateFolder(
     }
     for (const f of readdirSync(sub).sort()) {
       if (!IMAGE_EXT.test(f)) continue;
-      if (refusedLink(join(sub, f))) {
-        skippedFolders.push(`${name}/${f} (a link that leads outside the data folders: not followed)`);
+      if (await linkRefused(join(sub, f), o.allowLinkTarget)) {
+        skippedFolders.push(`${name}/${f} (${LINK_OUTSIDE})`);
         continue;
       }
       files.push(join(sub, f));

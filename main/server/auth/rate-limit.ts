@@ -57,7 +57,8 @@ export class LoginRateLimiter {
 
   /** A slot to check one password in, or why not now; the caller releases it when the check is over. */
   begin(userName: string, ip: string): CheckSlot {
-    const keys = [`user:${userName.toLowerCase()}`, `ip:${ip}`];
+    // The address and the name from anywhere (keys() without the pair, which both of these already cover).
+    const keys = this.keys(userName, ip).slice(1);
     if (keys.some((k) => this.checking.has(k))) return { ok: false, reason: 'same-name-or-address' };
     if (this.checks >= MAX_CHECKS_AT_ONCE) return { ok: false, reason: 'busy' };
     for (const k of keys) this.checking.add(k);

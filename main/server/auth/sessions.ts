@@ -42,21 +42,12 @@ export class SessionStore {
 
   /** The session's user, or null when the id is unknown, expired, idle too long or its user is disabled. */
   lookup(id: string | undefined): User | null {
-    if (!id || id.length > 100) return null;
-    const key = hashId(id);
-    const row = this.db.prepare(`SELECT user_id, expires_at, last_seen_at FROM user_sessions WHERE id_hash = ?`).get(key) as
-      { user_id: number; expires_at: number; last_seen_at: number } | undefined;
-    if (!row) return null;
-    const now = this.now();
-    if (row.expires_at <= now || row.last_seen_at + this.policy.idleMs <= now) {
-      this.db.prepare(`DELETE FROM user_sessions WHERE id_hash = ?`).run(key);
-      return null;
-    }
-    const user = this.users.get(row.user_id);
-    if (!user || user.disabled) return null;
+    const found = this.check(id, true);
+    if (!found) return null;
     // Written at most once a minute: a busy page does not turn every read into a database write.
-    if (now - row.last_seen_at > 60_000) this.db.prepare(`UPDATE user_sessions SET last_seen_at = ? WHERE id_hash = ?`).run(now, key);
-    return user;
+    const now = this.now();
+    if (now - found.lastSeen > 60_000) this.db.prepare(`UPDATE user_sessions SET last_seen_at = ? WHERE id_hash = ?`).run(now, found.key);
+    return found.user;
   }
 
   /**
@@ -64,13 +55,23 @@ export class SessionStore {
    * from idling out) and without writing anything.
    */
   valid(id: string | undefined): boolean {
-    if (!id || id.length > 100) return false;
-    const row = this.db.prepare(`SELECT user_id, expires_at, last_seen_at FROM user_sessions WHERE id_hash = ?`).get(hashId(id)) as
+    return this.check(id, false) !== null;
+  }
+
+  /** The session's live user and row; an expired or idle session is deleted when `tidy`. */
+  private check(id: string | undefined, tidy: boolean): { user: User; key: string; lastSeen: number } | null {
+    if (!id || id.length > 100) return null;
+    const key = hashId(id);
+    const row = this.db.prepare(`SELECT user_id, expires_at, last_seen_at FROM user_sessions WHERE id_hash = ?`).get(key) as
       { user_id: number; expires_at: number; last_seen_at: number } | undefined;
+    if (!row) return null;
     const now = this.now();
-    if (!row || row.expires_at <= now || row.last_seen_at + this.policy.idleMs <= now) return false;
+    if (row.expires_at <= now || row.last_seen_at + this.policy.idleMs <= now) {
+      if (tidy) this.db.prepare(`DELETE FROM user_sessions WHERE id_hash = ?`).run(key);
+      return null;
+    }
     const user = this.users.get(row.user_id);
-    return Boolean(user && !user.disabled);
+    return user && !user.disabled ? { user, key, lastSeen: row.last_seen_at } : null;
   }
 
   end(id: string | undefined): void {

@@ -13,6 +13,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ImageReadError } from './errors.js';
 import { reasonFromFile } from './decode-reason.js';
+import { greyFromRgb } from './rgb-grey.js';
 import { stretchToUint8, type StretchOptions } from './stretch.js';
 import { isTiffSignature, readTiff, TiffError, type SampleFormat, type TiffInfo } from './tiff.js';
 import { greyTable, plainStrips, readStrips } from './tiff-raster.js';
@@ -41,6 +42,11 @@ export interface ImageProbe {
   palette: boolean;
   /** Parsed TIFF structure (vendor tags) for TIFF files; null otherwise or if unparseable. */
   tiff: TiffInfo | null;
+  /**
+   * Three 8-bit sRGB channels and no embedded colour profile: libvips' raw samples are then the sRGB values its grey
+   * conversion starts from, so rgb-grey.ts can do that conversion (same bytes, a fraction of the time).
+   */
+  plainRgb: boolean;
 }
 
 export interface ProbeOptions {
@@ -142,6 +148,7 @@ export async function probeImage(path: string, opts: ProbeOptions = {}): Promise
     channels: tiff?.samplesPerPixel ?? meta.channels ?? 1,
     palette: tiff?.palette ?? meta.isPalette ?? false,
     tiff,
+    plainRgb: meta.channels === 3 && meta.space === 'srgb' && !meta.hasProfile && (meta.depth ?? 'uchar') === 'uchar' && !(meta.isPalette ?? false),
   };
 }
 
@@ -156,6 +163,7 @@ function probeFromTiff(tiff: TiffInfo): ImageProbe {
     channels: tiff.samplesPerPixel,
     palette: tiff.palette,
     tiff,
+    plainRgb: false,
   };
 }
 
@@ -193,7 +201,7 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
   let data: Buffer;
   try {
     if (kind === 'u8') {
-      const r = await grey8(img);
+      const r = probe.plainRgb ? await grey8FromRgb(img) : await grey8(img);
       data = r.data;
       outW = r.width;
       outH = r.height;
@@ -236,6 +244,15 @@ export async function readGray(path: string, opts: ReadGrayOptions = {}): Promis
 async function grey8(img: sharp.Sharp): Promise<{ data: Buffer; width: number; height: number }> {
   const r = await img.toColourspace('b-w').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return { data: firstChannel(r.data, r.info.channels), width: r.info.width, height: r.info.height };
+}
+
+/** grey8 for an 8-bit sRGB source: raw samples out of libvips, converted by rgb-grey.ts (the same bytes as grey8). */
+async function grey8FromRgb(img: sharp.Sharp): Promise<{ data: Buffer; width: number; height: number }> {
+  const r = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = r.info;
+  if (channels === 3) return { data: await greyFromRgb(r.data, width * height), width, height };
+  // Not the three channels the header promised: libvips converts what it gave (raw input of 1 or 3 channels is grey or sRGB).
+  return grey8(sharp(r.data, { raw: { width, height, channels } }));
 }
 
 /**

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../core/db/database.js';
 import { startCoreWorker } from '../core/host/client.js';
 import { PathConfinement } from '../server/auth/confine.js';
+import { writeInitialPassword } from '../server/auth/initial-password.js';
 import { ensureFirstAdmin } from '../server/auth/users.js';
 import { startServer, type LabServerOptions } from '../server/http-server.js';
 
@@ -81,9 +82,15 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     console.log(`Emma is running in lab-server mode. Operators open:\n\n  ${server.url}\n`);
     console.log(`Data folders (imports and exports stay inside): ${server.lab.paths.roots.join(', ')}`);
     if (!lab?.tls) console.log('Plain HTTP: only behind a proxy that terminates HTTPS for this address.');
-    if (admin) {
+    if (admin && process.stdout.isTTY) {
       console.log(`\nFirst start: created the lead account "admin" with the password\n\n  ${admin.password}\n`);
       console.log('It is shown only now. Add accounts with `emma users add NAME --role operator|lead`.');
+    } else if (admin) {
+      // Not a terminal (a service's log): the password stays out of the log.
+      const file = writeInitialPassword(core.location.dbPath, admin.password);
+      console.log(`\nFirst start: created the lead account "admin". Its password is in\n\n  ${file}\n`);
+      console.log('(readable by this system account only; not written to this output). Sign in, then set a new one with');
+      console.log('`emma users passwd admin`, which deletes that file. Add accounts with `emma users add NAME --role operator|lead`.');
     }
   } else {
     console.log(`Emma is running in browser mode. Open this address in Chrome, Edge or Firefox:\n\n  ${server.openUrl}\n`);

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../core/db/database.js';
 import { resolveDataLocation } from '../core/paths.js';
+import { initialPasswordPath, removeInitialPassword } from '../server/auth/initial-password.js';
 import { isRole, ROLES, UserStore, type User } from '../server/auth/users.js';
 
 export const USERS_USAGE = `emma users — lab-server accounts
@@ -54,7 +55,8 @@ export async function usersCommand(args: string[]): Promise<number> {
     if (!isRole(values.role)) throw new Error(`--role must be one of: ${ROLES.join(', ')}`);
     return values.role;
   };
-  const db = openDatabase(resolveDataLocation(values.db).dbPath);
+  const dbPath = resolveDataLocation(values.db).dbPath;
+  const db = openDatabase(dbPath);
   const users = new UserStore(db);
   try {
     switch (sub) {
@@ -79,6 +81,8 @@ export async function usersCommand(args: string[]): Promise<number> {
         const { user, password } = await users.setPassword(name, given);
         console.log(`new password for ${user.name}; their sessions have ended`);
         if (!given) console.log(`password (shown only now): ${password}`);
+        // The first start's password file holds a password that no longer works: it goes.
+        if (user.name === 'admin' && removeInitialPassword(dbPath)) console.log(`removed ${initialPasswordPath(dbPath)}`);
         return 0;
       }
       case 'disable':

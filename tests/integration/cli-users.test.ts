@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { repoRoot, tempDir } from '../support/paths.js';
@@ -111,22 +111,32 @@ function postJson(url: string, path: string, body: unknown): Promise<number> {
 }
 
 describe('emma serve in lab-server mode', () => {
-  it('creates the lead "admin" at first start and prints its password once', async () => {
+  it('creates the lead "admin" at first start; without a terminal its password goes to an owner-only file, not the log', async () => {
     const t = tempDir();
     try {
       mkdirSync(join(t.dir, 'data'));
-      const args = ['--lab', '--host', '127.0.0.1', '--port', '0', '--data-root', join(t.dir, 'data'), '--plain-http', '--db', join(t.dir, 'emma.sqlite')];
+      const db = join(t.dir, 'emma.sqlite');
+      const args = ['--lab', '--host', '127.0.0.1', '--port', '0', '--data-root', join(t.dir, 'data'), '--plain-http', '--db', db];
       const first = await serve(args);
       const url = /lab-server mode\. Operators open:\s+(\S+)/.exec(first.out)?.[1];
-      const password = /"admin" with the password\s+(\S+)/.exec(first.out)?.[1];
+      const file = /"admin"\. Its password is in\s+(\S+)/.exec(first.out)?.[1];
       expect(url, first.out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      expect(password).toBeTruthy();
+      expect(file, first.out).toBe(join(t.dir, 'initial-admin-password.txt'));
+      expect(statSync(file!).mode & 0o777).toBe(0o600);
+      const password = readFileSync(file!, 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(16);
+      expect(first.out).not.toContain(password);
       expect(await postJson(url!, '/api/login', { user: 'admin', password: 'wrong-password' })).toBe(401);
       expect(await postJson(url!, '/api/login', { user: 'admin', password })).toBe(200);
       await first.stop();
       const second = await serve(args);
-      expect(second.out).not.toMatch(/with the password/);
+      expect(second.out).not.toMatch(/with the password|Its password is in/);
       await second.stop();
+      // A new admin password makes the file useless, so it goes.
+      const passwd = emma(['users', 'passwd', 'admin', '--db', db]);
+      expect(passwd.code, passwd.stderr).toBe(0);
+      expect(passwd.stdout).toContain(`removed ${file}`);
+      expect(existsSync(file!)).toBe(false);
     } finally {
       t.cleanup();
     }

@@ -348,6 +348,19 @@ describe('lab-server reviewer identity', () => {
     const undo = await call(op, 'undoReview', { reviewer: 'lena' });
     expect(undo.envelope.ok).toBe(true);
     expect(undo.envelope.value.undo.reviewer).toBe('olga');
+
+    // A colleague's decision, named by its id: an operator may not undo it, a lead may.
+    const lead = await signIn('lena');
+    const leads = await call(lead, 'decideReview', { imageId: image.id, action: 'flag', reviewer: 'lena', note: 'second look' });
+    expect(leads.envelope.ok, JSON.stringify(leads.envelope)).toBe(true);
+    const refused = await call(op, 'undoReview', { reviewer: 'olga', decisionId: leads.envelope.value.id, ownOnly: false });
+    expect(refused.envelope).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(refused.envelope.error?.message).toMatch(/made by lena; only lena or a lead/);
+    const opsOwn = await call(op, 'decideReview', { imageId: image.id, action: 'flag', reviewer: 'olga', note: 'third' });
+    expect(opsOwn.envelope.ok, JSON.stringify(opsOwn.envelope)).toBe(true);
+    const byLead = await call(lead, 'undoReview', { reviewer: 'lena', decisionId: opsOwn.envelope.value.id });
+    expect(byLead.envelope.ok, JSON.stringify(byLead.envelope)).toBe(true);
+    expect([byLead.envelope.value.undo.reviewer, byLead.envelope.value.undone.reviewer]).toEqual(['lena', 'olga']);
   });
   if (!hasSharedData) it.skip(SHARED_DATA_MISSING, () => undefined);
 });

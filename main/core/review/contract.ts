@@ -142,6 +142,11 @@ export interface ReviewUndoRequest {
   reviewer: string;
   /** Default: the reviewer's newest decision still in effect. */
   decisionId?: number;
+  /**
+   * Only the reviewer's own decisions may be undone (set by the lab server for operators: a colleague's decision is
+   * undone by that colleague or a lead). Single-user modes leave it unset.
+   */
+  ownOnly?: boolean;
 }
 
 export interface ReviewUndoResult {

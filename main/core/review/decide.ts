@@ -408,6 +408,9 @@ export function undo(db: Db, req: ReviewUndoRequest): ReviewUndoResult {
       );
     }
     const target = toDecision(row);
+    if (req.ownOnly && target.reviewer !== req.reviewer) {
+      throw new ReviewError('forbidden', `Decision ${target.id} was made by ${target.reviewer}; only ${target.reviewer} or a lead can undo it.`);
+    }
     if (target.action === 'undo') throw new ReviewError('bad_undo', 'An undo is not undone; decide again instead.');
     if (target.undoneBy != null) throw new ReviewError('bad_undo', `Decision ${target.id} was already undone (by ${target.undoneBy}).`);
     const later = db

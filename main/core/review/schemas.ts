@@ -29,7 +29,7 @@ export const reviewSchemas: { [M in keyof ReviewContract]: z.ZodType<Parameters<
       note: z.string().max(4000).optional(),
     }),
   ]),
-  undoReview: z.tuple([z.object({ reviewer, decisionId: id.optional() })]),
+  undoReview: z.tuple([z.object({ reviewer, decisionId: id.optional(), ownOnly: z.boolean().optional() })]),
   listReviewHistory: z.tuple([
     z.object({ imageId: id.optional(), reviewer: reviewer.optional(), beforeId: id.optional(), limit: z.number().int().min(1).max(1000) }),
   ]),

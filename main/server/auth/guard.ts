@@ -62,7 +62,8 @@ export async function labArguments(method: EmmaMethod, args: unknown, user: User
     case 'decideReview':
       return [{ ...as<ReviewDecisionRequest>(), reviewer: user.name }];
     case 'undoReview':
-      return [{ ...as<ReviewUndoRequest>(), reviewer: user.name }];
+      // An operator undoes their own decisions; a lead may undo anyone's (both recorded as the signed-in user).
+      return [{ ...as<ReviewUndoRequest>(), reviewer: user.name, ownOnly: user.role !== 'lead' }];
     case 'assignLabels':
       return [{ ...as<AssignLabelsRequest>(), reviewer: user.name }];
     case 'addAnnotation':

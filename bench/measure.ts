@@ -36,6 +36,8 @@ interface Img {
   ref: Int32Array;
 }
 
+const fmtNm = (v: number | null) => (v === null ? '-' : v.toFixed(0));
+
 interface PerImage {
   image: string;
   imageIoU: number;
@@ -181,7 +183,9 @@ export async function run(argv: string[]): Promise<void> {
     const { labels: lab } = await measureGray(asInput(img), { segmenter: model });
     learnt.push(score(img, lab, (performance.now() - t1) / 1000, cpuNow() - c1));
     console.log(
-      `  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}`,
+      `  fold ${k + 1}/${folds} (${img.name} held out): trained ${trainSeconds[k].toFixed(1)} s, IoU ${learnt[k].imageIoU.toFixed(3)}, F1 ${learnt[k].f1.toFixed(3)}, ` +
+        `whole count ${learnt[k].count.wholeFound}/${learnt[k].count.wholeReference}, median ECD ${fmtNm(learnt[k].medianEcd.found)}/${fmtNm(learnt[k].medianEcd.reference)} nm; ` +
+        `post-processing chosen on the training masks ${JSON.stringify(model.post)}`,
     );
   }
 

@@ -304,6 +304,94 @@ export function hMaximaMarkers(f: Float32Array, fg: Uint8Array, w: number, h: nu
   return labelComponents(top, w, h, 8);
 }
 
+/** A regional maximum of a map and how far it stands above the saddle where it meets a higher one. */
+export interface Maximum {
+  /** One pixel of the maximum (its first in scan order). */
+  at: number;
+  peak: number;
+  /** Peak minus the saddle height; Infinity for the highest maximum of each connected region. */
+  dynamic: number;
+}
+
+/**
+ * Every regional maximum of `f` inside `region` (8-connected) with its dynamic, found by flooding from the top: pixels
+ * are taken in falling order (values quantised to 1/`perUnit`, a counting sort) and joined with union-find; where two
+ * flooded areas meet, the one with the lower peak ends there. Keeping the maxima whose dynamic is at least h gives
+ * the h-maxima; computing all of them once lets a caller try several rules (e.g. a height relative to the peak).
+ */
+export function regionalMaxima(f: Float32Array, region: Uint8Array, w: number, h: number, perUnit = 64): Maximum[] {
+  const n = w * h;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (!region[i]) continue;
+    if (f[i] < lo) lo = f[i];
+    if (f[i] > hi) hi = f[i];
+  }
+  if (!(hi >= lo)) return [];
+  const levels = Math.max(1, Math.ceil((hi - lo) * perUnit) + 1);
+  const levelOf = (i: number) => levels - 1 - Math.min(levels - 1, Math.floor((f[i] - lo) * perUnit));
+  // Counting sort, highest level first, scan order within a level.
+  const start = new Int32Array(levels + 1);
+  for (let i = 0; i < n; i++) if (region[i]) start[levelOf(i) + 1]++;
+  for (let l = 0; l < levels; l++) start[l + 1] += start[l];
+  const order = new Int32Array(start[levels]);
+  const fill = start.slice(0, levels);
+  for (let i = 0; i < n; i++) if (region[i]) order[fill[levelOf(i)]++] = i;
+
+  const parent = new Int32Array(n).fill(-1); // -1: not flooded yet
+  const peakOf = new Int32Array(n); // for roots: the pixel of the component's highest maximum
+  const find = (x: number): number => {
+    let r = x;
+    while (parent[r] !== r) r = parent[r];
+    while (parent[x] !== r) {
+      const nx = parent[x];
+      parent[x] = r;
+      x = nx;
+    }
+    return r;
+  };
+  const maxima: Maximum[] = [];
+  const indexOf = new Map<number, number>();
+  for (const p of order) {
+    parent[p] = p;
+    peakOf[p] = p;
+    let root = p;
+    let joined = false;
+    const x = p % w;
+    const y = (p - x) / w;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if ((dx === 0 && dy === 0) || xx < 0 || xx >= w) continue;
+        const q = yy * w + xx;
+        if (parent[q] < 0) continue;
+        const r = find(q);
+        if (r === root) continue;
+        if (!joined) {
+          // The first flooded neighbour: this pixel joins its area.
+          parent[root] = r;
+          root = r;
+          joined = true;
+          continue;
+        }
+        // Two areas meet at this pixel: the one with the lower peak ends here.
+        const [high, low] = f[peakOf[r]] > f[peakOf[root]] || (f[peakOf[r]] === f[peakOf[root]] && peakOf[r] < peakOf[root]) ? [r, root] : [root, r];
+        maxima[indexOf.get(peakOf[low])!].dynamic = f[peakOf[low]] - f[p];
+        parent[low] = high;
+        root = high;
+      }
+    }
+    if (!joined) {
+      indexOf.set(p, maxima.length);
+      maxima.push({ at: p, peak: f[p], dynamic: Infinity });
+    }
+  }
+  return maxima;
+}
+
 /**
  * Marker-controlled watershed (Meyer's flooding) of `elevation` from `markers` (labels > 0), confined to
  * pixels with region != 0. A bucket queue over 1024 elevation levels, FIFO inside a level, 4-connected.

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { segmentClassical } from '../../../main/core/measure/classical.js';
 import { scoreSegmentation } from '../../../main/core/measure/evaluate.js';
-import { distanceTransform, labelComponents, otsuThreshold, watershed } from '../../../main/core/measure/ops.js';
-import { applyMlp, parsePixelModel, segmentWithModel, trainPixelModel, type Mlp } from '../../../main/core/measure/pixel-model.js';
+import { distanceTransform, gaussianBlur, hMaximaMarkers, labelComponents, otsuThreshold, regionalMaxima, watershed } from '../../../main/core/measure/ops.js';
+import { applyMlp, instancesFromProbabilities, parsePixelModel, segmentWithModel, trainPixelModel, type Mlp } from '../../../main/core/measure/pixel-model.js';
 import { applyMlpOnnx } from '../../../main/core/measure/mlp-onnx.js';
 import { measureParticles } from '../../../main/core/measure/particles.js';
 import { discScene, rng } from './synthetic.js';
@@ -72,6 +72,58 @@ describe('image ops', () => {
   });
 });
 
+describe('regional maxima and their dynamics', () => {
+  it('a small disc against a large one: a low rise in pixels, a large one for its height', () => {
+    const [w, h] = [60, 40];
+    const fg = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if ((x - 20) ** 2 + (y - 20) ** 2 < 15 ** 2 || (x - 39) ** 2 + (y - 20) ** 2 < 5 ** 2) fg[y * w + x] = 1;
+    const d = distanceTransform(fg, w, h);
+    const maxima = regionalMaxima(d, fg, w, h).filter((m) => m.dynamic > 0.5);
+    expect(maxima).toHaveLength(2);
+    const [big, small] = maxima.sort((a, b) => b.peak - a.peak);
+    expect(big.dynamic).toBe(Infinity);
+    expect(big.peak).toBeCloseTo(15, 0);
+    expect(small.peak).toBeGreaterThan(4);
+    expect(small.peak).toBeLessThan(6);
+    // The small disc stands under 5 px above the neck but over a third of its own height.
+    expect(small.dynamic).toBeLessThan(5);
+    expect(small.dynamic / small.peak).toBeGreaterThan(0.3);
+  });
+
+  it('the relative rule gives a small particle against a large one its own instance; the absolute rule alone does not', () => {
+    const [w, h] = [60, 40];
+    const n = w * h;
+    const probs = new Float32Array(3 * n);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const inside = (x - 20) ** 2 + (y - 20) ** 2 < 15 ** 2 || (x - 39) ** 2 + (y - 20) ** 2 < 5 ** 2;
+        probs[y * w + x] = inside ? 0 : 1; // background
+        probs[n + y * w + x] = inside ? 1 : 0; // interior
+      }
+    const post = { fgThreshold: 0.5, coreThreshold: 0.5, h: 4, minArea: 10 };
+    const count = (labels: Int32Array) => new Set(labels.filter((v) => v > 0)).size;
+    expect(count(instancesFromProbabilities(probs, w, h, post))).toBe(1);
+    const split = instancesFromProbabilities(probs, w, h, { ...post, relativeH: 0.3 });
+    expect(count(split)).toBe(2);
+    expect(split[20 * w + 20]).not.toBe(split[20 * w + 40]);
+  });
+
+  it('the maxima with dynamic >= h are the h-maxima (random smooth maps)', () => {
+    const rand = rng(3);
+    const [w, h] = [64, 48];
+    for (let t = 0; t < 5; t++) {
+      const f0 = new Float32Array(w * h).map(() => rand() * 10);
+      const f = gaussianBlur(f0, w, h, 2);
+      const region = new Uint8Array(w * h).fill(1);
+      const maxima = regionalMaxima(f, region, w, h, 4096);
+      for (const hh of [0.05, 0.2, 0.5]) {
+        expect(maxima.filter((m) => m.dynamic >= hh).length).toBe(hMaximaMarkers(f, region, w, h, hh).count);
+      }
+    }
+  });
+});
+
 describe('segmenters on synthetic particles', () => {
   it('the classical default separates touching discs and sizes them', () => {
     const s = scene(3);
@@ -95,6 +147,7 @@ describe('segmenters on synthetic particles', () => {
     expect(sc.imageIoU).toBeGreaterThan(0.85);
     expect(sc.f1).toBeGreaterThan(0.8);
     expect(() => parsePixelModel({ ...model, w1: [1, 2, 3] })).toThrow(/not an Emma pixel-classifier/);
+    expect(() => parsePixelModel({ ...model, post: { ...model.post, relativeH: 5 } })).toThrow(/not an Emma pixel-classifier/);
   });
 
   it('the ONNX Runtime MLP the product runs gives the TypeScript reference probabilities, across block edges', async () => {

@@ -31,6 +31,19 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
   }
   const count = async () => Number((await page.getByTestId('mask-count').innerText()).match(/^(\d+) particles/)![1]);
   const dirty = () => page.getByTestId('mask-dirty').getAttribute('data-dirty');
+  /**
+   * Presses e until the editor opens: the view takes the key only once it knows the image's size (set when the
+   * preview has loaded and React has rendered that), so a key pressed in between is ignored, as it would be for a user.
+   */
+  async function openEditor(): Promise<void> {
+    const editor = page.getByTestId('mask-editor');
+    // Wait a while after each press: e inside the editor leaves it, so a second press must not follow too soon.
+    for (let tries = 0; tries < 10 && !(await editor.count()); tries++) {
+      await page.keyboard.press('e');
+      await editor.waitFor({ state: 'attached', timeout: 3000 }).catch(() => undefined);
+    }
+    expect(await editor.count(), 'the mask editor opens on e').toBe(1);
+  }
 
   it('draws, undoes, redraws and saves a mask the database then holds', async () => {
     await page.evaluate(() => window.localStorage.setItem('emma.reviewer', 'Ada'));
@@ -43,8 +56,10 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
       const img = document.querySelector('[data-testid="image-view"] img.preview') as HTMLImageElement | null;
       return !!img && img.complete && img.naturalWidth > 0 && img.style.visibility !== 'hidden';
     });
-    await page.keyboard.press('e');
-    await page.getByTestId('mask-canvas').waitFor();
+    await openEditor();
+    // The editor starts from a measurement of the image (no stored mask yet): on a loaded 2-core machine that can
+    // take longer than the default wait (a CI run timed out at 30 s here once).
+    await page.getByTestId('mask-canvas').waitFor({ timeout: 90_000 });
     await expect.poll(() => page.getByTestId('mask-count').innerText(), { timeout: 60_000 }).toMatch(/^\d+ particles/);
     expect(await page.getByTestId('mask-source').innerText()).toMatch(/From the measurement/);
     expect(await dirty()).toBe('false');
@@ -141,7 +156,7 @@ describe.skipIf(!hasSharedData)('image view: mask editing', () => {
     // Leaving and coming back starts from the stored mask.
     await page.keyboard.press('Escape');
     await page.getByTestId('mask-editor').waitFor({ state: 'detached' });
-    await page.keyboard.press('e');
+    await openEditor();
     await expect.poll(() => page.getByTestId('mask-source').innerText(), { timeout: 20_000 }).toMatch(/Stored mask: drawn in Emma by Ada/);
     expect(await count()).toBe(stored.particles);
   });

@@ -82,15 +82,27 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     console.log(`Emma is running in lab-server mode. Operators open:\n\n  ${server.url}\n`);
     console.log(`Data folders (imports and exports stay inside): ${server.lab.paths.roots.join(', ')}`);
     if (!lab?.tls) console.log('Plain HTTP: only behind a proxy that terminates HTTPS for this address.');
-    if (admin && process.stdout.isTTY) {
-      console.log(`\nFirst start: created the lead account "admin" with the password\n\n  ${admin.password}\n`);
-      console.log('It is shown only now. Add accounts with `emma users add NAME --role operator|lead`.');
-    } else if (admin) {
-      // Not a terminal (a service's log): the password stays out of the log.
-      const file = writeInitialPassword(core.location.dbPath, admin.password);
-      console.log(`\nFirst start: created the lead account "admin". Its password is in\n\n  ${file}\n`);
-      console.log('(readable by this system account only; not written to this output). Sign in, then set a new one with');
-      console.log('`emma users passwd admin`, which deletes that file. Add accounts with `emma users add NAME --role operator|lead`.');
+    if (admin) {
+      // Not a terminal (a service's log): the password goes to an owner-only file, not into the log. The account
+      // exists already and only its hash is stored, so if the file cannot be written the password is shown instead.
+      let file: string | null = null;
+      let unwritten: string | null = null;
+      if (!process.stdout.isTTY) {
+        try {
+          file = writeInitialPassword(core.location.dbPath, admin.password);
+        } catch (e) {
+          unwritten = e instanceof Error ? e.message : String(e);
+        }
+      }
+      if (file) {
+        console.log(`\nFirst start: created the lead account "admin". Its password is in\n\n  ${file}\n`);
+        console.log('(readable by this system account only; not written to this output). Sign in, then set a new one with');
+        console.log('`emma users passwd admin`, which deletes that file. Add accounts with `emma users add NAME --role operator|lead`.');
+      } else {
+        if (unwritten) console.log(`\nCould not write the first admin password to a file (${unwritten}); it is shown here instead.`);
+        console.log(`\nFirst start: created the lead account "admin" with the password\n\n  ${admin.password}\n`);
+        console.log('It is shown only now. Add accounts with `emma users add NAME --role operator|lead`.');
+      }
     }
   } else {
     console.log(`Emma is running in browser mode. Open this address in Chrome, Edge or Firefox:\n\n  ${server.openUrl}\n`);

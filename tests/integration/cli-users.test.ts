@@ -141,4 +141,22 @@ describe('emma serve in lab-server mode', () => {
       t.cleanup();
     }
   });
+
+  it('shows the first admin password when its file cannot be written, so it is never lost', async () => {
+    const t = tempDir();
+    try {
+      mkdirSync(join(t.dir, 'data'));
+      mkdirSync(join(t.dir, 'initial-admin-password.txt')); // a folder where the file would go
+      const args = ['--lab', '--host', '127.0.0.1', '--port', '0', '--data-root', join(t.dir, 'data'), '--plain-http', '--db', join(t.dir, 'emma.sqlite')];
+      const first = await serve(args);
+      expect(first.out).toMatch(/Could not write the first admin password to a file/);
+      const url = /lab-server mode\. Operators open:\s+(\S+)/.exec(first.out)?.[1];
+      const password = /"admin" with the password\s+(\S+)/.exec(first.out)?.[1];
+      expect(password, first.out).toBeTruthy();
+      expect(await postJson(url!, '/api/login', { user: 'admin', password })).toBe(200);
+      await first.stop();
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -134,4 +134,27 @@ describe.skipIf(!hasSharedData)('review in one key', () => {
     await page.screenshot({ path: join(artifacts, 'ux-review-1024.png') });
     await page.setViewportSize({ width: 1400, height: 900 });
   });
+
+  it('loads the queue picked while the first page is still on its way', async () => {
+    // A busy machine (training, classification) answers slowly; CI once picked a queue before the first page came
+    // back, and the view waited for ever. Hold the first page back here to make that the ordinary case.
+    await page.getByTestId('nav-library').click();
+    let held = 0;
+    await page.route('**/api/call/getReviewQueue', async (route) => {
+      if (route.request().postData()?.includes('"proposals"')) {
+        held++;
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      await route.continue();
+    });
+    try {
+      await page.getByTestId('nav-review').click();
+      await page.getByTestId('review-queue').selectOption('active');
+      expect(await shownId()).toBeGreaterThan(0);
+      expect(held).toBe(1);
+      expect(await page.getByTestId('review-queue').inputValue()).toBe('active');
+    } finally {
+      await page.unroute('**/api/call/getReviewQueue');
+    }
+  });
 });

@@ -163,9 +163,12 @@ export function ReviewView({ onError }: ReviewViewProps) {
     };
   }, [reviewer]);
 
-  // A new queue (or reviewer, or diversity) starts a new session.
+  // A new queue (or reviewer, or diversity) starts a new session. A page still on its way belongs to the old one and
+  // will not clear `loading` when it lands (its session is stale), so the new session clears it here: otherwise a
+  // queue picked while the first page loads would never load.
   useEffect(() => {
     session.current++;
+    setLoading(false);
     setItems([]);
     setPos(0);
     setTotal(null);

@@ -109,6 +109,35 @@ describe('regional maxima and their dynamics', () => {
     expect(split[20 * w + 20]).not.toBe(split[20 * w + 40]);
   });
 
+  it('the interior-crest rule gives a small particle lying on a large one its own instance; a textured one stays whole', () => {
+    // The small disc lies inside the large one's outline: the distance map has no maximum for it, only P(interior)
+    // dips on its rim (the boundary between the two), as the pixel classifier predicts there.
+    const [w, h] = [60, 40];
+    const n = w * h;
+    const probs = new Float32Array(3 * n);
+    const textured = new Float32Array(3 * n);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        const big = (x - 20) ** 2 + (y - 20) ** 2 < 15 ** 2;
+        const rim = Math.hypot(x - 28, y - 20);
+        const contact = big && rim >= 4 && rim < 6.5;
+        probs[i] = big ? 0 : 1;
+        probs[n + i] = big ? (contact ? 0.4 : 1) : 0;
+        probs[2 * n + i] = contact ? 0.6 : 0;
+        // One particle whose interior probability only ripples (texture), by 0.2 at most.
+        textured[i] = big ? 0 : 1;
+        textured[n + i] = big ? 0.8 + 0.1 * Math.sin(x / 2) * Math.cos(y / 2) : 0;
+      }
+    const post = { fgThreshold: 0.5, coreThreshold: 0.2, h: 4, minArea: 10, relativeH: 0.3 };
+    const count = (labels: Int32Array) => new Set(labels.filter((v) => v > 0)).size;
+    expect(count(instancesFromProbabilities(probs, w, h, post))).toBe(1);
+    const split = instancesFromProbabilities(probs, w, h, { ...post, coreDynamic: 0.25 });
+    expect(count(split)).toBe(2);
+    expect(split[20 * w + 28]).not.toBe(split[20 * w + 12]);
+    expect(count(instancesFromProbabilities(textured, w, h, { ...post, coreDynamic: 0.25 }))).toBe(1);
+  });
+
   it('the maxima with dynamic >= h are the h-maxima (random smooth maps)', () => {
     const rand = rng(3);
     const [w, h] = [64, 48];
@@ -148,6 +177,10 @@ describe('segmenters on synthetic particles', () => {
     expect(sc.f1).toBeGreaterThan(0.8);
     expect(() => parsePixelModel({ ...model, w1: [1, 2, 3] })).toThrow(/not an Emma pixel-classifier/);
     expect(() => parsePixelModel({ ...model, post: { ...model.post, relativeH: 5 } })).toThrow(/not an Emma pixel-classifier/);
+    expect(() => parsePixelModel({ ...model, post: { ...model.post, coreDynamic: 1.5 } })).toThrow(/not an Emma pixel-classifier/);
+    // A segmenter saved before the interior-crest rule (no coreDynamic) still loads, and keeps its own rules.
+    const { coreDynamic: _unused, ...older } = model.post;
+    expect(parsePixelModel({ ...model, post: older }).post.coreDynamic).toBeUndefined();
   });
 
   it('the ONNX Runtime MLP the product runs gives the TypeScript reference probabilities, across block edges', async () => {

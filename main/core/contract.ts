@@ -129,6 +129,13 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Browser mode's page key (main/server/http-server.ts): the header Emma's page sends it in, and its name in the
+ * fragment of the redirect that delivers it and in the event stream's address.
+ */
+export const PAGE_KEY_HEADER = 'x-emma-page-key';
+export const PAGE_KEY_PARAM = 'emma-page-key';
+
 /** What crosses a boundary when a call fails (Envelope's error). */
 export interface ErrorInfo<C extends ErrorCode = ErrorCode> {
   code: C;

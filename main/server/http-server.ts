@@ -8,7 +8,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { CoreEndpoint, CoreInternals } from '../core/api.js';
 import type { Db } from '../core/db/database.js';
-import type { AppStatus, EmmaEvent, ErrorCode } from '../core/contract.js';
+import { PAGE_KEY_HEADER, PAGE_KEY_PARAM, type AppStatus, type EmmaEvent, type ErrorCode } from '../core/contract.js';
 import { errorInfo } from '../core/errors.js';
 import { isEmmaMethod } from '../core/dispatch.js';
 import { labArguments } from './auth/guard.js';
@@ -106,6 +106,11 @@ function cookieToken(req: IncomingMessage): string | undefined {
   return readCookie(req, COOKIE);
 }
 
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
@@ -192,6 +197,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The printed address carries this code, good for one visit; the cookie it buys carries another secret.
   const openCode = randomBytes(24).toString('base64url');
   const cookieSecret = randomBytes(32).toString('base64url');
+  // Cookies are not kept apart by port: every server on 127.0.0.1 the browser visits receives Emma's cookie, and a
+  // program there could replay it with any Origin it likes. So the API also wants this page key, which the browser
+  // never sends by itself: it travels once, in the fragment of the redirect that redeems the open code (never sent to
+  // a server), and Emma's page keeps it in its own origin's storage and sends it in a header.
+  const pageKey = randomBytes(24).toString('base64url');
   let openCodeUsed = false;
   const rendererDir = resolve(options.rendererDir);
   const { core } = options;
@@ -314,11 +324,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
         url.searchParams.delete('token');
         res.statusCode = 303;
-        // One leading slash: "//host/x" would be read by the browser as another site's address.
-        res.setHeader('Location', `/${url.pathname.replace(/^\/+/, '')}${url.search || ''}`);
+        // One leading slash: "//host/x" would be read by the browser as another site's address. The page key only
+        // with the code's redemption: a cookie alone (replayed from elsewhere) must not buy it.
+        res.setHeader('Location', `/${url.pathname.replace(/^\/+/, '')}${url.search || ''}${hasCookie ? '' : `#${PAGE_KEY_PARAM}=${pageKey}`}`);
         return void res.end();
       }
       viaCookie = sameToken(cookieToken(req), cookieSecret);
+      if (viaCookie && url.pathname.startsWith('/api/')) {
+        // EventSource cannot send a header: the stream takes the key in its address (same origin only).
+        const given = url.pathname === '/api/events' ? (url.searchParams.get(PAGE_KEY_PARAM) ?? undefined) : headerValue(req, PAGE_KEY_HEADER);
+        if (!sameToken(given, pageKey)) {
+          return jsonError(
+            res,
+            403,
+            'forbidden',
+            "This page holds Emma's cookie but not its page key (a page opened another way than through the address Emma printed, or its site data was cleared). Restart Emma and open the new address it prints.",
+          );
+        }
+      }
       if (!viaCookie && !sameToken(bearerToken(req), token)) {
         return send(
           res,

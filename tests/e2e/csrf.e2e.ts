@@ -1,6 +1,8 @@
 // Cross-site request forgery, in a real browser with two origins: after the operator has opened Emma (so the
 // browser holds Emma's cookie), a hostile page served by another server on 127.0.0.1 tries every way a page can
-// send a state-changing request without reading the answer. None of them may change anything.
+// send a state-changing request without reading the answer. None of them may change anything. Cookies are not
+// kept apart by port, so the hostile server itself receives Emma's cookie: replayed from a program with Emma's own
+// Origin, it still buys nothing without the page key that only Emma's page holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -52,6 +54,7 @@ describe('cross-site requests in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let cleanup: () => void;
+  const harvested: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('dist/renderer is missing: run `npm run build` first');
@@ -60,7 +63,8 @@ describe('cross-site requests in Chromium', () => {
     core = createCore({ dbPath: join(t.dir, 'emma.sqlite'), mode: 'browser' });
     emma = await startServer({ core, rendererDir });
     const emmaOrigin = emma.url.replace(/\/$/, '');
-    hostile = createServer((_req, res) => {
+    hostile = createServer((req, res) => {
+      if (req.headers.cookie) harvested.push(req.headers.cookie);
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.end(hostilePage(emmaOrigin));
     });
@@ -98,12 +102,34 @@ describe('cross-site requests in Chromium', () => {
     expect(after.config).toEqual(before.config);
     expect((await core.api.listJobs(10)).length).toBe(0);
 
-    // Emma's own page still works with the same cookie: the check refuses other origins, not the browser.
+    // The hostile server got Emma's cookie with its own page's request; a program replaying it is refused.
+    const stolen = harvested.find((c) => c.includes('emma_token='));
+    expect(stolen, "the browser sent Emma's cookie to the other port").toBeDefined();
+    const emmaOrigin = emma.url.replace(/\/$/, '');
+    for (const path of ['/api/call/setTeacherEgress', '/api/call/listImages']) {
+      const r = await fetch(`${emmaOrigin}${path}`, {
+        method: 'POST',
+        headers: { cookie: stolen!, origin: emmaOrigin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+        body: path.endsWith('Egress') ? '[true]' : '[{"offset":0,"limit":10}]',
+      });
+      expect(r.status, path).toBe(403);
+      expect(await r.text()).toMatch(/page key/);
+    }
+    expect((await core.api.getTeacherSettings()).egress.enabled).toBe(false);
+
+    // Emma's own page still works with the same cookie and the key it keeps: the checks refuse others, not the browser.
     await page.goto(emma.url);
     const own = await page.evaluate(async () => {
-      const r = await fetch('/api/call/setTeacherEgress', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[false]' });
+      const r = await fetch('/api/call/setTeacherEgress', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-emma-page-key': window.localStorage.getItem('emma.pageKey') ?? '' },
+        body: '[false]',
+      });
       return (await r.json()) as { ok: boolean };
     });
     expect(own.ok).toBe(true);
+    // And the app itself (its API module sends the key) reads the library.
+    await page.getByTestId('nav-library').click();
+    await page.waitForSelector('text=Emma');
   });
 });

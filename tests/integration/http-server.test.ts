@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from '../../main/server/http-server.j
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rawRequest } from '../support/http-raw.js';
 import { hasSharedData, SHARED_DATA_MISSING, sharedData, tempDir } from '../support/paths.js';
-import type { JobInfo } from '../../main/core/contract.js';
+import { PAGE_KEY_HEADER, PAGE_KEY_PARAM, type JobInfo } from '../../main/core/contract.js';
 import { sweepStaleUploads } from '../../main/core/library/uploads.js';
 
 let core: CoreInternals;
@@ -59,6 +59,8 @@ const openPath = () => {
 let firstVisit: Promise<Awaited<ReturnType<typeof raw>>> | null = null;
 const visitOnce = () => (firstVisit ??= raw(openPath()));
 const cookieOnce = async () => String((await visitOnce()).headers['set-cookie']).split(';')[0];
+/** The page key, delivered once in the fragment of that first visit's redirect. */
+const keyOnce = async () => new URLSearchParams(String((await visitOnce()).headers.location).split('#')[1] ?? '').get(PAGE_KEY_PARAM) ?? '';
 
 describe('HTTP binding', () => {
   it('listens on loopback only by default', () => {
@@ -74,7 +76,7 @@ describe('HTTP binding', () => {
   it('trades the URL token for an HttpOnly cookie and drops it from the address', async () => {
     const res = await visitOnce();
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/');
+    expect(res.headers.location).toMatch(new RegExp(`^/#${PAGE_KEY_PARAM}=[\\w-]{32}$`));
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
@@ -119,26 +121,50 @@ describe('HTTP binding', () => {
     const egressOn = async () => (await core.api.getTeacherSettings()).egress.enabled;
 
     it('refuses a state change from another origin on the same host, with the cookie', async () => {
+      // With the page key too: the Origin check alone must refuse these.
       const c = await cookie();
+      const k = { [PAGE_KEY_HEADER]: await keyOnce() };
       for (const headers of <Record<string, string>[]>[
-        { cookie: c, origin: 'http://127.0.0.1:9', 'content-type': 'application/json' },
-        { cookie: c, origin: 'http://localhost:9', 'content-type': 'text/plain' },
-        { cookie: c, origin: 'null', 'content-type': 'application/json' },
-        { cookie: c, 'sec-fetch-site': 'same-site', 'content-type': 'application/json' },
-        { cookie: c, 'content-type': 'application/json' }, // a cookie but no Origin: not a browser page of ours
+        { cookie: c, origin: 'http://127.0.0.1:9', 'content-type': 'application/json', ...k },
+        { cookie: c, origin: 'http://localhost:9', 'content-type': 'text/plain', ...k },
+        { cookie: c, origin: 'null', 'content-type': 'application/json', ...k },
+        { cookie: c, 'sec-fetch-site': 'same-site', 'content-type': 'application/json', ...k },
+        { cookie: c, 'content-type': 'application/json', ...k }, // a cookie but no Origin: not a browser page of ours
         { ...auth(), origin: 'http://127.0.0.1:9' }, // even the bearer token does not excuse a foreign origin
       ]) {
         const res = await raw('/api/call/setTeacherEgress', { method: 'POST', body: '[true]', headers });
         expect(res.status, JSON.stringify(headers)).toBe(403);
-        expect(res.body).toMatch(/forbidden/);
+        expect(res.body).toMatch(/"forbidden".*Refused: /);
       }
+      expect(await egressOn()).toBe(false);
+    });
+
+    it('refuses the cookie without the page key, whatever Origin a program sends with it (cookies reach every port)', async () => {
+      const c = await cookie();
+      const call = { cookie: c, origin: own(), 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
+      for (const headers of <Record<string, string>[]>[call, { ...call, [PAGE_KEY_HEADER]: 'x'.repeat(32) }, { ...call, [PAGE_KEY_HEADER]: '' }]) {
+        for (const [path, method, body] of [
+          ['/api/call/setTeacherEgress', 'POST', '[true]'],
+          ['/api/call/getStatus', 'POST', '[]'],
+          ['/api/session', 'GET', undefined],
+          ['/api/events', 'GET', undefined],
+        ] as const) {
+          const res = await raw(path, { method, body, headers });
+          expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+          expect(res.body).toMatch(/page key/);
+        }
+      }
+      // The key is not for sale either: the printed address again, with the cookie, redirects without it.
+      const again = await raw(openPath(), { headers: { cookie: c } });
+      expect(again.status).toBe(303);
+      expect(String(again.headers.location)).not.toContain(await keyOnce());
       expect(await egressOn()).toBe(false);
     });
 
     it('requires application/json for API calls (forces a CORS preflight on browsers)', async () => {
       const c = await cookie();
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']) {
-        const headers: Record<string, string> = { cookie: c, origin: own() };
+        const headers: Record<string, string> = { cookie: c, origin: own(), [PAGE_KEY_HEADER]: await keyOnce() };
         if (type) headers['content-type'] = type;
         const res = await raw('/api/call/setTeacherEgress', { method: 'POST', body: '[true]', headers });
         expect(res.status, type).toBe(415);
@@ -151,7 +177,13 @@ describe('HTTP binding', () => {
       const page = await raw('/api/call/getStatus', {
         method: 'POST',
         body: '[]',
-        headers: { cookie: c, origin: own(), 'sec-fetch-site': 'same-origin', 'content-type': 'application/json; charset=utf-8' },
+        headers: {
+          cookie: c,
+          origin: own(),
+          'sec-fetch-site': 'same-origin',
+          'content-type': 'application/json; charset=utf-8',
+          [PAGE_KEY_HEADER]: await keyOnce(),
+        },
       });
       expect(JSON.parse(page.body)).toMatchObject({ ok: true });
       const cli = await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: auth() });

@@ -1,7 +1,7 @@
 // The renderer's only door to the core: `window.emma` under Electron, the loopback HTTP API in a browser.
 // Both speak the same EmmaApi contract; nothing here touches Node.
 import type { EmmaApi, EmmaBridge, EmmaEvent, EmmaMethod, Envelope, ErrorCode, MediaKind } from '../../../main/core/contract.js';
-import { EMMA_METHODS } from '../../../main/core/contract.js';
+import { EMMA_METHODS, PAGE_KEY_HEADER, PAGE_KEY_PARAM } from '../../../main/core/contract.js';
 import { decodeJson, encodeJson } from './codec.js';
 
 declare global {
@@ -23,6 +23,38 @@ export class ApiError extends Error {
 
 const CALL_TIMEOUT_MS = 120_000;
 
+const PAGE_KEY_STORE = 'emma.pageKey';
+
+/**
+ * Browser mode: the page key the server handed over once, in the fragment of the address that redeemed the printed
+ * code (cookies reach every server on 127.0.0.1, so the API also wants this key; see main/server/http-server.ts).
+ * Kept in this origin's storage, so other tabs of the same address have it too; the fragment is then removed.
+ */
+function pageKey(): string | null {
+  if (typeof window === 'undefined' || window.emma) return null;
+  try {
+    const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+    const given = fragment.get(PAGE_KEY_PARAM);
+    if (given) {
+      try {
+        window.localStorage.setItem(PAGE_KEY_STORE, given);
+      } catch {
+        // storage refused (private mode): this page keeps the key; other tabs will be told why they cannot
+      }
+      fragment.delete(PAGE_KEY_PARAM);
+      const rest = fragment.toString();
+      window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ''}`);
+      return given;
+    }
+    return window.localStorage.getItem(PAGE_KEY_STORE);
+  } catch {
+    return null; // storage refused: the API answers with the reason
+  }
+}
+
+const key = pageKey();
+const keyHeaders: Record<string, string> = key ? { [PAGE_KEY_HEADER]: key } : {};
+
 function unwrap<T>(envelope: Envelope<unknown>): T {
   if (envelope.ok) return envelope.value as T;
   throw new ApiError(envelope.error.code, envelope.error.message);
@@ -36,7 +68,7 @@ async function httpInvoke(method: EmmaMethod, args: unknown[]): Promise<Envelope
     try {
       response = await fetch(`/api/call/${method}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...keyHeaders },
         body: encodeJson(args),
         credentials: 'same-origin',
         signal: controller.signal,
@@ -97,7 +129,7 @@ function openStream(): void {
     stream = { close: off, open: true };
     return;
   }
-  const source = new EventSource('/api/events', { withCredentials: true });
+  const source = new EventSource(key ? `/api/events?${PAGE_KEY_PARAM}=${encodeURIComponent(key)}` : '/api/events', { withCredentials: true });
   const state = { close: () => source.close(), open: false };
   source.onmessage = (message) => {
     let event: EmmaEvent;
@@ -151,7 +183,7 @@ export function pathForFile(file: File): string | null {
 export async function uploadFile(file: File): Promise<{ uploadId: string; name: string; bytes: number }> {
   const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': 'application/octet-stream', ...keyHeaders },
     body: file,
     credentials: 'same-origin',
   });
@@ -171,7 +203,7 @@ export type SessionInfo = { lab: false } | { lab: true; user: string; role: 'ope
 /** null: lab-server mode and nobody is signed in (show the sign-in page). */
 export async function getSession(): Promise<SessionInfo | null> {
   if (bridge) return { lab: false };
-  const response = await fetch('/api/session', { credentials: 'same-origin' });
+  const response = await fetch('/api/session', { credentials: 'same-origin', headers: keyHeaders });
   if (response.status === 401) {
     const body = (await response.json().catch(() => null)) as Envelope<unknown> | null;
     if (body && !body.ok && body.error.code === 'login_required') return null;

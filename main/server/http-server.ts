@@ -330,9 +330,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return void res.end();
       }
       viaCookie = sameToken(cookieToken(req), cookieSecret);
-      if (viaCookie && url.pathname.startsWith('/api/')) {
-        // EventSource cannot send a header: the stream takes the key in its address (same origin only).
-        const given = url.pathname === '/api/events' ? (url.searchParams.get(PAGE_KEY_PARAM) ?? undefined) : headerValue(req, PAGE_KEY_HEADER);
+      if (viaCookie && (url.pathname.startsWith('/api/') || url.pathname.startsWith('/media/'))) {
+        // EventSource and <img> cannot send a header: the stream and the images take the key in their address.
+        const inAddress = url.pathname === '/api/events' || url.pathname.startsWith('/media/');
+        const given = inAddress ? (url.searchParams.get(PAGE_KEY_PARAM) ?? undefined) : headerValue(req, PAGE_KEY_HEADER);
         if (!sameToken(given, pageKey)) {
           return jsonError(
             res,

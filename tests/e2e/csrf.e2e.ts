@@ -115,6 +115,8 @@ describe('cross-site requests in Chromium', () => {
       expect(r.status, path).toBe(403);
       expect(await r.text()).toMatch(/page key/);
     }
+    const image = await fetch(`${emmaOrigin}/media/image/1/thumb`, { headers: { cookie: stolen! } });
+    expect(image.status).toBe(403);
     expect((await core.api.getTeacherSettings()).egress.enabled).toBe(false);
 
     // Emma's own page still works with the same cookie and the key it keeps: the checks refuse others, not the browser.

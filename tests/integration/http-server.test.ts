@@ -148,6 +148,8 @@ describe('HTTP binding', () => {
           ['/api/call/getStatus', 'POST', '[]'],
           ['/api/session', 'GET', undefined],
           ['/api/events', 'GET', undefined],
+          ['/media/image/1/thumb', 'GET', undefined],
+          [`/media/image/1/thumb?${PAGE_KEY_PARAM}=${'x'.repeat(32)}`, 'GET', undefined],
         ] as const) {
           const res = await raw(path, { method, body, headers });
           expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
@@ -186,6 +188,9 @@ describe('HTTP binding', () => {
         },
       });
       expect(JSON.parse(page.body)).toMatchObject({ ok: true });
+      // Images take the key in their address (an <img> sends no header): past the checks, no such image.
+      const media = await raw(`/media/image/999/thumb?${PAGE_KEY_PARAM}=${await keyOnce()}`, { headers: { cookie: c } });
+      expect(media.status).toBe(404);
       const cli = await raw('/api/call/getStatus', { method: 'POST', body: '[]', headers: auth() });
       expect(JSON.parse(cli.body)).toMatchObject({ ok: true });
     });

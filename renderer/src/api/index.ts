@@ -107,7 +107,7 @@ export const api: EmmaApi = makeApi(bridge ? (m, a) => bridge.invoke(m, a) : htt
 
 /** URL of an image rendering: a thumbnail, or the display preview (8-bit, full size up to a limit). */
 export function mediaUrl(imageId: number, kind: MediaKind): string {
-  return bridge ? `emma-media://image/${imageId}/${kind}` : `/media/image/${imageId}/${kind}`;
+  return bridge ? `emma-media://image/${imageId}/${kind}` : `/media/image/${imageId}/${kind}${key ? `?${PAGE_KEY_PARAM}=${encodeURIComponent(key)}` : ''}`;
 }
 
 interface Subscriber {

@@ -137,6 +137,23 @@ function dt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Flo
   }
 }
 
+/** The 8-connected neighbours of pixel p of a w x h grid, written to `out` (length >= 8); returns how many. */
+export function neighbours8(p: number, w: number, h: number, out: Int32Array): number {
+  const x = p % w;
+  const y = (p - x) / w;
+  let k = 0;
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= h) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      if ((dx === 0 && dy === 0) || xx < 0 || xx >= w) continue;
+      out[k++] = yy * w + xx;
+    }
+  }
+  return k;
+}
+
 /** Connected components of fg != 0 (4- or 8-connected). Labels 1..count, 0 = background. */
 export function labelComponents(fg: Uint8Array, w: number, h: number, connectivity: 4 | 8 = 4): { labels: Int32Array; count: number } {
   const labels = new Int32Array(w * h);
@@ -353,36 +370,30 @@ export function regionalMaxima(f: Float32Array, region: Uint8Array, w: number, h
   };
   const maxima: Maximum[] = [];
   const indexOf = new Map<number, number>();
+  const nb = new Int32Array(8);
   for (const p of order) {
     parent[p] = p;
     peakOf[p] = p;
     let root = p;
     let joined = false;
-    const x = p % w;
-    const y = (p - x) / w;
-    for (let dy = -1; dy <= 1; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
-      for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if ((dx === 0 && dy === 0) || xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (parent[q] < 0) continue;
-        const r = find(q);
-        if (r === root) continue;
-        if (!joined) {
-          // The first flooded neighbour: this pixel joins its area.
-          parent[root] = r;
-          root = r;
-          joined = true;
-          continue;
-        }
-        // Two areas meet at this pixel: the one with the lower peak ends here.
-        const [high, low] = f[peakOf[r]] > f[peakOf[root]] || (f[peakOf[r]] === f[peakOf[root]] && peakOf[r] < peakOf[root]) ? [r, root] : [root, r];
-        maxima[indexOf.get(peakOf[low])!].dynamic = f[peakOf[low]] - f[p];
-        parent[low] = high;
-        root = high;
+    const count = neighbours8(p, w, h, nb);
+    for (let k = 0; k < count; k++) {
+      const q = nb[k];
+      if (parent[q] < 0) continue;
+      const r = find(q);
+      if (r === root) continue;
+      if (!joined) {
+        // The first flooded neighbour: this pixel joins its area.
+        parent[root] = r;
+        root = r;
+        joined = true;
+        continue;
       }
+      // Two areas meet at this pixel: the one with the lower peak ends here.
+      const [high, low] = f[peakOf[r]] > f[peakOf[root]] || (f[peakOf[r]] === f[peakOf[root]] && peakOf[r] < peakOf[root]) ? [r, root] : [root, r];
+      maxima[indexOf.get(peakOf[low])!].dynamic = f[peakOf[low]] - f[p];
+      parent[low] = high;
+      root = high;
     }
     if (!joined) {
       indexOf.set(p, maxima.length);

@@ -9,7 +9,18 @@ import { computeFeatures, DEFAULT_SCALES, featureCount, normaliseIntensity } fro
 import { scoreSegmentation } from './evaluate.js';
 import { applyMlpOnnx, foldStandardisation, prepareMlp } from './mlp-onnx.js';
 import { distribution, measureParticles } from './particles.js';
-import { distanceTransform, fillHoles, gaussianBlur, hMaximaMarkers, labelComponents, regionalMaxima, relabel, watershed, type Maximum } from './ops.js';
+import {
+  distanceTransform,
+  fillHoles,
+  gaussianBlur,
+  hMaximaMarkers,
+  labelComponents,
+  neighbours8,
+  regionalMaxima,
+  relabel,
+  watershed,
+  type Maximum,
+} from './ops.js';
 
 export const PIXEL_MODEL_KIND = 'emma-pixel-mlp';
 
@@ -568,6 +579,7 @@ function addInteriorCrests(b: InstanceBasis, markers: { labels: Int32Array; coun
   let stamp = 0;
   const stack: number[] = [];
   const crest: number[] = [];
+  const nb = new Int32Array(8);
   for (const m of maxima) {
     const rise = Number.isFinite(m.dynamic) ? m.dynamic : m.peak - low;
     if (rise < d || markers.labels[m.at]) continue;
@@ -585,19 +597,12 @@ function addInteriorCrests(b: InstanceBasis, markers: { labels: Int32Array; coun
         break;
       }
       crest.push(i);
-      const x = i % w;
-      const y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const j = yy * w + xx;
-          if (seen[j] === stamp || !core[j] || p[j] < level) continue;
-          seen[j] = stamp;
-          stack.push(j);
-        }
+      const count = neighbours8(i, w, h, nb);
+      for (let k = 0; k < count; k++) {
+        const j = nb[k];
+        if (seen[j] === stamp || !core[j] || p[j] < level) continue;
+        seen[j] = stamp;
+        stack.push(j);
       }
     }
     if (seeded) continue;

@@ -280,27 +280,21 @@ export function reconstructByDilation(marker: Float32Array, mask: Float32Array, 
       }
     }
   }
+  const nb = new Int32Array(8);
   while (qh !== qt) {
     const p = queue[qh];
     qh = (qh + 1) % queue.length;
     inQ[p] = 0;
-    const x = p % w;
-    const y = (p - x) / w;
     const rp = r[p];
-    for (let dy = -1; dy <= 1; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
-      for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if ((dx === 0 && dy === 0) || xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (r[q] < rp && r[q] !== mask[q]) {
-          r[q] = rp < mask[q] ? rp : mask[q];
-          if (!inQ[q]) {
-            inQ[q] = 1;
-            queue[qt] = q;
-            qt = (qt + 1) % queue.length;
-          }
+    const count = neighbours8(p, w, h, nb);
+    for (let k = 0; k < count; k++) {
+      const q = nb[k];
+      if (r[q] < rp && r[q] !== mask[q]) {
+        r[q] = rp < mask[q] ? rp : mask[q];
+        if (!inQ[q]) {
+          inQ[q] = 1;
+          queue[qt] = q;
+          qt = (qt + 1) % queue.length;
         }
       }
     }

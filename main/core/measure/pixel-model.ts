@@ -515,8 +515,11 @@ interface InstanceBasis {
   maxima?: Maximum[];
   /** h-maxima markers by h (the post-processing search tries each h with several rules). */
   hMaxima?: Map<number, { labels: Int32Array; count: number }>;
-  /** P(interior), smoothed, inside the cores (0 elsewhere), with its maxima highest first: for the coreDynamic rule. */
-  interior?: { p: Float32Array; maxima: Maximum[] };
+  /**
+   * P(interior), smoothed, inside the cores (0 elsewhere), with its maxima highest first and its lowest value in the
+   * cores: for the coreDynamic rule (the search tries several rises on one basis).
+   */
+  interior?: { p: Float32Array; maxima: Maximum[]; low: number };
   /** The probabilities the basis was made from (P(interior) is plane 1). */
   probs: Float32Array;
 }
@@ -568,13 +571,13 @@ function addInteriorCrests(b: InstanceBasis, markers: { labels: Int32Array; coun
     const p0 = new Float32Array(n);
     for (let i = 0; i < n; i++) p0[i] = core[i] ? b.probs[n + i] : 0;
     const p = gaussianBlur(p0, w, h, 1);
-    b.interior = { p, maxima: regionalMaxima(p, core, w, h, 256).sort((x, y) => y.peak - x.peak) };
+    let low = Infinity;
+    for (let i = 0; i < n; i++) if (core[i] && p[i] < low) low = p[i];
+    b.interior = { p, maxima: regionalMaxima(p, core, w, h, 256).sort((x, y) => y.peak - x.peak), low };
   }
-  const { p, maxima } = b.interior;
-  // The highest maximum of a core region has no saddle (infinite dynamic); its rise is taken from the region's
-  // lowest interior probability instead. Which of two equal peaks is "highest" is arbitrary, so it is not skipped.
-  let low = Infinity;
-  for (let i = 0; i < n; i++) if (core[i] && p[i] < low) low = p[i];
+  const { p, maxima, low } = b.interior;
+  // The highest maximum of a core region has no saddle (infinite dynamic); its rise is taken from the cores' lowest
+  // interior probability instead. Which of two equal peaks is "highest" is arbitrary, so it is not skipped.
   const seen = new Int32Array(n);
   let stamp = 0;
   const stack: number[] = [];
@@ -589,11 +592,12 @@ function addInteriorCrests(b: InstanceBasis, markers: { labels: Int32Array; coun
     crest.length = 0;
     stack.push(m.at);
     seen[m.at] = stamp;
-    let seeded = false;
+    // Skipped: the crest reaches a marker (its particle is seeded already) or is too large for a small particle.
+    let skip = false;
     while (stack.length) {
       const i = stack.pop()!;
       if (markers.labels[i] || crest.length >= MAX_CREST) {
-        seeded = true;
+        skip = true;
         break;
       }
       crest.push(i);
@@ -605,7 +609,7 @@ function addInteriorCrests(b: InstanceBasis, markers: { labels: Int32Array; coun
         stack.push(j);
       }
     }
-    if (seeded) continue;
+    if (skip) continue;
     const id = ++markers.count;
     for (const i of crest) markers.labels[i] = id;
   }
